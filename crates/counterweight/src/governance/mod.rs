@@ -1,0 +1,1 @@
+//! Governance mechanisms. `dual`: Lido's Dual Governance (reference/dual-governance.md).

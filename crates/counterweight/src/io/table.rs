@@ -1,0 +1,70 @@
+//! A small columnar table: the one shape every output (metrics, actors, measure,
+//! sweeps) is written from, so CSV and Parquet always agree.
+
+/// One typed column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    F64(Vec<f64>),
+    U64(Vec<u64>),
+    /// Nullable integer (e.g. a Nakamoto coefficient that cannot be reached).
+    OptU64(Vec<Option<u64>>),
+    Str(Vec<String>),
+}
+
+impl Column {
+    pub fn len(&self) -> usize {
+        match self {
+            Column::F64(v) => v.len(),
+            Column::U64(v) => v.len(),
+            Column::OptU64(v) => v.len(),
+            Column::Str(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Named columns of equal length.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    pub names: Vec<String>,
+    pub columns: Vec<Column>,
+}
+
+impl Table {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Append a column; panics if its length differs from the others (a programming error).
+    pub fn push(&mut self, name: impl Into<String>, column: Column) {
+        if let Some(first) = self.columns.first() {
+            assert_eq!(first.len(), column.len(), "column length mismatch");
+        }
+        self.names.push(name.into());
+        self.columns.push(column);
+    }
+
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, Column::len)
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.columns[i])
+    }
+
+    /// A float view of a numeric column (integers converted, nulls as NaN).
+    pub fn f64_column(&self, name: &str) -> Option<Vec<f64>> {
+        match self.column(name)? {
+            Column::F64(v) => Some(v.clone()),
+            Column::U64(v) => Some(v.iter().map(|&x| x as f64).collect()),
+            Column::OptU64(v) => Some(v.iter().map(|x| x.map_or(f64::NAN, |x| x as f64)).collect()),
+            Column::Str(_) => None,
+        }
+    }
+}

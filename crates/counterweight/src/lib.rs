@@ -1,0 +1,38 @@
+//! # counterweight — a laboratory for the balance of power
+//!
+//! The engine behind the `counterweight` command. It simulates how economies of scale
+//! concentrate power and how diffusion, taxes and governance checks counter it, runs
+//! faithful models of real decentralisation mechanisms (Lido's Dual Governance), and
+//! measures concentration in real data.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! scenario (TOML) -> Scenario (validated) -> runner -> Model::step -> observations
+//!                 -> metrics -> io (CSV, Parquet, plots, report)
+//! ```
+//!
+//! The library never touches a terminal; progress and cancellation are callbacks and
+//! flags passed in by the caller (the CLI, later a Python binding or a dashboard).
+
+// --- scenario: the TOML format and its validation -------------------------------------
+pub mod scenario;
+
+// --- models: one module per model, all behind the `Model` trait ----------------------
+pub mod governance;
+pub mod model;
+pub mod policy;
+
+// --- randomness, the time loop, replicates ------------------------------------------
+pub mod rng;
+pub mod runner;
+
+// --- measurement --------------------------------------------------------------------
+pub mod measure;
+pub mod metrics;
+
+// --- outputs: tables (CSV/Parquet), atomic writes, plots, reports ---------------------
+pub mod io;
+
+/// The crate version, recorded in every run directory.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
