@@ -9,6 +9,8 @@
 //!   (ISO dates sort correctly).
 //! * Values must be numbers >= 0 and finite; a time whose values are all zero gets a row of
 //!   undefined metrics (NaN, empty Nakamoto); a file whose values are all zero is an error.
+//! * Times and entities are grouped by their text (after trimming), so `1` and `1.0` are
+//!   two different times.
 //! * Line numbers in messages count physical lines of the file with the header as line 1,
 //!   i.e. the row number a spreadsheet shows for an ordinary file.
 
@@ -145,9 +147,6 @@ pub fn measure_reader<R: Read>(
         } else {
             let line = e.position().map_or(0, |p| p.line());
             let message = match e.kind() {
-                csv::ErrorKind::UnequalLengths {
-                    expected_len, len, ..
-                } => format!("{len} fields where the header has {expected_len}"),
                 csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
                 _ => e.to_string(),
             };

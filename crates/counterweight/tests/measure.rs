@@ -332,3 +332,17 @@ fn whitespace_bom_and_blank_lines_are_tolerated() {
     .unwrap();
     assert_eq!(m.final_values, vec![("b".into(), 3.0), ("a".into(), 1.0)]);
 }
+
+#[test]
+fn error_not_utf8() {
+    let bytes: &[u8] = b"e,v\na,1\n\xff\xfe,2\n";
+    let e = measure_reader(bytes, "test.csv", &MeasureOptions::new("v")).unwrap_err();
+    assert!(
+        matches!(e, MeasureError::Malformed { line: 3, .. }),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "test.csv: not valid CSV at line 3: not UTF-8 text"
+    );
+}

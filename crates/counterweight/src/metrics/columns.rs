@@ -46,6 +46,8 @@ pub const METRIC_COLUMN_NAMES: [&str; 13] = [
 impl MetricColumns {
     /// `top_k` names the `top{k}_share` column; it should be the `MetricOptions::top_k`
     /// the pushed values were computed with.
+    /// With `top_k = 1` that name collides with `top1_share`; callers should use k >= 2
+    /// (the default is 3).
     pub fn new(top_k: usize) -> Self {
         MetricColumns {
             top_k,
