@@ -106,8 +106,8 @@ pub struct Concentration {
 /// excursions of order 1e-16, e.g. a Gini of −1e-17 for equal values).
 ///
 /// Errors: empty slice → `Empty`; a negative, NaN or infinite value → `InvalidValue` (the
-/// first one); all zeros → `ZeroTotal`. A total that overflows to +∞ (values near
-/// f64::MAX) is not detected and gives NaN shares.
+/// first one); all zeros → `ZeroTotal`. A total that overflows to +∞ (values summing past
+/// f64::MAX ≈ 1.8e308) is not detected; the share metrics are then meaningless.
 pub fn concentration(values: &[f64], opts: &MetricOptions) -> Result<Concentration, MetricsError> {
     let s = Sorted::new(values)?;
     if s.total <= 0.0 {
