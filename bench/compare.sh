@@ -103,7 +103,8 @@ np_rec, mesa_rec = load("numpy"), load("mesa")
 for rec, label, ver in ((np_rec, "NumPy", "numpy_version"), (mesa_rec, "Mesa", "mesa_version")):
     if rec:
         rows.append((label, rec["n"], rec["steps"], rec["seconds"], rec["actor_steps_per_s"],
-                     f"{rec.get(ver, '?')}, Python {rec.get('python_version', '?')}"))
+                     f"{rec.get(ver, '?')}, Python {rec.get('python_version', '?')}; "
+                     f"CPU {rec.get('cpu_seconds', float('nan')):.3f} s"))
 
 print(f"{'implementation':22s} {'N':>9s} {'steps':>6s} {'seconds':>9s} {'actor-steps/s':>14s}  version")
 for label, n, steps, sec, rate, ver in rows:
@@ -117,7 +118,8 @@ else:
             print(f"{'counterweight / ' + label:22s} = {rust / rec['actor_steps_per_s']:10.1f} x")
 if np_rec and mesa_rec:
     print(f"{'numpy / mesa':22s} = {np_rec['actor_steps_per_s'] / mesa_rec['actor_steps_per_s']:10.1f} x")
+print("(wall clock; a CPU time well below the wall clock means other processes were competing for the cores)")
 print("(unit: actor-steps/s = N * steps / seconds, metrics every "
       f"{np_rec['every'] if np_rec else '?'} steps included; Mesa runs at a smaller N)")
 EOF
-echo "== compare.sh took $(( $(date +%s) - T_START )) s on $(nproc) cores"
+echo "== compare.sh took $(( $(date +%s) - T_START )) s on $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
