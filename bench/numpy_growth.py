@@ -101,7 +101,7 @@ def main(argv=None):
         "steps": a.steps,
         "seconds": round(best, 6),
         "actor_steps_per_s": a.n * a.steps / best,
-        # CPU time of the process (best run): close to the wall clock on a quiet machine; a
+        # CPU time of the process (lowest over the runs): close to the wall clock on a quiet machine; a
         # wall clock much above it means other processes were competing for the cores
         "cpu_seconds": round(best_cpu, 6),
         "every": a.every,
