@@ -75,15 +75,25 @@ impl PolicyKind {
 }
 
 /// Every policy kind a scenario may name.
-pub const POLICY_KINDS: &[&str] =
-    &["set", "openness_mandate", "spillover_boost", "wealth_tax", "proprietary_tax"];
+pub const POLICY_KINDS: &[&str] = &[
+    "set",
+    "openness_mandate",
+    "spillover_boost",
+    "wealth_tax",
+    "proprietary_tax",
+];
 
 use crate::model::Ledger;
 
 /// Wealth tax: every targeted actor pays `rate_dt * max(R_i - threshold, 0)`; the revenue
 /// is returned in equal shares to all actors. Requires `rate_dt <= 1` (validated), so no
 /// one pays more than their excess.
-pub fn wealth_tax(values: &mut [f64], targeted: impl Fn(usize) -> bool, rate_dt: f64, threshold: f64) -> Ledger {
+pub fn wealth_tax(
+    values: &mut [f64],
+    targeted: impl Fn(usize) -> bool,
+    rate_dt: f64,
+    threshold: f64,
+) -> Ledger {
     let mut collected = 0.0;
     for (i, x) in values.iter_mut().enumerate() {
         if targeted(i) && *x > threshold {

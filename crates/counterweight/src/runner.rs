@@ -20,15 +20,25 @@ use crate::scenario::{ActorsOutput, Experiment, Scenario};
 #[derive(Debug, Error)]
 pub enum RunError {
     #[error("{}replicate {replicate}: {source}", variant_prefix(.variant))]
-    Model { variant: Option<String>, replicate: u32, source: ModelError },
+    Model {
+        variant: Option<String>,
+        replicate: u32,
+        source: ModelError,
+    },
     #[error("{}replicate {replicate}, step {step}: metrics: {source}", variant_prefix(.variant))]
-    Metrics { variant: Option<String>, replicate: u32, step: u64, source: MetricsError },
+    Metrics {
+        variant: Option<String>,
+        replicate: u32,
+        step: u64,
+        source: MetricsError,
+    },
     #[error("interrupted")]
     Cancelled,
 }
 
 fn variant_prefix(v: &Option<String>) -> String {
-    v.as_ref().map_or(String::new(), |v| format!("variant \"{v}\", "))
+    v.as_ref()
+        .map_or(String::new(), |v| format!("variant \"{v}\", "))
 }
 
 /// Hooks for whoever drives the run. Observers never touch the model's random streams.
@@ -73,7 +83,10 @@ impl ExperimentOutput {
     /// All variants' metrics in one table, with a leading `variant` column when there is
     /// more than one variant.
     pub fn metrics_table(&self) -> Table {
-        combine(self.variants.iter().map(|(l, o)| (l.as_str(), &o.metrics)), self.variants.len() > 1)
+        combine(
+            self.variants.iter().map(|(l, o)| (l.as_str(), &o.metrics)),
+            self.variants.len() > 1,
+        )
     }
 
     /// All variants' actor tables, if recorded.
@@ -82,7 +95,9 @@ impl ExperimentOutput {
             return None;
         }
         Some(combine(
-            self.variants.iter().map(|(l, o)| (l.as_str(), o.actors.as_ref().expect("checked"))),
+            self.variants
+                .iter()
+                .map(|(l, o)| (l.as_str(), o.actors.as_ref().expect("checked"))),
             self.variants.len() > 1,
         ))
     }
@@ -90,7 +105,10 @@ impl ExperimentOutput {
 
 /// Total number of steps an experiment will take (for progress bars).
 pub fn total_steps(exp: &Experiment) -> u64 {
-    exp.variants.iter().map(|v| v.scenario.time.steps * u64::from(v.scenario.replicates)).sum()
+    exp.variants
+        .iter()
+        .map(|v| v.scenario.time.steps * u64::from(v.scenario.replicates))
+        .sum()
 }
 
 /// Run every variant of an experiment, one after another.
@@ -100,8 +118,24 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<ExperimentO
     for v in &exp.variants {
         let label = (exp.variants.len() > 1).then(|| v.label.clone());
         let out = run_counted(&v.scenario, opts, &done).map_err(|e| match e {
-            RunError::Model { replicate, source, .. } => RunError::Model { variant: label.clone(), replicate, source },
-            RunError::Metrics { replicate, step, source, .. } => RunError::Metrics { variant: label.clone(), replicate, step, source },
+            RunError::Model {
+                replicate, source, ..
+            } => RunError::Model {
+                variant: label.clone(),
+                replicate,
+                source,
+            },
+            RunError::Metrics {
+                replicate,
+                step,
+                source,
+                ..
+            } => RunError::Metrics {
+                variant: label.clone(),
+                replicate,
+                step,
+                source,
+            },
             other => other,
         })?;
         variants.push((v.label.clone(), out));
@@ -114,9 +148,15 @@ pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<ScenarioOutput, RunError>
     run_counted(sc, opts, &AtomicU64::new(0))
 }
 
-fn run_counted(sc: &Scenario, opts: &RunOptions, done: &AtomicU64) -> Result<ScenarioOutput, RunError> {
-    let reps: Vec<Result<Replicate, RunError>> =
-        (0..sc.replicates).into_par_iter().map(|r| run_replicate(sc, r, opts, done)).collect();
+fn run_counted(
+    sc: &Scenario,
+    opts: &RunOptions,
+    done: &AtomicU64,
+) -> Result<ScenarioOutput, RunError> {
+    let reps: Vec<Result<Replicate, RunError>> = (0..sc.replicates)
+        .into_par_iter()
+        .map(|r| run_replicate(sc, r, opts, done))
+        .collect();
     let reps = reps.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut tables = Vec::with_capacity(reps.len());
     let mut actor_tables = Vec::new();
@@ -131,8 +171,14 @@ fn run_counted(sc: &Scenario, opts: &RunOptions, done: &AtomicU64) -> Result<Sce
         early_stops.extend(rep.early_stop);
     }
     let metrics = combine(tables.iter().map(|t| ("", t)), false);
-    let actors = (sc.output.actors != ActorsOutput::None).then(|| combine(actor_tables.iter().map(|t| ("", t)), false));
-    Ok(ScenarioOutput { metrics, actors, final_values, early_stops })
+    let actors = (sc.output.actors != ActorsOutput::None)
+        .then(|| combine(actor_tables.iter().map(|t| ("", t)), false));
+    Ok(ScenarioOutput {
+        metrics,
+        actors,
+        final_values,
+        early_stops,
+    })
 }
 
 struct Replicate {
@@ -182,14 +228,23 @@ impl<'a> Recorder<'a> {
             .collect::<Vec<_>>();
         let top_k = sc.output.top_k;
         let record_budget = sc.policies.iter().any(|p| {
-            matches!(p.kind, crate::policy::PolicyKind::WealthTax { .. } | crate::policy::PolicyKind::ProprietaryTax { .. })
+            matches!(
+                p.kind,
+                crate::policy::PolicyKind::WealthTax { .. }
+                    | crate::policy::PolicyKind::ProprietaryTax { .. }
+            )
         });
         Recorder {
             sc,
             replicate,
-            opts: MetricOptions { top_k, hill_k: sc.output.hill_k },
+            opts: MetricOptions {
+                top_k,
+                hill_k: sc.output.hill_k,
+            },
             group_shares: vec![Vec::new(); ranges.len()],
-            groups: (0..ranges.len()).map(|_| MetricColumns::new(top_k)).collect(),
+            groups: (0..ranges.len())
+                .map(|_| MetricColumns::new(top_k))
+                .collect(),
             ranges,
             steps: Vec::new(),
             times: Vec::new(),
@@ -201,7 +256,13 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    fn observe(&mut self, model: &dyn Model, step: u64, time: f64, last: bool) -> Result<(), MetricsError> {
+    fn observe(
+        &mut self,
+        model: &dyn Model,
+        step: u64,
+        time: f64,
+        last: bool,
+    ) -> Result<(), MetricsError> {
         let values = model.values();
         self.steps.push(step);
         self.times.push(time);
@@ -209,7 +270,10 @@ impl<'a> Recorder<'a> {
         let total = model.total();
         for (g, range) in self.ranges.iter().enumerate() {
             let slice = &values[range.clone()];
-            let opts = MetricOptions { hill_k: self.opts.hill_k.filter(|&k| k < slice.len()), ..self.opts };
+            let opts = MetricOptions {
+                hill_k: self.opts.hill_k.filter(|&k| k < slice.len()),
+                ..self.opts
+            };
             let c = metrics::concentration(slice, &opts)?;
             self.group_shares[g].push(c.total / total);
             self.groups[g].push(&c);
@@ -242,7 +306,13 @@ impl<'a> Recorder<'a> {
         for (name, col) in self.all.into_columns("") {
             t.push(name, col);
         }
-        for ((g, shares), cols) in self.sc.groups.iter().zip(self.group_shares).zip(self.groups) {
+        for ((g, shares), cols) in self
+            .sc
+            .groups
+            .iter()
+            .zip(self.group_shares)
+            .zip(self.groups)
+        {
             t.push(format!("share.{}", g.name), Column::F64(shares));
             for (name, col) in cols.into_columns(&format!(".{}", g.name)) {
                 t.push(name, col);
@@ -267,14 +337,25 @@ impl<'a> Recorder<'a> {
     }
 }
 
-fn run_replicate(sc: &Scenario, replicate: u32, opts: &RunOptions, done: &AtomicU64) -> Result<Replicate, RunError> {
+fn run_replicate(
+    sc: &Scenario,
+    replicate: u32,
+    opts: &RunOptions,
+    done: &AtomicU64,
+) -> Result<Replicate, RunError> {
     let mut model = GrowthModel::new(sc, replicate);
     let mut rec = Recorder::new(sc, replicate);
     let every = sc.output.every;
     let steps = sc.time.steps;
     let dt = sc.time.dt;
-    let metrics_err = |step, source| RunError::Metrics { variant: None, replicate, step, source };
-    rec.observe(&model, 0, 0.0, steps == 0).map_err(|e| metrics_err(0, e))?;
+    let metrics_err = |step, source| RunError::Metrics {
+        variant: None,
+        replicate,
+        step,
+        source,
+    };
+    rec.observe(&model, 0, 0.0, steps == 0)
+        .map_err(|e| metrics_err(0, e))?;
     let report_every = (steps / 500).max(1);
     let mut pending = 0u64;
     let mut early_stop = None;
@@ -283,13 +364,18 @@ fn run_replicate(sc: &Scenario, replicate: u32, opts: &RunOptions, done: &Atomic
             return Err(RunError::Cancelled);
         }
         let t0 = (step - 1) as f64 * dt;
-        model.step(step, t0).map_err(|source| RunError::Model { variant: None, replicate, source })?;
+        model.step(step, t0).map_err(|source| RunError::Model {
+            variant: None,
+            replicate,
+            source,
+        })?;
         let time = step as f64 * dt;
         let top1 = model.max() / model.total();
         let stop = top1 >= sc.growth.stop_at_share;
         let last = step == steps || stop;
         if step % every == 0 || last {
-            rec.observe(&model, step, time, last).map_err(|e| metrics_err(step, e))?;
+            rec.observe(&model, step, time, last)
+                .map_err(|e| metrics_err(step, e))?;
         }
         pending += 1;
         if pending == report_every || last {
@@ -300,7 +386,12 @@ fn run_replicate(sc: &Scenario, replicate: u32, opts: &RunOptions, done: &Atomic
             }
         }
         if stop {
-            early_stop = Some(EarlyStop { replicate, step, time, top1_share: top1 });
+            early_stop = Some(EarlyStop {
+                replicate,
+                step,
+                time,
+                top1_share: top1,
+            });
             // Count the steps that will not run, so progress still reaches 100%.
             let skipped = steps - step;
             let total = done.fetch_add(skipped, Ordering::Relaxed) + skipped;
@@ -312,7 +403,12 @@ fn run_replicate(sc: &Scenario, replicate: u32, opts: &RunOptions, done: &Atomic
     }
     let final_values = model.values().to_vec();
     let (metrics, actors) = rec.finish();
-    Ok(Replicate { metrics, actors, final_values, early_stop })
+    Ok(Replicate {
+        metrics,
+        actors,
+        final_values,
+        early_stop,
+    })
 }
 
 /// Concatenate tables row-wise. Columns are matched by name in first-seen order; a column
@@ -330,7 +426,10 @@ fn combine<'t>(tables: impl Iterator<Item = (&'t str, &'t Table)>, label_column:
     }
     let mut out = Table::new();
     if label_column {
-        let labels = tables.iter().flat_map(|(l, t)| std::iter::repeat_n(l.to_string(), t.rows())).collect();
+        let labels = tables
+            .iter()
+            .flat_map(|(l, t)| std::iter::repeat_n(l.to_string(), t.rows()))
+            .collect();
         out.push("variant", Column::Str(labels));
     }
     for name in names {
@@ -338,7 +437,10 @@ fn combine<'t>(tables: impl Iterator<Item = (&'t str, &'t Table)>, label_column:
         for (_, t) in &tables {
             let rows = t.rows();
             let part = t.column(&name).cloned().unwrap_or_else(|| {
-                let template = tables.iter().find_map(|(_, t)| t.column(&name)).expect("name came from a table");
+                let template = tables
+                    .iter()
+                    .find_map(|(_, t)| t.column(&name))
+                    .expect("name came from a table");
                 match template {
                     Column::F64(_) => Column::F64(vec![f64::NAN; rows]),
                     Column::U64(_) | Column::OptU64(_) => Column::OptU64(vec![None; rows]),
@@ -375,7 +477,10 @@ fn to_opt(c: Column) -> Vec<Option<u64>> {
     match c {
         Column::U64(v) => v.into_iter().map(Some).collect(),
         Column::OptU64(v) => v,
-        Column::F64(v) => v.into_iter().map(|x| (x.is_finite() && x >= 0.0).then_some(x as u64)).collect(),
+        Column::F64(v) => v
+            .into_iter()
+            .map(|x| (x.is_finite() && x >= 0.0).then_some(x as u64))
+            .collect(),
         Column::Str(v) => vec![None; v.len()],
     }
 }

@@ -133,22 +133,3 @@ pub fn concentration(values: &[f64], opts: &MetricOptions) -> Result<Concentrati
         hill_se: hill.se,
     })
 }
-
-/// Accumulates [`Concentration`] rows into the contract columns (stub until merged).
-pub struct MetricColumns {
-    top_k: usize,
-    rows: Vec<Concentration>,
-}
-
-impl MetricColumns {
-    pub fn new(top_k: usize) -> Self {
-        MetricColumns { top_k, rows: Vec::new() }
-    }
-    pub fn push(&mut self, c: &Concentration) {
-        self.rows.push(*c);
-    }
-    pub fn into_columns(self, suffix: &str) -> Vec<(String, crate::io::Column)> {
-        let _ = (self.top_k, suffix);
-        unimplemented!()
-    }
-}

@@ -95,7 +95,9 @@ impl GrowthParam {
 
     pub fn from_path(path: &str) -> Option<Self> {
         let p = path.strip_prefix("growth.").unwrap_or(path);
-        Self::ALL.into_iter().find(|g| g.path().strip_prefix("growth.") == Some(p))
+        Self::ALL
+            .into_iter()
+            .find(|g| g.path().strip_prefix("growth.") == Some(p))
     }
 
     /// Check a value for this parameter; `Err` says what is valid.
@@ -107,7 +109,10 @@ impl GrowthParam {
         };
         if ok && v.is_finite() {
             Ok(())
-        } else if matches!(self, GrowthParam::ReturnsToScale | GrowthParam::DiseconomyExponent) {
+        } else if matches!(
+            self,
+            GrowthParam::ReturnsToScale | GrowthParam::DiseconomyExponent
+        ) {
             Err("a number > 0".into())
         } else {
             Err("a number >= 0".into())
@@ -244,7 +249,11 @@ impl GrowthModel {
     /// Re-derive the parameters, openness and spillover multipliers when the set of
     /// active policies changes.
     fn update_policies(&mut self, t: f64) {
-        let active: Vec<bool> = self.policies.iter().map(|p| p.window.contains(t, self.dt)).collect();
+        let active: Vec<bool> = self
+            .policies
+            .iter()
+            .map(|p| p.window.contains(t, self.dt))
+            .collect();
         if active == self.active {
             return;
         }
@@ -277,7 +286,12 @@ impl GrowthModel {
         self.params = params;
     }
 
-    fn blow_up(&self, step: u64, t: f64, (actor, value, term): (usize, f64, &'static str)) -> ModelError {
+    fn blow_up(
+        &self,
+        step: u64,
+        t: f64,
+        (actor, value, term): (usize, f64, &'static str),
+    ) -> ModelError {
         let hint = match term {
             "returns_to_scale" if self.params.returns_to_scale > 1.0 => {
                 let beta = self.params.returns_to_scale;
@@ -288,16 +302,35 @@ impl GrowthModel {
                      end the run earlier, set growth.stop_at_share, or add diseconomies"
                 )
             }
-            "diseconomies" => "; the diseconomy term overshot zero: reduce time.dt or growth.diseconomy_rate".into(),
+            "diseconomies" => {
+                "; the diseconomy term overshot zero: reduce time.dt or growth.diseconomy_rate"
+                    .into()
+            }
             "spillover" => "; reduce time.dt or growth.spillover".into(),
             _ => String::new(),
         };
-        let group = self.group.get(actor).map_or(String::new(), |&g| self.group_names[g as usize].clone());
-        ModelError::BlowUp { step, time: t, actor, group, value, term, hint }
+        let group = self
+            .group
+            .get(actor)
+            .map_or(String::new(), |&g| self.group_names[g as usize].clone());
+        ModelError::BlowUp {
+            step,
+            time: t,
+            actor,
+            group,
+            value,
+            term,
+            hint,
+        }
     }
 
     /// Record a pass's sum and max; map its first bad actor to an error.
-    fn finish(&mut self, (total, max, bad): PassResult, step: u64, t: f64) -> Result<(), ModelError> {
+    fn finish(
+        &mut self,
+        (total, max, bad): PassResult,
+        step: u64,
+        t: f64,
+    ) -> Result<(), ModelError> {
         self.total = total;
         self.max = max;
         match bad {
@@ -361,7 +394,14 @@ impl GrowthModel {
                         Rebate::Equal => None,
                         Rebate::Open => Some(self.openness.as_slice()),
                     };
-                    policy::proprietary_tax(&mut self.r, targeted, rate, &self.openness, &self.growth_term, weights)
+                    policy::proprietary_tax(
+                        &mut self.r,
+                        targeted,
+                        rate,
+                        &self.openness,
+                        &self.growth_term,
+                        weights,
+                    )
                 }
                 _ => continue,
             };
@@ -408,23 +448,31 @@ impl Model for GrowthModel {
             if proprietary {
                 let (a, r) = (p.base_rate, &self.r);
                 self.growth_term.clear();
-                self.growth_term.extend(r.iter().map(|&x| growth_increment(x, dt, a, k, beta)));
+                self.growth_term
+                    .extend(r.iter().map(|&x| growth_increment(x, dt, a, k, beta)));
             }
             let a = p.base_rate;
             if a != 0.0 {
-                let res = pass(&mut self.r, &mut self.rngs, "returns_to_scale", |vals, _, _| {
-                    if beta == 1.0 {
-                        vals.iter_mut().for_each(|x| *x += dt * a * *x);
-                    } else {
-                        vals.iter_mut().for_each(|x| *x += growth_increment(*x, dt, a, k, beta));
-                    }
-                });
+                let res = pass(
+                    &mut self.r,
+                    &mut self.rngs,
+                    "returns_to_scale",
+                    |vals, _, _| {
+                        if beta == 1.0 {
+                            vals.iter_mut().for_each(|x| *x += dt * a * *x);
+                        } else {
+                            vals.iter_mut()
+                                .for_each(|x| *x += growth_increment(*x, dt, a, k, beta));
+                        }
+                    },
+                );
                 self.finish(res, step, t)?;
             }
             let (c, delta) = (p.diseconomy_rate, p.diseconomy_exponent);
             if c != 0.0 {
                 let res = pass(&mut self.r, &mut self.rngs, "diseconomies", |vals, _, _| {
-                    vals.iter_mut().for_each(|x| *x -= dt * c * k * (*x / k).powf(delta));
+                    vals.iter_mut()
+                        .for_each(|x| *x -= dt * c * k * (*x / k).powf(delta));
                 });
                 self.finish(res, step, t)?;
             }
@@ -508,9 +556,17 @@ where
         ChunkStat::of(vals, c * CHUNK, term)
     };
     let stats: Vec<ChunkStat> = if r.len() >= PARALLEL_MIN {
-        r.par_chunks_mut(CHUNK).zip(rngs.par_iter_mut()).enumerate().map(body).collect()
+        r.par_chunks_mut(CHUNK)
+            .zip(rngs.par_iter_mut())
+            .enumerate()
+            .map(body)
+            .collect()
     } else {
-        r.chunks_mut(CHUNK).zip(rngs.iter_mut()).enumerate().map(body).collect()
+        r.chunks_mut(CHUNK)
+            .zip(rngs.iter_mut())
+            .enumerate()
+            .map(body)
+            .collect()
     };
     let total = stats.iter().map(|s| s.sum).sum();
     let max = stats.iter().map(|s| s.max).fold(f64::MIN, f64::max);

@@ -13,7 +13,15 @@ pub enum ModelError {
     #[error(
         "numerical blow-up at step {step} (t = {time}): actor {actor} (group \"{group}\") became {value} in the {term} term{hint}"
     )]
-    BlowUp { step: u64, time: f64, actor: usize, group: String, value: f64, term: &'static str, hint: String },
+    BlowUp {
+        step: u64,
+        time: f64,
+        actor: usize,
+        group: String,
+        value: f64,
+        term: &'static str,
+        hint: String,
+    },
 }
 
 /// The money trail of the policies in one step: what taxes collected and what transfers

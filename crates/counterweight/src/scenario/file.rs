@@ -103,11 +103,20 @@ fn default_kind() -> String {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum InitialSpec {
     Constant(f64),
-    Uniform { low: f64, high: f64 },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
     /// Of ln R: R = exp(mu + sigma Z).
-    Lognormal { mu: f64, sigma: f64 },
+    Lognormal {
+        mu: f64,
+        sigma: f64,
+    },
     /// P(R > x) = (scale/x)^alpha for x >= scale.
-    Pareto { scale: f64, alpha: f64 },
+    Pareto {
+        scale: f64,
+        alpha: f64,
+    },
     Values(Vec<f64>),
     /// A CSV file (path relative to the scenario file) with a `value` column or one column.
     Csv(String),
@@ -152,7 +161,12 @@ pub struct OutputSpec {
 
 impl Default for OutputSpec {
     fn default() -> Self {
-        OutputSpec { every: 1, top_k: 3, hill_k: None, actors: "none".into() }
+        OutputSpec {
+            every: 1,
+            top_k: 3,
+            hill_k: None,
+            actors: "none".into(),
+        }
     }
 }
 

@@ -155,7 +155,14 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 impl ScenarioError {
-    fn at(origin: &str, src: Option<&str>, offset: Option<usize>, field: Option<String>, message: String, help: Option<String>) -> Self {
+    fn at(
+        origin: &str,
+        src: Option<&str>,
+        offset: Option<usize>,
+        field: Option<String>,
+        message: String,
+        help: Option<String>,
+    ) -> Self {
         let (location, source_line) = match (src, offset) {
             (Some(src), Some(o)) => {
                 let lc = span::line_col(src, o);
@@ -163,7 +170,14 @@ impl ScenarioError {
             }
             _ => (None, None),
         };
-        ScenarioError { origin: origin.to_string(), location, field, message, help, source_line }
+        ScenarioError {
+            origin: origin.to_string(),
+            location,
+            field,
+            message,
+            help,
+            source_line,
+        }
     }
 }
 
@@ -174,16 +188,28 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ScenarioErr
         location: None,
         field: None,
         message: format!("cannot read the scenario: {e}"),
-        help: Some("the path of a scenario TOML file (`counterweight scenarios` lists examples)".into()),
+        help: Some(
+            "the path of a scenario TOML file (`counterweight scenarios` lists examples)".into(),
+        ),
         source_line: None,
     })?;
     let base = path.parent().map(Path::to_path_buf);
-    parse(&src, &path.display().to_string(), base.as_deref(), overrides)
+    parse(
+        &src,
+        &path.display().to_string(),
+        base.as_deref(),
+        overrides,
+    )
 }
 
 /// Parse and validate scenario text. `origin` names it in errors; `base_dir` resolves
 /// relative `csv` paths.
-pub fn parse(src: &str, origin: &str, base_dir: Option<&Path>, overrides: &[String]) -> Result<Experiment, ScenarioError> {
+pub fn parse(
+    src: &str,
+    origin: &str,
+    base_dir: Option<&Path>,
+    overrides: &[String],
+) -> Result<Experiment, ScenarioError> {
     // 1. Syntax and types against the user's own text, so errors point into it.
     let file: ScenarioFile = toml::from_str(src).map_err(|e| toml_error(origin, src, &e))?;
     let mut table: toml::Table = toml::from_str(src).map_err(|e| toml_error(origin, src, &e))?;
@@ -191,30 +217,51 @@ pub fn parse(src: &str, origin: &str, base_dir: Option<&Path>, overrides: &[Stri
     let mut overridden = Vec::new();
     for o in overrides {
         let (key, value) = overrides::parse_assignment(o).map_err(|m| set_error(o, None, m))?;
-        overrides::set_path(&mut table, &key, value).map_err(|m| set_error(o, Some(key.clone()), m))?;
+        overrides::set_path(&mut table, &key, value)
+            .map_err(|m| set_error(o, Some(key.clone()), m))?;
         overridden.push((key, o.clone()));
     }
     let file = if overrides.is_empty() {
         file
     } else {
-        deserialize_table(&table).map_err(|m| set_error(&overridden.last().map(|o| o.1.clone()).unwrap_or_default(), None, m))?
+        deserialize_table(&table).map_err(|m| {
+            set_error(
+                &overridden.last().map(|o| o.1.clone()).unwrap_or_default(),
+                None,
+                m,
+            )
+        })?
     };
     let resolved_toml = toml::to_string_pretty(&file).unwrap_or_default();
 
     let locate = |fe: FieldError, origin_override: Option<&str>| -> ScenarioError {
-        if let Some((_, o)) = overridden.iter().rev().find(|(k, _)| fe.field.starts_with(k.as_str()) || k.starts_with(fe.field.as_str())) {
+        if let Some((_, o)) = overridden
+            .iter()
+            .rev()
+            .find(|(k, _)| fe.field.starts_with(k.as_str()) || k.starts_with(fe.field.as_str()))
+        {
             return set_error(o, Some(fe.field), format!("{}{}", fe.message, ""))
                 .with_help(fe.help);
         }
         let origin = origin_override.unwrap_or(origin);
         let offset = span::find_span(src, &fe.field).map(|s| s.start);
-        ScenarioError::at(origin, Some(src), offset, Some(fe.field), fe.message, fe.help)
+        ScenarioError::at(
+            origin,
+            Some(src),
+            offset,
+            Some(fe.field),
+            fe.message,
+            fe.help,
+        )
     };
 
     let mut variants = Vec::new();
     if file.compare.is_empty() {
         let scenario = validate::validate(&file, base_dir).map_err(|fe| locate(fe, None))?;
-        variants.push(Variant { label: file.name.clone(), scenario });
+        variants.push(Variant {
+            label: file.name.clone(),
+            scenario,
+        });
     } else {
         let mut base = table.clone();
         base.remove("compare");
@@ -222,22 +269,60 @@ pub fn parse(src: &str, origin: &str, base_dir: Option<&Path>, overrides: &[Stri
             let label = c.label.trim();
             let field = format!("compare[{i}]");
             if label.is_empty() || variants.iter().any(|v: &Variant| v.label == label) {
-                let fe = FieldError { field: format!("{field}.label"), message: "empty or repeated label".into(), help: Some("a unique, non-empty label".into()) };
+                let fe = FieldError {
+                    field: format!("{field}.label"),
+                    message: "empty or repeated label".into(),
+                    help: Some("a unique, non-empty label".into()),
+                };
                 return Err(locate(fe, None));
             }
             let mut t = base.clone();
-            overrides::merge(&mut t, &c.set).map_err(|m| locate(FieldError { field: format!("{field}.set"), message: m, help: None }, None))?;
-            let vf = deserialize_table(&t)
-                .map_err(|m| locate(FieldError { field: format!("{field}.set"), message: m, help: None }, None))?;
+            overrides::merge(&mut t, &c.set).map_err(|m| {
+                locate(
+                    FieldError {
+                        field: format!("{field}.set"),
+                        message: m,
+                        help: None,
+                    },
+                    None,
+                )
+            })?;
+            let vf = deserialize_table(&t).map_err(|m| {
+                locate(
+                    FieldError {
+                        field: format!("{field}.set"),
+                        message: m,
+                        help: None,
+                    },
+                    None,
+                )
+            })?;
             let scenario = validate::validate(&vf, base_dir).map_err(|fe| {
-                let mut e = locate(FieldError { field: format!("{field}.set"), ..fe.clone() }, None);
-                e.message = format!("in variant \"{label}\": field `{}`: {}", fe.field, fe.message);
+                let mut e = locate(
+                    FieldError {
+                        field: format!("{field}.set"),
+                        ..fe.clone()
+                    },
+                    None,
+                );
+                e.message = format!(
+                    "in variant \"{label}\": field `{}`: {}",
+                    fe.field, fe.message
+                );
                 e
             })?;
-            variants.push(Variant { label: label.to_string(), scenario });
+            variants.push(Variant {
+                label: label.to_string(),
+                scenario,
+            });
         }
     }
-    Ok(Experiment { name: file.name.clone(), description: file.description.clone(), resolved_toml, variants })
+    Ok(Experiment {
+        name: file.name.clone(),
+        description: file.description.clone(),
+        resolved_toml,
+        variants,
+    })
 }
 
 impl ScenarioError {

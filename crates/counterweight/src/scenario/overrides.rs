@@ -9,7 +9,9 @@ use super::span::{Segment, parse_path};
 /// (numbers, booleans, arrays, inline tables, quoted strings); anything else is taken as
 /// a bare string, so `--set name=my-run` works.
 pub fn parse_assignment(s: &str) -> Result<(String, toml::Value), String> {
-    let (key, raw) = s.split_once('=').ok_or_else(|| format!("\"{s}\" is not of the form key=value"))?;
+    let (key, raw) = s
+        .split_once('=')
+        .ok_or_else(|| format!("\"{s}\" is not of the form key=value"))?;
     let key = key.trim();
     if key.is_empty() {
         return Err("the key is empty".into());
@@ -32,16 +34,23 @@ pub fn set_path(root: &mut toml::Table, path: &str, value: toml::Value) -> Resul
     for seg in init {
         cur = match (cur, seg) {
             (RefMut::Table(t), Segment::Key(k)) => {
-                let v = t.entry(k.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                let v = t
+                    .entry(k.clone())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
                 RefMut::Value(v)
             }
             (RefMut::Value(toml::Value::Table(t)), Segment::Key(k)) => {
-                let v = t.entry(k.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                let v = t
+                    .entry(k.clone())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
                 RefMut::Value(v)
             }
             (RefMut::Value(toml::Value::Array(a)), Segment::Index(i)) => {
                 let n = a.len();
-                RefMut::Value(a.get_mut(*i).ok_or_else(|| format!("index {i} is out of range ({n} entries)"))?)
+                RefMut::Value(
+                    a.get_mut(*i)
+                        .ok_or_else(|| format!("index {i} is out of range ({n} entries)"))?,
+                )
             }
             _ => return Err(format!("`{path}` does not name a field")),
         };
@@ -52,7 +61,8 @@ pub fn set_path(root: &mut toml::Table, path: &str, value: toml::Value) -> Resul
         RefMut::Value(toml::Value::Array(a)) => {
             if let Segment::Index(i) = last {
                 let n = a.len();
-                *a.get_mut(*i).ok_or_else(|| format!("index {i} is out of range ({n} entries)"))? = value;
+                *a.get_mut(*i)
+                    .ok_or_else(|| format!("index {i} is out of range ({n} entries)"))? = value;
                 return Ok(());
             }
             return Err(format!("`{path}` does not name a field"));
@@ -132,9 +142,16 @@ mod tests {
 
     #[test]
     fn assignments() {
-        assert_eq!(parse_assignment("a.b=0.5").unwrap(), ("a.b".into(), toml::Value::Float(0.5)));
-        assert_eq!(parse_assignment("name=my-run").unwrap().1, toml::Value::String("my-run".into()));
-        let mut t: toml::Table = toml::from_str("[growth]\nspillover = 0.0\n[[actors]]\ncount = 1").unwrap();
+        assert_eq!(
+            parse_assignment("a.b=0.5").unwrap(),
+            ("a.b".into(), toml::Value::Float(0.5))
+        );
+        assert_eq!(
+            parse_assignment("name=my-run").unwrap().1,
+            toml::Value::String("my-run".into())
+        );
+        let mut t: toml::Table =
+            toml::from_str("[growth]\nspillover = 0.0\n[[actors]]\ncount = 1").unwrap();
         set_path(&mut t, "growth.spillover", toml::Value::Float(0.3)).unwrap();
         set_path(&mut t, "actors[0].count", toml::Value::Integer(4)).unwrap();
         assert!(set_path(&mut t, "actors[3].count", toml::Value::Integer(4)).is_err());

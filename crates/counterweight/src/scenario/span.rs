@@ -93,7 +93,11 @@ mod tests {
     fn paths_and_spans() {
         assert_eq!(
             parse_path("actors[1].count"),
-            vec![Segment::Key("actors".into()), Segment::Index(1), Segment::Key("count".into())]
+            vec![
+                Segment::Key("actors".into()),
+                Segment::Index(1),
+                Segment::Key("count".into())
+            ]
         );
         let src = "name = \"x\"\n[[actors]]\ncount = 1\n[[actors]]\ncount = -3\n";
         let span = find_span(src, "actors[1].count").unwrap();
