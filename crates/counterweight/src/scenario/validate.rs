@@ -151,7 +151,7 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
         .policy
         .iter()
         .enumerate()
-        .map(|(i, p)| validate_policy(i, p, &groups))
+        .map(|(i, p)| validate_policy(i, p, &groups, dt))
         .collect::<R<Vec<_>>>()?;
     let output = validate_output(file, total)?;
     Ok(Scenario {
@@ -366,7 +366,7 @@ fn read_values_csv(field: &str, path: &Path) -> R<Vec<f64>> {
     Ok(out)
 }
 
-fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup]) -> R<Policy> {
+fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup], dt: f64) -> R<Policy> {
     let f = |name: &str| format!("policy[{i}].{name}");
     let from = non_negative(&f("from"), p.from)?;
     let until = match p.until {
@@ -488,10 +488,13 @@ fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup]) -> R<Policy>
         "spillover_boost" => PolicyKind::SpilloverBoost {
             factor: non_negative(&f("factor"), need(p.factor, "factor")?)?,
         },
-        "wealth_tax" => PolicyKind::WealthTax {
-            rate: non_negative(&f("rate"), need(p.rate, "rate")?)?,
-            threshold: non_negative(&f("threshold"), p.threshold.unwrap_or(1.0))?,
-        },
+        "wealth_tax" => {
+            let rate = non_negative(&f("rate"), need(p.rate, "rate")?)?;
+            if rate * dt > 1.0 {
+                return Err(err(f("rate"), format!("rate * dt = {} would tax more than the excess in one step", rate * dt), format!("rate <= 1/dt = {}", 1.0 / dt)));
+            }
+            PolicyKind::WealthTax { rate, threshold: non_negative(&f("threshold"), p.threshold.unwrap_or(1.0))? }
+        }
         "proprietary_tax" => {
             let rebate = match p.rebate.as_deref().unwrap_or("equal") {
                 "equal" => Rebate::Equal,
