@@ -50,13 +50,23 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let stem = args.file.file_stem().map_or("data".into(), |s| s.to_string_lossy().to_string());
+    let stem = args
+        .file
+        .file_stem()
+        .map_or("data".into(), |s| s.to_string_lossy().to_string());
     let out = args.out.clone().unwrap_or_else(|| {
         let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
         PathBuf::from("runs").join(format!("measure-{stem}-{stamp}"))
     });
-    if out.exists() && std::fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        render::error(format!("output directory {} already exists and is not empty (choose another --out)", out.display()));
+    if out.exists()
+        && std::fs::read_dir(&out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        render::error(format!(
+            "output directory {} already exists and is not empty (choose another --out)",
+            out.display()
+        ));
         return ExitCode::from(2);
     }
 
@@ -75,10 +85,28 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         }
     }
 
-    let last = |name: &str| table.f64_column(name).and_then(|c| c.last().copied()).unwrap_or(f64::NAN);
-    let count = |x: f64| if x.is_finite() { format!("{x:.0}") } else { "-".into() };
-    let leader = m.final_values.first().map_or("-".to_string(), |(e, _)| e.clone());
-    let mut description = format!("Concentration of `{}` in {}", args.value, args.file.display());
+    let last = |name: &str| {
+        table
+            .f64_column(name)
+            .and_then(|c| c.last().copied())
+            .unwrap_or(f64::NAN)
+    };
+    let count = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.0}")
+        } else {
+            "-".into()
+        }
+    };
+    let leader = m
+        .final_values
+        .first()
+        .map_or("-".to_string(), |(e, _)| e.clone());
+    let mut description = format!(
+        "Concentration of `{}` in {}",
+        args.value,
+        args.file.display()
+    );
     if !args.exclude.is_empty() {
         description.push_str(&format!(", excluding {}", args.exclude.join(", ")));
     }
@@ -88,12 +116,31 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     let key_numbers = vec![
         ("entities".to_string(), count(last("n_entities"))),
         ("largest".to_string(), leader.clone()),
-        ("top-1 share".to_string(), format!("{:.4}", last("top1_share"))),
-        ("top-10% share".to_string(), format!("{:.4}", last("top10pct_share"))),
-        ("HHI (0-10,000)".to_string(), format!("{:.0}", last("hhi") * 10_000.0)),
-        ("effective number".to_string(), format!("{:.2}", last("effective_number"))),
+        (
+            "top-1 share".to_string(),
+            format!("{:.4}", last("top1_share")),
+        ),
+        (
+            "top-10% share".to_string(),
+            format!("{:.4}", last("top10pct_share")),
+        ),
+        (
+            "HHI (0-10,000)".to_string(),
+            format!("{:.0}", last("hhi") * 10_000.0),
+        ),
+        (
+            "effective number".to_string(),
+            format!("{:.2}", last("effective_number")),
+        ),
         ("Gini".to_string(), format!("{:.4}", last("gini"))),
-        ("Nakamoto coefficient (> 1/3, > 1/2)".to_string(), format!("{}, {}", count(last("nakamoto_1_3")), count(last("nakamoto_1_2")))),
+        (
+            "Nakamoto coefficient (> 1/3, > 1/2)".to_string(),
+            format!(
+                "{}, {}",
+                count(last("nakamoto_1_3")),
+                count(last("nakamoto_1_2"))
+            ),
+        ),
     ];
     let mut notes = Vec::new();
     if !args.exclude.is_empty() {
@@ -133,7 +180,7 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let mut t = Pretty::new();
-    t.load_preset(UTF8_BORDERS_ONLY);
+    t.load_style(UTF8_BORDERS_ONLY);
     t.set_header(vec!["metric", "value"]);
     for (k, v) in &key_numbers {
         t.add_row(vec![k.clone(), v.clone()]);

@@ -13,9 +13,11 @@ pub fn bar(total: u64, quiet: bool, what: &str) -> ProgressBar {
     }
     let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(10));
     pb.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:40.cyan/blue}] {percent:>3}% {msg} ({elapsed}, eta {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{prefix} [{bar:40.cyan/blue}] {percent:>3}% {msg} ({elapsed}, eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     pb.set_prefix(what.to_string());
     pb

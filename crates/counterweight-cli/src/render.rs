@@ -16,7 +16,10 @@ pub fn scenario_error(e: &ScenarioError) {
     if let (Some(l), Some(line)) = (e.location, &e.source_line) {
         let num = l.line.to_string();
         let pad = " ".repeat(num.len());
-        out.push_str(&format!("{pad} |\n{num} | {line}\n{pad} | {}^\n", " ".repeat(l.col.saturating_sub(1))));
+        out.push_str(&format!(
+            "{pad} |\n{num} | {line}\n{pad} | {}^\n",
+            " ".repeat(l.col.saturating_sub(1))
+        ));
     }
     if let Some(f) = &e.field {
         out.push_str(&format!("  = field: {f}\n"));
@@ -34,5 +37,9 @@ pub fn error(msg: impl std::fmt::Display) {
 }
 
 fn label() -> &'static str {
-    if std::io::stderr().is_terminal() { "\x1b[1;31merror\x1b[0m" } else { "error" }
+    if std::io::stderr().is_terminal() {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
+    }
 }

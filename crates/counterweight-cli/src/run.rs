@@ -60,6 +60,7 @@ pub struct ScenariosArgs {
 }
 
 /// Load a scenario argument: an existing file, else an embedded example by name.
+#[allow(clippy::result_large_err)] // see counterweight::scenario::load
 fn load(arg: Option<&str>, overrides: &[String]) -> Result<Experiment, ScenarioError> {
     let arg = arg.unwrap_or(examples::DEFAULT);
     let path = Path::new(arg);
@@ -92,15 +93,25 @@ pub fn run(args: RunArgs) -> ExitCode {
         let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
         PathBuf::from("runs").join(format!("{}-{stamp}", exp.name))
     });
-    if out.exists() && std::fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        render::error(format!("output directory {} already exists and is not empty (choose another --out)", out.display()));
+    if out.exists()
+        && std::fs::read_dir(&out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        render::error(format!(
+            "output directory {} already exists and is not empty (choose another --out)",
+            out.display()
+        ));
         return ExitCode::from(2);
     }
 
     let cancel = progress::interrupt_flag();
     let bar = progress::bar(runner::total_steps(&exp), args.quiet, &exp.name);
     let tick = |done: u64| bar.set_position(done);
-    let opts = RunOptions { progress: Some(&tick), cancel: Some(&cancel) };
+    let opts = RunOptions {
+        progress: Some(&tick),
+        cancel: Some(&cancel),
+    };
     let started = std::time::Instant::now();
     let result = runner::run_experiment(&exp, &opts);
     bar.finish_and_clear();
@@ -132,8 +143,15 @@ pub fn run(args: RunArgs) -> ExitCode {
 /// The final row (last recorded step of replicate 0) of a metrics table, as a lookup.
 fn final_row(t: &Table) -> impl Fn(&str) -> f64 + '_ {
     let reps = t.f64_column("replicate").unwrap_or_default();
-    let last = reps.iter().rposition(|&r| r == 0.0).unwrap_or(t.rows().saturating_sub(1));
-    move |name| t.f64_column(name).and_then(|c| c.get(last).copied()).unwrap_or(f64::NAN)
+    let last = reps
+        .iter()
+        .rposition(|&r| r == 0.0)
+        .unwrap_or(t.rows().saturating_sub(1));
+    move |name| {
+        t.f64_column(name)
+            .and_then(|c| c.get(last).copied())
+            .unwrap_or(f64::NAN)
+    }
 }
 
 fn record(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
@@ -143,11 +161,28 @@ fn record(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
     let mut variants = Vec::new();
     for ((label, o), v) in out.variants.iter().zip(&exp.variants) {
         let row = final_row(&o.metrics);
-        let prefix = if out.variants.len() > 1 { format!("{label}: ") } else { String::new() };
-        key_numbers.push((format!("{prefix}final top-1 share"), format!("{:.3}", row("top1_share"))));
+        let prefix = if out.variants.len() > 1 {
+            format!("{label}: ")
+        } else {
+            String::new()
+        };
+        key_numbers.push((
+            format!("{prefix}final top-1 share"),
+            format!("{:.3}", row("top1_share")),
+        ));
         key_numbers.push((format!("{prefix}final Gini"), format!("{:.3}", row("gini"))));
-        key_numbers.push((format!("{prefix}final effective number"), format!("{:.1}", row("effective_number"))));
-        key_numbers.push((format!("{prefix}Nakamoto coefficient (1/3, 1/2)"), format!("{}, {}", fmt_count(row("nakamoto_1_3")), fmt_count(row("nakamoto_1_2")))));
+        key_numbers.push((
+            format!("{prefix}final effective number"),
+            format!("{:.1}", row("effective_number")),
+        ));
+        key_numbers.push((
+            format!("{prefix}Nakamoto coefficient (1/3, 1/2)"),
+            format!(
+                "{}, {}",
+                fmt_count(row("nakamoto_1_3")),
+                fmt_count(row("nakamoto_1_2"))
+            ),
+        ));
         for s in &o.early_stops {
             notes.push(format!(
                 "{prefix}replicate {} stopped at t = {:.3} (step {}): the top actor held {:.3} of the total (growth.stop_at_share = {}).",
@@ -161,7 +196,10 @@ fn record(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
         });
     }
     if first.replicates > 1 {
-        notes.push(format!("{} replicates; key numbers are those of replicate 0.", first.replicates));
+        notes.push(format!(
+            "{} replicates; key numbers are those of replicate 0.",
+            first.replicates
+        ));
     }
     RunRecord {
         name: exp.name.clone(),
@@ -169,7 +207,11 @@ fn record(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
         model: "growth".into(),
         seed: first.seed,
         version: counterweight::VERSION.to_string(),
-        scenario_toml: format!("# counterweight {} — resolved scenario\n{}", counterweight::VERSION, exp.resolved_toml),
+        scenario_toml: format!(
+            "# counterweight {} — resolved scenario\n{}",
+            counterweight::VERSION,
+            exp.resolved_toml
+        ),
         metrics: out.metrics_table(),
         actors: out.actors_table(),
         variants,
@@ -179,13 +221,32 @@ fn record(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
 }
 
 fn fmt_count(x: f64) -> String {
-    if x.is_finite() { format!("{x:.0}") } else { "-".into() }
+    if x.is_finite() {
+        format!("{x:.0}")
+    } else {
+        "-".into()
+    }
 }
 
-fn print_summary(exp: &Experiment, out: &ExperimentOutput, dir: &Path, elapsed: std::time::Duration) {
+fn print_summary(
+    exp: &Experiment,
+    out: &ExperimentOutput,
+    dir: &Path,
+    elapsed: std::time::Duration,
+) {
     let mut t = Pretty::new();
-    t.load_preset(UTF8_BORDERS_ONLY);
-    t.set_header(vec!["variant", "t", "top-1", "top-10%", "Gini", "HHI", "eff. N", "Nakamoto 1/3", "Nakamoto 1/2"]);
+    t.load_style(UTF8_BORDERS_ONLY);
+    t.set_header(vec![
+        "variant",
+        "t",
+        "top-1",
+        "top-10%",
+        "Gini",
+        "HHI",
+        "eff. N",
+        "Nakamoto 1/3",
+        "Nakamoto 1/2",
+    ]);
     for (label, o) in &out.variants {
         let row = final_row(&o.metrics);
         t.add_row(vec![
@@ -204,10 +265,17 @@ fn print_summary(exp: &Experiment, out: &ExperimentOutput, dir: &Path, elapsed: 
     println!("{t}");
     for (label, o) in &out.variants {
         for s in &o.early_stops {
-            println!("note: {label}: replicate {} stopped at t = {:.2}, top-1 share {:.3} >= stop_at_share", s.replicate, s.time, s.top1_share);
+            println!(
+                "note: {label}: replicate {} stopped at t = {:.2}, top-1 share {:.3} >= stop_at_share",
+                s.replicate, s.time, s.top1_share
+            );
         }
     }
-    println!("finished in {:.2} s; report: {}", elapsed.as_secs_f64(), dir.join("report.html").display());
+    println!(
+        "finished in {:.2} s; report: {}",
+        elapsed.as_secs_f64(),
+        dir.join("report.html").display()
+    );
 }
 
 pub fn check(args: CheckArgs) -> ExitCode {
@@ -239,19 +307,28 @@ pub fn check(args: CheckArgs) -> ExitCode {
 pub fn scenarios(args: ScenariosArgs) -> ExitCode {
     let Some(name) = args.name else {
         let mut t = Pretty::new();
-        t.load_preset(UTF8_BORDERS_ONLY);
+        t.load_style(UTF8_BORDERS_ONLY);
         t.set_header(vec!["name", "what it shows"]);
         for e in examples::EXAMPLES {
-            let mark = if e.name == examples::DEFAULT { " (default)" } else { "" };
+            let mark = if e.name == examples::DEFAULT {
+                " (default)"
+            } else {
+                ""
+            };
             t.add_row(vec![format!("{}{mark}", e.name), e.summary.to_string()]);
         }
         println!("{t}");
-        println!("Run one: counterweight run NAME   Print one: counterweight scenarios NAME   Copy one: counterweight scenarios NAME --write FILE.toml");
+        println!(
+            "Run one: counterweight run NAME   Print one: counterweight scenarios NAME   Copy one: counterweight scenarios NAME --write FILE.toml"
+        );
         return ExitCode::SUCCESS;
     };
     let Some(ex) = examples::find(&name) else {
         let names: Vec<_> = examples::EXAMPLES.iter().map(|e| e.name).collect();
-        render::error(format!("no embedded scenario \"{name}\" (available: {})", names.join(", ")));
+        render::error(format!(
+            "no embedded scenario \"{name}\" (available: {})",
+            names.join(", ")
+        ));
         return ExitCode::from(2);
     };
     match args.write {
@@ -261,12 +338,19 @@ pub fn scenarios(args: ScenariosArgs) -> ExitCode {
         }
         Some(path) => {
             if path.exists() {
-                render::error(format!("{} already exists; not overwriting it", path.display()));
+                render::error(format!(
+                    "{} already exists; not overwriting it",
+                    path.display()
+                ));
                 return ExitCode::from(2);
             }
             match counterweight::io::write_atomic_bytes(&path, ex.toml.as_bytes()) {
                 Ok(()) => {
-                    println!("wrote {} (run it with: counterweight run {})", path.display(), path.display());
+                    println!(
+                        "wrote {} (run it with: counterweight run {})",
+                        path.display(),
+                        path.display()
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

@@ -491,9 +491,19 @@ fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup], dt: f64) -> 
         "wealth_tax" => {
             let rate = non_negative(&f("rate"), need(p.rate, "rate")?)?;
             if rate * dt > 1.0 {
-                return Err(err(f("rate"), format!("rate * dt = {} would tax more than the excess in one step", rate * dt), format!("rate <= 1/dt = {}", 1.0 / dt)));
+                return Err(err(
+                    f("rate"),
+                    format!(
+                        "rate * dt = {} would tax more than the excess in one step",
+                        rate * dt
+                    ),
+                    format!("rate <= 1/dt = {}", 1.0 / dt),
+                ));
             }
-            PolicyKind::WealthTax { rate, threshold: non_negative(&f("threshold"), p.threshold.unwrap_or(1.0))? }
+            PolicyKind::WealthTax {
+                rate,
+                threshold: non_negative(&f("threshold"), p.threshold.unwrap_or(1.0))?,
+            }
         }
         "proprietary_tax" => {
             let rebate = match p.rebate.as_deref().unwrap_or("equal") {
