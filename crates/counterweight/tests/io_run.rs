@@ -280,8 +280,9 @@ fn io_write_run_two_variants() {
         serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["variants"][0]["label"], "baseline");
     assert_eq!(summary["variants"][1]["replicates"], 2);
-    // The final row is step 190 (mean over the two replicates).
-    assert_eq!(summary["variants"][0]["final"]["step"], 190.0);
+    // The final row is step 190; metrics are means over the two replicates.
+    assert_eq!(summary["variants"][0]["final"]["step"], 190);
+    assert!(summary["variants"][0]["final"].get("replicate").is_none());
 }
 
 #[test]
