@@ -759,7 +759,12 @@ fn final_values_table(
     if rows.is_empty() || finals.iter().all(|(_, f)| f.is_empty()) {
         return None;
     }
-    let mut headers = vec!["metric (final step)".to_string()];
+    let several_reps = variants.iter().any(|v| replicate_count(m, &v.rows) > 1);
+    let mut headers = vec![if several_reps {
+        "metric (final step, mean over replicates)".to_string()
+    } else {
+        "metric (final step)".to_string()
+    }];
     headers.extend(variants.iter().map(|v| v.label.clone()));
     Some((headers, rows))
 }
