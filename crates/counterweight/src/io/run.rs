@@ -390,7 +390,10 @@ fn over_time_plots(
         String::new()
     };
     let several = variants.len() > 1;
-    let groups = share_groups(m);
+    // A single group always holds the whole total: its share is not worth a line.
+    let groups = Some(share_groups(m))
+        .filter(|g| g.len() > 1)
+        .unwrap_or_default();
     let series_of = |col: &str, label: &str, v: &VariantRows| -> Option<Series> {
         let y = m.f64_column(col)?;
         let (xs, ys) = mean_over_time(&x, &y, &v.rows);
@@ -449,7 +452,12 @@ fn over_time_plots(
         only_first_legend(&mut panels);
         if !panels.is_empty() {
             let title = format!("Shares over time by variant — {}", rec.name);
-            files.extend(panel_chart(dir, "shares", &title, &panels)?);
+            if let [single] = panels.as_mut_slice() {
+                single.title = format!("Largest actor's share over time — {}", rec.name);
+                files.extend(line_chart(dir, "shares", single)?);
+            } else {
+                files.extend(panel_chart(dir, "shares", &title, &panels)?);
+            }
             figures.push(Written {
                 stem: "shares",
                 title,
