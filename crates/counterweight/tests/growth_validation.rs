@@ -126,7 +126,10 @@ fn closed_form_growth_euler_converges_at_first_order() {
             // dt = 0.01 the O(dt) term is ~1% (see the 1e-4 check below), well inside [1.7, 2.3].
             for dt in [0.02, 0.01, 0.005] {
                 let ratio = err(dt)[i] / err(dt / 2.0)[i];
-                eprintln!("  beta = {beta}, R0 = {r0i}: err({dt})/err({}) = {ratio:.4}", dt / 2.0);
+                eprintln!(
+                    "  beta = {beta}, R0 = {r0i}: err({dt})/err({}) = {ratio:.4}",
+                    dt / 2.0
+                );
                 assert!((1.7..=2.3).contains(&ratio), "ratio {ratio} at dt = {dt}");
             }
             // dt = 1e-4: the error equals dt E(t) (the leading term derived above) to
@@ -170,7 +173,10 @@ fn decreasing_returns_equalise_shares() {
         // in `euler_error_coefficient`; factor 2 covers the O(dt^2) remainder).
         for (i, (&got, &want)) in m.values().iter().zip(&exact).enumerate() {
             let bound = 2.0 * (dt * euler_error_coefficient(r0[i], beta, a, t)).abs();
-            assert!((got - want).abs() <= bound, "actor {i}: {got} vs {want} (bound {bound})");
+            assert!(
+                (got - want).abs() <= bound,
+                "actor {i}: {got} vs {want} (bound {bound})"
+            );
         }
         eprintln!("  beta = 0.5: leader share 0.6667 -> {share:.6} (closed form {exact_share:.6})");
         assert!(share < 0.52);
@@ -262,8 +268,14 @@ fn blow_up_time_and_stop_at_share() {
         // Total: t_f <= t* + dt (1.5 ln(u0/(2h)) + 16) = t* + 27.8 dt = 51.28.
         let (u0, h) = (0.5, a * dt);
         let upper = t_star + dt * (1.5 * (u0 / (2.0 * h)).ln() + 16.0);
-        eprintln!("  t* = {t_star}, failed at t = {time} (step {step}); accepted [{}, {upper:.3}]", t_star - dt);
-        assert!(time >= t_star - dt && time <= upper, "blow-up at t = {time}");
+        eprintln!(
+            "  t* = {t_star}, failed at t = {time} (step {step}); accepted [{}, {upper:.3}]",
+            t_star - dt
+        );
+        assert!(
+            time >= t_star - dt && time <= upper,
+            "blow-up at t = {time}"
+        );
 
         // stop_at_share = 0.99 ends the run cleanly before the blow-up. The closed-form
         // leader share (102 - t)/(153 - 2t) reaches 0.99 at t_99 = (102 - 0.99*153)/(1 - 1.98).
@@ -437,7 +449,12 @@ fn bm_violations(s: &BmStats) -> Vec<String> {
     let mut bad = Vec::new();
     let checks = [
         ("mean(1/w)", s.mean_inv, 1.5, 0.012),
-        ("mean(ln w)", s.mean_ln, 2f64.ln() - 0.922_784_335_098_467_1, 0.008),
+        (
+            "mean(ln w)",
+            s.mean_ln,
+            2f64.ln() - 0.922_784_335_098_467_1,
+            0.008,
+        ),
         ("frac(w > 4)", s.frac_above_4, 0.014_388, 0.0016),
     ];
     for (name, got, want, tol) in checks {
@@ -595,7 +612,9 @@ fn spillover_larger_inputs_match_direct_sum() {
     timed("spillover_larger_inputs_match_direct_sum", || {
         // N = 300 with many ties and random openness (a deterministic pseudo-random mix).
         let n = 300;
-        let values: Vec<f64> = (0..n).map(|i| 1.0 + ((i * 37) % 17) as f64 * 0.25).collect();
+        let values: Vec<f64> = (0..n)
+            .map(|i| 1.0 + ((i * 37) % 17) as f64 * 0.25)
+            .collect();
         let open: Vec<f64> = (0..n).map(|i| ((i * 11) % 5) as f64 / 4.0).collect();
         let after = spillover_step(&values, &open, 0.7, 0.5);
         let direct = spillover_direct(&values, &open, 0.7, 0.5);
@@ -641,7 +660,9 @@ fn exchange_conserves_total_and_relaxes_exactly() {
             let total: f64 = after.iter().sum();
             worst_total = worst_total.max((total / total0 - 1.0).abs());
         }
-        eprintln!("  exchange: worst per-step relaxation error {worst_step:e}, worst total drift {worst_total:e}");
+        eprintln!(
+            "  exchange: worst per-step relaxation error {worst_step:e}, worst total drift {worst_total:e}"
+        );
         assert!(worst_step <= 1e-13);
         // Total: each step changes the sum by rounding only (N ulps of the values, ~1e-16
         // relative with cancellation, a random walk over 1000 steps ~ 1e-14): bound 1e-12.

@@ -90,11 +90,18 @@ until = 0.7
             assert_eq!(m.params().base_rate, a, "step {s} (t = {t})");
             // x + dt a x is one multiply-add: 1 ulp.
             let ratio = m.values()[0] / before;
-            assert!((ratio - (1.0 + dt * a)).abs() <= 4.0 * f64::EPSILON, "step {s}: {ratio}");
+            assert!(
+                (ratio - (1.0 + dt * a)).abs() <= 4.0 * f64::EPSILON,
+                "step {s}: {ratio}"
+            );
             active_steps += usize::from(inside);
         }
         assert_eq!(active_steps, 4);
-        assert_eq!(m.params().base_rate, 0.1, "the old value returns after until");
+        assert_eq!(
+            m.params().base_rate,
+            0.1,
+            "the old value returns after until"
+        );
     });
 }
 
@@ -139,8 +146,16 @@ fn openness_mandate_lowers_concentration() {
         eprintln!("  top1: mandate {top_a:.4} vs none {top_b:.4}; gini {g_a:.4} vs {g_b:.4}");
         assert!(top_a < top_b && g_a < g_b);
         // Before `from` the two runs are the same run (rows at t <= 5: steps 0..=50).
-        let (ta, tb) = (a.metrics.f64_column("gini").unwrap(), b.metrics.f64_column("gini").unwrap());
-        assert!(ta[..=50].iter().zip(&tb[..=50]).all(|(x, y)| x.to_bits() == y.to_bits()));
+        let (ta, tb) = (
+            a.metrics.f64_column("gini").unwrap(),
+            b.metrics.f64_column("gini").unwrap(),
+        );
+        assert!(
+            ta[..=50]
+                .iter()
+                .zip(&tb[..=50])
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
         assert_ne!(ta[51], tb[51]);
     });
 }
@@ -197,7 +212,12 @@ fn spillover_boost_raises_the_targeted_laggards() {
             *factor = 1.0;
         }
         let u = run(&unit);
-        assert!(u.final_values[0].iter().zip(fb).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(
+            u.final_values[0]
+                .iter()
+                .zip(fb)
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
     });
 }
 
@@ -257,17 +277,28 @@ every = 1
 "#;
 
 fn with_policy(kind: &str, fields: &str) -> Scenario {
-    scenario(&format!("{BUDGET_SRC}\n[[policy]]\nkind = \"{kind}\"\n{fields}\n"))
+    scenario(&format!(
+        "{BUDGET_SRC}\n[[policy]]\nkind = \"{kind}\"\n{fields}\n"
+    ))
 }
 
 fn budget_scenarios() -> Vec<(&'static str, Scenario)> {
     vec![
-        ("wealth_tax", with_policy("wealth_tax", "rate = 0.5\nthreshold = 1.5")),
+        (
+            "wealth_tax",
+            with_policy("wealth_tax", "rate = 0.5\nthreshold = 1.5"),
+        ),
         (
             "wealth_tax (proprietary payers)",
-            with_policy("wealth_tax", "rate = 0.5\nthreshold = 0.5\ngroups = [\"proprietary\"]"),
+            with_policy(
+                "wealth_tax",
+                "rate = 0.5\nthreshold = 0.5\ngroups = [\"proprietary\"]",
+            ),
         ),
-        ("proprietary_tax equal", with_policy("proprietary_tax", "rate = 0.4")),
+        (
+            "proprietary_tax equal",
+            with_policy("proprietary_tax", "rate = 0.4"),
+        ),
         (
             "proprietary_tax open",
             with_policy("proprietary_tax", "rate = 0.4\nrebate = \"open\""),
@@ -409,4 +440,28 @@ fn flat_wealth_tax_is_euler_exchange() {
             assert!((x - y).abs() <= 1e-13 * scale, "{x} vs {y}");
         }
     });
+}
+
+#[test]
+fn wealth_tax_taking_more_than_the_excess_is_rejected() {
+    // rate * dt = 2.5 > 1: a payer at 10 with threshold 4 would pay 15 and go negative.
+    // policy.rs documents rate * dt <= 1 as validated; the scenario must be rejected with
+    // the field named, not fail mid-run.
+    let src = r#"
+name = "too-much-tax"
+time = { end = 1.0, dt = 0.5 }
+[[actors]]
+group = "a"
+initial = { values = [1.0, 1.0, 10.0] }
+[[policy]]
+kind = "wealth_tax"
+rate = 5.0
+threshold = 1.0
+"#;
+    let e = scenario::parse(src, "test", None, &[]).expect_err("rate * dt > 1 must be rejected");
+    assert_eq!(e.field.as_deref(), Some("policy[0].rate"), "{e}");
+    // rate * dt = 1 exactly is allowed.
+    let ok = src.replace("rate = 5.0", "rate = 2.0");
+    let sc = scenario(&ok);
+    run(&sc);
 }
