@@ -281,16 +281,16 @@ impl<'a> Recorder<'a> {
         let ledger = model.ledger();
         self.collected.push(ledger.collected);
         self.paid.push(ledger.paid);
-        if let Some(rows) = &mut self.actors {
-            if last || self.sc.output.actors == ActorsOutput::All {
-                for (g, range) in self.ranges.iter().enumerate() {
-                    for i in range.clone() {
-                        rows.step.push(step);
-                        rows.time.push(time);
-                        rows.actor.push(i as u64);
-                        rows.group.push(self.sc.groups[g].name.clone());
-                        rows.value.push(values[i]);
-                    }
+        if let Some(rows) = &mut self.actors
+            && (last || self.sc.output.actors == ActorsOutput::All)
+        {
+            for (g, range) in self.ranges.iter().enumerate() {
+                for i in range.clone() {
+                    rows.step.push(step);
+                    rows.time.push(time);
+                    rows.actor.push(i as u64);
+                    rows.group.push(self.sc.groups[g].name.clone());
+                    rows.value.push(values[i]);
                 }
             }
         }

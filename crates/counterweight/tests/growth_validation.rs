@@ -324,7 +324,7 @@ fn two_oh_two() {
             if year < 5 {
                 p_you *= 99 * q + p_you;
                 p_me *= 99 * q + p_me;
-                q *= 99 * q;
+                q = 99 * q * q;
                 exact.push(p_me as f64 / p_you as f64);
             } else {
                 let f = (99 * q + p_me) as f64 / (99 * q + p_you) as f64;
@@ -881,8 +881,7 @@ fn run_with_threads(sc: &Scenario, threads: usize) -> ScenarioOutput {
         .num_threads(threads)
         .build()
         .unwrap()
-        .install(|| runner::run(sc, &RunOptions::default()))
-        .unwrap()
+        .install(|| runner::run(sc, &RunOptions::default()).unwrap())
 }
 
 fn column_bits(c: &Column) -> Vec<u64> {

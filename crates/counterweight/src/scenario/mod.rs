@@ -182,6 +182,7 @@ impl ScenarioError {
 }
 
 /// Load a scenario file, applying `--set key=value` overrides.
+#[allow(clippy::result_large_err)] // a rich, located error; built once per run
 pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ScenarioError> {
     let src = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         origin: path.display().to_string(),
@@ -204,6 +205,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ScenarioErr
 
 /// Parse and validate scenario text. `origin` names it in errors; `base_dir` resolves
 /// relative `csv` paths.
+#[allow(clippy::result_large_err)] // a rich, located error; built once per run
 pub fn parse(
     src: &str,
     origin: &str,

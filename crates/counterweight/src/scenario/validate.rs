@@ -156,17 +156,17 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
     // A wealth tax takes rate * dt of the excess each step: more than all of it would
     // push payers below the threshold (and below zero), so rate * dt <= 1.
     for (i, p) in policies.iter().enumerate() {
-        if let PolicyKind::WealthTax { rate, .. } = p.kind {
-            if rate * dt > 1.0 {
-                return Err(err(
-                    format!("policy[{i}].rate"),
-                    format!(
-                        "rate * time.dt = {} takes more than the whole excess each step",
-                        rate * dt
-                    ),
-                    format!("a rate <= 1/dt = {}", 1.0 / dt),
-                ));
-            }
+        if let PolicyKind::WealthTax { rate, .. } = p.kind
+            && rate * dt > 1.0
+        {
+            return Err(err(
+                format!("policy[{i}].rate"),
+                format!(
+                    "rate * time.dt = {} takes more than the whole excess each step",
+                    rate * dt
+                ),
+                format!("a rate <= 1/dt = {}", 1.0 / dt),
+            ));
         }
     }
     let output = validate_output(file, total)?;
