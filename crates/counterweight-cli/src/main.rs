@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod gallery;
 mod govern;
 mod measure;
 mod progress;

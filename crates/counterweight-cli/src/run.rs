@@ -33,6 +33,10 @@ pub struct RunArgs {
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run every entry of the gallery of the essays' claims (docs/gallery.md) and write one
+    /// report: a directory with one run per entry and an index report.html.
+    #[arg(long, conflicts_with_all = ["scenario", "seed", "set", "actors"])]
+    pub gallery: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -73,6 +77,9 @@ fn load(arg: Option<&str>, overrides: &[String]) -> Result<Experiment, ScenarioE
 }
 
 pub fn run(args: RunArgs) -> ExitCode {
+    if args.gallery {
+        return crate::gallery::run(&args);
+    }
     let mut overrides = args.set.clone();
     if let Some(seed) = args.seed {
         overrides.push(format!("seed={seed}"));
@@ -154,7 +161,7 @@ fn final_row(t: &Table) -> impl Fn(&str) -> f64 + '_ {
     }
 }
 
-fn record(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
+pub(crate) fn record(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
     let first = &exp.variants[0].scenario;
     let mut key_numbers = Vec::new();
     let mut notes = Vec::new();
@@ -315,11 +322,19 @@ pub fn scenarios(args: ScenariosArgs) -> ExitCode {
             } else {
                 ""
             };
-            t.add_row(vec![format!("{}{mark}", e.name), e.summary.to_string()]);
+            let gallery = if examples::in_gallery(e.name) {
+                " [gallery]"
+            } else {
+                ""
+            };
+            t.add_row(vec![
+                format!("{}{mark}{gallery}", e.name),
+                e.summary.to_string(),
+            ]);
         }
         println!("{t}");
         println!(
-            "Run one: counterweight run NAME   Print one: counterweight scenarios NAME   Copy one: counterweight scenarios NAME --write FILE.toml"
+            "Run one: counterweight run NAME   Run the gallery: counterweight run --gallery   Print one: counterweight scenarios NAME   Copy one: counterweight scenarios NAME --write FILE.toml"
         );
         return ExitCode::SUCCESS;
     };

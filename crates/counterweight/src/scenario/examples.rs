@@ -38,7 +38,68 @@ pub const EXAMPLES: &[Example] = &[
         summary: "A proprietary tax with an open rebate vs a wealth tax",
         toml: include_str!("../../../../scenarios/taxes.toml"),
     },
+    Example {
+        name: "gallery-brakes",
+        summary: "The two brakes (diseconomies, diffusion); automation and proprietary tech remove them",
+        toml: include_str!("../../../../scenarios/gallery/brakes.toml"),
+    },
+    Example {
+        name: "gallery-forced-diffusion",
+        summary: "An openness mandate and a non-compete ban restore the balance",
+        toml: include_str!("../../../../scenarios/gallery/forced-diffusion.toml"),
+    },
+    Example {
+        name: "gallery-tax",
+        summary: "A proprietariness tax with an open rebate vs a wealth tax of equal revenue",
+        toml: include_str!("../../../../scenarios/gallery/tax.toml"),
+    },
 ];
+
+/// One entry of the gallery of the essays' claims (`counterweight run --gallery`,
+/// docs/gallery.md): an embedded example and the essay passage it models.
+#[derive(Debug, Clone, Copy)]
+pub struct GalleryEntry {
+    /// The embedded example's name ([`find`]).
+    pub example: &'static str,
+    /// A short title for the claim.
+    pub title: &'static str,
+    /// The essay's words (a brief quotation).
+    pub quote: &'static str,
+}
+
+/// The gallery, in the order of the essays' argument.
+pub const GALLERY: &[GalleryEntry] = &[
+    GalleryEntry {
+        example: "core-claim",
+        title: "Proportional vs increasing returns: the cheetah and the tortoise",
+        quote: "Left: Proportional growth—small initial differences remain small; Right: Growth under economies of scale—small initial differences become very large over time.",
+    },
+    GalleryEntry {
+        example: "two-oh-two",
+        title: "The 2.02 example",
+        quote: "If my resources are twice yours, the progress I can achieve is more than double; therefore, by next year, my resources might be 2.02 times yours. Over time, the most powerful entity will eventually control everything.",
+    },
+    GalleryEntry {
+        example: "gallery-brakes",
+        title: "The two historical brakes, and what automation and proprietary technology do to them",
+        quote: "\"Diseconomies of scale\" slow down the cheetah, and \"diffusion effects\" are like a rubber hand pulling the tortoise closer to the cheetah. [...] Automation: allows global tasks to be completed with few people [...] Proliferation of proprietary technology [...] the \"diffusion of control\" is weaker than ever.",
+    },
+    GalleryEntry {
+        example: "gallery-forced-diffusion",
+        title: "Forced diffusion restores the balance",
+        quote: "Solution: Force more \"diffusion.\" [...] EU standardization mandates [...] US ban on non-compete agreements [...] forces a partial \"open sourcing\" of \"tacit knowledge\" within companies.",
+    },
+    GalleryEntry {
+        example: "gallery-tax",
+        title: "A proprietariness tax vs a wealth tax of equal revenue",
+        quote: "Levying corresponding taxes [...] based on their \"degree of proprietariness\" [...] if companies share technology with society (including through open source), the tax rate could drop to zero. [...] What we want to diffuse is not money, but the means of production.",
+    },
+];
+
+/// Whether an embedded example is part of the gallery.
+pub fn in_gallery(name: &str) -> bool {
+    GALLERY.iter().any(|g| g.example == name)
+}
 
 /// Find an embedded example by name.
 pub fn find(name: &str) -> Option<&'static Example> {
