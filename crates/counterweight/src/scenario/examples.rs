@@ -105,3 +105,21 @@ pub fn in_gallery(name: &str) -> bool {
 pub fn find(name: &str) -> Option<&'static Example> {
     EXAMPLES.iter().find(|e| e.name == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_example_parses_and_every_gallery_entry_is_embedded() {
+        for e in EXAMPLES {
+            if let Err(err) = crate::scenario::parse(e.toml, e.name, None, &[]) {
+                panic!("{}: {err:?}", e.name);
+            }
+        }
+        for g in GALLERY {
+            assert!(find(g.example).is_some(), "{} is not embedded", g.example);
+            assert!(!g.title.is_empty() && !g.quote.is_empty());
+        }
+    }
+}
