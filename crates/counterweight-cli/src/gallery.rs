@@ -216,9 +216,23 @@ table { border-collapse: collapse; margin: .8rem 0; font-size: .92rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .7rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 .pics { display: grid; grid-template-columns: 1fr 1fr; gap: .8rem; }
+.pics a.wide { grid-column: 1 / -1; }
 .pics img { width: 100%; border: 1px solid var(--line); background: white; }
 nav li { margin: .2rem 0; }
 "#;
+
+/// Whether a PNG is a wide multi-panel chart (width more than twice the height, read from
+/// its IHDR header), shown across the whole page in the index.
+fn is_wide(png: &Path) -> bool {
+    let Ok(bytes) = fs::read(png) else {
+        return false;
+    };
+    if bytes.len() < 24 || &bytes[12..16] != b"IHDR" {
+        return false;
+    }
+    let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    be(16) > 2 * be(20)
+}
 
 /// The index page: every entry's claim, explanation, key numbers and pictures (PNG, by
 /// relative path).
@@ -290,9 +304,14 @@ fn index_html(dir: &Path, entries: &[Entry]) -> String {
         for stem in PICTURES {
             let rel = format!("{}/{stem}.png", e.exp.name);
             if dir.join(&rel).exists() {
+                let class = if is_wide(&dir.join(&rel)) {
+                    " class=\"wide\""
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     h,
-                    "<a href=\"{0}\"><img src=\"{0}\" alt=\"{1} — {2}\" loading=\"lazy\"></a>",
+                    "<a href=\"{0}\"{class}><img src=\"{0}\" alt=\"{1} — {2}\" loading=\"lazy\"></a>",
                     escape(&rel),
                     stem,
                     n
