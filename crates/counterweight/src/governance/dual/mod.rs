@@ -23,6 +23,7 @@ pub mod escrow;
 pub mod state_machine;
 pub mod system;
 pub mod tiebreaker;
+pub mod timeline;
 pub mod timelock;
 pub mod types;
 
