@@ -34,7 +34,7 @@ impl StEth {
 
     /// `getSharesByPooledEth`, floor.
     pub fn shares_by_pooled_eth(&self, eth: u128) -> u128 {
-        if self.total_pooled_ether == 0 {
+        if self.total_pooled_ether == 0 || self.total_pooled_ether == self.total_shares {
             return eth;
         }
         mul_div(eth, self.total_shares, self.total_pooled_ether)
@@ -44,6 +44,9 @@ impl StEth {
     pub fn pooled_eth_by_shares(&self, shares: u128) -> u128 {
         if self.total_shares == 0 {
             return 0;
+        }
+        if self.total_shares == self.total_pooled_ether {
+            return shares; // 1:1 rate: s * x / x == s exactly
         }
         mul_div(shares, self.total_pooled_ether, self.total_shares)
     }

@@ -33,7 +33,21 @@ pub struct DualGovernance {
     /// The withdrawal queue is resealed (paused indefinitely) by the reseal committee.
     pub withdrawals_paused: bool,
     next_nft_id: u64,
+    r_cache: RCache,
 }
+
+/// Memo of the last R computed: (inputs, R). R is a pure function of the inputs, so the
+/// cache never changes results; it is ignored by equality.
+#[derive(Debug, Clone, Default)]
+struct RCache(std::cell::Cell<Option<([u128; 5], PercentD16)>>);
+
+impl PartialEq for RCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for RCache {}
 
 /// What the leading activation of a call may change.
 #[derive(Clone, Copy)]
@@ -67,6 +81,7 @@ impl DualGovernance {
             dual_governance_active: true,
             withdrawals_paused: false,
             next_nft_id: 1,
+            r_cache: RCache::default(),
         })
     }
 
@@ -79,18 +94,32 @@ impl DualGovernance {
 
     /// `getEffectiveState`: the state one activation would move to.
     pub fn effective_state(&self, now: Timestamp) -> State {
-        state_machine::transition(
-            &self.ctx,
-            &self.cfg,
-            now,
-            self.rage_quit_support(),
-            self.rage_quit_finalized(now),
-        )
+        self.effective_state_at(now, self.rage_quit_support())
+    }
+
+    /// `effective_state` with R already computed.
+    pub fn effective_state_at(&self, now: Timestamp, r: PercentD16) -> State {
+        state_machine::transition(&self.ctx, &self.cfg, now, r, self.rage_quit_finalized(now))
     }
 
     /// R of the current signalling escrow.
     pub fn rage_quit_support(&self) -> PercentD16 {
-        self.escrows[self.signalling_escrow].rage_quit_support(&self.steth)
+        let e = &self.escrows[self.signalling_escrow];
+        let key = [
+            e.h.locked_shares,
+            e.h.unfinalized_shares,
+            e.h.finalized_eth,
+            self.steth.total_pooled_ether,
+            self.steth.total_shares,
+        ];
+        if let Some((k, r)) = self.r_cache.0.get()
+            && k == key
+        {
+            return r;
+        }
+        let r = e.rage_quit_support(&self.steth);
+        self.r_cache.0.set(Some((key, r)));
+        r
     }
 
     /// T_lock at the current R.

@@ -968,7 +968,7 @@ impl Replayer {
             amount,
             result,
             persisted: dg.persisted_state(),
-            effective: dg.effective_state(now),
+            effective: dg.effective_state_at(now, r),
             r,
             t_lock: dg.cfg.veto_signalling_duration(r),
             rage_quit_round: dg.ctx.rage_quit_round,

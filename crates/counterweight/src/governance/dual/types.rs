@@ -127,16 +127,40 @@ pub fn mul_div(a: u128, b: u128, d: u128) -> u128 {
     if hi >= d {
         return u128::MAX;
     }
+    if d < (1u128 << 96) {
+        // schoolbook long division in base 2^32: the remainder stays below d < 2^96, so
+        // `rem << 32 | limb` fits in u128; leading zero limbs are skipped.
+        let limbs = [
+            (hi >> 96) as u32,
+            (hi >> 64) as u32,
+            (hi >> 32) as u32,
+            hi as u32,
+            (lo >> 96) as u32,
+            (lo >> 64) as u32,
+            (lo >> 32) as u32,
+            lo as u32,
+        ];
+        let mut rem = 0u128;
+        let mut q = 0u128;
+        for limb in limbs {
+            if rem == 0 && q == 0 && limb == 0 {
+                continue;
+            }
+            let cur = (rem << 32) | limb as u128;
+            q = (q << 32) | (cur / d);
+            rem = cur % d;
+        }
+        return q;
+    }
+    // bitwise restoring division (branch-free step) for very large divisors
     let mut rem = hi;
     let mut q = 0u128;
     for i in (0..128).rev() {
         let carry = rem >> 127;
         rem = (rem << 1) | ((lo >> i) & 1);
-        q <<= 1;
-        if carry == 1 || rem >= d {
-            rem = rem.wrapping_sub(d);
-            q |= 1;
-        }
+        let ge = (carry == 1) | (rem >= d);
+        rem = rem.wrapping_sub(d & 0u128.wrapping_sub(ge as u128));
+        q = (q << 1) | ge as u128;
     }
     q
 }
@@ -168,6 +192,21 @@ mod tests {
         assert_eq!(mul_div(10u128.pow(18), s / 100 - 1, s), 10u128.pow(16) - 1);
         assert_eq!(mul_div(u128::MAX, u128::MAX, u128::MAX), u128::MAX);
         assert_eq!(mul_div(u128::MAX, 3, 6), u128::MAX / 2);
+        // both division paths against a reference computed in two steps
+        let big = (1u128 << 100) + 12345;
+        assert_eq!(
+            mul_div(u128::MAX / 3, 6, big),
+            (u128::MAX / 3 / big) * 6 + ((u128::MAX / 3 % big) * 6) / big
+        );
+        let d = 9_000_000u128 * 10u128.pow(18) + 7;
+        let a = 123_456_789_012_345_678_901_234u128;
+        let expect = (a / d) * 10u128.pow(18) + {
+            let r = a % d;
+            let x = r * 10u128.pow(9);
+            let (q1, r1) = (x / d, x % d);
+            q1 * 10u128.pow(9) + (r1 * 10u128.pow(9)) / d
+        };
+        assert_eq!(mul_div(10u128.pow(18), a, d), expect);
     }
 
     #[test]
