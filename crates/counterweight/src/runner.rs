@@ -1,1 +1,486 @@
-//! placeholder
+//! The runner: the time loop, recording, replicates and variants.
+//!
+//! It owns the loop skeleton (step, observe every `output.every` steps, stop rules,
+//! progress, cancellation); models own only their step. Replicates run in parallel with
+//! rayon and are collected in order, and every replicate draws from its own streams, so
+//! the output is identical for any number of threads.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use thiserror::Error;
+
+use crate::io::{Column, Table};
+use crate::metrics::{self, MetricColumns, MetricOptions, MetricsError};
+use crate::model::growth::GrowthModel;
+use crate::model::{Model, ModelError};
+use crate::scenario::{ActorsOutput, Experiment, Scenario};
+
+/// Why a run did not complete.
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error("{}replicate {replicate}: {source}", variant_prefix(.variant))]
+    Model {
+        variant: Option<String>,
+        replicate: u32,
+        source: ModelError,
+    },
+    #[error("{}replicate {replicate}, step {step}: metrics: {source}", variant_prefix(.variant))]
+    Metrics {
+        variant: Option<String>,
+        replicate: u32,
+        step: u64,
+        source: MetricsError,
+    },
+    #[error("interrupted")]
+    Cancelled,
+}
+
+fn variant_prefix(v: &Option<String>) -> String {
+    v.as_ref()
+        .map_or(String::new(), |v| format!("variant \"{v}\", "))
+}
+
+/// Hooks for whoever drives the run. Observers never touch the model's random streams.
+#[derive(Default, Clone, Copy)]
+pub struct RunOptions<'a> {
+    /// Called from worker threads with the number of steps completed so far, summed over
+    /// all replicates and variants.
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// Set to stop the run at the next step boundary.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// Why a replicate ended before `time.end`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlyStop {
+    pub replicate: u32,
+    pub step: u64,
+    pub time: f64,
+    pub top1_share: f64,
+}
+
+/// The result of one scenario (all its replicates).
+#[derive(Debug, Clone)]
+pub struct ScenarioOutput {
+    /// One row per recorded step and replicate: `replicate, step, time`, the metrics of all
+    /// actors, then per group `share.{g}` and the metrics with suffix `.{g}`.
+    pub metrics: Table,
+    /// `replicate, step, time, actor, group, value` when asked for.
+    pub actors: Option<Table>,
+    /// The final value of every actor, per replicate.
+    pub final_values: Vec<Vec<f64>>,
+    pub early_stops: Vec<EarlyStop>,
+}
+
+/// The result of an experiment: one output per variant, in order.
+#[derive(Debug, Clone)]
+pub struct ExperimentOutput {
+    pub variants: Vec<(String, ScenarioOutput)>,
+}
+
+impl ExperimentOutput {
+    /// All variants' metrics in one table, with a leading `variant` column when there is
+    /// more than one variant.
+    pub fn metrics_table(&self) -> Table {
+        combine(
+            self.variants.iter().map(|(l, o)| (l.as_str(), &o.metrics)),
+            self.variants.len() > 1,
+        )
+    }
+
+    /// All variants' actor tables, if recorded.
+    pub fn actors_table(&self) -> Option<Table> {
+        if self.variants.iter().any(|(_, o)| o.actors.is_none()) {
+            return None;
+        }
+        Some(combine(
+            self.variants
+                .iter()
+                .map(|(l, o)| (l.as_str(), o.actors.as_ref().expect("checked"))),
+            self.variants.len() > 1,
+        ))
+    }
+}
+
+/// Total number of steps an experiment will take (for progress bars).
+pub fn total_steps(exp: &Experiment) -> u64 {
+    exp.variants
+        .iter()
+        .map(|v| v.scenario.time.steps * u64::from(v.scenario.replicates))
+        .sum()
+}
+
+/// Run every variant of an experiment, one after another.
+pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<ExperimentOutput, RunError> {
+    let done = AtomicU64::new(0);
+    let mut variants = Vec::with_capacity(exp.variants.len());
+    for v in &exp.variants {
+        let label = (exp.variants.len() > 1).then(|| v.label.clone());
+        let out = run_counted(&v.scenario, opts, &done).map_err(|e| match e {
+            RunError::Model {
+                replicate, source, ..
+            } => RunError::Model {
+                variant: label.clone(),
+                replicate,
+                source,
+            },
+            RunError::Metrics {
+                replicate,
+                step,
+                source,
+                ..
+            } => RunError::Metrics {
+                variant: label.clone(),
+                replicate,
+                step,
+                source,
+            },
+            other => other,
+        })?;
+        variants.push((v.label.clone(), out));
+    }
+    Ok(ExperimentOutput { variants })
+}
+
+/// Run one scenario: all replicates, in parallel.
+pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<ScenarioOutput, RunError> {
+    run_counted(sc, opts, &AtomicU64::new(0))
+}
+
+fn run_counted(
+    sc: &Scenario,
+    opts: &RunOptions,
+    done: &AtomicU64,
+) -> Result<ScenarioOutput, RunError> {
+    let reps: Vec<Result<Replicate, RunError>> = (0..sc.replicates)
+        .into_par_iter()
+        .map(|r| run_replicate(sc, r, opts, done))
+        .collect();
+    let reps = reps.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut tables = Vec::with_capacity(reps.len());
+    let mut actor_tables = Vec::new();
+    let mut final_values = Vec::with_capacity(reps.len());
+    let mut early_stops = Vec::new();
+    for rep in reps {
+        tables.push(rep.metrics);
+        if let Some(a) = rep.actors {
+            actor_tables.push(a);
+        }
+        final_values.push(rep.final_values);
+        early_stops.extend(rep.early_stop);
+    }
+    let metrics = combine(tables.iter().map(|t| ("", t)), false);
+    let actors = (sc.output.actors != ActorsOutput::None)
+        .then(|| combine(actor_tables.iter().map(|t| ("", t)), false));
+    Ok(ScenarioOutput {
+        metrics,
+        actors,
+        final_values,
+        early_stops,
+    })
+}
+
+struct Replicate {
+    metrics: Table,
+    actors: Option<Table>,
+    final_values: Vec<f64>,
+    early_stop: Option<EarlyStop>,
+}
+
+/// Collects one replicate's observations, column by column.
+struct Recorder<'a> {
+    sc: &'a Scenario,
+    replicate: u32,
+    opts: MetricOptions,
+    ranges: Vec<std::ops::Range<usize>>,
+    steps: Vec<u64>,
+    times: Vec<f64>,
+    all: MetricColumns,
+    group_shares: Vec<Vec<f64>>,
+    groups: Vec<MetricColumns>,
+    collected: Vec<f64>,
+    paid: Vec<f64>,
+    record_budget: bool,
+    actors: Option<ActorRows>,
+}
+
+#[derive(Default)]
+struct ActorRows {
+    step: Vec<u64>,
+    time: Vec<f64>,
+    actor: Vec<u64>,
+    group: Vec<String>,
+    value: Vec<f64>,
+}
+
+impl<'a> Recorder<'a> {
+    fn new(sc: &'a Scenario, replicate: u32) -> Self {
+        let mut start = 0;
+        let ranges = sc
+            .groups
+            .iter()
+            .map(|g| {
+                let r = start..start + g.count;
+                start += g.count;
+                r
+            })
+            .collect::<Vec<_>>();
+        let top_k = sc.output.top_k;
+        let record_budget = sc.policies.iter().any(|p| {
+            matches!(
+                p.kind,
+                crate::policy::PolicyKind::WealthTax { .. }
+                    | crate::policy::PolicyKind::ProprietaryTax { .. }
+            )
+        });
+        Recorder {
+            sc,
+            replicate,
+            opts: MetricOptions {
+                top_k,
+                hill_k: sc.output.hill_k,
+            },
+            group_shares: vec![Vec::new(); ranges.len()],
+            groups: (0..ranges.len())
+                .map(|_| MetricColumns::new(top_k))
+                .collect(),
+            ranges,
+            steps: Vec::new(),
+            times: Vec::new(),
+            all: MetricColumns::new(top_k),
+            collected: Vec::new(),
+            paid: Vec::new(),
+            record_budget,
+            actors: (sc.output.actors != ActorsOutput::None).then(ActorRows::default),
+        }
+    }
+
+    fn observe(
+        &mut self,
+        model: &dyn Model,
+        step: u64,
+        time: f64,
+        last: bool,
+    ) -> Result<(), MetricsError> {
+        let values = model.values();
+        self.steps.push(step);
+        self.times.push(time);
+        self.all.push(&metrics::concentration(values, &self.opts)?);
+        let total = model.total();
+        for (g, range) in self.ranges.iter().enumerate() {
+            let slice = &values[range.clone()];
+            let opts = MetricOptions {
+                hill_k: self.opts.hill_k.filter(|&k| k < slice.len()),
+                ..self.opts
+            };
+            let c = metrics::concentration(slice, &opts)?;
+            self.group_shares[g].push(c.total / total);
+            self.groups[g].push(&c);
+        }
+        let ledger = model.ledger();
+        self.collected.push(ledger.collected);
+        self.paid.push(ledger.paid);
+        if let Some(rows) = &mut self.actors
+            && (last || self.sc.output.actors == ActorsOutput::All)
+        {
+            for (g, range) in self.ranges.iter().enumerate() {
+                for i in range.clone() {
+                    rows.step.push(step);
+                    rows.time.push(time);
+                    rows.actor.push(i as u64);
+                    rows.group.push(self.sc.groups[g].name.clone());
+                    rows.value.push(values[i]);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> (Table, Option<Table>) {
+        let n = self.steps.len();
+        let mut t = Table::new();
+        t.push("replicate", Column::U64(vec![u64::from(self.replicate); n]));
+        t.push("step", Column::U64(self.steps));
+        t.push("time", Column::F64(self.times));
+        for (name, col) in self.all.into_columns("") {
+            t.push(name, col);
+        }
+        for ((g, shares), cols) in self
+            .sc
+            .groups
+            .iter()
+            .zip(self.group_shares)
+            .zip(self.groups)
+        {
+            t.push(format!("share.{}", g.name), Column::F64(shares));
+            for (name, col) in cols.into_columns(&format!(".{}", g.name)) {
+                t.push(name, col);
+            }
+        }
+        if self.record_budget {
+            t.push("tax_collected", Column::F64(self.collected));
+            t.push("transfers_paid", Column::F64(self.paid));
+        }
+        let actors = self.actors.map(|rows| {
+            let n = rows.step.len();
+            let mut a = Table::new();
+            a.push("replicate", Column::U64(vec![u64::from(self.replicate); n]));
+            a.push("step", Column::U64(rows.step));
+            a.push("time", Column::F64(rows.time));
+            a.push("actor", Column::U64(rows.actor));
+            a.push("group", Column::Str(rows.group));
+            a.push("value", Column::F64(rows.value));
+            a
+        });
+        (t, actors)
+    }
+}
+
+fn run_replicate(
+    sc: &Scenario,
+    replicate: u32,
+    opts: &RunOptions,
+    done: &AtomicU64,
+) -> Result<Replicate, RunError> {
+    let mut model = GrowthModel::new(sc, replicate);
+    let mut rec = Recorder::new(sc, replicate);
+    let every = sc.output.every;
+    let steps = sc.time.steps;
+    let dt = sc.time.dt;
+    let metrics_err = |step, source| RunError::Metrics {
+        variant: None,
+        replicate,
+        step,
+        source,
+    };
+    rec.observe(&model, 0, 0.0, steps == 0)
+        .map_err(|e| metrics_err(0, e))?;
+    let report_every = (steps / 500).max(1);
+    let mut pending = 0u64;
+    let mut early_stop = None;
+    for step in 1..=steps {
+        if opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(RunError::Cancelled);
+        }
+        let t0 = (step - 1) as f64 * dt;
+        model.step(step, t0).map_err(|source| RunError::Model {
+            variant: None,
+            replicate,
+            source,
+        })?;
+        let time = step as f64 * dt;
+        let top1 = model.max() / model.total();
+        let stop = top1 >= sc.growth.stop_at_share;
+        let last = step == steps || stop;
+        if step % every == 0 || last {
+            rec.observe(&model, step, time, last)
+                .map_err(|e| metrics_err(step, e))?;
+        }
+        pending += 1;
+        if pending == report_every || last {
+            let total = done.fetch_add(pending, Ordering::Relaxed) + pending;
+            pending = 0;
+            if let Some(p) = opts.progress {
+                p(total);
+            }
+        }
+        if stop {
+            early_stop = Some(EarlyStop {
+                replicate,
+                step,
+                time,
+                top1_share: top1,
+            });
+            // Count the steps that will not run, so progress still reaches 100%.
+            let skipped = steps - step;
+            let total = done.fetch_add(skipped, Ordering::Relaxed) + skipped;
+            if let Some(p) = opts.progress {
+                p(total);
+            }
+            break;
+        }
+    }
+    let final_values = model.values().to_vec();
+    let (metrics, actors) = rec.finish();
+    Ok(Replicate {
+        metrics,
+        actors,
+        final_values,
+        early_stop,
+    })
+}
+
+/// Concatenate tables row-wise. Columns are matched by name in first-seen order; a column
+/// missing from one table is filled with NaN (floats) or null (integers). With
+/// `label_column`, a leading `variant` column holds each table's label.
+fn combine<'t>(tables: impl Iterator<Item = (&'t str, &'t Table)>, label_column: bool) -> Table {
+    let tables: Vec<(&str, &Table)> = tables.collect();
+    let mut names: Vec<String> = Vec::new();
+    for (_, t) in &tables {
+        for n in &t.names {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    }
+    let mut out = Table::new();
+    if label_column {
+        let labels = tables
+            .iter()
+            .flat_map(|(l, t)| std::iter::repeat_n(l.to_string(), t.rows()))
+            .collect();
+        out.push("variant", Column::Str(labels));
+    }
+    for name in names {
+        let mut col: Option<Column> = None;
+        for (_, t) in &tables {
+            let rows = t.rows();
+            let part = t.column(&name).cloned().unwrap_or_else(|| {
+                let template = tables
+                    .iter()
+                    .find_map(|(_, t)| t.column(&name))
+                    .expect("name came from a table");
+                match template {
+                    Column::F64(_) => Column::F64(vec![f64::NAN; rows]),
+                    Column::U64(_) | Column::OptU64(_) => Column::OptU64(vec![None; rows]),
+                    Column::Str(_) => Column::Str(vec![String::new(); rows]),
+                }
+            });
+            col = Some(match (col, part) {
+                (None, p) => p,
+                (Some(Column::F64(mut a)), Column::F64(b)) => {
+                    a.extend(b);
+                    Column::F64(a)
+                }
+                (Some(Column::U64(mut a)), Column::U64(b)) => {
+                    a.extend(b);
+                    Column::U64(a)
+                }
+                (Some(Column::Str(mut a)), Column::Str(b)) => {
+                    a.extend(b);
+                    Column::Str(a)
+                }
+                (Some(a), b) => {
+                    let mut a = to_opt(a);
+                    a.extend(to_opt(b));
+                    Column::OptU64(a)
+                }
+            });
+        }
+        out.push(name, col.unwrap_or(Column::F64(Vec::new())));
+    }
+    out
+}
+
+fn to_opt(c: Column) -> Vec<Option<u64>> {
+    match c {
+        Column::U64(v) => v.into_iter().map(Some).collect(),
+        Column::OptU64(v) => v,
+        Column::F64(v) => v
+            .into_iter()
+            .map(|x| (x.is_finite() && x >= 0.0).then_some(x as u64))
+            .collect(),
+        Column::Str(v) => vec![None; v.len()],
+    }
+}

@@ -2,3 +2,48 @@
 //! progress and cancellation. Models know nothing about files, terminals or plots.
 
 pub mod growth;
+
+use thiserror::Error;
+
+/// A step that cannot be completed: the state left the model's domain.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ModelError {
+    /// A value became non-finite or non-positive (finite-time blow-up under increasing
+    /// returns, or a step too large for a term).
+    #[error(
+        "numerical blow-up at step {step} (t = {time}): actor {actor} (group \"{group}\") became {value} in the {term} term{hint}"
+    )]
+    BlowUp {
+        step: u64,
+        time: f64,
+        actor: usize,
+        group: String,
+        value: f64,
+        term: &'static str,
+        hint: String,
+    },
+}
+
+/// The money trail of the policies in one step: what taxes collected and what transfers
+/// paid out. Budget neutrality means the two agree to rounding.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Ledger {
+    pub collected: f64,
+    pub paid: f64,
+}
+
+/// The contract between a model and the runner.
+pub trait Model: Send {
+    /// Advance one step; `step` is 1-based, `t` the time at the start of the step.
+    fn step(&mut self, step: u64, t: f64) -> Result<(), ModelError>;
+    /// The current non-negative value of every actor (the observation).
+    fn values(&self) -> &[f64];
+    /// The sum of [`Model::values`], maintained incrementally.
+    fn total(&self) -> f64;
+    /// The largest value.
+    fn max(&self) -> f64;
+    /// The policy budget of the last step.
+    fn ledger(&self) -> Ledger {
+        Ledger::default()
+    }
+}

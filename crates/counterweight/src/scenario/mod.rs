@@ -1,1 +1,365 @@
-//! placeholder
+//! Scenarios: the TOML format (DESIGN.md §3), validation into typed parameters, `--set`
+//! overrides, `[[compare]]` variants and the embedded examples.
+//!
+//! Loading goes: text -> [`file::ScenarioFile`] (serde, unknown fields rejected) ->
+//! overrides -> [`validate::validate`] -> [`Scenario`]. Every error carries the origin
+//! (file, `--set`, a compare variant), the line and column when the text has one, the
+//! field path and what would be valid.
+
+pub mod examples;
+pub mod file;
+pub mod overrides;
+pub mod span;
+pub mod validate;
+
+use std::fmt;
+use std::path::Path;
+
+use crate::model::growth::GrowthParams;
+use crate::policy::Policy;
+pub use file::ScenarioFile;
+pub use span::LineCol;
+pub use validate::FieldError;
+
+/// A validated scenario: everything a run needs, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub replicates: u32,
+    pub time: TimeGrid,
+    pub growth: GrowthParams,
+    pub groups: Vec<ActorGroup>,
+    pub policies: Vec<Policy>,
+    pub output: OutputParams,
+}
+
+impl Scenario {
+    pub fn actor_count(&self) -> usize {
+        self.groups.iter().map(|g| g.count).sum()
+    }
+}
+
+/// The time grid: `steps` steps of `dt`; step k starts at `k * dt`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeGrid {
+    pub end: f64,
+    pub dt: f64,
+    pub steps: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorKind {
+    State,
+    Firm,
+    Civic,
+}
+
+impl ActorKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ActorKind::State => "state",
+            ActorKind::Firm => "firm",
+            ActorKind::Civic => "civic",
+        }
+    }
+}
+
+/// A group of actors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActorGroup {
+    pub name: String,
+    pub kind: ActorKind,
+    pub count: usize,
+    pub initial: Initial,
+    pub openness: f64,
+}
+
+/// A validated initial distribution (CSV files are read into `Values`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Initial {
+    Constant(f64),
+    Uniform { low: f64, high: f64 },
+    Lognormal { mu: f64, sigma: f64 },
+    Pareto { scale: f64, alpha: f64 },
+    Values(Vec<f64>),
+}
+
+/// Which per-actor values to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorsOutput {
+    None,
+    Final,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutputParams {
+    pub every: u64,
+    pub top_k: usize,
+    pub hill_k: Option<usize>,
+    pub actors: ActorsOutput,
+}
+
+/// What a scenario file describes: one scenario, or several labelled variants of it
+/// (`[[compare]]`) that run side by side.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Experiment {
+    pub name: String,
+    pub description: String,
+    /// The resolved scenario (overrides applied), as TOML.
+    pub resolved_toml: String,
+    pub variants: Vec<Variant>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    pub label: String,
+    pub scenario: Scenario,
+}
+
+/// Where a piece of scenario text came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioError {
+    /// The file path, `--set key=value`, or `compare[i].set` of a file.
+    pub origin: String,
+    pub location: Option<LineCol>,
+    /// The field path, e.g. `actors[0].count`.
+    pub field: Option<String>,
+    pub message: String,
+    /// What would be valid.
+    pub help: Option<String>,
+    /// The source line, for rendering with a caret.
+    pub source_line: Option<String>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(l) = self.location {
+            write!(f, ":{}:{}", l.line, l.col)?;
+        }
+        write!(f, ": ")?;
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}`: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(h) = &self.help {
+            write!(f, " (valid: {h})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl ScenarioError {
+    fn at(
+        origin: &str,
+        src: Option<&str>,
+        offset: Option<usize>,
+        field: Option<String>,
+        message: String,
+        help: Option<String>,
+    ) -> Self {
+        let (location, source_line) = match (src, offset) {
+            (Some(src), Some(o)) => {
+                let lc = span::line_col(src, o);
+                (Some(lc), src.lines().nth(lc.line - 1).map(str::to_string))
+            }
+            _ => (None, None),
+        };
+        ScenarioError {
+            origin: origin.to_string(),
+            location,
+            field,
+            message,
+            help,
+            source_line,
+        }
+    }
+}
+
+/// Load a scenario file, applying `--set key=value` overrides.
+// The error is large on purpose (origin, location, source line, help); it is built once.
+#[allow(clippy::result_large_err)]
+pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ScenarioError> {
+    let src = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        origin: path.display().to_string(),
+        location: None,
+        field: None,
+        message: format!("cannot read the scenario: {e}"),
+        help: Some(
+            "the path of a scenario TOML file (`counterweight scenarios` lists examples)".into(),
+        ),
+        source_line: None,
+    })?;
+    let base = path.parent().map(Path::to_path_buf);
+    parse(
+        &src,
+        &path.display().to_string(),
+        base.as_deref(),
+        overrides,
+    )
+}
+
+/// Parse and validate scenario text. `origin` names it in errors; `base_dir` resolves
+/// relative `csv` paths.
+#[allow(clippy::result_large_err)]
+pub fn parse(
+    src: &str,
+    origin: &str,
+    base_dir: Option<&Path>,
+    overrides: &[String],
+) -> Result<Experiment, ScenarioError> {
+    // 1. Syntax and types against the user's own text, so errors point into it.
+    let file: ScenarioFile = toml::from_str(src).map_err(|e| toml_error(origin, src, &e))?;
+    let mut table: toml::Table = toml::from_str(src).map_err(|e| toml_error(origin, src, &e))?;
+    // 2. Overrides.
+    let mut overridden = Vec::new();
+    for o in overrides {
+        let (key, value) = overrides::parse_assignment(o).map_err(|m| set_error(o, None, m))?;
+        overrides::set_path(&mut table, &key, value)
+            .map_err(|m| set_error(o, Some(key.clone()), m))?;
+        overridden.push((key, o.clone()));
+    }
+    let file = if overrides.is_empty() {
+        file
+    } else {
+        deserialize_table(&table).map_err(|m| {
+            set_error(
+                &overridden.last().map(|o| o.1.clone()).unwrap_or_default(),
+                None,
+                m,
+            )
+        })?
+    };
+    let resolved_toml = toml::to_string_pretty(&file).unwrap_or_default();
+
+    let locate = |fe: FieldError, origin_override: Option<&str>| -> ScenarioError {
+        if let Some((_, o)) = overridden
+            .iter()
+            .rev()
+            .find(|(k, _)| fe.field.starts_with(k.as_str()) || k.starts_with(fe.field.as_str()))
+        {
+            return set_error(o, Some(fe.field), format!("{}{}", fe.message, ""))
+                .with_help(fe.help);
+        }
+        let origin = origin_override.unwrap_or(origin);
+        let offset = span::find_span(src, &fe.field).map(|s| s.start);
+        ScenarioError::at(
+            origin,
+            Some(src),
+            offset,
+            Some(fe.field),
+            fe.message,
+            fe.help,
+        )
+    };
+
+    let mut variants = Vec::new();
+    if file.compare.is_empty() {
+        let scenario = validate::validate(&file, base_dir).map_err(|fe| locate(fe, None))?;
+        variants.push(Variant {
+            label: file.name.clone(),
+            scenario,
+        });
+    } else {
+        let mut base = table.clone();
+        base.remove("compare");
+        for (i, c) in file.compare.iter().enumerate() {
+            let label = c.label.trim();
+            let field = format!("compare[{i}]");
+            if label.is_empty() || variants.iter().any(|v: &Variant| v.label == label) {
+                let fe = FieldError {
+                    field: format!("{field}.label"),
+                    message: "empty or repeated label".into(),
+                    help: Some("a unique, non-empty label".into()),
+                };
+                return Err(locate(fe, None));
+            }
+            let mut t = base.clone();
+            overrides::merge(&mut t, &c.set).map_err(|m| {
+                locate(
+                    FieldError {
+                        field: format!("{field}.set"),
+                        message: m,
+                        help: None,
+                    },
+                    None,
+                )
+            })?;
+            let vf = deserialize_table(&t).map_err(|m| {
+                locate(
+                    FieldError {
+                        field: format!("{field}.set"),
+                        message: m,
+                        help: None,
+                    },
+                    None,
+                )
+            })?;
+            let scenario = validate::validate(&vf, base_dir).map_err(|fe| {
+                let mut e = locate(
+                    FieldError {
+                        field: format!("{field}.set"),
+                        ..fe.clone()
+                    },
+                    None,
+                );
+                e.message = format!(
+                    "in variant \"{label}\": field `{}`: {}",
+                    fe.field, fe.message
+                );
+                e
+            })?;
+            variants.push(Variant {
+                label: label.to_string(),
+                scenario,
+            });
+        }
+    }
+    Ok(Experiment {
+        name: file.name.clone(),
+        description: file.description.clone(),
+        resolved_toml,
+        variants,
+    })
+}
+
+impl ScenarioError {
+    fn with_help(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
+}
+
+fn set_error(assignment: &str, field: Option<String>, message: String) -> ScenarioError {
+    ScenarioError {
+        origin: format!("--set {assignment}"),
+        location: None,
+        field,
+        message,
+        help: None,
+        source_line: None,
+    }
+}
+
+fn deserialize_table(t: &toml::Table) -> Result<ScenarioFile, String> {
+    let text = toml::to_string(t).map_err(|e| e.to_string())?;
+    toml::from_str::<ScenarioFile>(&text).map_err(|e| e.message().to_string())
+}
+
+/// Turn a toml error into a located scenario error, naming the field when possible.
+fn toml_error(origin: &str, src: &str, e: &toml::de::Error) -> ScenarioError {
+    let offset = e.span().map(|s| s.start);
+    let field = offset.and_then(|o| overrides::path_at(src, o));
+    let msg = e.message().trim().to_string();
+    let help = if msg.contains("unknown field") || msg.contains("unknown variant") {
+        None // toml already lists what is expected
+    } else {
+        Some("see docs/scenarios.md for every field, its type and range".into())
+    };
+    ScenarioError::at(origin, Some(src), offset, field, msg, help)
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Headline benchmark: the growth model (Bouchaud-Mezard form: exchange + shocks, metrics every
+# 10 steps) in counterweight (Rust), vectorised NumPy and Mesa, side by side in one run, in
+# actor-steps per second. See bench/README.md.
+#
+# Usage: bash bench/compare.sh [--check]
+#   --check   also run bench/check_peers.py (the two Python peers agree with the
+#             Bouchaud-Mezard target and with each other; about 10 s more)
+# Environment (defaults in brackets): NUMPY_N [1000000], MESA_N [10000], STEPS [100],
+#   EVERY [10], REPEAT [3] (best of REPEAT runs for each Python peer), SEED [42],
+#   SKIP_RUST=1 to skip the cargo bench.
+set -u -o pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+T_START=$(date +%s)
+
+NUMPY_N=${NUMPY_N:-1000000}
+MESA_N=${MESA_N:-10000}
+STEPS=${STEPS:-100}
+EVERY=${EVERY:-10}
+REPEAT=${REPEAT:-3}
+SEED=${SEED:-42}
+CHECK=0
+for arg in "$@"; do
+    case "$arg" in
+        --check) CHECK=1 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        *) echo "compare.sh: unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+VENV="$ROOT/bench/.venv"
+PY="$VENV/bin/python"
+if [ ! -x "$PY" ]; then
+    echo "== creating $VENV"
+    python3 -m venv "$VENV" || { echo "compare.sh: python3 -m venv failed" >&2; exit 1; }
+fi
+echo "== installing bench/requirements.txt into bench/.venv"
+"$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/bench/requirements.txt" \
+    || { echo "compare.sh: pip install failed" >&2; exit 1; }
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# --- Rust -------------------------------------------------------------------------------
+RUST_LINE=""
+if [ "${SKIP_RUST:-0}" = "1" ]; then
+    echo "== Rust benchmark skipped (SKIP_RUST=1)"
+elif ! command -v cargo >/dev/null 2>&1; then
+    echo "== Rust benchmark not available (no cargo)"
+else
+    echo "== cargo bench -p counterweight --bench growth"
+    t0=$(date +%s)
+    if cargo bench -p counterweight --bench growth >"$TMP/rust.log" 2>&1; then
+        RUST_LINE=$(grep -E '^counterweight growth: ' "$TMP/rust.log" | tail -n 1 || true)
+    fi
+    echo "   ($(( $(date +%s) - t0 )) s, build included)"
+    if [ -z "$RUST_LINE" ]; then
+        echo "== Rust benchmark not available (cargo bench failed or printed no" \
+             "'counterweight growth:' line); last lines of its output:"
+        tail -n 5 "$TMP/rust.log" | sed 's/^/   | /'
+    else
+        echo "   $RUST_LINE"
+    fi
+fi
+printf '%s\n' "$RUST_LINE" >"$TMP/rust.line"
+
+# --- Python peers -------------------------------------------------------------------------
+echo "== NumPy: N=$NUMPY_N steps=$STEPS every=$EVERY best of $REPEAT"
+"$PY" "$ROOT/bench/numpy_growth.py" --n "$NUMPY_N" --steps "$STEPS" --every "$EVERY" \
+    --repeat "$REPEAT" --seed "$SEED" | tee "$TMP/numpy.json" | sed 's/^/   /'
+echo "== Mesa: N=$MESA_N steps=$STEPS every=$EVERY best of $REPEAT"
+"$PY" "$ROOT/bench/mesa_growth.py" --n "$MESA_N" --steps "$STEPS" --every "$EVERY" \
+    --repeat "$REPEAT" --seed "$SEED" | tee "$TMP/mesa.json" | sed 's/^/   /'
+
+if [ "$CHECK" = "1" ]; then
+    echo "== check_peers"
+    (cd "$ROOT/bench" && "$PY" check_peers.py) | sed 's/^/   /'
+fi
+
+# --- table ------------------------------------------------------------------------------
+echo
+"$PY" - "$TMP" <<'EOF'
+import json, os, re, sys
+tmp = sys.argv[1]
+
+def load(name):
+    try:
+        with open(os.path.join(tmp, name + ".json")) as f:
+            return json.loads(f.read().strip().splitlines()[-1])
+    except Exception:
+        return None
+
+rows = []
+rust = None
+line = open(os.path.join(tmp, "rust.line")).read().strip()
+m = re.search(r"N=(\d+)\s+steps=(\d+)\s+seconds=([0-9.eE+-]+)\s+actor_steps_per_s=([0-9.eE+-]+)", line)
+if m:
+    rust = float(m.group(4))
+    rows.append(("counterweight (Rust)", int(m.group(1)), int(m.group(2)), float(m.group(3)), rust, ""))
+np_rec, mesa_rec = load("numpy"), load("mesa")
+for rec, label, ver in ((np_rec, "NumPy", "numpy_version"), (mesa_rec, "Mesa", "mesa_version")):
+    if rec:
+        rows.append((label, rec["n"], rec["steps"], rec["seconds"], rec["actor_steps_per_s"],
+                     f"{rec.get(ver, '?')}, Python {rec.get('python_version', '?')}; "
+                     f"CPU {rec.get('cpu_seconds', float('nan')):.3f} s"))
+
+print(f"{'implementation':22s} {'N':>9s} {'steps':>6s} {'seconds':>9s} {'actor-steps/s':>14s}  version")
+for label, n, steps, sec, rate, ver in rows:
+    print(f"{label:22s} {n:>9d} {steps:>6d} {sec:>9.3f} {rate:>14.4g}  {ver}")
+print()
+if rust is None:
+    print("Rust benchmark not available: no ratios.")
+else:
+    for rec, label in ((np_rec, "numpy"), (mesa_rec, "mesa")):
+        if rec:
+            print(f"{'counterweight / ' + label:22s} = {rust / rec['actor_steps_per_s']:10.1f} x")
+if np_rec and mesa_rec:
+    print(f"{'numpy / mesa':22s} = {np_rec['actor_steps_per_s'] / mesa_rec['actor_steps_per_s']:10.1f} x")
+print("(wall clock; a CPU time well below the wall clock means other processes were competing for the cores)")
+print("(unit: actor-steps/s = N * steps / seconds, metrics every "
+      f"{np_rec['every'] if np_rec else '?'} steps included; Mesa runs at a smaller N)")
+EOF
+echo "== compare.sh took $(( $(date +%s) - T_START )) s on $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"

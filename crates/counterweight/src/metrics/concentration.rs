@@ -1,0 +1,88 @@
+//! Concentration family: HHI, effective number, top-k and top-p shares, Nakamoto
+//! coefficients (validation.md §7.1, §7.4, §7.5). All take the sorted values with a
+//! positive total.
+
+use super::MetricsError;
+use super::sorted::{Sorted, chunked_sum};
+
+/// HHI = Σ s_i², s_i = x_i / X, in [1/n, 1] (the 0..10,000 form is `10_000 * hhi`).
+/// Clamped to that range to remove rounding excursions of order 1e-16.
+pub(crate) fn hhi(s: &Sorted) -> f64 {
+    let total = s.total;
+    let h = chunked_sum(&s.asc, |_, c| {
+        c.iter()
+            .map(|&x| {
+                let sh = x / total;
+                sh * sh
+            })
+            .sum()
+    });
+    h.clamp(1.0 / s.n() as f64, 1.0)
+}
+
+/// Share of the `k` largest values (Σ_{i<=k} s_[i]); k > n counts everyone, k = 0 gives 0.
+pub(crate) fn top_k_share(s: &Sorted, k: usize) -> f64 {
+    (s.top_sum(k) / s.total).min(1.0)
+}
+
+/// Top-p share with p = `num / den` by interpolation on the piecewise-linear Lorenz curve,
+/// S(p) = 1 − L(1 − p): the top p·n entities, where a fractional entity counts with that
+/// fraction of its value (top 30% of n = 4 is the largest value plus 0.2 of the second).
+/// p·n is split into whole and fractional parts in integer arithmetic (exact).
+pub(crate) fn top_fraction_share(s: &Sorted, num: usize, den: usize) -> f64 {
+    let pn = s.n() as u128 * num as u128;
+    let whole = (pn / den as u128) as usize;
+    let frac = (pn % den as u128) as f64 / den as f64;
+    top_interpolated(s, whole, frac)
+}
+
+/// Share of the `whole` largest values plus `frac` (in [0, 1)) of the next one.
+pub(crate) fn top_interpolated(s: &Sorted, whole: usize, frac: f64) -> f64 {
+    let n = s.n();
+    let whole = whole.min(n);
+    let mut sum = s.top_sum(whole);
+    if frac > 0.0 && whole < n {
+        sum += frac * s.desc(whole);
+    }
+    (sum / s.total).min(1.0)
+}
+
+/// Top-p share for a fraction `p` (clamped to [0, 1]) of the population, interpolated on
+/// the piecewise-linear Lorenz curve: S(p) = 1 − L(1 − p), i.e. the ⌊p·n⌋ largest values
+/// plus the fractional part of p·n times the next one (top 30% of [1,2,3,4] =
+/// (4 + 0.2·3)/10 = 0.46). `Concentration::top1pct_share`/`top10pct_share` use the same
+/// rule with p·n computed exactly in integers.
+///
+/// Errors: `Empty`, `InvalidValue`, `ZeroTotal`.
+pub fn top_share(values: &[f64], p: f64) -> Result<f64, MetricsError> {
+    let s = Sorted::new(values)?;
+    if s.total <= 0.0 {
+        return Err(MetricsError::ZeroTotal);
+    }
+    let pn = p.clamp(0.0, 1.0) * s.n() as f64;
+    let whole = pn.floor();
+    Ok(top_interpolated(&s, whole as usize, pn - whole))
+}
+
+/// Strict Nakamoto coefficients (min k with Σ_{i<=k} s_[i] > θ) for θ = 1/3 and 1/2,
+/// compared as `3·S_k > X` and `2·S_k > X` (no division, so exact ties such as
+/// [5,5,5,5] at 1/2 are not broken by rounding). None if never reached (impossible for a
+/// positive total, kept for the contract).
+pub(crate) fn nakamoto(s: &Sorted) -> (Option<usize>, Option<usize>) {
+    let x = s.total;
+    let mut acc = 0.0;
+    let mut nc3 = None;
+    let mut nc2 = None;
+    for k in 1..=s.n() {
+        acc += s.desc(k - 1);
+        if nc3.is_none() && 3.0 * acc > x {
+            nc3 = Some(k);
+        }
+        if 2.0 * acc > x {
+            nc2 = Some(k);
+            break;
+        }
+    }
+    // 2·S_k > X implies 3·S_k > X, so nc3 is set by the time the loop breaks.
+    (nc3, nc2)
+}
