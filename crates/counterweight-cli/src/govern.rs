@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
+
+mod simulate;
 use counterweight::governance::dual::timeline::{self, StepRecord, Timeline, TimelineError};
 use counterweight::governance::dual::types::human_seconds;
 
@@ -18,11 +20,35 @@ pub enum GovernCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Veto simulation: holders, proposals, detection and reaction; Monte Carlo replicates.
+    Simulate(SimulateArgs),
+}
+
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    /// The simulation scenario (TOML); default: scenarios/governance/simulate_default.toml (embedded).
+    pub scenario: Option<PathBuf>,
+    /// Output directory (default: runs/<name>-<timestamp>/). Must not exist or be empty.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override the master seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override any scenario field: --set config.first_seal=0.5% --set replicates=50
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Print only the output directory.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn main(cmd: GovernCommand) -> ExitCode {
     match cmd {
         GovernCommand::Replay { timeline, json } => replay(&timeline, json),
+        GovernCommand::Simulate(args) => simulate::run(args),
     }
 }
 

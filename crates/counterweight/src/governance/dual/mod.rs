@@ -20,6 +20,7 @@ pub mod config;
 pub mod emergency;
 pub mod errors;
 pub mod escrow;
+pub mod simulate;
 pub mod state_machine;
 pub mod system;
 pub mod tiebreaker;

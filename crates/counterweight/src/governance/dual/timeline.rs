@@ -84,7 +84,7 @@ type V = Option<Spanned<toml::Value>>;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RawConfig {
+pub(crate) struct RawConfig {
     first_seal: V,
     second_seal: V,
     min_assets_lock_duration: V,
@@ -349,7 +349,7 @@ pub fn parse_duration_str(s: &str) -> Result<u64, String> {
     Ok(total)
 }
 
-fn duration_value(v: &Spanned<toml::Value>) -> Result<u64, TimelineError> {
+pub(crate) fn duration_value(v: &Spanned<toml::Value>) -> Result<u64, TimelineError> {
     match v.get_ref() {
         toml::Value::String(s) => parse_duration_str(s).map_err(|m| TimelineError::at(v.span(), m)),
         toml::Value::Integer(i) if *i >= 0 => Ok(*i as u64),
@@ -478,17 +478,12 @@ fn amount_value(
 
 // ---------------------------------------------------------------------------- parse
 
-/// Parse and validate a timeline from TOML source.
-pub fn parse(src: &str) -> Result<Timeline, TimelineError> {
-    let raw: RawTimeline = toml::from_str(src).map_err(|e| TimelineError {
-        message: e.message().trim().to_string(),
-        span: e.span(),
-    })?;
-
+/// Resolve an optional `[config]` table into a validated config and the total supply.
+pub(crate) fn parse_config(c: Option<&RawConfig>) -> Result<(Config, u128), TimelineError> {
     let mut config = Config::mainnet();
     let mut total_supply = DEFAULT_TOTAL_SUPPLY;
     let mut config_span = 0..0;
-    if let Some(c) = &raw.config {
+    if let Some(c) = c {
         let pct = |v: &Spanned<toml::Value>| -> Result<PercentD16, TimelineError> {
             match v.get_ref() {
                 toml::Value::String(s) => {
@@ -564,12 +559,20 @@ pub fn parse(src: &str) -> Result<Timeline, TimelineError> {
     }
     config.validate().map_err(|e| TimelineError {
         message: format!("invalid [config]: {e}"),
-        span: if raw.config.is_some() {
-            Some(config_span)
-        } else {
-            None
-        },
+        span: if c.is_some() { Some(config_span) } else { None },
     })?;
+
+    Ok((config, total_supply))
+}
+
+/// Parse and validate a timeline from TOML source.
+pub fn parse(src: &str) -> Result<Timeline, TimelineError> {
+    let raw: RawTimeline = toml::from_str(src).map_err(|e| TimelineError {
+        message: e.message().trim().to_string(),
+        span: e.span(),
+    })?;
+
+    let (config, total_supply) = parse_config(raw.config.as_ref())?;
 
     let mut holders: Vec<String> = Vec::new();
     let mut holder_ix: HashMap<String, Holder> = HashMap::new();
