@@ -73,7 +73,14 @@ fn same_seed_same_numbers() {
 fn set_overrides_the_seals() {
     let d = tempfile::tempdir().unwrap();
     let out = cw()
-        .args(["govern", "simulate", "--json", "--set", "config.first_seal=0.5%", "--out"])
+        .args([
+            "govern",
+            "simulate",
+            "--json",
+            "--set",
+            "config.first_seal=0.5%",
+            "--out",
+        ])
         .arg(d.path().join("x"))
         .args(SMALL)
         .output()
@@ -87,7 +94,11 @@ fn set_overrides_the_seals() {
 fn bad_scenario_exits_2_with_location() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("bad.toml");
-    std::fs::write(&p, "[[group]]\nname = \"x\"\nstakes = [\"5%\"]\ndetect_probability = 1.5\n").unwrap();
+    std::fs::write(
+        &p,
+        "[[group]]\nname = \"x\"\nstakes = [\"5%\"]\ndetect_probability = 1.5\n",
+    )
+    .unwrap();
     cw().args(["govern", "simulate"])
         .arg(&p)
         .arg("--out")
