@@ -26,7 +26,7 @@ pub enum GovernCommand {
 
 #[derive(clap::Args)]
 pub struct SimulateArgs {
-    /// The simulation scenario (TOML); default: scenarios/governance/simulate_default.toml (embedded).
+    /// The simulation scenario (TOML); default: scenarios/governance/simulate/default.toml (embedded).
     pub scenario: Option<PathBuf>,
     /// Output directory (default: runs/<name>-<timestamp>/). Must not exist or be empty.
     #[arg(long)]

@@ -23,7 +23,7 @@ pub fn run(args: SimulateArgs) -> ExitCode {
             }
         },
         None => (
-            PathBuf::from("<embedded simulate_default.toml>"),
+            PathBuf::from("<embedded simulate/default.toml>"),
             simulate::DEFAULT_SCENARIO.to_string(),
         ),
     };

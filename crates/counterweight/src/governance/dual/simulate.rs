@@ -92,9 +92,9 @@ pub struct SimScenario {
     pub withdrawals_duration: u64,
 }
 
-/// The built-in default scenario (also shipped as scenarios/governance/simulate_default.toml).
+/// The built-in default scenario (also shipped as scenarios/governance/simulate/default.toml).
 pub const DEFAULT_SCENARIO: &str =
-    include_str!("../../../../../scenarios/governance/simulate_default.toml");
+    include_str!("../../../../../scenarios/governance/simulate/default.toml");
 
 // ---------------------------------------------------------------------------- format
 
