@@ -697,26 +697,24 @@ pub fn run_replicate(sc: &SimScenario, replicate: u32) -> ReplicateResult {
         }
 
         // the DAO: submit, schedule, execute
-        for pi in 0..props.len() {
-            let p = &props[pi];
+        for p in props.iter_mut() {
             if p.resolved() || p.arrival > t {
                 continue;
             }
             match (p.id, p.scheduled) {
                 (None, _) => {
                     if let Ok(id) = dg.submit(now) {
-                        props[pi].id = Some(id);
-                        props[pi].rage_quits_at_submission = res.rage_quits;
+                        p.id = Some(id);
+                        p.rage_quits_at_submission = res.rage_quits;
                     }
                 }
                 (Some(id), false) => {
                     if dg.schedule(id, now).is_ok() {
-                        props[pi].scheduled = true;
+                        p.scheduled = true;
                     }
                 }
                 (Some(id), true) => {
                     if dg.execute(id, now).is_ok() {
-                        let p = &mut props[pi];
                         p.executed = true;
                         if p.harmful {
                             res.harmful_executed += 1;
@@ -802,39 +800,6 @@ pub fn simulate(sc: &SimScenario) -> SimResult {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_scenario_parses_and_reflects_holder_concentration() {
-        let sc = parse(DEFAULT_SCENARIO).unwrap();
-        // §7: 3 entities can reach 10% on their own, 12 can reach 1%
-        let stakes = realise_stakes(&sc, &mut crate::rng::stream(1, 0));
-        assert_eq!(stakes.iter().filter(|s| s.0 >= 0.10).count(), 3);
-        assert_eq!(stakes.iter().filter(|s| s.0 >= 0.01).count(), 12);
-        let total: f64 = stakes.iter().map(|s| s.0).sum();
-        assert!(total <= 1.0 + 1e-12);
-        let tail: f64 = stakes.iter().filter(|s| s.1 == 1).map(|s| s.0).sum();
-        assert!((tail - 0.30).abs() < 1e-3, "{tail}");
-    }
-
-    #[test]
-    fn reproducible_and_thread_independent() {
-        let mut sc = parse(DEFAULT_SCENARIO).unwrap();
-        sc.replicates = 4;
-        sc.horizon = 200 * 86_400;
-        sc.drain = 100 * 86_400;
-        let a = simulate(&sc);
-        let b: Vec<ReplicateResult> = (0..4).map(|r| run_replicate(&sc, r)).collect();
-        assert_eq!(a.replicates, b);
-        let s = a.summary();
-        assert!(s.harmful + s.honest > 0);
-        let shares: f64 = s.state_share.iter().sum();
-        assert!((shares - 1.0).abs() < 1e-9);
-    }
-}
-
 /// Apply `key=value` overrides (dotted keys, e.g. `config.first_seal=0.5%`,
 /// `proposals.harmful_share=0.2`, `replicates=50`) to scenario TOML and return the new text.
 /// A value that is valid TOML (`0.2`, `50`, `"1%"`) is used as is; anything else is taken as
@@ -872,4 +837,37 @@ pub fn apply_overrides(src: &str, sets: &[String]) -> Result<String, TimelineErr
         message: e.to_string(),
         span: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_scenario_parses_and_reflects_holder_concentration() {
+        let sc = parse(DEFAULT_SCENARIO).unwrap();
+        // §7: 3 entities can reach 10% on their own, 12 can reach 1%
+        let stakes = realise_stakes(&sc, &mut crate::rng::stream(1, 0));
+        assert_eq!(stakes.iter().filter(|s| s.0 >= 0.10).count(), 3);
+        assert_eq!(stakes.iter().filter(|s| s.0 >= 0.01).count(), 12);
+        let total: f64 = stakes.iter().map(|s| s.0).sum();
+        assert!(total <= 1.0 + 1e-12);
+        let tail: f64 = stakes.iter().filter(|s| s.1 == 1).map(|s| s.0).sum();
+        assert!((tail - 0.30).abs() < 1e-3, "{tail}");
+    }
+
+    #[test]
+    fn reproducible_and_thread_independent() {
+        let mut sc = parse(DEFAULT_SCENARIO).unwrap();
+        sc.replicates = 4;
+        sc.horizon = 200 * 86_400;
+        sc.drain = 100 * 86_400;
+        let a = simulate(&sc);
+        let b: Vec<ReplicateResult> = (0..4).map(|r| run_replicate(&sc, r)).collect();
+        assert_eq!(a.replicates, b);
+        let s = a.summary();
+        assert!(s.harmful + s.honest > 0);
+        let shares: f64 = s.state_share.iter().sum();
+        assert!((shares - 1.0).abs() < 1e-9);
+    }
 }

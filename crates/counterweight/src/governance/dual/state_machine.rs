@@ -171,10 +171,9 @@ pub fn apply(ctx: &mut Context, next: State, now: Timestamp) -> bool {
             }
         }
         State::RageQuit => {
-            ctx.rage_quit_round = ctx
-                .rage_quit_round
-                .saturating_add(1)
-                .min(MAX_RAGE_QUIT_ROUND);
+            if ctx.rage_quit_round < MAX_RAGE_QUIT_ROUND {
+                ctx.rage_quit_round += 1;
+            }
             return true;
         }
         State::Normal | State::VetoSignallingDeactivation => {}
