@@ -204,7 +204,7 @@ fn record(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
     RunRecord {
         name: exp.name.clone(),
         description: exp.description.clone(),
-        model: "growth".into(),
+        model: first.model.name().into(),
         seed: first.seed,
         version: counterweight::VERSION.to_string(),
         scenario_toml: format!(

@@ -15,6 +15,7 @@ pub mod validate;
 use std::fmt;
 use std::path::Path;
 
+use crate::model::ModelKind;
 use crate::model::growth::GrowthParams;
 use crate::policy::Policy;
 pub use file::ScenarioFile;
@@ -29,6 +30,9 @@ pub struct Scenario {
     pub seed: u64,
     pub replicates: u32,
     pub time: TimeGrid,
+    /// The model and its parameters (other than growth's).
+    pub model: ModelKind,
+    /// `[growth]`: the growth model's parameters; `stop_at_share` applies to every model.
     pub growth: GrowthParams,
     pub groups: Vec<ActorGroup>,
     pub policies: Vec<Policy>,
