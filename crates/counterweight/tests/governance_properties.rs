@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use counterweight::governance::dual::escrow::EscrowState;
+use counterweight::governance::dual::timelock::ProposalStatus;
 use counterweight::governance::dual::{
     Config, DgError, DualGovernance, Duration, PercentD16, State, Timestamp,
 };
@@ -334,6 +335,7 @@ proptest! {
         let mut dg = DualGovernance::new(cfg, 1_000 * ETH, Timestamp(1)).unwrap();
         let mut m = Model::default();
         let mut rv = Rv::default();
+        let mut tracked: Option<(u64, u64, PercentD16, Option<usize>)> = None;
         for (i, op) in ops.iter().enumerate() {
             let now = 2 + i as u64;
             // the tick's immediate activation
@@ -350,6 +352,40 @@ proptest! {
             let to = dg.persisted_state();
             track_round(&mut m, &dg, from, to)?;
             check_rv(&dg, &mut rv, from, to, now)?;
+            // RV proposal bound: a proposal submitted in Normal, scheduled as early as
+            // possible (the DAO tries every tick), not cancelled and with no rage quit in
+            // between, is scheduled within [T_min, T_min + T_lock(R_max) + min_active + deact + 2]
+            // after submission (T_min inclusive: `now >= submittedAt + afterSubmitDelay`).
+            if tracked.is_none() && op.kind == 7 && from == State::Normal {
+                if let Some(&id) = m.proposals.last() {
+                    if dg.timelock.get(id).is_some_and(|p| p.submitted_at.0 == now) {
+                        tracked = Some((id, now, dg.rage_quit_support(), dg.rage_quit_escrow));
+                    }
+                }
+            }
+            if let Some((id, t_sub, rmax, rq)) = tracked.as_mut() {
+                *rmax = (*rmax).max(dg.rage_quit_support());
+                let status = dg.timelock.status(*id);
+                if dg.rage_quit_escrow != *rq || status == ProposalStatus::Cancelled || dg.persisted_state() == State::RageQuit {
+                    tracked = None;
+                } else {
+                    let scheduled = status == ProposalStatus::Scheduled
+                        || dg.schedule(*id, Timestamp(now)).is_ok();
+                    if scheduled {
+                        let c = &dg.cfg;
+                        let sched_at = dg.timelock.get(*id).unwrap().scheduled_at.0;
+                        let d = sched_at - *t_sub;
+                        let hi = c.after_submit_delay.0 as u64
+                            + c.veto_signalling_duration(*rmax).0 as u64
+                            + c.veto_signalling_min_active_duration.0 as u64
+                            + c.veto_signalling_deactivation_max_duration.0 as u64
+                            + 2;
+                        prop_assert!(d >= c.after_submit_delay.0 as u64, "scheduled {d}s after submission");
+                        prop_assert!(d <= hi, "scheduled {d}s after submission > {hi}");
+                        tracked = None;
+                    }
+                }
+            }
         }
     }
 }
