@@ -356,12 +356,13 @@ proptest! {
             // possible (the DAO tries every tick), not cancelled and with no rage quit in
             // between, is scheduled within [T_min, T_min + T_lock(R_max) + min_active + deact + 2]
             // after submission (T_min inclusive: `now >= submittedAt + afterSubmitDelay`).
-            if tracked.is_none() && op.kind == 7 && from == State::Normal {
-                if let Some(&id) = m.proposals.last() {
-                    if dg.timelock.get(id).is_some_and(|p| p.submitted_at.0 == now) {
-                        tracked = Some((id, now, dg.rage_quit_support(), dg.rage_quit_escrow));
-                    }
-                }
+            if tracked.is_none()
+                && matches!(op.kind, 7 | 14)
+                && from == State::Normal
+                && let Some(&id) = m.proposals.last()
+                && dg.timelock.get(id).is_some_and(|p| p.submitted_at.0 == now)
+            {
+                tracked = Some((id, now, dg.rage_quit_support(), dg.rage_quit_escrow));
             }
             if let Some((id, t_sub, rmax, rq)) = tracked.as_mut() {
                 *rmax = (*rmax).max(dg.rage_quit_support());
