@@ -64,19 +64,57 @@ every = {every}
     sc
 }
 
-/// Best wall-clock seconds of `repeat` calls of `f`, after one warm-up call.
-fn best_of(repeat: usize, mut f: impl FnMut()) -> f64 {
+/// CPU seconds used so far by the live threads of this process: the sum over
+/// /proc/self/task/*/schedstat (Linux, nanoseconds; NaN elsewhere). Threads that have
+/// exited are not counted, so take differences around work done by live threads. A CPU
+/// time well below threads x wall clock means other processes competed for the cores.
+fn cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return f64::NAN;
+    };
+    let mut ns = 0u64;
+    for e in dir.flatten() {
+        if let Ok(s) = std::fs::read_to_string(e.path().join("schedstat")) {
+            ns += s
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    ns as f64 * 1e-9
+}
+
+/// Wall-clock and CPU seconds of one timed call.
+#[derive(Clone, Copy)]
+struct Timing {
+    wall: f64,
+    cpu: f64,
+}
+
+/// The best (lowest wall clock) of `repeat` calls of `f`, after one warm-up call.
+fn best_of(repeat: usize, mut f: impl FnMut()) -> Timing {
     f();
     (0..repeat.max(1))
         .map(|_| {
+            let c0 = cpu_seconds();
             let t0 = Instant::now();
             f();
-            t0.elapsed().as_secs_f64()
+            Timing {
+                wall: t0.elapsed().as_secs_f64(),
+                cpu: cpu_seconds() - c0,
+            }
         })
-        .fold(f64::INFINITY, f64::min)
+        .fold(
+            Timing {
+                wall: f64::INFINITY,
+                cpu: f64::NAN,
+            },
+            |b, t| if t.wall < b.wall { t } else { b },
+        )
 }
 
-fn time_model(n: usize, steps: usize, every: usize, repeat: usize) -> f64 {
+fn time_model(n: usize, steps: usize, every: usize, repeat: usize) -> Timing {
     let sc = scenario(n, steps, every);
     best_of(repeat, || {
         let out = runner::run(&sc, &RunOptions::default()).expect("bench run");
@@ -106,7 +144,7 @@ fn roofline(n: usize, steps: usize) -> Vec<f64> {
     x
 }
 
-fn time_roofline(n: usize, steps: usize, repeat: usize) -> f64 {
+fn time_roofline(n: usize, steps: usize, repeat: usize) -> Timing {
     best_of(repeat, || {
         black_box(roofline(n, steps));
     })
@@ -120,6 +158,22 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
         .install(f)
 }
 
+/// Seconds of one `metrics::concentration` call on `n` lognormal values (the recorder
+/// makes one per recorded step for all actors and one per group).
+fn time_metrics(n: usize, repeat: usize) -> Timing {
+    use counterweight::metrics::{MetricOptions, concentration};
+    let mut g = rng::stream(7, 0);
+    let xs: Vec<f64> = (0..n)
+        .map(|_| {
+            let z: f64 = StandardNormal.sample(&mut g);
+            (0.5 * z).exp()
+        })
+        .collect();
+    best_of(repeat.max(5), || {
+        black_box(concentration(&xs, &MetricOptions::default()).expect("metrics"));
+    })
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; ignore arguments.
     let n = env_usize("CW_N", 1_000_000);
@@ -131,32 +185,44 @@ fn main() {
 
     let t = time_model(n, steps, 10, repeat);
     println!(
-        "counterweight growth: N={n} steps={steps} seconds={t:.4} actor_steps_per_s={:.4e} threads={threads}",
-        work / t
+        "counterweight growth: N={n} steps={steps} seconds={:.4} actor_steps_per_s={:.4e} threads={threads} cpu_seconds={:.2}",
+        t.wall,
+        work / t.wall,
+        t.cpu
     );
     let t_nm = time_model(n, steps, steps, repeat);
     println!(
-        "without metrics (output.every = steps): N={n} steps={steps} seconds={t_nm:.4} actor_steps_per_s={:.4e} (metrics are {:.0}% of the run)",
-        work / t_nm,
-        100.0 * (t - t_nm) / t
+        "without metrics (output.every = steps): N={n} steps={steps} seconds={:.4} actor_steps_per_s={:.4e} cpu_seconds={:.2} (metrics: {:.0}% of the run)",
+        t_nm.wall,
+        work / t_nm.wall,
+        t_nm.cpu,
+        100.0 * (t.wall - t_nm.wall) / t.wall
     );
     let t_rf = time_roofline(n, steps, repeat);
     println!(
-        "roofline (normals + one stream of the array per step): N={n} steps={steps} seconds={t_rf:.4} actor_steps_per_s={:.4e}",
-        work / t_rf
+        "roofline (normals + one stream of the array per step): N={n} steps={steps} seconds={:.4} actor_steps_per_s={:.4e} cpu_seconds={:.2}",
+        t_rf.wall,
+        work / t_rf.wall,
+        t_rf.cpu
     );
     println!(
         "counterweight/roofline = {:.3} (with metrics), {:.3} (without)",
-        t_rf / t,
-        t_rf / t_nm
+        t_rf.wall / t.wall,
+        t_rf.wall / t_nm.wall
+    );
+    let t_m = time_metrics(n, repeat);
+    println!(
+        "one metrics::concentration call on N={n} values: {:.2} ms (cpu {:.2} ms)",
+        1e3 * t_m.wall,
+        1e3 * t_m.cpu
     );
 
     if scaling {
         println!();
         println!("scaling (metrics every 10 steps, best of {repeat}; actor-steps/s):");
         println!(
-            "{:>9} {:>6} {:>8} {:>12} {:>12} {:>12}",
-            "N", "steps", "threads", "seconds", "model", "roofline"
+            "{:>9} {:>6} {:>8} {:>10} {:>8} {:>12} {:>12}",
+            "N", "steps", "threads", "seconds", "cpu_s", "model", "roofline"
         );
         for &sn in &[100_000usize, 1_000_000] {
             for th in 1..=threads.max(2) {
@@ -168,11 +234,20 @@ fn main() {
                 });
                 let w = (sn * steps) as f64;
                 println!(
-                    "{sn:>9} {steps:>6} {th:>8} {tm:>12.4} {:>12.4e} {:>12.4e}",
-                    w / tm,
-                    w / tr
+                    "{sn:>9} {steps:>6} {th:>8} {:>10.4} {:>8.2} {:>12.4e} {:>12.4e}",
+                    tm.wall,
+                    tm.cpu,
+                    w / tm.wall,
+                    w / tr.wall
                 );
             }
         }
     }
+    println!("load average: {}", load_average());
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
 }
