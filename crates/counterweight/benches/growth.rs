@@ -122,10 +122,13 @@ fn time_model(n: usize, steps: usize, every: usize, repeat: usize) -> Timing {
     })
 }
 
-/// The roofline: per step, draw one N(0,1) per actor from the same generator (ChaCha8 +
-/// rand_distr's StandardNormal, one stream per chunk of CHUNK actors, chunks on rayon)
-/// and stream the array once (`x *= exp(s z)`). No exchange, no sums, no metrics.
-fn roofline(n: usize, steps: usize) -> Vec<f64> {
+/// The roofline (DESIGN.md §8: "a plain loop that only draws the random numbers and
+/// streams the arrays"): per step, draw one N(0,1) per actor from the same generator as
+/// the model (ChaCha8 + rand_distr's StandardNormal, one stream per chunk of CHUNK actors,
+/// chunks on rayon) and stream the array once (`x += s z`). No exp, no exchange, no sums,
+/// no metrics. With `with_exp`, `x *= exp(s z)` with the standard library's exp instead,
+/// to show what a per-actor libm exp costs.
+fn roofline(n: usize, steps: usize, with_exp: bool) -> Vec<f64> {
     let mut x = vec![1.0f64; n];
     let mut rngs: Vec<ChaCha8Rng> = (0..n.div_ceil(CHUNK) as u64)
         .map(|c| rng::stream(42, c))
@@ -135,18 +138,25 @@ fn roofline(n: usize, steps: usize) -> Vec<f64> {
         x.par_chunks_mut(CHUNK)
             .zip(rngs.par_iter_mut())
             .for_each(|(vals, rng)| {
-                for v in vals.iter_mut() {
-                    let z: f64 = StandardNormal.sample(rng);
-                    *v *= (s * z).exp();
+                if with_exp {
+                    for v in vals.iter_mut() {
+                        let z: f64 = StandardNormal.sample(rng);
+                        *v *= (s * z).exp();
+                    }
+                } else {
+                    for v in vals.iter_mut() {
+                        let z: f64 = StandardNormal.sample(rng);
+                        *v += s * z;
+                    }
                 }
             });
     }
     x
 }
 
-fn time_roofline(n: usize, steps: usize, repeat: usize) -> Timing {
+fn time_roofline(n: usize, steps: usize, with_exp: bool, repeat: usize) -> Timing {
     best_of(repeat, || {
-        black_box(roofline(n, steps));
+        black_box(roofline(n, steps, with_exp));
     })
 }
 
@@ -198,12 +208,19 @@ fn main() {
         t_nm.cpu,
         100.0 * (t.wall - t_nm.wall) / t.wall
     );
-    let t_rf = time_roofline(n, steps, repeat);
+    let t_rf = time_roofline(n, steps, false, repeat);
     println!(
         "roofline (normals + one stream of the array per step): N={n} steps={steps} seconds={:.4} actor_steps_per_s={:.4e} cpu_seconds={:.2}",
         t_rf.wall,
         work / t_rf.wall,
         t_rf.cpu
+    );
+    let t_rx = time_roofline(n, steps, true, repeat);
+    println!(
+        "roofline + libm exp per actor (x *= exp(s z)): N={n} steps={steps} seconds={:.4} actor_steps_per_s={:.4e} cpu_seconds={:.2}",
+        t_rx.wall,
+        work / t_rx.wall,
+        t_rx.cpu
     );
     println!(
         "counterweight/roofline = {:.3} (with metrics), {:.3} (without)",
@@ -229,7 +246,7 @@ fn main() {
                 let (tm, tr) = in_pool(th, || {
                     (
                         time_model(sn, steps, 10, repeat),
-                        time_roofline(sn, steps, repeat),
+                        time_roofline(sn, steps, false, repeat),
                     )
                 });
                 let w = (sn * steps) as f64;
