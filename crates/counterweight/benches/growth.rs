@@ -234,6 +234,30 @@ fn main() {
         1e3 * t_m.cpu
     );
 
+    // Determinism: the same scenario on 1 and on 2 threads gives bit-identical final values
+    // and metrics (DESIGN.md §9).
+    let det_n = n.min(200_000);
+    let det_sc = scenario(det_n, steps.min(20), 10);
+    let [a, b] = [1, 2].map(|th| {
+        in_pool(th, || {
+            runner::run(&det_sc, &RunOptions::default()).expect("bench run")
+        })
+    });
+    let same_values = a.final_values[0]
+        .iter()
+        .zip(&b.final_values[0])
+        .all(|(x, y)| x.to_bits() == y.to_bits());
+    let same_metrics = format!("{:?}", a.metrics) == format!("{:?}", b.metrics);
+    println!(
+        "deterministic across 1 and 2 threads (N={det_n}, {} steps): {}",
+        steps.min(20),
+        if same_values && same_metrics {
+            "yes (final values and metrics bit-identical)"
+        } else {
+            "NO"
+        }
+    );
+
     if scaling {
         println!();
         println!("scaling (metrics every 10 steps, best of {repeat}; actor-steps/s):");
