@@ -137,7 +137,7 @@ pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     let mut b = take_buffer(n);
     b.resize(n, 0.0);
     for (p, h) in hist.iter().enumerate() {
-        if h.iter().any(|&c| c == n) {
+        if h.contains(&n) {
             continue; // every key has the same digit here
         }
         let mut offset = [0usize; BUCKETS];
