@@ -1,17 +1,25 @@
 //! `counterweight`: the command-line interface. Parses arguments, wires the library's
 //! pieces together, renders errors for people and shows progress on a terminal.
+//!
+//! Exit codes: 0 success, 1 a run failed (e.g. numerical blow-up) or a governance
+//! expectation failed, 2 bad input (scenario, timeline, data, arguments), 130 interrupted.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod govern;
+mod measure;
+mod progress;
+mod render;
+mod run;
 
 #[derive(Parser)]
 #[command(
     name = "counterweight",
     version,
-    about = "A laboratory for the balance of power"
+    about = "A laboratory for the balance of power: concentration dynamics, decentralisation mechanisms, measurement",
+    after_help = "Start with `counterweight run` (an embedded default scenario) and open the report it writes."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -20,14 +28,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a scenario (default: the embedded `core-claim`) and write metrics, plots and a report.
+    Run(run::RunArgs),
+    /// Validate a scenario without running it.
+    Check(run::CheckArgs),
+    /// List the embedded example scenarios, print one, or write one out as a starting file.
+    Scenarios(run::ScenariosArgs),
+    /// Concentration metrics of real data: a CSV with one value per row (and optionally entity and time).
+    Measure(measure::MeasureArgs),
     /// Lido Dual Governance: replay a timeline or simulate vetoes.
     #[command(subcommand)]
     Govern(govern::GovernCommand),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
     match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Check(args) => run::check(args),
+        Command::Scenarios(args) => run::scenarios(args),
+        Command::Measure(args) => measure::measure(args),
         Command::Govern(cmd) => govern::main(cmd),
     }
 }

@@ -34,6 +34,9 @@ pub struct MeasureOptions {
     pub time: Option<String>,
     /// k of the `top{k}_share` column.
     pub top_k: usize,
+    /// Entities to leave out (e.g. an `Other` row that aggregates unidentified holders).
+    /// Requires `entity`.
+    pub exclude: Vec<String>,
 }
 
 impl MeasureOptions {
@@ -44,6 +47,7 @@ impl MeasureOptions {
             entity: None,
             time: None,
             top_k: MetricOptions::default().top_k,
+            exclude: Vec::new(),
         }
     }
 }
@@ -226,12 +230,15 @@ pub fn measure_reader<R: Read>(
                 value,
             });
         }
-        any_positive |= value > 0.0;
         let time = time_col.map_or(String::new(), |c| record.get(c).unwrap_or("").to_string());
         let entity = match entity_col {
             Some(c) => record.get(c).unwrap_or("").to_string(),
             None => format!("line {line}"),
         };
+        if entity_col.is_some() && opts.exclude.contains(&entity) {
+            continue;
+        }
+        any_positive |= value > 0.0;
         let t = *time_index.entry(time.clone()).or_insert_with(|| {
             slices.push(Slice::new(time));
             slices.len() - 1

@@ -12,7 +12,6 @@ use thiserror::Error;
 
 use crate::io::{Column, Table};
 use crate::metrics::{self, MetricColumns, MetricOptions, MetricsError};
-use crate::model::growth::GrowthModel;
 use crate::model::{Model, ModelError};
 use crate::scenario::{ActorsOutput, Experiment, Scenario};
 
@@ -281,16 +280,16 @@ impl<'a> Recorder<'a> {
         let ledger = model.ledger();
         self.collected.push(ledger.collected);
         self.paid.push(ledger.paid);
-        if let Some(rows) = &mut self.actors {
-            if last || self.sc.output.actors == ActorsOutput::All {
-                for (g, range) in self.ranges.iter().enumerate() {
-                    for i in range.clone() {
-                        rows.step.push(step);
-                        rows.time.push(time);
-                        rows.actor.push(i as u64);
-                        rows.group.push(self.sc.groups[g].name.clone());
-                        rows.value.push(values[i]);
-                    }
+        if let Some(rows) = &mut self.actors
+            && (last || self.sc.output.actors == ActorsOutput::All)
+        {
+            for (g, range) in self.ranges.iter().enumerate() {
+                for i in range.clone() {
+                    rows.step.push(step);
+                    rows.time.push(time);
+                    rows.actor.push(i as u64);
+                    rows.group.push(self.sc.groups[g].name.clone());
+                    rows.value.push(values[i]);
                 }
             }
         }
@@ -343,7 +342,7 @@ fn run_replicate(
     opts: &RunOptions,
     done: &AtomicU64,
 ) -> Result<Replicate, RunError> {
-    let mut model = GrowthModel::new(sc, replicate);
+    let mut model = crate::model::build(sc, replicate);
     let mut rec = Recorder::new(sc, replicate);
     let every = sc.output.every;
     let steps = sc.time.steps;
@@ -354,7 +353,7 @@ fn run_replicate(
         step,
         source,
     };
-    rec.observe(&model, 0, 0.0, steps == 0)
+    rec.observe(model.as_ref(), 0, 0.0, steps == 0)
         .map_err(|e| metrics_err(0, e))?;
     let report_every = (steps / 500).max(1);
     let mut pending = 0u64;
@@ -371,10 +370,12 @@ fn run_replicate(
         })?;
         let time = step as f64 * dt;
         let top1 = model.max() / model.total();
-        let stop = top1 >= sc.growth.stop_at_share;
+        // 1.0 means never: a share that rounds to 1.0 (a leader ~1e16 times the rest,
+        // e.g. just before a blow-up) must not end the run.
+        let stop = sc.growth.stop_at_share < 1.0 && top1 >= sc.growth.stop_at_share;
         let last = step == steps || stop;
         if step % every == 0 || last {
-            rec.observe(&model, step, time, last)
+            rec.observe(model.as_ref(), step, time, last)
                 .map_err(|e| metrics_err(step, e))?;
         }
         pending += 1;

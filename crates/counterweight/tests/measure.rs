@@ -30,6 +30,7 @@ fn eth_opts() -> MeasureOptions {
         entity: Some("entity".into()),
         time: None,
         top_k: 3,
+        exclude: Vec::new(),
     }
 }
 
@@ -147,6 +148,7 @@ fn two_times() {
         entity: Some("e".into()),
         time: Some("t".into()),
         top_k: 2,
+        exclude: Vec::new(),
     };
     let m = run(csv, &opts).unwrap();
     assert_eq!(m.times, vec!["9", "10"]);
@@ -345,4 +347,22 @@ fn error_not_utf8() {
         e.to_string(),
         "test.csv: not valid CSV at line 3: not UTF-8 text"
     );
+}
+
+#[test]
+fn exclude_drops_an_entity() {
+    let opts = MeasureOptions {
+        exclude: vec!["Other".into()],
+        ..eth_opts()
+    };
+    let m = counterweight::measure::measure_csv(std::path::Path::new(ETH), &opts).unwrap();
+    let rows = eth_rows();
+    let identified: f64 = rows
+        .iter()
+        .filter(|(e, _)| e != "Other")
+        .map(|(_, v)| v)
+        .sum();
+    let top1 = m.table.f64_column("top1_share").unwrap()[0];
+    assert!((top1 - 5_792_448.0 / identified).abs() < 1e-12);
+    assert!(m.final_values.iter().all(|(e, _)| e != "Other"));
 }

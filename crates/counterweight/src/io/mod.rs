@@ -1,6 +1,27 @@
 //! Outputs: columnar tables (CSV and Parquet), atomic file writes, plots and reports.
 //! Everything that touches the file system lives here.
+//!
+//! - [`table`]: the [`Table`] every output is written from;
+//! - [`atomic`]: temp-file-then-rename writes ([`write_atomic`], [`AtomicFile`]);
+//! - [`csv`] and [`parquet`]: [`write_csv`], [`write_parquet`];
+//! - [`plot`]: SVG + PNG charts ([`line_chart`], [`lorenz_chart`], [`distribution_chart`]);
+//! - [`report`]: the self-contained `report.html`;
+//! - [`run`]: a whole run directory ([`RunRecord`], [`write_run`], [`write_run_dir`]);
+//! - [`error`]: [`IoError`], which always names the path.
 
+pub mod atomic;
+pub mod csv;
+pub mod error;
+pub mod parquet;
+pub mod plot;
+pub mod report;
+pub mod run;
 pub mod table;
 
+pub use atomic::{AtomicFile, write_atomic, write_atomic_bytes};
+pub use csv::write_csv;
+pub use error::IoError;
+pub use parquet::write_parquet;
+pub use plot::{LineChart, Series, distribution_chart, line_chart, lorenz_chart, panel_chart};
+pub use run::{METRICS_CONTRACT, RunRecord, VariantRecord, write_run, write_run_dir};
 pub use table::{Column, Table};

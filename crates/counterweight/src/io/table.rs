@@ -68,3 +68,59 @@ impl Table {
         }
     }
 }
+
+impl Table {
+    /// Check the shape: one name per column, all columns the same length, unique names.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.names.len() != self.columns.len() {
+            return Err(format!(
+                "{} names for {} columns",
+                self.names.len(),
+                self.columns.len()
+            ));
+        }
+        let rows = self.rows();
+        for (name, col) in self.names.iter().zip(&self.columns) {
+            if col.len() != rows {
+                return Err(format!(
+                    "column `{name}` has {} rows, expected {rows}",
+                    col.len()
+                ));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for name in &self.names {
+            if !seen.insert(name.as_str()) {
+                return Err(format!("duplicate column name `{name}`"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The string column `name`, if it exists and holds strings.
+    pub fn str_column(&self, name: &str) -> Option<&[String]> {
+        match self.column(name)? {
+            Column::Str(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// A new table holding only the rows whose index satisfies `keep`, in order.
+    pub fn filter_rows(&self, mut keep: impl FnMut(usize) -> bool) -> Table {
+        let idx: Vec<usize> = (0..self.rows()).filter(|&i| keep(i)).collect();
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::F64(v) => Column::F64(idx.iter().map(|&i| v[i]).collect()),
+                Column::U64(v) => Column::U64(idx.iter().map(|&i| v[i]).collect()),
+                Column::OptU64(v) => Column::OptU64(idx.iter().map(|&i| v[i]).collect()),
+                Column::Str(v) => Column::Str(idx.iter().map(|&i| v[i].clone()).collect()),
+            })
+            .collect();
+        Table {
+            names: self.names.clone(),
+            columns,
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! Models. Each owns only its state and its step; the runner owns the loop, recording,
 //! progress and cancellation. Models know nothing about files, terminals or plots.
 
+pub mod adoption;
+pub mod exchange;
 pub mod growth;
 
 use thiserror::Error;
@@ -30,6 +32,35 @@ pub enum ModelError {
 pub struct Ledger {
     pub collected: f64,
     pub paid: f64,
+}
+
+/// Which model a scenario runs, with its validated parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelKind {
+    /// Parameters in [`crate::scenario::Scenario::growth`].
+    Growth,
+    Exchange(exchange::ExchangeParams),
+    Adoption(adoption::AdoptionParams),
+}
+
+impl ModelKind {
+    /// The name used in scenario files (`model = "..."`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelKind::Growth => "growth",
+            ModelKind::Exchange(_) => "exchange",
+            ModelKind::Adoption(_) => "adoption",
+        }
+    }
+}
+
+/// Build replicate `replicate` of a scenario's model.
+pub fn build(sc: &crate::scenario::Scenario, replicate: u32) -> Box<dyn Model> {
+    match &sc.model {
+        ModelKind::Growth => Box::new(growth::GrowthModel::new(sc, replicate)),
+        ModelKind::Exchange(p) => Box::new(exchange::ExchangeModel::new(sc, p, replicate)),
+        ModelKind::Adoption(p) => Box::new(adoption::AdoptionModel::new(sc, p, replicate)),
+    }
 }
 
 /// The contract between a model and the runner.

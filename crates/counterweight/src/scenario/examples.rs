@@ -15,7 +15,7 @@ pub const DEFAULT: &str = "core-claim";
 pub const EXAMPLES: &[Example] = &[
     Example {
         name: "core-claim",
-        summary: "Proportional vs increasing returns, with and without forced diffusion (the default)",
+        summary: "Proportional vs increasing returns, with and without forced diffusion",
         toml: include_str!("../../../../scenarios/core-claim.toml"),
     },
     Example {

@@ -20,6 +20,10 @@ pub struct ScenarioFile {
     pub replicates: i64,
     #[serde(default)]
     pub growth: GrowthSpec,
+    /// `[exchange]`, for `model = "exchange"`.
+    pub exchange: Option<crate::model::exchange::ExchangeSpec>,
+    /// `[adoption]`, for `model = "adoption"`.
+    pub adoption: Option<crate::model::adoption::AdoptionSpec>,
     #[serde(default)]
     pub actors: Vec<ActorGroupSpec>,
     #[serde(default)]

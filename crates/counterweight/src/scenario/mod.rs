@@ -15,6 +15,7 @@ pub mod validate;
 use std::fmt;
 use std::path::Path;
 
+use crate::model::ModelKind;
 use crate::model::growth::GrowthParams;
 use crate::policy::Policy;
 pub use file::ScenarioFile;
@@ -29,6 +30,9 @@ pub struct Scenario {
     pub seed: u64,
     pub replicates: u32,
     pub time: TimeGrid,
+    /// The model and its parameters (other than growth's).
+    pub model: ModelKind,
+    /// `[growth]`: the growth model's parameters; `stop_at_share` applies to every model.
     pub growth: GrowthParams,
     pub groups: Vec<ActorGroup>,
     pub policies: Vec<Policy>,
@@ -182,6 +186,8 @@ impl ScenarioError {
 }
 
 /// Load a scenario file, applying `--set key=value` overrides.
+// The error is large on purpose (origin, location, source line, help); it is built once.
+#[allow(clippy::result_large_err)]
 pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ScenarioError> {
     let src = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         origin: path.display().to_string(),
@@ -204,6 +210,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ScenarioErr
 
 /// Parse and validate scenario text. `origin` names it in errors; `base_dir` resolves
 /// relative `csv` paths.
+#[allow(clippy::result_large_err)]
 pub fn parse(
     src: &str,
     origin: &str,

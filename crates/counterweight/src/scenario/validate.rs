@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::file::{ActorGroupSpec, InitialSpec, PolicySpec, ScenarioFile};
 use super::{ActorGroup, ActorKind, ActorsOutput, Initial, OutputParams, Scenario, TimeGrid};
+use crate::model::ModelKind;
 use crate::model::growth::{DiffusionScaling, GrowthParam, GrowthParams};
 use crate::policy::{POLICY_KINDS, Policy, PolicyKind, Rebate, Window};
 
@@ -87,11 +88,11 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
             "a short name, e.g. \"cheetah-and-tortoise\"",
         ));
     }
-    if file.model != "growth" {
+    if !["growth", "exchange", "adoption"].contains(&file.model.as_str()) {
         return Err(err(
             "model",
             format!("unknown model \"{}\"", file.model),
-            "\"growth\" (Dual Governance runs with `counterweight govern`)",
+            "\"growth\", \"exchange\" or \"adoption\" (Dual Governance runs with `counterweight govern`)",
         ));
     }
     let end = positive("time.end", file.time.end)?;
@@ -151,15 +152,51 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
         .policy
         .iter()
         .enumerate()
-        .map(|(i, p)| validate_policy(i, p, &groups))
+        .map(|(i, p)| validate_policy(i, p, &groups, dt))
         .collect::<R<Vec<_>>>()?;
     let output = validate_output(file, total)?;
+    let model = match file.model.as_str() {
+        "exchange" => {
+            let spec = file.exchange.clone().ok_or_else(|| {
+                err(
+                    "exchange",
+                    "model = \"exchange\" needs an [exchange] table",
+                    "an [exchange] table",
+                )
+            })?;
+            ModelKind::Exchange(crate::model::exchange::validate(&spec, &time, total)?)
+        }
+        "adoption" => {
+            let spec = file.adoption.clone().ok_or_else(|| {
+                err(
+                    "adoption",
+                    "model = \"adoption\" needs an [adoption] table",
+                    "an [adoption] table",
+                )
+            })?;
+            ModelKind::Adoption(crate::model::adoption::validate(&spec, &time, total)?)
+        }
+        _ => ModelKind::Growth,
+    };
+    for (section, present) in [
+        ("exchange", file.exchange.is_some()),
+        ("adoption", file.adoption.is_some()),
+    ] {
+        if present && section != file.model {
+            return Err(err(
+                section,
+                format!("[{section}] is given but model = \"{}\"", file.model),
+                format!("model = \"{section}\", or remove [{section}]"),
+            ));
+        }
+    }
     Ok(Scenario {
         name: file.name.clone(),
         description: file.description.clone(),
         seed: file.seed,
         replicates: file.replicates as u32,
         time,
+        model,
         growth,
         groups,
         policies,
@@ -366,7 +403,7 @@ fn read_values_csv(field: &str, path: &Path) -> R<Vec<f64>> {
     Ok(out)
 }
 
-fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup]) -> R<Policy> {
+fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup], dt: f64) -> R<Policy> {
     let f = |name: &str| format!("policy[{i}].{name}");
     let from = non_negative(&f("from"), p.from)?;
     let until = match p.until {
@@ -488,10 +525,23 @@ fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup]) -> R<Policy>
         "spillover_boost" => PolicyKind::SpilloverBoost {
             factor: non_negative(&f("factor"), need(p.factor, "factor")?)?,
         },
-        "wealth_tax" => PolicyKind::WealthTax {
-            rate: non_negative(&f("rate"), need(p.rate, "rate")?)?,
-            threshold: non_negative(&f("threshold"), p.threshold.unwrap_or(1.0))?,
-        },
+        "wealth_tax" => {
+            let rate = non_negative(&f("rate"), need(p.rate, "rate")?)?;
+            if rate * dt > 1.0 {
+                return Err(err(
+                    f("rate"),
+                    format!(
+                        "rate * dt = {} would tax more than the excess in one step",
+                        rate * dt
+                    ),
+                    format!("rate <= 1/dt = {}", 1.0 / dt),
+                ));
+            }
+            PolicyKind::WealthTax {
+                rate,
+                threshold: non_negative(&f("threshold"), p.threshold.unwrap_or(1.0))?,
+            }
+        }
         "proprietary_tax" => {
             let rebate = match p.rebate.as_deref().unwrap_or("equal") {
                 "equal" => Rebate::Equal,

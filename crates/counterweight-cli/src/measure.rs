@@ -1,0 +1,197 @@
+//! `measure`: concentration metrics of data a user brings.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
+use counterweight::io::run::{RunRecord, VariantRecord, write_run_dir};
+use counterweight::io::{Column, Table};
+use counterweight::measure::{MeasureOptions, measure_csv};
+
+use crate::render;
+
+#[derive(Args)]
+pub struct MeasureArgs {
+    /// A CSV file with a header row.
+    pub file: PathBuf,
+    /// The column holding the values (stake, wealth, market share, ...).
+    #[arg(long, value_name = "COL")]
+    pub value: String,
+    /// The column naming the holder; rows of the same holder (and time) are summed.
+    #[arg(long, value_name = "COL")]
+    pub entity: Option<String>,
+    /// The column holding the time: one row of metrics per time, and plots over time.
+    #[arg(long, value_name = "COL")]
+    pub time: Option<String>,
+    /// Leave out an entity (repeatable), e.g. --exclude Other for an aggregate row. Needs --entity.
+    #[arg(long, value_name = "NAME", requires = "entity")]
+    pub exclude: Vec<String>,
+    /// Output directory (default: runs/measure-<file>-<timestamp>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print only the report's path.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn measure(args: MeasureArgs) -> ExitCode {
+    let opts = MeasureOptions {
+        value: args.value.clone(),
+        entity: args.entity.clone(),
+        time: args.time.clone(),
+        exclude: args.exclude.clone(),
+        ..MeasureOptions::new(args.value.clone())
+    };
+    let m = match measure_csv(&args.file, &opts) {
+        Ok(m) => m,
+        Err(e) => {
+            render::error(e);
+            return ExitCode::from(2);
+        }
+    };
+    let stem = args
+        .file
+        .file_stem()
+        .map_or("data".into(), |s| s.to_string_lossy().to_string());
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        PathBuf::from("runs").join(format!("measure-{stem}-{stamp}"))
+    });
+    if out.exists()
+        && std::fs::read_dir(&out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        render::error(format!(
+            "output directory {} already exists and is not empty (choose another --out)",
+            out.display()
+        ));
+        return ExitCode::from(2);
+    }
+
+    // The contract columns: replicate, step, time, then the metrics.
+    let rows = m.table.rows();
+    let mut table = Table::new();
+    table.push("replicate", Column::U64(vec![0; rows]));
+    table.push("step", Column::U64((0..rows as u64).collect()));
+    match m.table.column("time") {
+        Some(c) => table.push("time", c.clone()),
+        None => table.push("time", Column::F64(vec![0.0; rows])),
+    }
+    for (name, col) in m.table.names.iter().zip(&m.table.columns) {
+        if name != "time" {
+            table.push(name.clone(), col.clone());
+        }
+    }
+
+    let last = |name: &str| {
+        table
+            .f64_column(name)
+            .and_then(|c| c.last().copied())
+            .unwrap_or(f64::NAN)
+    };
+    let count = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.0}")
+        } else {
+            "-".into()
+        }
+    };
+    let leader = m
+        .final_values
+        .first()
+        .map_or("-".to_string(), |(e, _)| e.clone());
+    let mut description = format!(
+        "Concentration of `{}` in {}",
+        args.value,
+        args.file.display()
+    );
+    if !args.exclude.is_empty() {
+        description.push_str(&format!(", excluding {}", args.exclude.join(", ")));
+    }
+    if let Some(t) = m.times.last() {
+        description.push_str(&format!("; final time {t}"));
+    }
+    let key_numbers = vec![
+        ("entities".to_string(), count(last("n_entities"))),
+        ("largest".to_string(), leader.clone()),
+        (
+            "top-1 share".to_string(),
+            format!("{:.4}", last("top1_share")),
+        ),
+        (
+            "top-10% share".to_string(),
+            format!("{:.4}", last("top10pct_share")),
+        ),
+        (
+            "HHI (0-10,000)".to_string(),
+            format!("{:.0}", last("hhi") * 10_000.0),
+        ),
+        (
+            "effective number".to_string(),
+            format!("{:.2}", last("effective_number")),
+        ),
+        ("Gini".to_string(), format!("{:.4}", last("gini"))),
+        (
+            "Nakamoto coefficient (> 1/3, > 1/2)".to_string(),
+            format!(
+                "{}, {}",
+                count(last("nakamoto_1_3")),
+                count(last("nakamoto_1_2"))
+            ),
+        ),
+    ];
+    let mut notes = Vec::new();
+    if !args.exclude.is_empty() {
+        notes.push(format!("Excluded entities: {}.", args.exclude.join(", ")));
+    }
+    let record = RunRecord {
+        name: format!("measure {stem}"),
+        description,
+        model: "measure".into(),
+        seed: 0,
+        version: counterweight::VERSION.to_string(),
+        scenario_toml: format!(
+            "# counterweight {} — measure\nfile = {:?}\nvalue = {:?}\nentity = {:?}\ntime = {:?}\nexclude = {:?}\n",
+            counterweight::VERSION,
+            args.file.display().to_string(),
+            args.value,
+            args.entity.clone().unwrap_or_default(),
+            args.time.clone().unwrap_or_default(),
+            args.exclude
+        ),
+        metrics: table,
+        actors: None,
+        variants: vec![VariantRecord {
+            label: m.times.last().cloned().unwrap_or_else(|| stem.clone()),
+            groups: Vec::new(),
+            final_values: m.final_values.iter().map(|(_, v)| *v).collect(),
+        }],
+        key_numbers: key_numbers.clone(),
+        notes,
+    };
+    if let Err(e) = write_run_dir(&out, &record) {
+        render::error(e);
+        return ExitCode::from(1);
+    }
+    if args.quiet {
+        println!("{}", out.join("report.html").display());
+        return ExitCode::SUCCESS;
+    }
+    let mut t = Pretty::new();
+    t.load_style(UTF8_BORDERS_ONLY);
+    t.set_header(vec!["metric", "value"]);
+    for (k, v) in &key_numbers {
+        t.add_row(vec![k.clone(), v.clone()]);
+    }
+    println!("{}", record.description);
+    println!("{t}");
+    println!("top holders:");
+    let total: f64 = m.final_values.iter().map(|(_, v)| v).sum();
+    for (e, v) in m.final_values.iter().take(5) {
+        println!("  {e:<24} {:>6.2}%", 100.0 * v / total);
+    }
+    println!("report: {}", out.join("report.html").display());
+    ExitCode::SUCCESS
+}

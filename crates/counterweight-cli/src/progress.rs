@@ -1,0 +1,34 @@
+//! Progress bars on a terminal (silent otherwise) and Ctrl-C handling.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A progress bar over `total` units, drawn only when stderr is a terminal and not quiet.
+pub fn bar(total: u64, quiet: bool, what: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(10));
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:40.cyan/blue}] {percent:>3}% {msg} ({elapsed}, eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    pb.set_prefix(what.to_string());
+    pb
+}
+
+/// A flag set by Ctrl-C (SIGINT). The run stops at the next step boundary and nothing
+/// is written; once writing has begun it completes, so the run directory is either
+/// complete or absent.
+pub fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+    flag
+}

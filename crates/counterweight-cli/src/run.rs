@@ -1,0 +1,363 @@
+//! `run`, `check` and `scenarios`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
+use counterweight::io::Table;
+use counterweight::io::run::{RunRecord, VariantRecord, write_run_dir};
+use counterweight::runner::{self, ExperimentOutput, RunError, RunOptions};
+use counterweight::scenario::{self, Experiment, ScenarioError, examples};
+
+use crate::{progress, render};
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// A scenario file, or the name of an embedded example (see `counterweight scenarios`).
+    /// Default: the embedded `core-claim`.
+    pub scenario: Option<String>,
+    /// Output directory (default: runs/<name>-<timestamp>/). Must not exist or be empty.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Master seed (overrides the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override any scenario field, e.g. --set growth.returns_to_scale=1.2 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Also write each actor's value: at every recorded step (`all`, the default when the
+    /// flag is given alone) or at the end only (`final`).
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "all", value_name = "WHEN")]
+    pub actors: Option<ActorsArg>,
+    /// No progress bar and no summary table.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ActorsArg {
+    All,
+    Final,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The scenario file (or embedded example name) to validate.
+    pub scenario: String,
+    /// Overrides to validate with it, as in `run`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct ScenariosArgs {
+    /// Print this example's TOML (or write it with --write).
+    pub name: Option<String>,
+    /// Write the example to this file, as a starting point for your own scenario.
+    #[arg(long, value_name = "FILE", requires = "name")]
+    pub write: Option<PathBuf>,
+}
+
+/// Load a scenario argument: an existing file, else an embedded example by name.
+#[allow(clippy::result_large_err)] // see counterweight::scenario::load
+fn load(arg: Option<&str>, overrides: &[String]) -> Result<Experiment, ScenarioError> {
+    let arg = arg.unwrap_or(examples::DEFAULT);
+    let path = Path::new(arg);
+    if !path.exists()
+        && let Some(ex) = examples::find(arg)
+    {
+        return scenario::parse(ex.toml, &format!("<embedded {}>", ex.name), None, overrides);
+    }
+    scenario::load(path, overrides)
+}
+
+pub fn run(args: RunArgs) -> ExitCode {
+    let mut overrides = args.set.clone();
+    if let Some(seed) = args.seed {
+        overrides.push(format!("seed={seed}"));
+    }
+    match args.actors {
+        Some(ActorsArg::All) => overrides.push("output.actors=\"all\"".into()),
+        Some(ActorsArg::Final) => overrides.push("output.actors=\"final\"".into()),
+        None => {}
+    }
+    let exp = match load(args.scenario.as_deref(), &overrides) {
+        Ok(e) => e,
+        Err(e) => {
+            render::scenario_error(&e);
+            return ExitCode::from(2);
+        }
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        PathBuf::from("runs").join(format!("{}-{stamp}", exp.name))
+    });
+    if out.exists()
+        && std::fs::read_dir(&out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        render::error(format!(
+            "output directory {} already exists and is not empty (choose another --out)",
+            out.display()
+        ));
+        return ExitCode::from(2);
+    }
+
+    let cancel = progress::interrupt_flag();
+    let bar = progress::bar(runner::total_steps(&exp), args.quiet, &exp.name);
+    let tick = |done: u64| bar.set_position(done);
+    let opts = RunOptions {
+        progress: Some(&tick),
+        cancel: Some(&cancel),
+    };
+    let started = std::time::Instant::now();
+    let result = runner::run_experiment(&exp, &opts);
+    bar.finish_and_clear();
+    let output = match result {
+        Ok(o) => o,
+        Err(RunError::Cancelled) => {
+            render::error("interrupted: nothing was written");
+            return ExitCode::from(130);
+        }
+        Err(e) => {
+            render::error(e);
+            return ExitCode::from(1);
+        }
+    };
+    let elapsed = started.elapsed();
+    let record = record(&exp, &output);
+    if let Err(e) = write_run_dir(&out, &record) {
+        render::error(e);
+        return ExitCode::from(1);
+    }
+    if !args.quiet {
+        print_summary(&exp, &output, &out, elapsed);
+    } else {
+        println!("{}", out.join("report.html").display());
+    }
+    ExitCode::SUCCESS
+}
+
+/// The final row (last recorded step of replicate 0) of a metrics table, as a lookup.
+fn final_row(t: &Table) -> impl Fn(&str) -> f64 + '_ {
+    let reps = t.f64_column("replicate").unwrap_or_default();
+    let last = reps
+        .iter()
+        .rposition(|&r| r == 0.0)
+        .unwrap_or(t.rows().saturating_sub(1));
+    move |name| {
+        t.f64_column(name)
+            .and_then(|c| c.get(last).copied())
+            .unwrap_or(f64::NAN)
+    }
+}
+
+fn record(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
+    let first = &exp.variants[0].scenario;
+    let mut key_numbers = Vec::new();
+    let mut notes = Vec::new();
+    let mut variants = Vec::new();
+    for ((label, o), v) in out.variants.iter().zip(&exp.variants) {
+        let row = final_row(&o.metrics);
+        let prefix = if out.variants.len() > 1 {
+            format!("{label}: ")
+        } else {
+            String::new()
+        };
+        key_numbers.push((
+            format!("{prefix}final top-1 share"),
+            format!("{:.3}", row("top1_share")),
+        ));
+        key_numbers.push((format!("{prefix}final Gini"), format!("{:.3}", row("gini"))));
+        key_numbers.push((
+            format!("{prefix}final effective number"),
+            format!("{:.1}", row("effective_number")),
+        ));
+        key_numbers.push((
+            format!("{prefix}Nakamoto coefficient (1/3, 1/2)"),
+            format!(
+                "{}, {}",
+                fmt_count(row("nakamoto_1_3")),
+                fmt_count(row("nakamoto_1_2"))
+            ),
+        ));
+        for s in &o.early_stops {
+            notes.push(format!(
+                "{prefix}replicate {} stopped at t = {:.3} (step {}): the top actor held {:.3} of the total (growth.stop_at_share = {}).",
+                s.replicate, s.time, s.step, s.top1_share, v.scenario.growth.stop_at_share
+            ));
+        }
+        variants.push(VariantRecord {
+            label: label.clone(),
+            groups: v.scenario.groups.iter().map(|g| g.name.clone()).collect(),
+            final_values: o.final_values.first().cloned().unwrap_or_default(),
+        });
+    }
+    if first.replicates > 1 {
+        notes.push(format!(
+            "{} replicates; key numbers are those of replicate 0.",
+            first.replicates
+        ));
+    }
+    RunRecord {
+        name: exp.name.clone(),
+        description: exp.description.clone(),
+        model: first.model.name().into(),
+        seed: first.seed,
+        version: counterweight::VERSION.to_string(),
+        scenario_toml: format!(
+            "# counterweight {} — resolved scenario\n{}",
+            counterweight::VERSION,
+            exp.resolved_toml
+        ),
+        metrics: out.metrics_table(),
+        actors: out.actors_table(),
+        variants,
+        key_numbers,
+        notes,
+    }
+}
+
+fn fmt_count(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.0}")
+    } else {
+        "-".into()
+    }
+}
+
+fn print_summary(
+    exp: &Experiment,
+    out: &ExperimentOutput,
+    dir: &Path,
+    elapsed: std::time::Duration,
+) {
+    let mut t = Pretty::new();
+    t.load_style(UTF8_BORDERS_ONLY);
+    t.set_header(vec![
+        "variant",
+        "t",
+        "top-1",
+        "top-10%",
+        "Gini",
+        "HHI",
+        "eff. N",
+        "Nakamoto 1/3",
+        "Nakamoto 1/2",
+    ]);
+    for (label, o) in &out.variants {
+        let row = final_row(&o.metrics);
+        t.add_row(vec![
+            label.clone(),
+            format!("{:.1}", row("time")),
+            format!("{:.3}", row("top1_share")),
+            format!("{:.3}", row("top10pct_share")),
+            format!("{:.3}", row("gini")),
+            format!("{:.4}", row("hhi")),
+            format!("{:.1}", row("effective_number")),
+            fmt_count(row("nakamoto_1_3")),
+            fmt_count(row("nakamoto_1_2")),
+        ]);
+    }
+    println!("{} — final state (replicate 0)", exp.name);
+    println!("{t}");
+    for (label, o) in &out.variants {
+        for s in &o.early_stops {
+            println!(
+                "note: {label}: replicate {} stopped at t = {:.2}, top-1 share {:.3} >= stop_at_share",
+                s.replicate, s.time, s.top1_share
+            );
+        }
+    }
+    println!(
+        "finished in {:.2} s; report: {}",
+        elapsed.as_secs_f64(),
+        dir.join("report.html").display()
+    );
+}
+
+pub fn check(args: CheckArgs) -> ExitCode {
+    match load(Some(&args.scenario), &args.set) {
+        Ok(exp) => {
+            for v in &exp.variants {
+                let s = &v.scenario;
+                println!(
+                    "ok: {} — {} actors in {} group(s), {} steps of dt = {}, {} replicate(s), {} polic{}",
+                    v.label,
+                    s.actor_count(),
+                    s.groups.len(),
+                    s.time.steps,
+                    s.time.dt,
+                    s.replicates,
+                    s.policies.len(),
+                    if s.policies.len() == 1 { "y" } else { "ies" }
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            render::scenario_error(&e);
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub fn scenarios(args: ScenariosArgs) -> ExitCode {
+    let Some(name) = args.name else {
+        let mut t = Pretty::new();
+        t.load_style(UTF8_BORDERS_ONLY);
+        t.set_header(vec!["name", "what it shows"]);
+        for e in examples::EXAMPLES {
+            let mark = if e.name == examples::DEFAULT {
+                " (default)"
+            } else {
+                ""
+            };
+            t.add_row(vec![format!("{}{mark}", e.name), e.summary.to_string()]);
+        }
+        println!("{t}");
+        println!(
+            "Run one: counterweight run NAME   Print one: counterweight scenarios NAME   Copy one: counterweight scenarios NAME --write FILE.toml"
+        );
+        return ExitCode::SUCCESS;
+    };
+    let Some(ex) = examples::find(&name) else {
+        let names: Vec<_> = examples::EXAMPLES.iter().map(|e| e.name).collect();
+        render::error(format!(
+            "no embedded scenario \"{name}\" (available: {})",
+            names.join(", ")
+        ));
+        return ExitCode::from(2);
+    };
+    match args.write {
+        None => {
+            print!("{}", ex.toml);
+            ExitCode::SUCCESS
+        }
+        Some(path) => {
+            if path.exists() {
+                render::error(format!(
+                    "{} already exists; not overwriting it",
+                    path.display()
+                ));
+                return ExitCode::from(2);
+            }
+            match counterweight::io::write_atomic_bytes(&path, ex.toml.as_bytes()) {
+                Ok(()) => {
+                    println!(
+                        "wrote {} (run it with: counterweight run {})",
+                        path.display(),
+                        path.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    render::error(e);
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}

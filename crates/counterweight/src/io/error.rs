@@ -1,0 +1,78 @@
+//! The one error type of the `io` module. Every variant names the path it concerns.
+
+use std::path::PathBuf;
+
+/// An output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// A file-system operation failed (create, write, sync, rename, remove).
+    #[error("{op} {path}: {source}")]
+    Fs {
+        /// What was being done ("cannot create", "cannot write", ...).
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The CSV writer failed.
+    #[error("cannot write CSV {path}: {source}")]
+    Csv {
+        path: PathBuf,
+        #[source]
+        source: csv::Error,
+    },
+    /// The Parquet/Arrow writer failed.
+    #[error("cannot write Parquet {path}: {source}")]
+    Parquet {
+        path: PathBuf,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    /// Building Arrow arrays failed.
+    #[error("cannot build Arrow data for {path}: {source}")]
+    Arrow {
+        path: PathBuf,
+        #[source]
+        source: arrow_schema::ArrowError,
+    },
+    /// JSON serialisation failed.
+    #[error("cannot write JSON {path}: {source}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A chart could not be drawn or encoded.
+    #[error("cannot draw chart {path}: {message}")]
+    Plot { path: PathBuf, message: String },
+    /// The table handed to a writer is malformed (a programming error upstream).
+    #[error("invalid table for {path}: {message}")]
+    InvalidTable { path: PathBuf, message: String },
+    /// The output directory of a run already exists and holds files.
+    #[error("output directory {path} already exists and is not empty")]
+    OutputExists { path: PathBuf },
+}
+
+impl IoError {
+    pub(crate) fn fs(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        IoError::Fs {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The path the error concerns.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            IoError::Fs { path, .. }
+            | IoError::Csv { path, .. }
+            | IoError::Parquet { path, .. }
+            | IoError::Arrow { path, .. }
+            | IoError::Json { path, .. }
+            | IoError::Plot { path, .. }
+            | IoError::InvalidTable { path, .. }
+            | IoError::OutputExists { path } => path,
+        }
+    }
+}

@@ -1,0 +1,875 @@
+//! A whole run directory: the resolved scenario, metrics (and actors) as CSV and Parquet,
+//! `summary.json`, charts (SVG + PNG) and `report.html`.
+//!
+//! [`write_run`] writes into a directory file by file (each file atomic);
+//! [`write_run_dir`] makes the whole directory appear at once: it writes into a sibling
+//! staging directory `{out}.partial-{pid}` and renames it to `out` when complete.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use super::plot::{LineChart, Series, distribution_chart, line_chart, lorenz_chart, panel_chart};
+use super::report::{Figure, Report, render_html};
+use super::{Column, IoError, Table, write_atomic_bytes, write_csv, write_parquet};
+
+/// Everything a run directory is written from. Pure values: the runner (or a Python
+/// binding) fills it, `write_run` turns it into files.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunRecord {
+    pub name: String,
+    pub description: String,
+    pub model: String,
+    pub seed: u64,
+    pub version: String,
+    /// The resolved scenario (with seed and version), written verbatim as `scenario.toml`.
+    pub scenario_toml: String,
+    /// One row per recorded step and replicate (and variant, with a leading `variant`
+    /// column when several are compared). Columns per DESIGN §10.
+    pub metrics: Table,
+    /// `replicate, step, time, actor, group, value`, when asked for.
+    pub actors: Option<Table>,
+    pub variants: Vec<VariantRecord>,
+    /// Headline numbers shown first in the report and in `summary.json`, in order.
+    pub key_numbers: Vec<(String, String)>,
+    pub notes: Vec<String>,
+}
+
+/// The final state of one variant (for the Lorenz and distribution charts).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VariantRecord {
+    /// Matches the `variant` column of the metrics table when there is one.
+    pub label: String,
+    pub groups: Vec<String>,
+    /// The actors' final values (e.g. wealth), of one representative replicate.
+    pub final_values: Vec<f64>,
+}
+
+/// The metrics columns every run has (DESIGN §10), in contract order.
+pub const METRICS_CONTRACT: [&str; 11] = [
+    "replicate",
+    "step",
+    "time",
+    "hhi",
+    "effective_number",
+    "gini",
+    "theil_t",
+    "top1_share",
+    "top10pct_share",
+    "nakamoto_1_3",
+    "nakamoto_1_2",
+];
+
+/// Metrics shown in the report's "final values" table, when present.
+const FINAL_TABLE_METRICS: [(&str, &str); 12] = [
+    ("hhi", "HHI"),
+    ("effective_number", "effective number (1/HHI)"),
+    ("gini", "Gini"),
+    ("theil_t", "Theil T"),
+    ("top1_share", "top-1 share"),
+    ("top3_share", "top-3 share"),
+    ("top1pct_share", "top-1% share"),
+    ("top10pct_share", "top-10% share"),
+    ("nakamoto_1_3", "Nakamoto (> 1/3)"),
+    ("nakamoto_1_2", "Nakamoto (> 1/2)"),
+    ("hill_alpha", "Hill tail exponent α"),
+    ("total", "total"),
+];
+
+// --- views of the metrics table --------------------------------------------------------
+
+/// One variant's rows of the metrics table.
+struct VariantRows {
+    label: String,
+    rows: Vec<usize>,
+}
+
+fn variant_rows(rec: &RunRecord) -> Vec<VariantRows> {
+    let m = &rec.metrics;
+    if let Some(col) = m.str_column("variant") {
+        let mut out: Vec<VariantRows> = Vec::new();
+        for (i, v) in col.iter().enumerate() {
+            match out.iter_mut().find(|x| &x.label == v) {
+                Some(x) => x.rows.push(i),
+                None => out.push(VariantRows {
+                    label: v.clone(),
+                    rows: vec![i],
+                }),
+            }
+        }
+        out
+    } else {
+        let label = rec
+            .variants
+            .first()
+            .map(|v| v.label.clone())
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| rec.name.clone());
+        vec![VariantRows {
+            label,
+            rows: (0..m.rows()).collect(),
+        }]
+    }
+}
+
+/// The over-time axis: `time` if present, else `step`; `None` if neither.
+fn time_axis(m: &Table) -> Option<(&'static str, Vec<f64>)> {
+    if let Some(t) = m.f64_column("time") {
+        return Some(("time", t));
+    }
+    m.f64_column("step").map(|s| ("step", s))
+}
+
+fn nan_mean(v: impl Iterator<Item = f64>) -> f64 {
+    let (mut s, mut n) = (0.0, 0usize);
+    for x in v.filter(|x| !x.is_nan()) {
+        s += x;
+        n += 1;
+    }
+    if n == 0 { f64::NAN } else { s / n as f64 }
+}
+
+/// `col` against the time axis over `rows`, averaged over replicates at equal x.
+fn mean_over_time(x: &[f64], y: &[f64], rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
+    let mut pts: Vec<(f64, f64)> = rows
+        .iter()
+        .map(|&i| (x[i], y[i]))
+        .filter(|p| !p.0.is_nan())
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    let mut i = 0;
+    while i < pts.len() {
+        let mut j = i;
+        while j < pts.len() && pts[j].0 == pts[i].0 {
+            j += 1;
+        }
+        xs.push(pts[i].0);
+        ys.push(nan_mean(pts[i..j].iter().map(|p| p.1)));
+        i = j;
+    }
+    (xs, ys)
+}
+
+fn distinct_count(x: &[f64], rows: &[usize]) -> usize {
+    let mut v: Vec<f64> = rows.iter().map(|&i| x[i]).filter(|v| !v.is_nan()).collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    v.len()
+}
+
+fn replicate_count(m: &Table, rows: &[usize]) -> usize {
+    match m.f64_column("replicate") {
+        Some(r) => distinct_count(&r, rows).max(1),
+        None => 1,
+    }
+}
+
+/// The rows of the last recorded step (one per replicate); the last row if there is no
+/// step or time column.
+fn final_rows(m: &Table, rows: &[usize]) -> Vec<usize> {
+    let Some(&last) = rows.last() else {
+        return Vec::new();
+    };
+    let key = m.f64_column("step").or_else(|| m.f64_column("time"));
+    match key {
+        Some(k) => {
+            let max = rows
+                .iter()
+                .map(|&i| k[i])
+                .filter(|v| !v.is_nan())
+                .fold(f64::NEG_INFINITY, f64::max);
+            if max == f64::NEG_INFINITY {
+                return vec![last];
+            }
+            rows.iter().copied().filter(|&i| k[i] == max).collect()
+        }
+        None => vec![last],
+    }
+}
+
+fn share_groups(m: &Table) -> Vec<String> {
+    m.names
+        .iter()
+        .filter_map(|n| n.strip_prefix("share.").map(str::to_string))
+        .collect()
+}
+
+// --- summary.json ---------------------------------------------------------------------
+
+/// A JSON object that keeps its keys in insertion order.
+#[derive(Debug, Default)]
+struct Ordered(Vec<(String, serde_json::Value)>);
+
+impl Serialize for Ordered {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+fn json_f64(x: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+fn all_equal<T: PartialEq>(mut it: impl Iterator<Item = T>) -> bool {
+    match it.next() {
+        Some(first) => it.all(|x| x == first),
+        None => true,
+    }
+}
+
+/// The final row(s) of one variant as an ordered object. With one replicate: the final
+/// row itself. With several: the mean over replicates of each numeric column (nulls and
+/// NaN ignored; integer columns on which all replicates agree, such as `step`, stay
+/// integers), `replicate` omitted; string columns kept when all replicates agree.
+fn final_object(m: &Table, finals: &[usize]) -> Ordered {
+    let mut obj = Ordered::default();
+    let several = finals.len() > 1;
+    for (name, col) in m.names.iter().zip(&m.columns) {
+        if several && name == "replicate" {
+            continue;
+        }
+        let value = match col {
+            Column::Str(v) => {
+                let first = finals.first().map(|&i| &v[i]);
+                match first {
+                    Some(f) if finals.iter().all(|&i| &v[i] == f) => {
+                        serde_json::Value::String(f.clone())
+                    }
+                    _ => serde_json::Value::Null,
+                }
+            }
+            // Integers stay integers when every replicate agrees (always with one).
+            Column::U64(v) if all_equal(finals.iter().map(|&i| v[i])) => finals
+                .first()
+                .map_or(serde_json::Value::Null, |&i| serde_json::Value::from(v[i])),
+            Column::OptU64(v) if all_equal(finals.iter().map(|&i| v[i])) => finals
+                .first()
+                .and_then(|&i| v[i])
+                .map_or(serde_json::Value::Null, serde_json::Value::from),
+            _ => {
+                let f = m.f64_column(name).unwrap_or_default();
+                json_f64(nan_mean(finals.iter().map(|&i| f[i])))
+            }
+        };
+        obj.0.push((name.clone(), value));
+    }
+    obj
+}
+
+#[derive(Serialize)]
+struct VariantSummary {
+    label: String,
+    groups: Vec<String>,
+    replicates: usize,
+    #[serde(rename = "final")]
+    final_row: Ordered,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    name: &'a str,
+    description: &'a str,
+    model: &'a str,
+    seed: u64,
+    version: &'a str,
+    rows: usize,
+    columns: &'a [String],
+    variants: Vec<VariantSummary>,
+    key_numbers: Ordered,
+    notes: &'a [String],
+    files: Vec<String>,
+}
+
+// --- number formatting for people -----------------------------------------------------
+
+/// Four significant digits, no float noise; integers as integers; NaN as an em dash.
+pub fn format_number(x: f64) -> String {
+    if x.is_nan() {
+        return "—".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 {
+            "∞".into()
+        } else {
+            "−∞".into()
+        };
+    }
+    if x == x.trunc() && x.abs() < 1e15 {
+        return format!("{x:.0}");
+    }
+    let a = x.abs();
+    if !(1e-4..1e9).contains(&a) {
+        return format!("{x:.3e}");
+    }
+    let digits = (3 - a.log10().floor() as i32).max(0) as usize;
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+// --- Lorenz points ----------------------------------------------------------------------
+
+/// Lorenz curve points (population share, share of the total), smallest first, starting
+/// at (0, 0) and ending at (1, 1); at most ~2,000 points. `None` when the finite values
+/// do not have a positive sum.
+fn lorenz_points(values: &[f64]) -> Option<Vec<(f64, f64)>> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let mut cum = Vec::with_capacity(n + 1);
+    cum.push(0.0);
+    let mut s = 0.0;
+    for x in &v {
+        s += x;
+        cum.push(s);
+    }
+    if s <= 0.0 {
+        return None;
+    }
+    const MAX: usize = 2000;
+    let idx: Vec<usize> = if n < MAX {
+        (0..=n).collect()
+    } else {
+        (0..MAX).map(|k| k * n / (MAX - 1)).collect()
+    };
+    Some(
+        idx.into_iter()
+            .map(|i| (i as f64 / n as f64, cum[i] / s))
+            .collect(),
+    )
+}
+
+// --- plots -----------------------------------------------------------------------------
+
+struct Written {
+    stem: &'static str,
+    title: String,
+    caption: String,
+}
+
+fn over_time_plots(
+    dir: &Path,
+    rec: &RunRecord,
+    variants: &[VariantRows],
+    files: &mut Vec<PathBuf>,
+    figures: &mut Vec<Written>,
+) -> Result<(), IoError> {
+    let m = &rec.metrics;
+    let Some((xname, x)) = time_axis(m) else {
+        return Ok(());
+    };
+    if variants.iter().all(|v| distinct_count(&x, &v.rows) < 2) {
+        return Ok(());
+    }
+    let x_label = if xname == "time" {
+        "time (model time units)"
+    } else {
+        "step"
+    };
+    let reps = variants
+        .iter()
+        .map(|v| replicate_count(m, &v.rows))
+        .max()
+        .unwrap_or(1);
+    let mean_note = if reps > 1 {
+        format!(" Lines are means over {reps} replicates.")
+    } else {
+        String::new()
+    };
+    let several = variants.len() > 1;
+    // A single group always holds the whole total: its share is not worth a line.
+    let groups = Some(share_groups(m))
+        .filter(|g| g.len() > 1)
+        .unwrap_or_default();
+    let series_of = |col: &str, label: &str, v: &VariantRows| -> Option<Series> {
+        let y = m.f64_column(col)?;
+        let (xs, ys) = mean_over_time(&x, &y, &v.rows);
+        Some(Series::new(label, xs, ys))
+    };
+    let panel = |title: &str, y_label: &str, series: Vec<Series>| LineChart {
+        title: title.to_string(),
+        x_label: x_label.to_string(),
+        y_label: y_label.to_string(),
+        series,
+        ..Default::default()
+    };
+
+    // (a) shares
+    if !several {
+        let v = &variants[0];
+        let mut series: Vec<Series> = groups
+            .iter()
+            .filter_map(|g| series_of(&format!("share.{g}"), &format!("group {g}"), v))
+            .collect();
+        series.extend(series_of("top1_share", "largest actor (top-1)", v));
+        if !series.is_empty() {
+            let title = format!("Shares of the total over time — {}", rec.name);
+            let mut chart = panel(&title, "share of the total", series);
+            chart.y_range = share_range(&chart.series);
+            files.extend(line_chart(dir, "shares", &chart)?);
+            figures.push(Written {
+                stem: "shares",
+                title,
+                caption: format!(
+                    "Each group's share of the total and the largest single actor's share.{mean_note}"
+                ),
+            });
+        }
+    } else {
+        let mut panels = Vec::new();
+        let top1: Vec<Series> = variants
+            .iter()
+            .filter_map(|v| series_of("top1_share", &v.label, v))
+            .collect();
+        if !top1.is_empty() {
+            panels.push(panel("largest actor (top-1)", "share of the total", top1));
+        }
+        for g in groups.iter().take(5) {
+            let s: Vec<Series> = variants
+                .iter()
+                .filter_map(|v| series_of(&format!("share.{g}"), &v.label, v))
+                .collect();
+            if !s.is_empty() {
+                panels.push(panel(&format!("group {g}"), "share of the total", s));
+            }
+        }
+        for p in &mut panels {
+            p.y_range = share_range(&p.series);
+        }
+        only_first_legend(&mut panels);
+        if !panels.is_empty() {
+            let title = format!("Shares over time by variant — {}", rec.name);
+            if let [single] = panels.as_mut_slice() {
+                single.title = format!("Largest actor's share over time — {}", rec.name);
+                files.extend(line_chart(dir, "shares", single)?);
+            } else {
+                files.extend(panel_chart(dir, "shares", &title, &panels)?);
+            }
+            figures.push(Written {
+                stem: "shares",
+                title,
+                caption: format!(
+                    "The largest actor's share and each group's share, one line per variant.{mean_note}"
+                ),
+            });
+        }
+    }
+
+    // (b) concentration: one panel per metric, a line per variant
+    let metrics = [
+        ("hhi", "HHI", "HHI (0–1)"),
+        ("gini", "Gini", "Gini coefficient"),
+        ("top10pct_share", "top-10% share", "share of the total"),
+    ];
+    let panels: Vec<LineChart> = metrics
+        .iter()
+        .filter_map(|(col, title, y_label)| {
+            let s: Vec<Series> = variants
+                .iter()
+                .filter_map(|v| series_of(col, if several { &v.label } else { "" }, v))
+                .collect();
+            (!s.is_empty()).then(|| {
+                let mut p = panel(title, y_label, s);
+                p.y_range = share_range(&p.series);
+                p
+            })
+        })
+        .collect();
+    let mut panels = panels;
+    only_first_legend(&mut panels);
+    if !panels.is_empty() {
+        let title = format!("Concentration over time — {}", rec.name);
+        files.extend(panel_chart(dir, "concentration", &title, &panels)?);
+        figures.push(Written {
+            stem: "concentration",
+            title,
+            caption: format!(
+                "Herfindahl–Hirschman index, Gini coefficient (population definition) and the share held by the top 10% of actors.{}{mean_note}",
+                if several { " One line per variant." } else { "" }
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Small multiples share their colours: one legend (in the first panel) is enough.
+fn only_first_legend(panels: &mut [LineChart]) {
+    for p in panels.iter_mut().skip(1) {
+        for s in &mut p.series {
+            s.label.clear();
+        }
+    }
+}
+
+/// Shares live in [0, 1]: start the axis at 0, and stop at 1 when the data come near it.
+fn share_range(series: &[Series]) -> Option<(f64, f64)> {
+    let hi = series
+        .iter()
+        .flat_map(|s| s.ys.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let lo = series
+        .iter()
+        .flat_map(|s| s.ys.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    if !hi.is_finite() || lo < 0.0 || hi > 1.0 {
+        return None;
+    }
+    if hi > 0.7 {
+        Some((0.0, 1.0))
+    } else if hi > 0.0 {
+        Some((0.0, hi * 1.08))
+    } else {
+        None
+    }
+}
+
+fn final_state_plots(
+    dir: &Path,
+    rec: &RunRecord,
+    files: &mut Vec<PathBuf>,
+    figures: &mut Vec<Written>,
+) -> Result<(), IoError> {
+    let label = |v: &VariantRecord| {
+        if v.label.is_empty() {
+            rec.name.clone()
+        } else {
+            v.label.clone()
+        }
+    };
+    let curves: Vec<(String, Vec<(f64, f64)>)> = rec
+        .variants
+        .iter()
+        .filter_map(|v| lorenz_points(&v.final_values).map(|p| (label(v), p)))
+        .collect();
+    if !curves.is_empty() {
+        let title = format!("Final Lorenz curves — {}", rec.name);
+        files.extend(lorenz_chart(dir, "lorenz", &title, &curves)?);
+        figures.push(Written {
+            stem: "lorenz",
+            title,
+            caption: "Cumulative share of the total held by the smallest x% of actors at the end of the run; the further below the diagonal, the more unequal.".into(),
+        });
+    }
+    let samples: Vec<(String, Vec<f64>)> = rec
+        .variants
+        .iter()
+        .filter(|v| v.final_values.iter().any(|x| x.is_finite() && *x > 0.0))
+        .map(|v| (label(v), v.final_values.clone()))
+        .collect();
+    if !samples.is_empty() {
+        let title = format!("Final distribution (log–log) — {}", rec.name);
+        files.extend(distribution_chart(dir, "distribution", &title, &samples)?);
+        figures.push(Written {
+            stem: "distribution",
+            title,
+            caption: "Complementary CDF P(X ≥ x) of the actors' final values on log–log axes; a straight tail is a power law whose slope is minus the tail exponent.".into(),
+        });
+    }
+    Ok(())
+}
+
+// --- the run directory -----------------------------------------------------------------
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Write every output of a run into `dir` (created if missing). Each file is written
+/// atomically; returns the paths written, in order.
+pub fn write_run(dir: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoError> {
+    fs::create_dir_all(dir).map_err(|e| IoError::fs("cannot create directory", dir, e))?;
+    let mut files = Vec::new();
+
+    let p = dir.join("scenario.toml");
+    write_atomic_bytes(&p, rec.scenario_toml.as_bytes())?;
+    files.push(p);
+
+    let mut data_files = vec![(
+        "scenario.toml".to_string(),
+        "the resolved scenario, with seed and version".to_string(),
+    )];
+    for (stem, table, what) in [
+        (
+            "metrics",
+            Some(&rec.metrics),
+            "concentration metrics, one row per recorded step and replicate",
+        ),
+        (
+            "actors",
+            rec.actors.as_ref(),
+            "every actor's value at the recorded steps",
+        ),
+    ] {
+        let Some(table) = table else { continue };
+        let csv = dir.join(format!("{stem}.csv"));
+        write_csv(table, &csv)?;
+        let pq = dir.join(format!("{stem}.parquet"));
+        write_parquet(table, &pq)?;
+        data_files.push((format!("{stem}.csv"), format!("{what} (CSV)")));
+        data_files.push((format!("{stem}.parquet"), format!("{what} (Parquet)")));
+        files.push(csv);
+        files.push(pq);
+    }
+
+    let variants = variant_rows(rec);
+    let mut figures = Vec::new();
+    over_time_plots(dir, rec, &variants, &mut files, &mut figures)?;
+    final_state_plots(dir, rec, &mut files, &mut figures)?;
+
+    // summary.json
+    let m = &rec.metrics;
+    let groups_of = |label: &str| {
+        rec.variants
+            .iter()
+            .find(|v| v.label == label)
+            .or(if variants.len() == 1 {
+                rec.variants.first()
+            } else {
+                None
+            })
+            .map(|v| v.groups.clone())
+            .filter(|g| !g.is_empty())
+            .unwrap_or_else(|| share_groups(m))
+    };
+    let finals: Vec<(String, Vec<usize>)> = variants
+        .iter()
+        .map(|v| (v.label.clone(), final_rows(m, &v.rows)))
+        .collect();
+    let summary_path = dir.join("summary.json");
+    let report_path = dir.join("report.html");
+    let mut all_names: Vec<String> = files.iter().map(|p| file_name(p)).collect();
+    all_names.push("summary.json".into());
+    all_names.push("report.html".into());
+    let summary = Summary {
+        name: &rec.name,
+        description: &rec.description,
+        model: &rec.model,
+        seed: rec.seed,
+        version: &rec.version,
+        rows: m.rows(),
+        columns: &m.names,
+        variants: variants
+            .iter()
+            .zip(&finals)
+            .map(|(v, (_, f))| VariantSummary {
+                label: v.label.clone(),
+                groups: groups_of(&v.label),
+                replicates: replicate_count(m, &v.rows),
+                final_row: final_object(m, f),
+            })
+            .collect(),
+        key_numbers: Ordered(
+            rec.key_numbers
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        ),
+        notes: &rec.notes,
+        files: all_names,
+    };
+    let mut json = serde_json::to_vec_pretty(&summary).map_err(|source| IoError::Json {
+        path: summary_path.clone(),
+        source,
+    })?;
+    json.push(b'\n');
+    write_atomic_bytes(&summary_path, &json)?;
+    files.push(summary_path);
+    data_files.push((
+        "summary.json".into(),
+        "name, seed, version, final metrics per variant and the key numbers".into(),
+    ));
+
+    // report.html
+    let mut figs = Vec::new();
+    for w in &figures {
+        let svg_path = dir.join(format!("{}.svg", w.stem));
+        let svg =
+            fs::read_to_string(&svg_path).map_err(|e| IoError::fs("cannot read", &svg_path, e))?;
+        figs.push(Figure {
+            title: w.title.clone(),
+            caption: w.caption.clone(),
+            svg,
+            files: vec![format!("{}.svg", w.stem), format!("{}.png", w.stem)],
+        });
+    }
+    let final_table = final_values_table(m, &variants, &finals);
+    let mut meta = vec![
+        ("model".to_string(), rec.model.clone()),
+        ("seed".to_string(), rec.seed.to_string()),
+        ("version".to_string(), rec.version.clone()),
+    ];
+    if variants.len() > 1 {
+        meta.push(("variants".into(), variants.len().to_string()));
+    }
+    let reps = variants
+        .iter()
+        .map(|v| replicate_count(m, &v.rows))
+        .max()
+        .unwrap_or(1);
+    meta.push(("replicates".into(), reps.to_string()));
+    let report = Report {
+        title: rec.name.clone(),
+        meta,
+        description: rec.description.clone(),
+        notes: rec.notes.clone(),
+        key_numbers: rec.key_numbers.clone(),
+        final_table,
+        figures: figs,
+        files: data_files,
+        scenario_toml: rec.scenario_toml.clone(),
+    };
+    write_atomic_bytes(&report_path, render_html(&report).as_bytes())?;
+    files.push(report_path);
+    Ok(files)
+}
+
+/// Rows: metrics; columns: variants; cells: the final value (mean over replicates).
+fn final_values_table(
+    m: &Table,
+    variants: &[VariantRows],
+    finals: &[(String, Vec<usize>)],
+) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let mut rows = Vec::new();
+    let mut wanted: Vec<(String, String)> = FINAL_TABLE_METRICS
+        .iter()
+        .map(|(c, l)| (c.to_string(), l.to_string()))
+        .collect();
+    for g in share_groups(m) {
+        wanted.push((format!("share.{g}"), format!("share of group {g}")));
+    }
+    for (col, label) in wanted {
+        let Some(values) = m.f64_column(&col) else {
+            continue;
+        };
+        let mut row = vec![label];
+        for (_, f) in finals {
+            row.push(format_number(nan_mean(f.iter().map(|&i| values[i]))));
+        }
+        rows.push(row);
+    }
+    if rows.is_empty() || finals.iter().all(|(_, f)| f.is_empty()) {
+        return None;
+    }
+    let several_reps = variants.iter().any(|v| replicate_count(m, &v.rows) > 1);
+    let mut headers = vec![if several_reps {
+        "metric (final step, mean over replicates)".to_string()
+    } else {
+        "metric (final step)".to_string()
+    }];
+    headers.extend(variants.iter().map(|v| v.label.clone()));
+    Some((headers, rows))
+}
+
+/// Write the run directory `out` all-or-nothing: everything goes into the sibling
+/// `{out}.partial-{pid}`, which is renamed to `out` once complete and removed on error.
+/// It is an error if `out` exists and is not an empty directory. Returns the final paths.
+pub fn write_run_dir(out: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoError> {
+    let exists_err = || IoError::OutputExists {
+        path: out.to_path_buf(),
+    };
+    let out_is_empty_dir = match fs::read_dir(out) {
+        Ok(mut it) => {
+            if it.next().is_some() {
+                return Err(exists_err());
+            }
+            true
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) if out.exists() && !out.is_dir() => {
+            let _ = e;
+            return Err(exists_err());
+        }
+        Err(e) => return Err(IoError::fs("cannot read directory", out, e)),
+    };
+    let name = out.file_name().ok_or_else(|| {
+        IoError::fs(
+            "cannot write run directory",
+            out,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "path has no final component",
+            ),
+        )
+    })?;
+    let staging = out.with_file_name(format!(
+        "{}.partial-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    if let Some(parent) = staging.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)
+            .map_err(|e| IoError::fs("cannot create directory", parent, e))?;
+    }
+    if staging.exists() {
+        // Left over from an earlier process with the same id.
+        fs::remove_dir_all(&staging)
+            .map_err(|e| IoError::fs("cannot remove stale staging directory", &staging, e))?;
+    }
+    let result = write_run(&staging, rec).and_then(|files| {
+        if out_is_empty_dir {
+            fs::remove_dir(out)
+                .map_err(|e| IoError::fs("cannot replace empty directory", out, e))?;
+        }
+        fs::rename(&staging, out).map_err(|e| {
+            if out.exists() {
+                exists_err()
+            } else {
+                IoError::fs("cannot rename into place", out, e)
+            }
+        })?;
+        super::atomic::sync_dir(out.parent());
+        Ok(files
+            .iter()
+            .map(|p| out.join(p.file_name().unwrap_or_default()))
+            .collect())
+    });
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lorenz_points_are_monotone_and_anchored() {
+        let p = lorenz_points(&[3.0, 1.0, 0.0, 4.0]).unwrap();
+        assert_eq!(p.first(), Some(&(0.0, 0.0)));
+        assert_eq!(p.last(), Some(&(1.0, 1.0)));
+        assert_eq!(p[2], (0.5, 0.125));
+        assert!(lorenz_points(&[0.0, 0.0]).is_none());
+        let big: Vec<f64> = (0..100_000).map(|i| (i % 97) as f64).collect();
+        let p = lorenz_points(&big).unwrap();
+        assert!(p.len() <= 2000);
+        assert_eq!(p.last(), Some(&(1.0, 1.0)));
+        assert!(p.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
+    }
+
+    #[test]
+    fn number_formatting() {
+        assert_eq!(format_number(0.123456), "0.1235");
+        assert_eq!(format_number(12.0), "12");
+        assert_eq!(format_number(1234.5678), "1235");
+        assert_eq!(format_number(f64::NAN), "—");
+        assert_eq!(format_number(0.5), "0.5");
+    }
+}

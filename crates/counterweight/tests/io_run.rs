@@ -1,0 +1,404 @@
+//! Integration test of the run directory writer: a synthetic two-variant, two-group run.
+//! Set `COUNTERWEIGHT_KEEP_RUN=/some/dir` to keep the written directory for inspection.
+
+use std::path::Path;
+
+use counterweight::io::{
+    Column, IoError, METRICS_CONTRACT, RunRecord, Table, VariantRecord, write_run, write_run_dir,
+};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+const GROUPS: [&str; 2] = ["incumbents", "entrants"];
+const METRICS: [&str; 14] = [
+    "hhi",
+    "effective_number",
+    "gini",
+    "theil_t",
+    "top1_share",
+    "top10pct_share",
+    "nakamoto_1_3",
+    "nakamoto_1_2",
+    "top3_share",
+    "top1pct_share",
+    "hill_alpha",
+    "hill_se",
+    "total",
+    "",
+];
+
+/// Pareto-like quantiles: deterministic heavy-tailed values.
+fn pareto(n: usize, alpha: f64) -> Vec<f64> {
+    (0..n)
+        .map(|i| (1.0 - (i as f64 + 0.5) / n as f64).powf(-1.0 / alpha))
+        .collect()
+}
+
+fn synthetic(variants: &[(&str, f64)], steps: u64, replicates: u64, with_time: bool) -> RunRecord {
+    let mut cols: Vec<(String, Column)> = Vec::new();
+    let mut variant = Vec::new();
+    let (mut rep, mut step, mut time) = (Vec::new(), Vec::new(), Vec::new());
+    let mut f: Vec<Vec<f64>> = vec![Vec::new(); 12];
+    let mut nak: [Vec<Option<u64>>; 2] = [Vec::new(), Vec::new()];
+    let mut per_group: Vec<Vec<f64>> = vec![Vec::new(); GROUPS.len() * 13];
+    for (vi, (label, strength)) in variants.iter().enumerate() {
+        for r in 0..replicates {
+            for s in 0..steps {
+                variant.push(label.to_string());
+                rep.push(r);
+                step.push(s * 10);
+                time.push(s as f64 * 0.5);
+                let t = s as f64 / steps.max(2) as f64;
+                let c = 0.05 + strength * t + 0.01 * r as f64 + 0.002 * vi as f64;
+                let hhi = c * c;
+                let vals = [
+                    hhi,
+                    1.0 / hhi,
+                    0.3 + c,
+                    c * 2.0,
+                    c,
+                    (0.2 + c).min(1.0),
+                    (0.1 + c).min(1.0),
+                    (0.05 + c).min(1.0),
+                    if s == 3 { f64::NAN } else { 1.5 + c },
+                    0.1,
+                    1000.0,
+                    0.0,
+                ];
+                for (k, v) in vals.iter().enumerate() {
+                    f[k].push(*v);
+                }
+                nak[0].push(Some(1 + (10.0 * (1.0 - c)) as u64));
+                nak[1].push(if s % 7 == 0 { None } else { Some(3) });
+                for g in 0..GROUPS.len() {
+                    let share = if g == 0 { 0.5 + 0.4 * c } else { 0.5 - 0.4 * c };
+                    for k in 0..13 {
+                        per_group[g * 13 + k].push(share * (k + 1) as f64 / 13.0);
+                    }
+                }
+            }
+        }
+    }
+    let mut m = Table::new();
+    if variants.len() > 1 {
+        m.push("variant", Column::Str(variant));
+    }
+    m.push("replicate", Column::U64(rep));
+    m.push("step", Column::U64(step));
+    if with_time {
+        m.push("time", Column::F64(time));
+    }
+    let fnames = [
+        "hhi",
+        "effective_number",
+        "gini",
+        "theil_t",
+        "top1_share",
+        "top10pct_share",
+        "top3_share",
+        "top1pct_share",
+        "hill_alpha",
+        "hill_se",
+        "total",
+    ];
+    let mut fi = f.into_iter();
+    let mut fcols: Vec<(String, Column)> = fnames
+        .iter()
+        .map(|n| (n.to_string(), Column::F64(fi.next().unwrap())))
+        .collect();
+    // Contract order: hhi .. top10pct_share, nakamoto_1_3, nakamoto_1_2, then the rest.
+    let rest = fcols.split_off(6);
+    cols.extend(fcols);
+    let [n13, n12] = nak;
+    cols.push(("nakamoto_1_3".into(), Column::OptU64(n13)));
+    cols.push(("nakamoto_1_2".into(), Column::OptU64(n12)));
+    cols.extend(rest);
+    for (name, col) in cols {
+        m.push(name, col);
+    }
+    for (g, name) in GROUPS.iter().enumerate() {
+        m.push(
+            format!("share.{name}"),
+            Column::F64(per_group[g * 13].clone()),
+        );
+    }
+    for (g, name) in GROUPS.iter().enumerate() {
+        for (k, metric) in METRICS
+            .iter()
+            .filter(|m| !m.is_empty())
+            .enumerate()
+            .take(12)
+        {
+            m.push(
+                format!("{metric}.{name}"),
+                Column::F64(per_group[g * 13 + k + 1].clone()),
+            );
+        }
+    }
+    m.validate().unwrap();
+
+    let mut actors = Table::new();
+    let n_act = 50u64;
+    actors.push("replicate", Column::U64(vec![0; n_act as usize]));
+    actors.push("step", Column::U64(vec![steps * 10; n_act as usize]));
+    actors.push(
+        "time",
+        Column::F64(vec![steps as f64 * 0.5; n_act as usize]),
+    );
+    actors.push("actor", Column::U64((0..n_act).collect()));
+    actors.push(
+        "group",
+        Column::Str(
+            (0..n_act)
+                .map(|i| GROUPS[(i % 2) as usize].to_string())
+                .collect(),
+        ),
+    );
+    actors.push("value", Column::F64(pareto(n_act as usize, 1.5)));
+
+    RunRecord {
+        name: "synthetic <test> & co".into(),
+        description: "A synthetic run: two variants of a toy concentration process.\nSecond line."
+            .into(),
+        model: "growth".into(),
+        seed: 42,
+        version: counterweight::VERSION.into(),
+        scenario_toml: "name = \"synthetic\"\nseed = 42\n[model]\nkind = \"growth\"\n".into(),
+        metrics: m,
+        actors: Some(actors),
+        variants: variants
+            .iter()
+            .map(|(label, strength)| VariantRecord {
+                label: label.to_string(),
+                groups: GROUPS.iter().map(|g| g.to_string()).collect(),
+                final_values: pareto(20_000, 1.2 + 2.0 * (0.5 - strength)),
+            })
+            .collect(),
+        key_numbers: vec![
+            ("final Gini (baseline)".into(), "0.71".into()),
+            ("final HHI (tax)".into(), "0.012".into()),
+        ],
+        notes: vec!["Synthetic data; numbers mean nothing.".into()],
+    }
+}
+
+fn parquet_rows(p: &Path) -> usize {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(p).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    reader.map(|b| b.unwrap().num_rows()).sum()
+}
+
+fn check_run_dir(dir: &Path, rec: &RunRecord, expect_time_plots: bool) {
+    let mut expected = vec![
+        "scenario.toml",
+        "metrics.csv",
+        "metrics.parquet",
+        "actors.csv",
+        "actors.parquet",
+        "summary.json",
+        "report.html",
+        "lorenz.svg",
+        "lorenz.png",
+        "distribution.svg",
+        "distribution.png",
+    ];
+    if expect_time_plots {
+        expected.extend([
+            "shares.svg",
+            "shares.png",
+            "concentration.svg",
+            "concentration.png",
+        ]);
+    }
+    for f in &expected {
+        let p = dir.join(f);
+        assert!(p.is_file(), "missing {f}");
+        assert!(std::fs::metadata(&p).unwrap().len() > 0, "empty {f}");
+    }
+    // Nothing else (no temporary files).
+    for e in std::fs::read_dir(dir).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(expected.contains(&name.as_str()), "unexpected file {name}");
+    }
+
+    let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let offset = usize::from(header[0] == "variant");
+    let has_time = rec.metrics.column("time").is_some();
+    let contract: Vec<&str> = METRICS_CONTRACT
+        .iter()
+        .copied()
+        .filter(|h| *h != "time" || has_time)
+        .collect();
+    assert_eq!(&header[offset..offset + contract.len()], &contract[..]);
+    assert_eq!(csv.lines().count(), rec.metrics.rows() + 1);
+
+    assert_eq!(
+        parquet_rows(&dir.join("metrics.parquet")),
+        rec.metrics.rows()
+    );
+    assert_eq!(
+        parquet_rows(&dir.join("actors.parquet")),
+        rec.actors.as_ref().unwrap().rows()
+    );
+
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["seed"], 42);
+    assert_eq!(summary["model"], "growth");
+    let vars = summary["variants"].as_array().unwrap();
+    assert_eq!(vars.len(), rec.variants.len());
+    for v in vars {
+        let fin = v["final"].as_object().unwrap();
+        assert!(fin["gini"].is_number());
+        assert!(fin.contains_key("share.incumbents"));
+        assert_eq!(v["groups"].as_array().unwrap().len(), 2);
+    }
+
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<svg"));
+    assert!(html.contains("synthetic &lt;test&gt; &amp; co"));
+    assert!(html.contains("href=\"metrics.parquet\""));
+    assert!(html.contains("final Gini (baseline)"));
+    assert!(!html.contains("src=\"http"));
+}
+
+#[test]
+fn io_write_run_two_variants() {
+    let rec = synthetic(&[("baseline", 0.5), ("wealth tax", 0.15)], 20, 2, true);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = match std::env::var_os("COUNTERWEIGHT_KEEP_RUN") {
+        Some(d) => Path::new(&d).join("two"),
+        None => tmp.path().join("two"),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let files = write_run(&dir, &rec).unwrap();
+    assert!(files.iter().all(|f| f.is_file()));
+    check_run_dir(&dir, &rec, true);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["variants"][0]["label"], "baseline");
+    assert_eq!(summary["variants"][1]["replicates"], 2);
+    // The final row is step 190; metrics are means over the two replicates.
+    assert_eq!(summary["variants"][0]["final"]["step"], 190);
+    assert!(summary["variants"][0]["final"].get("replicate").is_none());
+}
+
+#[test]
+fn io_write_run_single_variant_and_edge_cases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keep = std::env::var_os("COUNTERWEIGHT_KEEP_RUN");
+    let base = keep.as_ref().map_or(tmp.path(), Path::new);
+
+    // One variant, one replicate.
+    let rec = synthetic(&[("baseline", 0.6)], 20, 1, true);
+    let dir = base.join("one");
+    let _ = std::fs::remove_dir_all(&dir);
+    write_run(&dir, &rec).unwrap();
+    check_run_dir(&dir, &rec, true);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["variants"][0]["final"]["step"], 190);
+    assert_eq!(summary["variants"][0]["final"]["replicate"], 0);
+
+    // A single recorded step: no over-time plots.
+    let rec = synthetic(&[("a", 0.2), ("b", 0.4)], 1, 1, true);
+    let dir = base.join("single-step");
+    let _ = std::fs::remove_dir_all(&dir);
+    write_run(&dir, &rec).unwrap();
+    check_run_dir(&dir, &rec, false);
+
+    // No time column (measure): over-time plots use step when present.
+    let mut rec = synthetic(&[("data", 0.3)], 1, 1, false);
+    rec.actors = Some(rec.actors.unwrap());
+    let dir = base.join("no-time");
+    let _ = std::fs::remove_dir_all(&dir);
+    write_run(&dir, &rec).unwrap();
+    check_run_dir(&dir, &rec, false);
+}
+
+#[test]
+fn io_write_run_dir_is_all_or_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rec = synthetic(&[("baseline", 0.5), ("tax", 0.2)], 5, 1, true);
+    let out = tmp.path().join("runs").join("r1");
+    let files = write_run_dir(&out, &rec).unwrap();
+    assert!(files.iter().all(|f| f.starts_with(&out) && f.is_file()));
+    check_run_dir(&out, &rec, true);
+    // Only the final directory remains beside it.
+    let siblings: Vec<_> = std::fs::read_dir(tmp.path().join("runs"))
+        .unwrap()
+        .collect();
+    assert_eq!(siblings.len(), 1);
+
+    // Existing non-empty output: refused, untouched.
+    let err = write_run_dir(&out, &rec).unwrap_err();
+    assert!(matches!(err, IoError::OutputExists { .. }), "{err}");
+
+    // An empty existing directory is fine.
+    let empty = tmp.path().join("runs").join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    write_run_dir(&empty, &rec).unwrap();
+    assert!(empty.join("report.html").is_file());
+
+    // A failing write (malformed table) leaves neither the output nor the staging dir.
+    let mut bad = rec.clone();
+    bad.metrics.columns.pop();
+    let out2 = tmp.path().join("runs").join("r2");
+    assert!(write_run_dir(&out2, &bad).is_err());
+    assert!(!out2.exists());
+    let names: Vec<String> = std::fs::read_dir(tmp.path().join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".partial-")), "{names:?}");
+}
+
+#[test]
+fn io_write_run_is_deterministic() {
+    let rec = synthetic(&[("baseline", 0.5), ("tax", 0.2)], 8, 2, true);
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write_run(&tmp.path().join("a"), &rec).unwrap();
+    let b = write_run(&tmp.path().join("b"), &rec).unwrap();
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.file_name(), y.file_name());
+        assert!(
+            std::fs::read(x).unwrap() == std::fs::read(y).unwrap(),
+            "{x:?} differs between two writes"
+        );
+    }
+}
+
+#[test]
+fn io_write_run_with_empty_metrics() {
+    let mut m = Table::new();
+    for name in METRICS_CONTRACT {
+        m.push(name, Column::F64(vec![]));
+    }
+    let rec = RunRecord {
+        name: "empty".into(),
+        metrics: m,
+        ..Default::default()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let files = write_run(&tmp.path().join("e"), &rec).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "scenario.toml",
+            "metrics.csv",
+            "metrics.parquet",
+            "summary.json",
+            "report.html"
+        ]
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("e/summary.json")).unwrap()).unwrap();
+    assert!(summary["variants"][0]["final"]["gini"].is_null());
+}
