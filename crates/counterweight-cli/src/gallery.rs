@@ -104,7 +104,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
             for (label, o) in &e.output.variants {
                 let f = finals(&o.metrics);
                 println!(
-                    "  {:<48} t = {:>6}  top-1 {:>6}  Gini {:>6}  total {:>10}",
+                    "  {:<50} t = {:>6}  top-1 {:>6}  Gini {:>6}  total {:>10}",
                     label,
                     format_number(f.time),
                     format!("{:.3}", f.top1),
