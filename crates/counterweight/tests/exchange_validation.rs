@@ -483,6 +483,11 @@ fn bad_exchange_sections_are_rejected() {
         base("stake_rate = 0.1", c)
     ));
     assert_eq!(e.field.as_deref(), Some("policy[0].value"), "{e}");
+    let e = scenario_err(&format!(
+        "{}[[policy]]\nkind = \"redistribution\"\nrate = 0.1\n",
+        base("rule = \"boltzmann\"", c)
+    ));
+    assert_eq!(e.field.as_deref(), Some("policy[0].kind"), "{e}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -533,4 +538,26 @@ fn redistribution_and_advantage_cap_prevent_oligarchy() {
         "late tax: {} vs {base}",
         shares[3].1
     );
+}
+
+// The embedded example: the oligarch appears (ζ > χ), a wealth tax from t = 50 shrinks it,
+// antitrust from t = 0 prevents it. Same thresholds and reasoning as above.
+#[test]
+fn oligarchy_example_runs() {
+    let ex = scenario::examples::find("oligarchy").expect("embedded");
+    let exp = scenario::parse(ex.toml, "oligarchy", None, &[]).expect("validates");
+    assert_eq!(exp.variants.len(), 3);
+    let out = runner::run_experiment(&exp, &RunOptions::default()).unwrap();
+    let top: Vec<f64> = out
+        .variants
+        .iter()
+        .map(|(_, o)| {
+            let v = &o.final_values[0];
+            v.iter().copied().fold(0.0, f64::max) / v.iter().sum::<f64>()
+        })
+        .collect();
+    eprintln!("oligarchy example final top shares: {top:?}");
+    assert!(top[0] > 0.6, "{top:?}");
+    assert!(top[1] < top[0] - 0.3, "{top:?}");
+    assert!(top[2] < 0.15, "{top:?}");
 }

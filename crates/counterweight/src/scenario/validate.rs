@@ -201,6 +201,20 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
             ));
         }
     }
+    if let ModelKind::Exchange(x) = &model {
+        let yard_sale = matches!(x.rule, crate::model::exchange::Rule::YardSale { .. });
+        if let Some(i) = policies.iter().position(|_| !yard_sale) {
+            return Err(err(
+                format!("policy[{i}].kind"),
+                format!(
+                    "policy \"{}\" acts on the yard-sale rule, but rule = \"{}\"",
+                    policies[i].kind.name(),
+                    x.rule_name()
+                ),
+                "exchange.rule = \"yard_sale\", or remove the policy",
+            ));
+        }
+    }
     for (section, present) in [
         ("exchange", file.exchange.is_some()),
         ("adoption", file.adoption.is_some()),
