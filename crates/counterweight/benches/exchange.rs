@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use counterweight::model::{self, Model};
+use counterweight::model;
 use counterweight::scenario;
 
 fn scenario_for(rule: &str, n: usize, steps: u64) -> scenario::Scenario {
