@@ -420,7 +420,13 @@ impl ExchangeModel {
             let (wi, wj) = (w[i], w[j]);
             let bias = a * (wi - wj);
             if bias.abs() > 1.0 {
-                let gap = (wi - wj).abs() * n as f64 / self.total;
+                // The widest gap in the current state bounds every pair's bias.
+                let (lo, hi) = w
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                        (lo.min(x), hi.max(x))
+                    });
+                let gap = (hi - lo) * n as f64 / self.total;
                 return Err(ModelError::StepTooLarge {
                     step,
                     time: t,
