@@ -31,7 +31,7 @@ pub const CHUNK: usize = 8192;
 /// Below this many actors a step runs on the calling thread (same results, less overhead).
 const PARALLEL_MIN: usize = 4 * CHUNK;
 /// Random stream numbers at and above this are used for initial values, one per group.
-const INIT_STREAM: u64 = 1 << 62;
+pub(crate) const INIT_STREAM: u64 = 1 << 62;
 
 /// How the diffusion rates (spillover D and exchange J) scale with progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -310,6 +310,8 @@ impl GrowthModel {
                     }
                 }
                 PolicyKind::WealthTax { .. } | PolicyKind::ProprietaryTax { .. } => {}
+                // Exchange-model levers (rejected for growth scenarios at validation).
+                PolicyKind::Redistribution { .. } | PolicyKind::AdvantageCap { .. } => {}
             }
         }
         params.stop_at_share = self.base.stop_at_share;
@@ -701,7 +703,7 @@ fn sum_chunked(v: &[f64]) -> f64 {
     v.chunks(CHUNK).map(|c| sum_max_ok(c).0).sum()
 }
 
-fn draw_initial(init: &Initial, count: usize, rng: &mut ChaCha8Rng, out: &mut Vec<f64>) {
+pub(crate) fn draw_initial(init: &Initial, count: usize, rng: &mut ChaCha8Rng, out: &mut Vec<f64>) {
     match init {
         Initial::Constant(v) => out.extend(std::iter::repeat_n(*v, count)),
         Initial::Values(v) => out.extend_from_slice(v),

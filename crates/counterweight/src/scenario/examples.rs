@@ -39,6 +39,11 @@ pub const EXAMPLES: &[Example] = &[
         toml: include_str!("../../../../scenarios/taxes.toml"),
     },
     Example {
+        name: "oligarchy",
+        summary: "Yard-sale exchange: zeta > chi makes an oligarch holding 1 - chi/zeta; tax or antitrust prevent it",
+        toml: include_str!("../../../../scenarios/oligarchy.toml"),
+    },
+    Example {
         name: "gallery-brakes",
         summary: "The two brakes (diseconomies, diffusion); automation and proprietary tech remove them",
         toml: include_str!("../../../../scenarios/gallery/brakes.toml"),
@@ -93,6 +98,11 @@ pub const GALLERY: &[GalleryEntry] = &[
         example: "gallery-tax",
         title: "A proprietariness tax vs a wealth tax of equal revenue",
         quote: "Levying corresponding taxes [...] based on their \"degree of proprietariness\" [...] if companies share technology with society (including through open source), the tax rate could drop to zero. [...] What we want to diffuse is not money, but the means of production.",
+    },
+    GalleryEntry {
+        example: "oligarchy",
+        title: "Oligarchy as a phase transition",
+        quote: "A corporation that is 10 times larger can gain 10 times the benefit from distorting the environment [...] The ability to distort is proportional to market share. [...] A global wealth tax might prevent the concentration of power among billionaires.",
     },
 ];
 
