@@ -50,6 +50,11 @@ pub enum PolicyKind {
     /// A tax on the proprietary part of growth, `rate * (1 - o_i) * g_i` where `g_i` is
     /// the actor's growth from returns to scale in this step; paid by the targeted groups.
     ProprietaryTax { rate: f64, rebate: Rebate },
+    /// Adoption model: a floor `value` on interoperability θ while active (adversarial
+    /// interoperability, alternative clients, mandated standards such as the common
+    /// charger). The θ in force is the largest of `adoption.interoperability` and the
+    /// active floors; model-wide.
+    Interoperability { value: f64 },
 }
 
 /// A validated policy.
@@ -70,6 +75,7 @@ impl PolicyKind {
             PolicyKind::SpilloverBoost { .. } => "spillover_boost",
             PolicyKind::WealthTax { .. } => "wealth_tax",
             PolicyKind::ProprietaryTax { .. } => "proprietary_tax",
+            PolicyKind::Interoperability { .. } => "interoperability",
         }
     }
 }
@@ -81,6 +87,7 @@ pub const POLICY_KINDS: &[&str] = &[
     "spillover_boost",
     "wealth_tax",
     "proprietary_tax",
+    "interoperability",
 ];
 
 use crate::model::Ledger;

@@ -279,6 +279,8 @@ impl GrowthModel {
                     }
                 }
                 PolicyKind::WealthTax { .. } | PolicyKind::ProprietaryTax { .. } => {}
+                // Adoption only (validation rejects it for growth).
+                PolicyKind::Interoperability { .. } => {}
             }
         }
         params.stop_at_share = self.base.stop_at_share;
