@@ -614,9 +614,7 @@ impl Urn {
                     if n == 0 {
                         0.0
                     } else {
-                        Gamma::new(n as f64, 1.0)
-                            .expect("shape > 0")
-                            .sample(rng)
+                        Gamma::new(n as f64, 1.0).expect("shape > 0").sample(rng)
                     }
                 })
                 .collect()
@@ -625,7 +623,10 @@ impl Urn {
         };
         let mut left = m;
         let mut mass: f64 = probs.iter().sum();
-        let last = probs.iter().rposition(|&p| p > 0.0).expect("a positive weight");
+        let last = probs
+            .iter()
+            .rposition(|&p| p > 0.0)
+            .expect("a positive weight");
         for (k, &p) in probs.iter().enumerate() {
             if left == 0 {
                 break;
@@ -708,7 +709,8 @@ impl AdoptionModel {
 
     fn observe(&mut self) {
         self.values.clear();
-        self.values.extend(self.urn.counts().iter().map(|&n| n as f64));
+        self.values
+            .extend(self.urn.counts().iter().map(|&n| n as f64));
         self.max = self.values.iter().copied().fold(0.0, f64::max);
     }
 }

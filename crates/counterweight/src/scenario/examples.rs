@@ -38,6 +38,11 @@ pub const EXAMPLES: &[Example] = &[
         summary: "A proprietary tax with an open rebate vs a wealth tax",
         toml: include_str!("../../../../scenarios/taxes.toml"),
     },
+    Example {
+        name: "lock-in",
+        summary: "Network effects lock in one platform; interoperability (from the start or mandated later) undoes it",
+        toml: include_str!("../../../../scenarios/lock-in.toml"),
+    },
 ];
 
 /// Find an embedded example by name.

@@ -618,7 +618,10 @@ fn check_policy_models(model: &str, policies: &[Policy]) -> R<()> {
         if !interop && model == "adoption" {
             return Err(err(
                 format!("policy[{i}].kind"),
-                format!("\"{}\" does not apply to model = \"adoption\"", p.kind.name()),
+                format!(
+                    "\"{}\" does not apply to model = \"adoption\"",
+                    p.kind.name()
+                ),
                 "kind = \"interoperability\"",
             ));
         }
