@@ -278,13 +278,11 @@ pub fn validate(
         }
     };
     let qmax = quality.iter().copied().fold(0.0, f64::max);
-    if !(qmax * final_total.powf(gamma) < 1e300) {
+    let largest = qmax * final_total.powf(gamma);
+    if largest.is_nan() || largest >= 1e300 {
         return Err(ferr(
             "gamma",
-            format!(
-                "quality x (adopters)^gamma = {:e} overflows",
-                qmax * final_total.powf(gamma)
-            ),
+            format!("quality x (adopters)^gamma = {largest:e} overflows"),
             "a smaller gamma, quality or number of adopters",
         ));
     }
