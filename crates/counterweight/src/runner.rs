@@ -265,7 +265,8 @@ impl<'a> Recorder<'a> {
         let values = model.values();
         self.steps.push(step);
         self.times.push(time);
-        self.all.push(&metrics::concentration(values, &self.opts)?);
+        let all = metrics::concentration(values, &self.opts)?;
+        self.all.push(&all);
         let total = model.total();
         for (g, range) in self.ranges.iter().enumerate() {
             let slice = &values[range.clone()];
@@ -273,7 +274,12 @@ impl<'a> Recorder<'a> {
                 hill_k: self.opts.hill_k.filter(|&k| k < slice.len()),
                 ..self.opts
             };
-            let c = metrics::concentration(slice, &opts)?;
+            // A group holding every actor has the metrics of all actors: no second sort.
+            let c = if slice.len() == values.len() && opts == self.opts {
+                all
+            } else {
+                metrics::concentration(slice, &opts)?
+            };
             self.group_shares[g].push(c.total / total);
             self.groups[g].push(&c);
         }
@@ -370,7 +376,9 @@ fn run_replicate(
         })?;
         let time = step as f64 * dt;
         let top1 = model.max() / model.total();
-        let stop = top1 >= sc.growth.stop_at_share;
+        // 1.0 means never: a share that rounds to 1.0 (a leader ~1e16 times the rest,
+        // e.g. just before a blow-up) must not end the run.
+        let stop = sc.growth.stop_at_share < 1.0 && top1 >= sc.growth.stop_at_share;
         let last = step == steps || stop;
         if step % every == 0 || last {
             rec.observe(model.as_ref(), step, time, last)
