@@ -5,7 +5,10 @@
 //! one-by-one sampler; `auto` is the default (an exact batch where one exists: here
 //! gamma = 1, theta = 0). One thread per run. Prints a table and one JSON line per case.
 //!
-//! Environment: ADOPTERS (comma-separated list, default 1e6,1e7,1e8).
+//! Then the NumPy peer's setting: 10^4 replicates x 10^3 adopters (10 steps), sequential,
+//! replicates in parallel on the rayon pool (RAYON_NUM_THREADS=1 for one thread).
+//!
+//! Environment: ADOPTERS (comma-separated list, default 1e6,1e7,1e8; empty: skip).
 
 use std::time::Instant;
 
@@ -18,6 +21,7 @@ fn main() {
     let sizes: Vec<u64> = std::env::var("ADOPTERS")
         .unwrap_or_else(|_| "1e6,1e7,1e8".into())
         .split(',')
+        .filter(|s| !s.trim().is_empty())
         .map(|s| s.trim().parse::<f64>().expect("a number") as u64)
         .collect();
     println!(
@@ -61,6 +65,37 @@ fn main() {
                     );
                 }
             }
+        }
+    }
+    println!(
+        "\n10^4 replicates x 10^3 adopters, sequential, {} threads",
+        rayon::current_num_threads()
+    );
+    for gamma in [0.5, 1.0, 2.0] {
+        for theta in [0.0, 0.5] {
+            let src = format!(
+                "name = \"bench\"\nmodel = \"adoption\"\nseed = 42\nreplicates = 10000\n\
+                 time = {{ end = 10.0, dt = 1.0 }}\n[adoption]\nplatforms = 2\n\
+                 gamma = {gamma}\ninteroperability = {theta}\ninitial = [1, 1]\n\
+                 adopters = 1000\n[output]\nevery = 10\n"
+            );
+            let exp = scenario::parse(&src, "bench", None, &[]).expect("valid");
+            let mut sc = exp.variants[0].scenario.clone();
+            if let ModelKind::Adoption(p) = &mut sc.model {
+                p.method = Method::Sequential;
+            }
+            let t = Instant::now();
+            runner::run(&sc, &Default::default()).expect("runs");
+            let secs = t.elapsed().as_secs_f64();
+            let rate = 1e7 / secs;
+            println!(
+                "{gamma:>6} {theta:>6} {:>12} {:>11} {secs:>10.3} {rate:>14.3e}",
+                "1e4 x 1e3", "sequential"
+            );
+            eprintln!(
+                "{{\"impl\":\"counterweight\",\"gamma\":{gamma},\"theta\":{theta},\"replicates\":10000,\"adopters\":1000,\"threads\":{},\"seconds\":{secs},\"adoptions_per_s\":{rate}}}",
+                rayon::current_num_threads()
+            );
         }
     }
 }
