@@ -43,6 +43,11 @@ pub const EXAMPLES: &[Example] = &[
         summary: "Yard-sale exchange: zeta > chi makes an oligarch holding 1 - chi/zeta; tax or antitrust prevent it",
         toml: include_str!("../../../../scenarios/oligarchy.toml"),
     },
+    Example {
+        name: "lock-in",
+        summary: "Network effects lock in one platform; interoperability (from the start or mandated later) undoes it",
+        toml: include_str!("../../../../scenarios/lock-in.toml"),
+    },
 ];
 
 /// Find an embedded example by name.
