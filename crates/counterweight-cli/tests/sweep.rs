@@ -262,7 +262,7 @@ fn sigint_saves_what_is_done_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let sc = write(dir.path(), "slow.toml", SLOWER);
     let out = dir.path().join("int");
-    let mut child = slow_sweep(&sc, &out, "1")
+    let child = slow_sweep(&sc, &out, "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -21,6 +21,7 @@ fn label_of(metric: &str) -> &str {
         "effective_number" => "final effective number of actors",
         "hhi" => "final HHI",
         "time" => "time at the end of the run",
+        "stopped_fraction" => "fraction of runs stopped at stop_at_share",
         _ => metric,
     }
 }
@@ -147,6 +148,12 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
         )];
         if s.stopped > 0 {
             maps.push((
+                "stopped_fraction",
+                "phase_stopped",
+                Some((0.0, 1.0)),
+                "Colour: the fraction of runs that ended because one actor reached growth.stop_at_share of the total.",
+            ));
+            maps.push((
                 "time",
                 "phase_end_time",
                 None,
@@ -154,16 +161,24 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
             ));
         }
         for (metric, stem, range, caption) in maps {
-            if !plan.metrics.iter().any(|m| m.0 == metric) {
+            let values = if metric == "stopped_fraction" {
+                let (st, runs) = (col(t, "stopped"), col(t, "runs"));
+                let c: Vec<f64> = st.iter().zip(&runs).map(|(s, r)| s / r).collect();
+                (0..ny)
+                    .map(|iy| (0..nx).map(|ix| c[ix * ny + iy]).collect())
+                    .collect()
+            } else if plan.metrics.iter().any(|m| m.0 == metric) {
+                grid(&format!("{metric}_mean"))
+            } else {
                 continue;
-            }
+            };
             let map = Heatmap {
                 title: format!("{} over {} × {}", label_of(metric), axes[0].key, axes[1].key),
                 x_label: axes[0].key.clone(),
                 y_label: axes[1].key.clone(),
                 x_values: axes[0].values.iter().map(|v| v.label()).collect(),
                 y_values: axes[1].values.iter().map(|v| v.label()).collect(),
-                values: grid(&format!("{metric}_mean")),
+                values,
                 colour_label: label_of(metric).to_string(),
                 range,
             };

@@ -200,10 +200,11 @@ pub fn read_parquet(path: &Path) -> Result<Table, SweepError> {
         message: m,
     };
     let file = fs::File::open(path).map_err(|e| bad(e.to_string()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| bad(e.to_string()))?
-        .build()
-        .map_err(|e| bad(e.to_string()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(e.to_string()))?;
+    // An empty part (e.g. the series of a batch whose runs all failed) has no batches:
+    // its columns come from the schema.
+    let empty = RecordBatch::new_empty(builder.schema().clone());
+    let reader = builder.build().map_err(|e| bad(e.to_string()))?;
     let mut out: Option<Table> = None;
     for batch in reader {
         let batch = batch.map_err(|e| bad(e.to_string()))?;
@@ -224,7 +225,10 @@ pub fn read_parquet(path: &Path) -> Result<Table, SweepError> {
             }
         });
     }
-    Ok(out.unwrap_or_default())
+    match out {
+        Some(t) => Ok(t),
+        None => batch_to_table(&empty).map_err(bad),
+    }
 }
 
 fn batch_to_table(batch: &RecordBatch) -> Result<Table, String> {
