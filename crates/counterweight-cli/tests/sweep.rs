@@ -157,7 +157,10 @@ fn outputs_follow_the_contract() {
     let mheader: Vec<&str> = metrics.lines().next().unwrap().split(',').collect();
     let gi = header.iter().position(|c| *c == "gini").unwrap();
     let mgi = mheader.iter().position(|c| *c == "gini").unwrap();
-    assert_eq!(row[gi], last[mgi], "the sweep's run = counterweight run with its seed");
+    assert_eq!(
+        row[gi], last[mgi],
+        "the sweep's run = counterweight run with its seed"
+    );
 }
 
 #[test]
@@ -168,7 +171,14 @@ fn one_and_two_threads_give_identical_datasets() {
     for threads in ["1", "2"] {
         let out = dir.path().join(format!("t{threads}"));
         bin()
-            .args(["sweep", sc.to_str().unwrap(), "--quiet", "--threads", threads, "--out"])
+            .args([
+                "sweep",
+                sc.to_str().unwrap(),
+                "--quiet",
+                "--threads",
+                threads,
+                "--out",
+            ])
             .arg(&out)
             .args([
                 "--vary",
@@ -199,14 +209,16 @@ fn one_and_two_threads_give_identical_datasets() {
 
 fn slow_sweep(sc: &Path, out: &Path, threads: &str) -> StdCommand {
     let mut c = StdCommand::new(assert_cmd::cargo::cargo_bin("counterweight"));
-    c.args(["sweep", sc.to_str().unwrap(), "--quiet", "--threads", threads, "--out"])
-        .arg(out)
-        .args([
-            "--vary",
-            "growth.exchange=0:0.5:0.05",
-            "--replicates",
-            "20",
-        ]);
+    c.args([
+        "sweep",
+        sc.to_str().unwrap(),
+        "--quiet",
+        "--threads",
+        threads,
+        "--out",
+    ])
+    .arg(out)
+    .args(["--vary", "growth.exchange=0:0.5:0.05", "--replicates", "20"]);
     c
 }
 
@@ -227,7 +239,10 @@ fn kill_and_resume_gives_the_uninterrupted_dataset() {
     let t0 = Instant::now();
     while count_parts(&cut) < 3 {
         assert!(t0.elapsed() < Duration::from_secs(120), "no parts written");
-        assert!(child.try_wait().unwrap().is_none(), "finished before the kill");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before the kill"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
@@ -279,7 +294,10 @@ fn sigint_saves_what_is_done_and_exits_130() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("run the same command again to resume"), "{err}");
+    assert!(
+        err.contains("run the same command again to resume"),
+        "{err}"
+    );
     // A different sweep in the same directory is refused.
     bin()
         .args(["sweep", sc.to_str().unwrap(), "--quiet", "--out"])
@@ -287,7 +305,10 @@ fn sigint_saves_what_is_done_and_exits_130() {
         .args(["--vary", "growth.exchange=0:0.5:0.1", "--replicates", "20"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("holds a different sweep").and(predicate::str::contains("--vary")));
+        .stderr(
+            predicate::str::contains("holds a different sweep")
+                .and(predicate::str::contains("--vary")),
+        );
 }
 
 #[test]
@@ -316,7 +337,12 @@ fn bad_vary_specs_fail_before_any_work() {
     }
     // The out-of-range error names the --vary and the value.
     bin()
-        .args(["sweep", sc.to_str().unwrap(), "--vary", "growth.returns_to_scale=-1:1:0.5"])
+        .args([
+            "sweep",
+            sc.to_str().unwrap(),
+            "--vary",
+            "growth.returns_to_scale=-1:1:0.5",
+        ])
         .assert()
         .code(2)
         .stderr(
@@ -403,7 +429,10 @@ fn a_blow_up_is_recorded_and_the_sweep_goes_on() {
     let results = String::from_utf8(read(&out.join("results.csv"))).unwrap();
     let rows: Vec<&str> = results.lines().skip(1).collect();
     assert_eq!(rows.len(), 4);
-    assert!(rows[0].contains(",ok,") && rows[1].contains(",ok,"), "{results}");
+    assert!(
+        rows[0].contains(",ok,") && rows[1].contains(",ok,"),
+        "{results}"
+    );
     for r in &rows[2..] {
         assert!(r.contains("error: "), "{r}");
         assert!(r.contains("blow-up"), "{r}");

@@ -24,8 +24,8 @@ pub use csv::write_csv;
 pub use error::IoError;
 pub use parquet::write_parquet;
 pub use plot::{
-    Band, BandChart, Heatmap, LineChart, Series, band_chart, distribution_chart, heatmap, line_chart,
-    lorenz_chart, panel_chart,
+    Band, BandChart, Heatmap, LineChart, Series, band_chart, distribution_chart, heatmap,
+    line_chart, lorenz_chart, panel_chart,
 };
 pub use run::{METRICS_CONTRACT, RunRecord, VariantRecord, write_run, write_run_dir};
 pub use table::{Column, Table};

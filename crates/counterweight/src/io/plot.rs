@@ -791,7 +791,11 @@ pub fn viridis(t: f64) -> RGBColor {
         (170, 220, 50),
         (253, 231, 37),
     ];
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let x = t * (STOPS.len() - 1) as f64;
     let i = (x.floor() as usize).min(STOPS.len() - 2);
     let f = x - i as f64;
@@ -818,9 +822,9 @@ fn draw_heatmap<DB: DrawingBackend>(
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let nx = map.x_values.len().max(1);
     let ny = map.y_values.len().max(1);
-    let (lo, hi) = map.range.unwrap_or_else(|| {
-        fit_range(map.values.iter().flatten().copied(), false, false)
-    });
+    let (lo, hi) = map
+        .range
+        .unwrap_or_else(|| fit_range(map.values.iter().flatten().copied(), false, false));
     let span = if hi > lo { hi - lo } else { 1.0 };
     let body = area
         .titled(&map.title, (FONT_FAMILY, 26).into_font().color(&TEXT))
@@ -835,7 +839,7 @@ fn draw_heatmap<DB: DrawingBackend>(
     let mut cc = ChartBuilder::on(&main)
         .margin(18)
         .x_label_area_size(56)
-        .y_label_area_size(80)
+        .y_label_area_size(96)
         .build_cartesian_2d(-0.5..nx as f64 - 0.5, -0.5..ny as f64 - 0.5)
         .map_err(e)?;
     cc.configure_mesh()
@@ -874,7 +878,10 @@ fn draw_heatmap<DB: DrawingBackend>(
         .margin_bottom(74)
         .margin_right(10)
         .y_label_area_size(70)
-        .caption(&map.colour_label, (FONT_FAMILY, 15).into_font().color(&TEXT))
+        .caption(
+            &map.colour_label,
+            (FONT_FAMILY, 15).into_font().color(&TEXT),
+        )
         .build_cartesian_2d(0.0..1.0, lo..lo + span)
         .map_err(e)?;
     let yf2 = move |v: &f64| fmt_tick(*v, false);

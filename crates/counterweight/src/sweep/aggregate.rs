@@ -144,13 +144,20 @@ pub fn finalize(plan: &Plan, dir: &Path) -> Result<Summary, SweepError> {
     let io = SweepError::Io;
     let results_schema = exec::results_schema(plan);
     let mut csv = CsvStream::create(&dir.join("results.csv"), &results_schema.names).map_err(io)?;
-    let mut pq = ParquetStream::create(&dir.join("results.parquet"), &results_schema).map_err(io)?;
+    let mut pq =
+        ParquetStream::create(&dir.join("results.parquet"), &results_schema).map_err(io)?;
 
     // Final metrics, per point.
     let finals = summarised(plan, false);
     let final_idx: Vec<usize> = finals
         .iter()
-        .map(|n| results_schema.names.iter().position(|m| m == n).expect("in schema"))
+        .map(|n| {
+            results_schema
+                .names
+                .iter()
+                .position(|m| m == n)
+                .expect("in schema")
+        })
         .collect();
     let mut points: Vec<u64> = Vec::new();
     let mut runs_per_point: Vec<u64> = Vec::new();
@@ -162,7 +169,9 @@ pub fn finalize(plan: &Plan, dir: &Path) -> Result<Summary, SweepError> {
 
     for b in 0..plan.batches() {
         let t = store::read_parquet(&store::part_path(dir, store::PARTS, b))?;
-        if t.names != results_schema.names || t.rows() as u64 != plan.batch_runs(b).end - plan.batch_runs(b).start {
+        if t.names != results_schema.names
+            || t.rows() as u64 != plan.batch_runs(b).end - plan.batch_runs(b).start
+        {
             return Err(SweepError::Read {
                 path: store::part_path(dir, store::PARTS, b),
                 message: "the part does not match this sweep".into(),
@@ -228,8 +237,7 @@ pub fn finalize(plan: &Plan, dir: &Path) -> Result<Summary, SweepError> {
         steps: BTreeMap::new(),
     }
     .table(plan, &names);
-    let mut scsv =
-        CsvStream::create(&dir.join("summary_series.csv"), &empty.names).map_err(io)?;
+    let mut scsv = CsvStream::create(&dir.join("summary_series.csv"), &empty.names).map_err(io)?;
     let mut cur: Option<PointSeries> = None;
     let mut emit = |ps: PointSeries, scsv: &mut CsvStream| -> Result<(), SweepError> {
         let t = ps.table(plan, &names);

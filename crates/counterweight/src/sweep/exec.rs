@@ -74,7 +74,11 @@ fn run_one(plan: &Plan, r: u64, cancel: Option<&AtomicBool>) -> Option<Finished>
                         .unwrap_or(f64::NAN)
                 })
                 .collect();
-            let status = if out.early_stops.is_empty() { OK } else { STOPPED };
+            let status = if out.early_stops.is_empty() {
+                OK
+            } else {
+                STOPPED
+            };
             Some(Finished {
                 status: status.into(),
                 finals,
@@ -115,7 +119,10 @@ fn key_columns(plan: &Plan, runs: &[u64], t: &mut Table, with_seed: bool) {
         Column::U64(coords.iter().map(|c| u64::from(c.1)).collect()),
     );
     if with_seed {
-        t.push("seed", Column::U64(runs.iter().map(|&r| plan.seed(r)).collect()));
+        t.push(
+            "seed",
+            Column::U64(runs.iter().map(|&r| plan.seed(r)).collect()),
+        );
     }
     for (a, axis) in plan.spec.axes.iter().enumerate() {
         let vals = coords.iter().map(|c| &plan.spec.points[c.0 as usize][a]);
@@ -138,7 +145,10 @@ fn results_table(plan: &Plan, first: u64, runs: &[Finished]) -> Table {
         Column::Str(runs.iter().map(|f| f.status.clone()).collect()),
     );
     for (m, (name, kind)) in plan.metrics.iter().enumerate() {
-        t.push(name.clone(), typed(*kind, runs.iter().map(|f| f.finals[m]).collect()));
+        t.push(
+            name.clone(),
+            typed(*kind, runs.iter().map(|f| f.finals[m]).collect()),
+        );
     }
     t
 }
@@ -199,9 +209,8 @@ pub fn execute(
     let open: Mutex<HashMap<u64, Vec<Option<Finished>>>> = Mutex::new(HashMap::new());
     let error: Mutex<Option<SweepError>> = Mutex::new(None);
     let stop = AtomicBool::new(false);
-    let stopped = || {
-        stop.load(Ordering::Relaxed) || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
-    };
+    let stopped =
+        || stop.load(Ordering::Relaxed) || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
 
     todo.par_iter()
         .flat_map(|&b| plan.batch_runs(b).into_par_iter())

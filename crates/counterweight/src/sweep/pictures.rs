@@ -44,17 +44,19 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
             svg,
             files: files
                 .iter()
-                .map(|f| f.file_name().unwrap_or_default().to_string_lossy().into_owned())
+                .map(|f| {
+                    f.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned()
+                })
                 .collect(),
         });
     };
 
     // 1. Final metrics against the first key, one band per combination of the others.
     let x_axis = &axes[0];
-    if !matches!(plan.spec.design, Design::Lhs(_))
-        && x_axis.numeric()
-        && x_axis.values.len() >= 2
-    {
+    if !matches!(plan.spec.design, Design::Lhs(_)) && x_axis.numeric() && x_axis.values.len() >= 2 {
         let xs = col(t, &x_axis.key);
         let group_of = |row: usize| -> String {
             axes[1..]
@@ -173,13 +175,18 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                 continue;
             };
             let map = Heatmap {
-                title: format!("{} over {} × {}", label_of(metric), axes[0].key, axes[1].key),
+                title: format!(
+                    "{} over {} × {}",
+                    label_of(metric),
+                    axes[0].key,
+                    axes[1].key
+                ),
                 x_label: axes[0].key.clone(),
                 y_label: axes[1].key.clone(),
-                x_values: axes[0].values.iter().map(|v| v.label()).collect(),
-                y_values: axes[1].values.iter().map(|v| v.label()).collect(),
+                x_values: axes[0].values.iter().map(compact).collect(),
+                y_values: axes[1].values.iter().map(compact).collect(),
                 values,
-                colour_label: label_of(metric).to_string(),
+                colour_label: bar_label(metric).to_string(),
                 range,
             };
             let files = heatmap(dir, stem, &map).map_err(SweepError::Io)?;
@@ -237,6 +244,31 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
     Ok(figs)
 }
 
+/// A tick label: numbers to 3 significant digits (log grids have long decimals).
+fn compact(v: &super::spec::AxisValue) -> String {
+    match v.number {
+        Some(x) if x != 0.0 && x.is_finite() => {
+            let digits = (3 - 1 - x.abs().log10().floor() as i32).max(0) as usize;
+            let s = format!("{x:.digits$}");
+            if s.contains('.') {
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                s
+            }
+        }
+        _ => v.label(),
+    }
+}
+
+fn bar_label(metric: &str) -> &str {
+    match metric {
+        "top1_share" => "top-1 share",
+        "stopped_fraction" => "stopped",
+        "time" => "end time",
+        _ => metric,
+    }
+}
+
 /// `growth.returns_to_scale=1.2` -> `returns_to_scale=1.2`.
 fn short(key: &str) -> &str {
     match key.split_once('=') {
@@ -287,7 +319,11 @@ pub fn write_report(
     let final_table = (t.rows() <= 200).then(|| {
         let mut headers = vec!["point".to_string()];
         headers.extend(plan.spec.axes.iter().map(|a| a.key.clone()));
-        headers.extend(["failed".into(), "top-1 share (95% CI)".into(), "Gini (95% CI)".into()]);
+        headers.extend([
+            "failed".into(),
+            "top-1 share (95% CI)".into(),
+            "Gini (95% CI)".into(),
+        ]);
         let ci = |m: &str, r: usize| {
             let f = |x: f64| {
                 if x.is_finite() {
@@ -353,8 +389,25 @@ pub fn write_report(
 #[cfg(test)]
 mod tests {
     #[test]
+    fn compact_labels() {
+        use super::super::spec::AxisValue;
+        let v = |x: f64| AxisValue {
+            text: String::new(),
+            number: Some(x),
+        };
+        assert_eq!(super::compact(&v(4.6506719595)), "4.65");
+        assert_eq!(super::compact(&v(0.160852113346)), "0.161");
+        assert_eq!(super::compact(&v(30.0)), "30");
+        assert_eq!(super::compact(&v(1.05)), "1.05");
+        assert_eq!(super::compact(&v(0.0)), "0");
+    }
+
+    #[test]
     fn short_names() {
-        assert_eq!(super::short("growth.returns_to_scale=1.2"), "returns_to_scale=1.2");
+        assert_eq!(
+            super::short("growth.returns_to_scale=1.2"),
+            "returns_to_scale=1.2"
+        );
         assert_eq!(super::short("growth.spillover"), "spillover");
         assert_eq!(super::short("seed"), "seed");
     }

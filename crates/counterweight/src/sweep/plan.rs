@@ -229,7 +229,11 @@ fn vary_error(plan: &Plan, mut e: ScenarioError) -> SweepError {
         e.origin = format!("--vary {}={} (at {key} = {value})", axis.key, axis.spec);
     } else {
         let at: Vec<String> = plan.spec.axes.iter().map(|a| a.key.clone()).collect();
-        e.message = format!("{} (while checking the values of {})", e.message, at.join(", "));
+        e.message = format!(
+            "{} (while checking the values of {})",
+            e.message,
+            at.join(", ")
+        );
     }
     SweepError::Scenario(Box::new(e))
 }

@@ -128,9 +128,9 @@ impl SweepSpec {
 
 /// Parse one `--vary KEY=SPEC` into an axis.
 pub fn parse_vary(arg: &str) -> Result<Axis, String> {
-    let (key, spec) = arg
-        .split_once('=')
-        .ok_or_else(|| format!("--vary {arg}: expected KEY=SPEC, e.g. growth.spillover=0:1:0.25"))?;
+    let (key, spec) = arg.split_once('=').ok_or_else(|| {
+        format!("--vary {arg}: expected KEY=SPEC, e.g. growth.spillover=0:1:0.25")
+    })?;
     let key = key.trim();
     let spec = spec.trim();
     let err = |m: String| format!("--vary {arg}: {m}");
@@ -214,9 +214,7 @@ fn parse_range(spec: &str) -> Result<(AxisKind, Vec<AxisValue>), String> {
     if n > 1_000_000 {
         return Err(format!("{n} values is too many for one key"));
     }
-    let integer = parts
-        .iter()
-        .all(|p| p.trim().parse::<i64>().is_ok());
+    let integer = parts.iter().all(|p| p.trim().parse::<i64>().is_ok());
     let d = parts.iter().map(|p| decimals(p)).max().unwrap_or(0);
     let values = (0..n)
         .map(|i| {
@@ -355,7 +353,7 @@ pub fn build(axes: Vec<Axis>, design: Design, seed: u64) -> Result<SweepSpec, St
 pub fn lhs_unit(n: usize, dims: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut out = vec![vec![0.0; dims]; n];
     for d in 0..dims {
-        let mut r = rng::stream(rng::derive_seed(seed, &[0x4C48_53]), d as u64);
+        let mut r = rng::stream(rng::derive_seed(seed, &[0x004C_4853]), d as u64);
         let mut perm: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {
             let j = r.random_range(0..=i);
@@ -486,8 +484,10 @@ mod tests {
         for &(n, dims) in &[(1usize, 1usize), (7, 2), (50, 3)] {
             let pts = lhs_unit(n, dims, 42);
             for d in 0..dims {
-                let mut strata: Vec<usize> =
-                    pts.iter().map(|p| (p[d] * n as f64).floor() as usize).collect();
+                let mut strata: Vec<usize> = pts
+                    .iter()
+                    .map(|p| (p[d] * n as f64).floor() as usize)
+                    .collect();
                 strata.sort_unstable();
                 assert_eq!(strata, (0..n).collect::<Vec<_>>(), "n={n} d={d}");
             }

@@ -87,15 +87,47 @@ impl Manifest {
                 d.push(format!("{name}: {a} (on disk) vs {b} (now)"));
             }
         };
-        cmp("counterweight version", self.counterweight.clone(), other.counterweight.clone());
-        cmp("scenario (hash of the resolved scenario)", self.scenario_hash.clone(), other.scenario_hash.clone());
-        cmp("--set", format!("{:?}", self.set), format!("{:?}", other.set));
-        cmp("--vary", format!("{:?}", self.vary), format!("{:?}", other.vary));
-        cmp("design (--zip / --sample)", format!("{:?}", self.design), format!("{:?}", other.design));
-        cmp("replicates", self.replicates.to_string(), other.replicates.to_string());
+        cmp(
+            "counterweight version",
+            self.counterweight.clone(),
+            other.counterweight.clone(),
+        );
+        cmp(
+            "scenario (hash of the resolved scenario)",
+            self.scenario_hash.clone(),
+            other.scenario_hash.clone(),
+        );
+        cmp(
+            "--set",
+            format!("{:?}", self.set),
+            format!("{:?}", other.set),
+        );
+        cmp(
+            "--vary",
+            format!("{:?}", self.vary),
+            format!("{:?}", other.vary),
+        );
+        cmp(
+            "design (--zip / --sample)",
+            format!("{:?}", self.design),
+            format!("{:?}", other.design),
+        );
+        cmp(
+            "replicates",
+            self.replicates.to_string(),
+            other.replicates.to_string(),
+        );
         cmp("seed", self.seed.to_string(), other.seed.to_string());
-        cmp("points", self.points_hash.clone(), other.points_hash.clone());
-        cmp("batch size", self.batch_size.to_string(), other.batch_size.to_string());
+        cmp(
+            "points",
+            self.points_hash.clone(),
+            other.points_hash.clone(),
+        );
+        cmp(
+            "batch size",
+            self.batch_size.to_string(),
+            other.batch_size.to_string(),
+        );
         d
     }
 }
@@ -151,7 +183,11 @@ pub fn open(dir: &Path, plan: &Plan) -> Result<Opened, SweepError> {
             resumed: true,
         });
     }
-    if dir.exists() && fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+    if dir.exists()
+        && fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
         return Err(SweepError::Resume(format!(
             "output directory {} exists, is not empty and holds no sweep manifest (choose another --out)",
             dir.display()
@@ -249,7 +285,11 @@ fn batch_to_table(batch: &RecordBatch) -> Result<Table, String> {
                     .downcast_ref::<UInt64Array>()
                     .ok_or("bad UInt64 column")?;
                 if field.is_nullable() {
-                    Column::OptU64((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))).collect())
+                    Column::OptU64(
+                        (0..a.len())
+                            .map(|i| (!a.is_null(i)).then(|| a.value(i)))
+                            .collect(),
+                    )
                 } else {
                     Column::U64(a.values().to_vec())
                 }
@@ -276,7 +316,9 @@ fn to_arrays(t: &Table) -> Vec<ArrayRef> {
                 Column::F64(v) => Arc::new(Float64Array::from(v.clone())),
                 Column::U64(v) => Arc::new(UInt64Array::from(v.clone())),
                 Column::OptU64(v) => Arc::new(UInt64Array::from(v.clone())),
-                Column::Str(v) => Arc::new(StringArray::from_iter_values(v.iter().map(String::as_str))),
+                Column::Str(v) => {
+                    Arc::new(StringArray::from_iter_values(v.iter().map(String::as_str)))
+                }
             }
         })
         .collect()
