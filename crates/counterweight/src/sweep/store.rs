@@ -222,10 +222,14 @@ pub fn part_path(dir: &Path, kind: &str, batch: u64) -> PathBuf {
     dir.join(kind).join(format!("part-{batch:06}.parquet"))
 }
 
+/// Rows per Parquet row group. The writer buffers one row group in memory, so this bounds
+/// the memory of `results.parquet` however many runs there are.
+const ROW_GROUP_ROWS: usize = 8192;
+
 fn props() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(1 << 16))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .build()
 }
 
