@@ -370,7 +370,9 @@ fn run_replicate(
         })?;
         let time = step as f64 * dt;
         let top1 = model.max() / model.total();
-        let stop = top1 >= sc.growth.stop_at_share;
+        // 1.0 means never: a share that rounds to 1.0 (a leader ~1e16 times the rest,
+        // e.g. just before a blow-up) must not end the run.
+        let stop = sc.growth.stop_at_share < 1.0 && top1 >= sc.growth.stop_at_share;
         let last = step == steps || stop;
         if step % every == 0 || last {
             rec.observe(model.as_ref(), step, time, last)

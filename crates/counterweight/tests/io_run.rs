@@ -280,8 +280,9 @@ fn io_write_run_two_variants() {
         serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["variants"][0]["label"], "baseline");
     assert_eq!(summary["variants"][1]["replicates"], 2);
-    // The final row is step 190 (mean over the two replicates).
-    assert_eq!(summary["variants"][0]["final"]["step"], 190.0);
+    // The final row is step 190; metrics are means over the two replicates.
+    assert_eq!(summary["variants"][0]["final"]["step"], 190);
+    assert!(summary["variants"][0]["final"].get("replicate").is_none());
 }
 
 #[test]
@@ -352,4 +353,52 @@ fn io_write_run_dir_is_all_or_nothing() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(names.iter().all(|n| !n.contains(".partial-")), "{names:?}");
+}
+
+#[test]
+fn io_write_run_is_deterministic() {
+    let rec = synthetic(&[("baseline", 0.5), ("tax", 0.2)], 8, 2, true);
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write_run(&tmp.path().join("a"), &rec).unwrap();
+    let b = write_run(&tmp.path().join("b"), &rec).unwrap();
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.file_name(), y.file_name());
+        assert!(
+            std::fs::read(x).unwrap() == std::fs::read(y).unwrap(),
+            "{x:?} differs between two writes"
+        );
+    }
+}
+
+#[test]
+fn io_write_run_with_empty_metrics() {
+    let mut m = Table::new();
+    for name in METRICS_CONTRACT {
+        m.push(name, Column::F64(vec![]));
+    }
+    let rec = RunRecord {
+        name: "empty".into(),
+        metrics: m,
+        ..Default::default()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let files = write_run(&tmp.path().join("e"), &rec).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "scenario.toml",
+            "metrics.csv",
+            "metrics.parquet",
+            "summary.json",
+            "report.html"
+        ]
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("e/summary.json")).unwrap()).unwrap();
+    assert!(summary["variants"][0]["final"]["gini"].is_null());
 }

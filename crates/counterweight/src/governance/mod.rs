@@ -1,1 +1,3 @@
 //! Governance mechanisms. `dual`: Lido's Dual Governance (reference/dual-governance.md).
+
+pub mod dual;

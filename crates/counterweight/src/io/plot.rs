@@ -171,6 +171,7 @@ pub fn panel_chart(
         grid: (usize, usize),
     ) -> Result<(), String> {
         let body = root
+            .margin(14, 0, 0, 0)
             .titled(title, (FONT_FAMILY, 26).into_font().color(&TEXT))
             .map_err(|e| e.to_string())?;
         for (area, chart) in body.split_evenly(grid).iter().zip(panels) {
@@ -268,7 +269,7 @@ pub fn distribution_chart(
 ) -> Result<Vec<PathBuf>, IoError> {
     let chart = LineChart {
         title: title.to_string(),
-        x_label: "value x".into(),
+        x_label: "final value x".into(),
         y_label: "P(X ≥ x)".into(),
         series: samples
             .iter()
@@ -342,8 +343,9 @@ fn fit_range(values: impl Iterator<Item = f64>, log: bool, pad: bool) -> (f64, f
     (lo2, hi + d)
 }
 
-/// Tick label: compact, no float noise; powers of ten on log axes as 10ⁿ.
-fn fmt_tick(v: f64, log: bool) -> String {
+/// Tick label: compact, no float noise. `pow10`: write powers of ten as 10ⁿ (used on
+/// log axes that span beyond 0.01..1000, for every tick so the axis reads uniformly).
+fn fmt_tick(v: f64, pow10: bool) -> String {
     if !v.is_finite() {
         return String::new();
     }
@@ -351,9 +353,9 @@ fn fmt_tick(v: f64, log: bool) -> String {
         return "0".into();
     }
     let a = v.abs();
-    if log {
+    if pow10 {
         let k = a.log10().round();
-        if (a.log10() - k).abs() < 1e-9 && !(-2.0..=3.0).contains(&k) {
+        if (a.log10() - k).abs() < 1e-9 {
             return format!(
                 "{}10{}",
                 if v < 0.0 { "−" } else { "" },
@@ -511,8 +513,10 @@ where
         .build_cartesian_2d(x_spec, y_spec)
         .map_err(e)?;
     let (log_x, log_y) = (chart.log_x, chart.log_y);
-    let xf = move |v: &f64| fmt_tick(*v, log_x);
-    let yf = move |v: &f64| fmt_tick(*v, log_y);
+    let wide = |log: bool, (lo, hi): (f64, f64)| log && (lo < 0.01 || hi > 1000.0);
+    let (px, py) = (wide(log_x, xr), wide(log_y, yr));
+    let xf = move |v: &f64| fmt_tick(*v, px);
+    let yf = move |v: &f64| fmt_tick(*v, py);
     cc.configure_mesh()
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
@@ -524,6 +528,7 @@ where
         .axis_desc_style((FONT_FAMILY, 17).into_font().color(&TEXT))
         .bold_line_style(GRID_BOLD)
         .light_line_style(GRID_LIGHT)
+        .max_light_lines(if log_x || log_y { 9 } else { 2 })
         .axis_style(AXIS)
         .draw()
         .map_err(e)?;
@@ -940,7 +945,9 @@ mod tests {
         assert_eq!(fmt_tick(1000.0, false), "1000");
         assert_eq!(fmt_tick(2_500_000.0, false), "2.5e6");
         assert_eq!(fmt_tick(1e-5, true), "10⁻⁵");
-        assert_eq!(fmt_tick(100.0, true), "100");
+        assert_eq!(fmt_tick(100.0, true), "10²");
+        assert_eq!(fmt_tick(1.0, true), "10⁰");
+        assert_eq!(fmt_tick(100.0, false), "100");
     }
 
     #[test]

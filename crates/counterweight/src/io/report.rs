@@ -178,7 +178,7 @@ pub fn render_html(r: &Report) -> String {
     if !r.figures.is_empty() {
         h.push_str("<h2>Charts</h2>\n");
         for f in &r.figures {
-            h.push_str("<figure>\n");
+            let _ = writeln!(h, "<figure aria-label=\"{}\">", escape(&f.title));
             h.push_str(svg_body(&f.svg));
             h.push_str("\n<figcaption>");
             if !f.caption.is_empty() {

@@ -217,9 +217,17 @@ fn json_f64(x: f64) -> serde_json::Value {
     serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, serde_json::Value::Number)
 }
 
+fn all_equal<T: PartialEq>(mut it: impl Iterator<Item = T>) -> bool {
+    match it.next() {
+        Some(first) => it.all(|x| x == first),
+        None => true,
+    }
+}
+
 /// The final row(s) of one variant as an ordered object. With one replicate: the final
 /// row itself. With several: the mean over replicates of each numeric column (nulls and
-/// NaN ignored), `replicate` omitted; string columns kept when all replicates agree.
+/// NaN ignored; integer columns on which all replicates agree, such as `step`, stay
+/// integers), `replicate` omitted; string columns kept when all replicates agree.
 fn final_object(m: &Table, finals: &[usize]) -> Ordered {
     let mut obj = Ordered::default();
     let several = finals.len() > 1;
@@ -237,10 +245,11 @@ fn final_object(m: &Table, finals: &[usize]) -> Ordered {
                     _ => serde_json::Value::Null,
                 }
             }
-            Column::U64(v) if !several => finals
+            // Integers stay integers when every replicate agrees (always with one).
+            Column::U64(v) if all_equal(finals.iter().map(|&i| v[i])) => finals
                 .first()
                 .map_or(serde_json::Value::Null, |&i| serde_json::Value::from(v[i])),
-            Column::OptU64(v) if !several => finals
+            Column::OptU64(v) if all_equal(finals.iter().map(|&i| v[i])) => finals
                 .first()
                 .and_then(|&i| v[i])
                 .map_or(serde_json::Value::Null, serde_json::Value::from),
@@ -381,7 +390,10 @@ fn over_time_plots(
         String::new()
     };
     let several = variants.len() > 1;
-    let groups = share_groups(m);
+    // A single group always holds the whole total: its share is not worth a line.
+    let groups = Some(share_groups(m))
+        .filter(|g| g.len() > 1)
+        .unwrap_or_default();
     let series_of = |col: &str, label: &str, v: &VariantRows| -> Option<Series> {
         let y = m.f64_column(col)?;
         let (xs, ys) = mean_over_time(&x, &y, &v.rows);
@@ -437,9 +449,15 @@ fn over_time_plots(
         for p in &mut panels {
             p.y_range = share_range(&p.series);
         }
+        only_first_legend(&mut panels);
         if !panels.is_empty() {
             let title = format!("Shares over time by variant — {}", rec.name);
-            files.extend(panel_chart(dir, "shares", &title, &panels)?);
+            if let [single] = panels.as_mut_slice() {
+                single.title = format!("Largest actor's share over time — {}", rec.name);
+                files.extend(line_chart(dir, "shares", single)?);
+            } else {
+                files.extend(panel_chart(dir, "shares", &title, &panels)?);
+            }
             figures.push(Written {
                 stem: "shares",
                 title,
@@ -463,9 +481,15 @@ fn over_time_plots(
                 .iter()
                 .filter_map(|v| series_of(col, if several { &v.label } else { "" }, v))
                 .collect();
-            (!s.is_empty()).then(|| panel(title, y_label, s))
+            (!s.is_empty()).then(|| {
+                let mut p = panel(title, y_label, s);
+                p.y_range = share_range(&p.series);
+                p
+            })
         })
         .collect();
+    let mut panels = panels;
+    only_first_legend(&mut panels);
     if !panels.is_empty() {
         let title = format!("Concentration over time — {}", rec.name);
         files.extend(panel_chart(dir, "concentration", &title, &panels)?);
@@ -479,6 +503,15 @@ fn over_time_plots(
         });
     }
     Ok(())
+}
+
+/// Small multiples share their colours: one legend (in the first panel) is enough.
+fn only_first_legend(panels: &mut [LineChart]) {
+    for p in panels.iter_mut().skip(1) {
+        for s in &mut p.series {
+            s.label.clear();
+        }
+    }
 }
 
 /// Shares live in [0, 1]: start the axis at 0, and stop at 1 when the data come near it.
@@ -734,7 +767,12 @@ fn final_values_table(
     if rows.is_empty() || finals.iter().all(|(_, f)| f.is_empty()) {
         return None;
     }
-    let mut headers = vec!["metric (final step)".to_string()];
+    let several_reps = variants.iter().any(|v| replicate_count(m, &v.rows) > 1);
+    let mut headers = vec![if several_reps {
+        "metric (final step, mean over replicates)".to_string()
+    } else {
+        "metric (final step)".to_string()
+    }];
     headers.extend(variants.iter().map(|v| v.label.clone()));
     Some((headers, rows))
 }
