@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 
 use clap::Args;
-use counterweight::scenario::{self, examples};
+use counterweight::scenario::examples;
 use counterweight::sweep::{self, ExecOptions, Outcome, Source, SweepError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -15,6 +15,7 @@ use crate::{progress, render};
 #[derive(Args)]
 pub struct SweepArgs {
     /// A scenario file, or the name of an embedded example (see `counterweight scenarios`).
+    /// A governance simulation file (as for `govern simulate`) sweeps the veto simulation.
     pub scenario: String,
     /// Vary a scenario field: KEY=START:STOP:STEP (inclusive of STOP when on the grid),
     /// KEY=V1,V2,V3, or KEY=log:START:STOP:N. Repeatable: full factorial, first key slowest.
@@ -107,14 +108,10 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         sets.push(format!("seed={seed}"));
     }
     // The master seed keys a Latin hypercube's draws.
-    let base = match scenario::parse(&src.text, &src.origin, src.base_dir.as_deref(), &sets) {
-        Ok(b) => b,
-        Err(e) => {
-            render::scenario_error(&e);
-            return ExitCode::from(2);
-        }
+    let seed = match sweep::plan::base_seed(&src, &sets) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
     };
-    let seed = base.variants[0].scenario.seed;
     let spec = match sweep::parse_spec(&args.vary, args.zip, args.sample.as_deref(), seed) {
         Ok(s) => s,
         Err(e) => return fail(e),

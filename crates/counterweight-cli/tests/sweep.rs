@@ -442,3 +442,58 @@ fn a_blow_up_is_recorded_and_the_sweep_goes_on() {
     let last = summary.lines().nth(2).unwrap();
     assert!(last.starts_with("1,2,2,2,0,"), "{last}");
 }
+
+#[test]
+fn govern_simulate_scenarios_sweep_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/governance/simulate/default.toml");
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("gov{threads}"));
+        bin()
+            .args([
+                "sweep",
+                sc.to_str().unwrap(),
+                "--quiet",
+                "--threads",
+                threads,
+                "--out",
+            ])
+            .arg(&out)
+            .args([
+                "--set",
+                "horizon=120d",
+                "--set",
+                "drain=60d",
+                "--vary",
+                "config.second_seal=5%,15%",
+                "--replicates",
+                "3",
+            ])
+            .assert()
+            .success();
+        outs.push(out);
+    }
+    let results = String::from_utf8(read(&outs[0].join("results.csv"))).unwrap();
+    assert!(
+        results.starts_with(
+            "point,replicate,seed,config.second_seal,status,harmful,harmful_executed,harmful_blocked,"
+        ),
+        "{results}"
+    );
+    assert_eq!(results.lines().count(), 1 + 2 * 3);
+    assert!(read(&outs[0].join("results.csv")) == read(&outs[1].join("results.csv")));
+    assert!(outs[0].join("summary.csv").exists());
+    // A value the governance scenario rejects fails before any run.
+    bin()
+        .args([
+            "sweep",
+            sc.to_str().unwrap(),
+            "--vary",
+            "proposals.harmful_share=0.5,2",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("proposals.harmful_share"));
+}

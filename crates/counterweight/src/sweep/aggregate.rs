@@ -230,6 +230,17 @@ pub fn finalize(plan: &Plan, dir: &Path) -> Result<Summary, SweepError> {
     // Metrics over time, per point.
     let names = summarised(plan, true);
     let series_schema = exec::series_schema(plan);
+    if !plan.metrics.iter().any(|m| m.0 == "step") {
+        // No time series (a governance sweep records final outcomes only).
+        return Ok(Summary {
+            table: summary,
+            series: None,
+            runs,
+            failed,
+            stopped,
+            failures,
+        });
+    }
     let keep = plan.spec.points.len() <= SERIES_IN_MEMORY;
     let mut kept: Vec<Table> = Vec::new();
     let empty = PointSeries {

@@ -6,7 +6,27 @@ use std::path::Path;
 
 use super::SweepError;
 use super::aggregate::Summary;
-use super::plan::Plan;
+use super::plan::{Plan, Target};
+
+/// The metrics charted against the first key.
+fn key_metrics(plan: &Plan) -> Vec<&'static str> {
+    match plan.target {
+        Target::Model => vec!["top1_share", "gini", "effective_number"],
+        Target::Govern => vec![
+            "harmful_blocked_share",
+            "honest_executed_share",
+            "honest_delay_mean_days",
+        ],
+    }
+}
+
+fn unit_range(metric: &str) -> Option<(f64, f64)> {
+    matches!(
+        metric,
+        "top1_share" | "gini" | "harmful_blocked_share" | "honest_executed_share"
+    )
+    .then_some((0.0, 1.0))
+}
 use super::spec::{AxisKind, Design};
 use crate::io::report::{Figure, Report, render_html};
 use crate::io::{Band, BandChart, Heatmap, Table, band_chart, heatmap, write_atomic_bytes};
@@ -22,6 +42,9 @@ fn label_of(metric: &str) -> &str {
         "hhi" => "final HHI",
         "time" => "time at the end of the run",
         "stopped_fraction" => "fraction of runs stopped at stop_at_share",
+        "harmful_blocked_share" => "share of harmful proposals blocked",
+        "honest_executed_share" => "share of honest proposals executed",
+        "honest_delay_mean_days" => "mean delay of honest proposals (days)",
         _ => metric,
     }
 }
@@ -84,7 +107,7 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
             }
         }
         if groups.len() <= MAX_LINES {
-            for metric in ["top1_share", "gini", "effective_number"] {
+            for metric in key_metrics(plan) {
                 if !plan.metrics.iter().any(|m| m.0 == metric) {
                     continue;
                 }
@@ -113,7 +136,7 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                     x_label: x_axis.key.clone(),
                     y_label: format!("{} (mean, 95% CI)", label_of(metric)),
                     bands,
-                    y_range: matches!(metric, "top1_share" | "gini").then_some((0.0, 1.0)),
+                    y_range: unit_range(metric),
                     log_x: matches!(x_axis.kind, AxisKind::Log { .. }),
                 };
                 let stem = format!("final_{metric}");
@@ -142,12 +165,21 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                 .map(|iy| (0..nx).map(|ix| c[ix * ny + iy]).collect())
                 .collect()
         };
-        let mut maps = vec![(
-            "top1_share",
-            "phase_top1_share",
-            Some((0.0, 1.0)),
-            "Colour: mean final top-1 share per point (grey: every run failed).",
-        )];
+        let mut maps = if plan.target == Target::Govern {
+            vec![(
+                "harmful_blocked_share",
+                "phase_harmful_blocked_share",
+                Some((0.0, 1.0)),
+                "Colour: mean share of harmful proposals never executed, per point (grey: no harmful proposal arrived).",
+            )]
+        } else {
+            vec![(
+                "top1_share",
+                "phase_top1_share",
+                Some((0.0, 1.0)),
+                "Colour: mean final top-1 share per point (grey: every run failed).",
+            )]
+        };
         if s.stopped > 0 {
             maps.push((
                 "stopped_fraction",
@@ -264,6 +296,7 @@ fn bar_label(metric: &str) -> &str {
     match metric {
         "top1_share" => "top-1 share",
         "stopped_fraction" => "stopped",
+        "harmful_blocked_share" => "blocked",
         "time" => "end time",
         _ => metric,
     }

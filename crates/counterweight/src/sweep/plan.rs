@@ -8,10 +8,92 @@ use serde::{Deserialize, Serialize};
 
 use super::SweepError;
 use super::spec::SweepSpec;
+use crate::governance::dual::State;
+use crate::governance::dual::simulate::{self as gsim, ReplicateResult, SimScenario as GovSim};
 use crate::io::{Column, Table};
 use crate::rng;
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, Scenario, ScenarioError};
+
+/// Parse a governance simulation with `key=value` overrides.
+fn govern_parse(text: &str, sets: &[String]) -> Result<GovSim, String> {
+    let resolved = if sets.is_empty() {
+        text.to_string()
+    } else {
+        gsim::apply_overrides(text, sets).map_err(|e| e.message)?
+    };
+    gsim::parse(&resolved).map_err(|e| e.message)
+}
+
+/// The final metrics of one governance replicate, in [`govern_metric_names`] order.
+pub fn govern_finals(r: &ReplicateResult) -> Vec<f64> {
+    let ratio = |a: u32, b: u32| {
+        if b == 0 {
+            f64::NAN
+        } else {
+            f64::from(a) / f64::from(b)
+        }
+    };
+    let days: Vec<f64> = r
+        .honest_delays
+        .iter()
+        .map(|&d| d as f64 / 86_400.0)
+        .collect();
+    let mean = if days.is_empty() {
+        f64::NAN
+    } else {
+        days.iter().sum::<f64>() / days.len() as f64
+    };
+    let max = days.iter().copied().fold(f64::NAN, f64::max);
+    let total: u64 = r.state_time.iter().sum();
+    let mut v = vec![
+        f64::from(r.harmful),
+        f64::from(r.harmful_executed),
+        f64::from(r.harmful_blocked),
+        f64::from(r.harmful_executed_after_rage_quit),
+        ratio(r.harmful_blocked, r.harmful),
+        f64::from(r.honest),
+        f64::from(r.honest_executed),
+        ratio(r.honest_executed, r.honest),
+        mean,
+        max,
+        f64::from(r.veto_signals),
+        f64::from(r.rage_quits),
+        f64::from(r.cancellations),
+        r.stake_left,
+    ];
+    v.extend(r.state_time.iter().map(|&t| t as f64 / total.max(1) as f64));
+    v
+}
+
+/// The result columns of a governance sweep (one replicate of `govern simulate` per run).
+pub fn govern_metric_names() -> Vec<String> {
+    let mut n: Vec<String> = [
+        "harmful",
+        "harmful_executed",
+        "harmful_blocked",
+        "harmful_executed_after_rage_quit",
+        "harmful_blocked_share",
+        "honest",
+        "honest_executed",
+        "honest_executed_share",
+        "honest_delay_mean_days",
+        "honest_delay_max_days",
+        "veto_signals",
+        "rage_quits",
+        "cancellations",
+        "stake_left",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    n.extend(
+        State::ALL
+            .iter()
+            .map(|s| format!("time_share.{}", s.name())),
+    );
+    n
+}
 
 /// The type of a metric column in the results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,9 +114,34 @@ pub struct Source {
     pub base_dir: Option<PathBuf>,
 }
 
+/// What each run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A model scenario (`counterweight run`): growth, exchange, adoption, ...
+    Model,
+    /// A Dual Governance veto simulation (`counterweight govern simulate`).
+    Govern,
+}
+
+/// Which kind of scenario `text` is: a governance simulation has a top-level `horizon`
+/// and no `model` or `[[actors]]`.
+pub fn detect(text: &str) -> Target {
+    match toml::from_str::<toml::Table>(text) {
+        Ok(t)
+            if t.contains_key("horizon")
+                && !t.contains_key("model")
+                && !t.contains_key("actors") =>
+        {
+            Target::Govern
+        }
+        _ => Target::Model,
+    }
+}
+
 /// A checked sweep: what to run, in which order, with which seeds.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    pub target: Target,
     pub source: Source,
     /// The user's `--set` overrides (applied before each point's values).
     pub sets: Vec<String>,
@@ -125,6 +232,15 @@ impl Plan {
             .scenario)
     }
 
+    /// The governance simulation of run `r`: its point's, one replicate, its own seed.
+    pub fn govern_run(&self, r: u64) -> Result<GovSim, String> {
+        let (p, _) = self.coords(r);
+        let mut sc = govern_parse(&self.source.text, &self.overrides(p as usize))?;
+        sc.seed = self.seed(r);
+        sc.replicates = 1;
+        Ok(sc)
+    }
+
     /// The scenario of run `r`: its point's, with one replicate and the run's own seed.
     #[allow(clippy::result_large_err)]
     pub fn run_scenario(&self, r: u64) -> Result<Scenario, ScenarioError> {
@@ -150,6 +266,9 @@ pub fn prepare(
     spec: SweepSpec,
     replicates: Option<u32>,
 ) -> Result<Plan, SweepError> {
+    if detect(&source.text) == Target::Govern {
+        return prepare_govern(source, sets, spec, replicates);
+    }
     let base = scenario::parse(
         &source.text,
         &source.origin,
@@ -169,15 +288,9 @@ pub fn prepare(
     if replicates == 0 {
         return Err(SweepError::Spec("--replicates must be at least 1".into()));
     }
-    for a in &spec.axes {
-        let k = a.key.as_str();
-        if k == "seed" || k == "replicates" || k == "compare" || k.starts_with("compare[") {
-            return Err(SweepError::Spec(format!(
-                "--vary {k}: a sweep sets `seed` and `replicates` itself (use --seed and --replicates) and cannot vary [[compare]]"
-            )));
-        }
-    }
+    check_axes(&spec)?;
     let mut plan = Plan {
+        target: Target::Model,
         sets,
         replicates,
         master_seed: base_sc.seed,
@@ -218,6 +331,105 @@ pub fn prepare(
     }
     plan.metrics = metrics;
     Ok(plan)
+}
+
+fn check_axes(spec: &SweepSpec) -> Result<(), SweepError> {
+    for a in &spec.axes {
+        let k = a.key.as_str();
+        if k == "seed" || k == "replicates" || k == "compare" || k.starts_with("compare[") {
+            return Err(SweepError::Spec(format!(
+                "--vary {k}: a sweep sets `seed` and `replicates` itself (use --seed and --replicates) and cannot vary [[compare]]"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// [`prepare`] for a governance simulation scenario.
+fn prepare_govern(
+    source: Source,
+    sets: Vec<String>,
+    spec: SweepSpec,
+    replicates: Option<u32>,
+) -> Result<Plan, SweepError> {
+    let bad = |m: String| {
+        SweepError::Spec(format!(
+            "{}: invalid governance simulation: {m}",
+            source.origin
+        ))
+    };
+    let base = govern_parse(&source.text, &sets).map_err(bad)?;
+    let resolved = if sets.is_empty() {
+        source.text.clone()
+    } else {
+        gsim::apply_overrides(&source.text, &sets).map_err(|e| bad(e.message))?
+    };
+    let replicates = replicates.unwrap_or(base.replicates);
+    if replicates == 0 {
+        return Err(SweepError::Spec("--replicates must be at least 1".into()));
+    }
+    check_axes(&spec)?;
+    let mut plan = Plan {
+        target: Target::Govern,
+        sets,
+        replicates,
+        master_seed: base.seed,
+        batch_size: 1,
+        scenario_hash: fingerprint(resolved.as_bytes()),
+        name: base.name.clone(),
+        model: "govern simulate".into(),
+        resolved_toml: resolved,
+        metrics: govern_metric_names()
+            .into_iter()
+            .map(|n| (n, Kind::F64))
+            .collect(),
+        spec,
+        source,
+    };
+    plan.batch_size = batch_size(plan.runs());
+    for a in &plan.spec.axes {
+        for v in &a.values {
+            let mut o = plan.sets.clone();
+            o.push(format!("{}={}", a.key, v.text));
+            govern_parse(&plan.source.text, &o).map_err(|m| {
+                SweepError::Spec(format!(
+                    "--vary {}={} (at {} = {}): {m}",
+                    a.key, a.spec, a.key, v.text
+                ))
+            })?;
+        }
+    }
+    for p in 0..plan.spec.points.len() {
+        govern_parse(&plan.source.text, &plan.overrides(p)).map_err(|m| {
+            SweepError::Spec(format!(
+                "point {p} ({}): {m}",
+                plan.spec.assignments(p).join(", ")
+            ))
+        })?;
+    }
+    Ok(plan)
+}
+
+/// The master seed of the base scenario with `--set` (it keys a Latin hypercube's draws).
+pub fn base_seed(source: &Source, sets: &[String]) -> Result<u64, SweepError> {
+    if detect(&source.text) == Target::Govern {
+        return govern_parse(&source.text, sets)
+            .map(|sc| sc.seed)
+            .map_err(|m| {
+                SweepError::Spec(format!(
+                    "{}: invalid governance simulation: {m}",
+                    source.origin
+                ))
+            });
+    }
+    scenario::parse(
+        &source.text,
+        &source.origin,
+        source.base_dir.as_deref(),
+        sets,
+    )
+    .map(|e| e.variants[0].scenario.seed)
+    .map_err(|e| SweepError::Scenario(Box::new(e)))
 }
 
 /// Rename an override error after the `--vary` that caused it.
