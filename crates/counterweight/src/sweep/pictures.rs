@@ -405,14 +405,17 @@ pub fn write_report(
         ],
         final_table,
         figures,
-        files: vec![
+        files: [
             ("results.csv".into(), "one row per run: point, replicate, seed, the varied keys, status, the final metrics (also results.parquet)".into()),
             ("summary.csv".into(), "one row per point: runs, failed, stopped, mean and 95% CI of each final metric (also summary.parquet)".into()),
             ("summary_series.csv".into(), "per point and recorded step: mean and 95% CI of each metric over time".into()),
             ("parts/".into(), "the results as a partitioned Parquet dataset, one file per batch of runs".into()),
             ("series/".into(), "every run's recorded time series, partitioned the same way".into()),
             ("manifest.json".into(), "the resolved sweep; a matching manifest lets the same command resume".into()),
-        ],
+        ]
+        .into_iter()
+        .filter(|(name, _): &(String, String)| dir.join(name).exists())
+        .collect(),
         scenario_toml: plan.resolved_toml.clone(),
     };
     write_atomic_bytes(&dir.join("report.html"), render_html(&report).as_bytes())
