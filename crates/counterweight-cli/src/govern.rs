@@ -141,8 +141,9 @@ fn result_str(r: &StepRecord) -> (String, String) {
 }
 
 fn print_table(tl: &Timeline, records: &[StepRecord]) {
-    println!(
-        "{:>4} {:>10} {:<17} {:<20} {:<28} {:<28} {:<26} {:<26} {:>22} {:<17}",
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
+    t.set_header(vec![
         "step",
         "time_s",
         "time",
@@ -152,8 +153,9 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
         "persisted",
         "effective",
         "R",
-        "T_lock"
-    );
+        "T_lock",
+        "",
+    ]);
     for r in records {
         let (res, detail) = result_str(r);
         let res = if detail.is_empty() || r.result.is_err() {
@@ -164,22 +166,28 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
         let mark = if r.failures.is_empty() {
             ""
         } else {
-            "  <-- FAILED"
+            "<-- FAILED"
         };
-        println!(
-            "{:>4} {:>10} {:<17} {:<20} {:<28} {:<28} {:<26} {:<26} {:>22} {:<17}{mark}",
-            r.index + 1,
-            r.time,
+        t.add_row(vec![
+            (r.index + 1).to_string(),
+            r.time.to_string(),
             human_seconds(r.time),
-            r.action.name(),
+            r.action.name().to_string(),
             who(tl, r),
             res,
-            r.persisted.name(),
-            r.effective.name(),
+            r.persisted.name().to_string(),
+            r.effective.name().to_string(),
             r.r.to_string(),
             human_seconds(r.t_lock.as_secs()),
-        );
+            mark.to_string(),
+        ]);
     }
+    for i in [0, 1, 8] {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
+    }
+    println!("{t}");
 }
 
 fn json_line(tl: &Timeline, r: &StepRecord) -> String {

@@ -50,6 +50,16 @@ pub enum PolicyKind {
     /// A tax on the proprietary part of growth, `rate * (1 - o_i) * g_i` where `g_i` is
     /// the actor's growth from returns to scale in this step; paid by the targeted groups.
     ProprietaryTax { rate: f64, rebate: Rebate },
+    /// Exchange model: a wealth tax with an equal rebate, as a rate of redistribution.
+    /// While active, sets the redistribution rate chi (`[exchange] redistribution`) to
+    /// `rate`: everyone moves toward the mean as `w <- W/N + (w - W/N) exp(-rate dt)`,
+    /// which is a flat tax on wealth at `rate` per unit time whose revenue is returned in
+    /// equal shares. Essay lever: taxing fortunes and returning the proceeds.
+    Redistribution { rate: f64 },
+    /// Exchange model: antitrust as a cap on wealth-attained advantage. While active,
+    /// the advantage zeta (`[exchange] advantage`) is at most `cap` (written `value` in
+    /// the scenario): limits on what size alone buys in a trade (market power).
+    AdvantageCap { cap: f64 },
 }
 
 /// A validated policy.
@@ -70,6 +80,8 @@ impl PolicyKind {
             PolicyKind::SpilloverBoost { .. } => "spillover_boost",
             PolicyKind::WealthTax { .. } => "wealth_tax",
             PolicyKind::ProprietaryTax { .. } => "proprietary_tax",
+            PolicyKind::Redistribution { .. } => "redistribution",
+            PolicyKind::AdvantageCap { .. } => "advantage_cap",
         }
     }
 }
@@ -81,7 +93,12 @@ pub const POLICY_KINDS: &[&str] = &[
     "spillover_boost",
     "wealth_tax",
     "proprietary_tax",
+    "redistribution",
+    "advantage_cap",
 ];
+
+/// The policy kinds that act on the exchange model (and only on it).
+pub const EXCHANGE_POLICY_KINDS: &[&str] = &["redistribution", "advantage_cap"];
 
 use crate::model::Ledger;
 

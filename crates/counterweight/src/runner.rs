@@ -265,7 +265,8 @@ impl<'a> Recorder<'a> {
         let values = model.values();
         self.steps.push(step);
         self.times.push(time);
-        self.all.push(&metrics::concentration(values, &self.opts)?);
+        let all = metrics::concentration(values, &self.opts)?;
+        self.all.push(&all);
         let total = model.total();
         for (g, range) in self.ranges.iter().enumerate() {
             let slice = &values[range.clone()];
@@ -273,7 +274,12 @@ impl<'a> Recorder<'a> {
                 hill_k: self.opts.hill_k.filter(|&k| k < slice.len()),
                 ..self.opts
             };
-            let c = metrics::concentration(slice, &opts)?;
+            // A group holding every actor has the metrics of all actors: no second sort.
+            let c = if slice.len() == values.len() && opts == self.opts {
+                all
+            } else {
+                metrics::concentration(slice, &opts)?
+            };
             self.group_shares[g].push(c.total / total);
             self.groups[g].push(&c);
         }

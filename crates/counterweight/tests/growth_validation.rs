@@ -249,7 +249,10 @@ fn blow_up_time_and_stop_at_share() {
             term,
             value,
             ..
-        } = source.clone();
+        } = source.clone()
+        else {
+            panic!("expected a blow-up, got {source}")
+        };
         eprintln!("  blow-up: {source}");
         assert_eq!(term, "returns_to_scale");
         assert_eq!(actor, 1, "the leader (listed second) blows up first");

@@ -16,8 +16,8 @@
 //! Lorenz curve (top 30% of n = 4 covers 1.2 entities); Nakamoto strict (share > θ);
 //! Hill threshold at the (k+1)-th largest value.
 //!
-//! Cost: one copy and one sort (rayon's parallel sort above 100,000 values), then O(n)
-//! passes. Sums run over fixed chunks added in a fixed order, so results are bit-identical
+//! Cost: one copy and one sort (an LSD radix sort on the bit patterns from 4,096 values
+//! on, the standard comparison sort below), then O(n) passes. Sums run over fixed chunks added in a fixed order, so results are bit-identical
 //! for any number of threads.
 
 use thiserror::Error;

@@ -31,7 +31,7 @@ pub const CHUNK: usize = 8192;
 /// Below this many actors a step runs on the calling thread (same results, less overhead).
 const PARALLEL_MIN: usize = 4 * CHUNK;
 /// Random stream numbers at and above this are used for initial values, one per group.
-const INIT_STREAM: u64 = 1 << 62;
+pub(crate) const INIT_STREAM: u64 = 1 << 62;
 
 /// How the diffusion rates (spillover D and exchange J) scale with progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,18 +170,49 @@ struct ChunkStat {
 
 impl ChunkStat {
     fn of(values: &[f64], offset: usize, term: &'static str) -> ChunkStat {
-        let mut sum = 0.0;
-        let mut max = f64::MIN;
-        let mut bad = None;
-        for (i, &v) in values.iter().enumerate() {
-            if !(v > 0.0 && v.is_finite()) && bad.is_none() {
-                bad = Some((offset + i, v, term));
-            }
-            sum += v;
-            max = max.max(v);
-        }
+        let (sum, max, ok) = sum_max_ok(values);
+        let bad = if ok {
+            None
+        } else {
+            values
+                .iter()
+                .position(|&v| !(v > 0.0 && v.is_finite()))
+                .map(|i| (offset + i, values[i], term))
+        };
         ChunkStat { sum, max, bad }
     }
+}
+
+/// Lanes of [`sum_max_ok`]: independent partial sums, so the adds vectorise instead of
+/// waiting on one another.
+const LANES: usize = 8;
+
+/// Sum (in [`LANES`] interleaved partial sums, added pairwise at the end: a fixed
+/// association, independent of threads), max, and whether every value is positive and
+/// finite.
+#[inline]
+fn sum_max_ok(values: &[f64]) -> (f64, f64, bool) {
+    let mut sum = [0.0f64; LANES];
+    let mut max = [f64::MIN; LANES];
+    let mut ok = true;
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..LANES {
+            let v = c[l];
+            sum[l] += v;
+            max[l] = if v > max[l] { v } else { max[l] };
+            ok &= (v > 0.0) & (v < f64::INFINITY);
+        }
+    }
+    for (l, &v) in rest.iter().enumerate() {
+        sum[l] += v;
+        max[l] = if v > max[l] { v } else { max[l] };
+        ok &= (v > 0.0) & (v < f64::INFINITY);
+    }
+    let total = ((sum[0] + sum[1]) + (sum[2] + sum[3])) + ((sum[4] + sum[5]) + (sum[6] + sum[7]));
+    let m = max.iter().copied().fold(f64::MIN, f64::max);
+    (total, m, ok)
 }
 
 impl GrowthModel {
@@ -279,6 +310,8 @@ impl GrowthModel {
                     }
                 }
                 PolicyKind::WealthTax { .. } | PolicyKind::ProprietaryTax { .. } => {}
+                // Exchange-model levers (rejected for growth scenarios at validation).
+                PolicyKind::Redistribution { .. } | PolicyKind::AdvantageCap { .. } => {}
             }
         }
         params.stop_at_share = self.base.stop_at_share;
@@ -504,13 +537,28 @@ impl Model for GrowthModel {
             let drift = -0.5 * sigma * sigma * dt;
             let term = if sigma > 0.0 { "shocks" } else { "exchange" };
             let res = pass(&mut self.r, &mut self.rngs, term, |vals, _, rng| {
-                if j > 0.0 {
+                if sigma == 0.0 {
                     vals.iter_mut().for_each(|x| *x = m + (*x - m) * e);
+                    return;
                 }
-                if sigma > 0.0 {
-                    for x in vals.iter_mut() {
+                // Draw a block of normals (one per actor, in actor order), exponentiate the
+                // block at once (vectorised), then apply exchange and shock in one sweep.
+                let mut g = [0.0f64; SHOCK_BLOCK];
+                for block in vals.chunks_mut(SHOCK_BLOCK) {
+                    let g = &mut g[..block.len()];
+                    for gi in g.iter_mut() {
                         let z: f64 = StandardNormal.sample(rng);
-                        *x *= (s * z + drift).exp();
+                        *gi = s * z + drift;
+                    }
+                    exp_in_place(g);
+                    if j > 0.0 {
+                        for (x, &gi) in block.iter_mut().zip(g.iter()) {
+                            *x = (m + (*x - m) * e) * gi;
+                        }
+                    } else {
+                        for (x, &gi) in block.iter_mut().zip(g.iter()) {
+                            *x *= gi;
+                        }
                     }
                 }
             });
@@ -573,6 +621,72 @@ where
     (total, max, stats.iter().find_map(|s| s.bad))
 }
 
+/// Actors per block of the shock term: normals are drawn for a block, then
+/// exponentiated together by [`exp_in_place`].
+const SHOCK_BLOCK: usize = 256;
+
+/// Arguments of magnitude up to this take [`exp_in_place`]'s fast path (results normal).
+const EXP_FAST_MAX: f64 = 708.0;
+
+/// `v[i] = exp(v[i])` for every element, with error below 1 ulp (fdlibm's e_exp.c
+/// algorithm) and only IEEE +, -, *, / in the fast path, so it vectorises and gives
+/// bit-identical results with or without AVX2. Blocks with an argument outside
+/// [-708, 708] (or NaN) use the standard library's `exp` instead.
+fn exp_in_place(v: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is available (checked just above).
+        unsafe { exp_in_place_avx2(v) };
+        return;
+    }
+    exp_in_place_generic(v);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn exp_in_place_avx2(v: &mut [f64]) {
+    exp_in_place_generic(v);
+}
+
+#[inline(always)]
+fn exp_in_place_generic(v: &mut [f64]) {
+    let in_range = v.iter().fold(true, |ok, &x| ok & (x.abs() <= EXP_FAST_MAX));
+    if in_range {
+        v.iter_mut().for_each(|x| *x = exp_fast(*x));
+    } else {
+        v.iter_mut().for_each(|x| *x = x.exp());
+    }
+}
+
+/// exp(x) for |x| <= [`EXP_FAST_MAX`]: x = k ln2 + r with |r| <= ln2/2 (Cody–Waite), the
+/// rational approximation of fdlibm's e_exp.c on r, times 2^k built from bits.
+#[inline(always)]
+fn exp_fast(x: f64) -> f64 {
+    const LOG2E: f64 = std::f64::consts::LOG2_E;
+    // fdlibm's constants, as bit patterns (ln2 split in a high part with trailing zeros
+    // and a low part; P1..P5 the rational approximation's coefficients).
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // 6.93147180369123816490e-01
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // 1.90821492927058770002e-10
+    const P1: f64 = f64::from_bits(0x3fc5_5555_5555_553e); // 1.66666666666666019037e-01
+    const P2: f64 = f64::from_bits(0xbf66_c16c_16be_bd93); // -2.77777777770155933842e-03
+    const P3: f64 = f64::from_bits(0x3f11_566a_af25_de2c); // 6.61375632143793436117e-05
+    const P4: f64 = f64::from_bits(0xbebb_bd41_c5d2_6bf1); // -1.65339022054652515390e-06
+    const P5: f64 = f64::from_bits(0x3e66_3769_72be_a4d0); // 4.13813679705723846039e-08
+    // Adding 1.5 * 2^52 rounds to the nearest integer k and leaves k in the low bits.
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    let t = x * LOG2E + SHIFT;
+    let k = t - SHIFT;
+    let hi = x - k * LN2_HI;
+    let lo = k * LN2_LO;
+    let r = hi - lo;
+    let rr = r * r;
+    let c = r - rr * (P1 + rr * (P2 + rr * (P3 + rr * (P4 + rr * P5))));
+    let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    // 2^k for k in [-1021, 1022]: biased exponent k + 1023 from t's low bits.
+    let scale = f64::from_bits(t.to_bits().wrapping_add(1023) << 52);
+    y * scale
+}
+
 /// Term 1's increment `dt a K (R/K)^beta`.
 #[inline]
 fn growth_increment(x: f64, dt: f64, a: f64, k: f64, beta: f64) -> f64 {
@@ -586,10 +700,10 @@ pub fn replicate_seed(seed: u64, replicate: u32) -> u64 {
 
 /// Sum in fixed chunks, then the chunk sums in order (the same association as a pass).
 fn sum_chunked(v: &[f64]) -> f64 {
-    v.chunks(CHUNK).map(|c| c.iter().sum::<f64>()).sum()
+    v.chunks(CHUNK).map(|c| sum_max_ok(c).0).sum()
 }
 
-fn draw_initial(init: &Initial, count: usize, rng: &mut ChaCha8Rng, out: &mut Vec<f64>) {
+pub(crate) fn draw_initial(init: &Initial, count: usize, rng: &mut ChaCha8Rng, out: &mut Vec<f64>) {
     match init {
         Initial::Constant(v) => out.extend(std::iter::repeat_n(*v, count)),
         Initial::Values(v) => out.extend_from_slice(v),
@@ -609,5 +723,44 @@ fn draw_initial(init: &Initial, count: usize, rng: &mut ChaCha8Rng, out: &mut Ve
                 scale * u.powf(-1.0 / alpha)
             }));
         }
+    }
+}
+
+#[cfg(test)]
+mod exp_tests {
+    use super::*;
+
+    fn ulps(a: f64, b: f64) -> u64 {
+        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
+    }
+
+    #[test]
+    fn exp_within_one_ulp_of_std() {
+        let mut xs: Vec<f64> = vec![0.0, -0.0, 1e-300, -1e-20, 0.5, -0.5, 1.0, 708.0, -708.0];
+        let mut state = 1u64;
+        for i in 0..200_000 {
+            state = crate::rng::mix64(state);
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
+            let width = [1.0, 10.0, 700.0][i % 3];
+            xs.push((2.0 * u - 1.0) * width);
+        }
+        let mut got = xs.clone();
+        for block in got.chunks_mut(SHOCK_BLOCK) {
+            exp_in_place(block);
+        }
+        let mut generic = xs.clone();
+        exp_in_place_generic(&mut generic);
+        for ((&x, &g), &h) in xs.iter().zip(&got).zip(&generic) {
+            assert!(ulps(g, x.exp()) <= 1, "exp({x}) = {g}, std {}", x.exp());
+            assert_eq!(g.to_bits(), h.to_bits(), "AVX2 and generic differ at {x}");
+        }
+        // Out of the fast range: the standard library's exp.
+        let mut v = vec![0.5, 800.0, -800.0, f64::NAN, f64::INFINITY];
+        exp_in_place(&mut v);
+        assert_eq!(v[0], 0.5f64.exp());
+        assert_eq!(v[1], f64::INFINITY);
+        assert_eq!(v[2], 0.0);
+        assert!(v[3].is_nan());
+        assert_eq!(v[4], f64::INFINITY);
     }
 }

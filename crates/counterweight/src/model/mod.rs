@@ -24,6 +24,20 @@ pub enum ModelError {
         term: &'static str,
         hint: String,
     },
+    /// The step size is too large for a term (e.g. the exchange model's win probability
+    /// would leave [0, 1]): names the largest safe dt at that state.
+    #[error(
+        "step {step} (t = {time}): time.dt is too large for the {term} term: {detail}; \
+         the largest safe dt at this state is {safe_dt:e}, and dt <= {never_dt:e} never fails"
+    )]
+    StepTooLarge {
+        step: u64,
+        time: f64,
+        term: &'static str,
+        detail: String,
+        safe_dt: f64,
+        never_dt: f64,
+    },
 }
 
 /// The money trail of the policies in one step: what taxes collected and what transfers

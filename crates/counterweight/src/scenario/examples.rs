@@ -38,6 +38,11 @@ pub const EXAMPLES: &[Example] = &[
         summary: "A proprietary tax with an open rebate vs a wealth tax",
         toml: include_str!("../../../../scenarios/taxes.toml"),
     },
+    Example {
+        name: "oligarchy",
+        summary: "Yard-sale exchange: zeta > chi makes an oligarch holding 1 - chi/zeta; tax or antitrust prevent it",
+        toml: include_str!("../../../../scenarios/oligarchy.toml"),
+    },
 ];
 
 /// Find an embedded example by name.

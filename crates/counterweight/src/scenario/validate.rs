@@ -164,7 +164,7 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
                     "an [exchange] table",
                 )
             })?;
-            ModelKind::Exchange(crate::model::exchange::validate(&spec, &time, total)?)
+            ModelKind::Exchange(crate::model::exchange::validate(&spec, &time, &groups)?)
         }
         "adoption" => {
             let spec = file.adoption.clone().ok_or_else(|| {
@@ -178,6 +178,43 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
         }
         _ => ModelKind::Growth,
     };
+    // The exchange levers act on the exchange model only, and only they do.
+    for (i, p) in policies.iter().enumerate() {
+        let name = p.kind.name();
+        let exchange_kind = crate::policy::EXCHANGE_POLICY_KINDS.contains(&name);
+        if exchange_kind != (file.model == "exchange") && file.model != "adoption" {
+            let help = if exchange_kind {
+                "model = \"exchange\"".to_string()
+            } else {
+                format!(
+                    "for model = \"exchange\": {}",
+                    crate::policy::EXCHANGE_POLICY_KINDS.join(", ")
+                )
+            };
+            return Err(err(
+                format!("policy[{i}].kind"),
+                format!(
+                    "policy \"{name}\" does not apply to model = \"{}\"",
+                    file.model
+                ),
+                help,
+            ));
+        }
+    }
+    if let ModelKind::Exchange(x) = &model {
+        let yard_sale = matches!(x.rule, crate::model::exchange::Rule::YardSale { .. });
+        if let Some(i) = policies.iter().position(|_| !yard_sale) {
+            return Err(err(
+                format!("policy[{i}].kind"),
+                format!(
+                    "policy \"{}\" acts on the yard-sale rule, but rule = \"{}\"",
+                    policies[i].kind.name(),
+                    x.rule_name()
+                ),
+                "exchange.rule = \"yard_sale\", or remove the policy",
+            ));
+        }
+    }
     for (section, present) in [
         ("exchange", file.exchange.is_some()),
         ("adoption", file.adoption.is_some()),
@@ -457,6 +494,8 @@ fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup], dt: f64) -> 
         "spillover_boost" => &["factor"],
         "wealth_tax" => &["rate", "threshold"],
         "proprietary_tax" => &["rate", "rebate"],
+        "redistribution" => &["rate"],
+        "advantage_cap" => &["value"],
         other => {
             return Err(err(
                 f("kind"),
@@ -556,6 +595,24 @@ fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup], dt: f64) -> 
             };
             let rate = unit_interval(&f("rate"), need(p.rate, "rate")?)?;
             PolicyKind::ProprietaryTax { rate, rebate }
+        }
+        "redistribution" | "advantage_cap" => {
+            if p.groups.is_some() {
+                return Err(err(
+                    f("groups"),
+                    format!("`{}` changes a model-wide parameter", p.kind),
+                    "leave `groups` out",
+                ));
+            }
+            if p.kind == "redistribution" {
+                PolicyKind::Redistribution {
+                    rate: non_negative(&f("rate"), need(p.rate, "rate")?)?,
+                }
+            } else {
+                PolicyKind::AdvantageCap {
+                    cap: non_negative(&f("value"), need(p.value, "value")?)?,
+                }
+            }
         }
         _ => unreachable!("kind checked above"),
     };
