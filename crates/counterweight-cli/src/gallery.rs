@@ -15,7 +15,7 @@ use counterweight::io::{Table, write_atomic_bytes};
 use counterweight::runner::{self, ExperimentOutput, RunError, RunOptions};
 use counterweight::scenario::{self, Experiment, examples};
 
-use crate::run::{RunArgs, record};
+use crate::run::{RunArgs, output_dir, record};
 use crate::{progress, render};
 
 /// The pictures of a run directory, in the order the index shows them.
@@ -28,21 +28,9 @@ struct Entry {
 }
 
 pub fn run(args: &RunArgs) -> ExitCode {
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-        PathBuf::from("runs").join(format!("gallery-{stamp}"))
-    });
-    if out.exists()
-        && fs::read_dir(&out)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        render::error(format!(
-            "output directory {} already exists and is not empty (choose another --out)",
-            out.display()
-        ));
+    let Some(out) = output_dir(args.out.clone(), "gallery") else {
         return ExitCode::from(2);
-    }
+    };
 
     // Load every entry first: a broken entry fails before anything runs.
     let mut loaded = Vec::new();

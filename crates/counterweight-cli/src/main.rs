@@ -14,6 +14,7 @@ mod measure;
 mod progress;
 mod render;
 mod run;
+mod sweep;
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +32,8 @@ struct Cli {
 enum Command {
     /// Run a scenario (default: the embedded `core-claim`) and write metrics, plots and a report.
     Run(run::RunArgs),
+    /// Run a scenario over a grid of parameter values and replicates, in parallel and resumably.
+    Sweep(sweep::SweepArgs),
     /// Validate a scenario without running it.
     Check(run::CheckArgs),
     /// List the embedded example scenarios, print one, or write one out as a starting file.
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Sweep(args) => sweep::sweep(args),
         Command::Check(args) => run::check(args),
         Command::Scenarios(args) => run::scenarios(args),
         Command::Measure(args) => measure::measure(args),

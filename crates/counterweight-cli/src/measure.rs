@@ -54,21 +54,9 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         .file
         .file_stem()
         .map_or("data".into(), |s| s.to_string_lossy().to_string());
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-        PathBuf::from("runs").join(format!("measure-{stem}-{stamp}"))
-    });
-    if out.exists()
-        && std::fs::read_dir(&out)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        render::error(format!(
-            "output directory {} already exists and is not empty (choose another --out)",
-            out.display()
-        ));
+    let Some(out) = crate::run::output_dir(args.out.clone(), &format!("measure-{stem}")) else {
         return ExitCode::from(2);
-    }
+    };
 
     // The contract columns: replicate, step, time, then the metrics.
     let rows = m.table.rows();

@@ -76,6 +76,27 @@ fn load(arg: Option<&str>, overrides: &[String]) -> Result<Experiment, ScenarioE
     scenario::load(path, overrides)
 }
 
+/// The output directory: `--out`, or `runs/<name>-<timestamp>/`. `None` (after printing why)
+/// if it exists and is not empty.
+pub fn output_dir(out: Option<PathBuf>, name: &str) -> Option<PathBuf> {
+    let out = out.unwrap_or_else(|| {
+        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        PathBuf::from("runs").join(format!("{name}-{stamp}"))
+    });
+    let non_empty = out.exists()
+        && std::fs::read_dir(&out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true);
+    if non_empty {
+        render::error(format!(
+            "output directory {} already exists and is not empty (choose another --out)",
+            out.display()
+        ));
+        return None;
+    }
+    Some(out)
+}
+
 pub fn run(args: RunArgs) -> ExitCode {
     if args.gallery {
         return crate::gallery::run(&args);
@@ -96,21 +117,9 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-        PathBuf::from("runs").join(format!("{}-{stamp}", exp.name))
-    });
-    if out.exists()
-        && std::fs::read_dir(&out)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        render::error(format!(
-            "output directory {} already exists and is not empty (choose another --out)",
-            out.display()
-        ));
+    let Some(out) = output_dir(args.out.clone(), &exp.name) else {
         return ExitCode::from(2);
-    }
+    };
 
     let cancel = progress::interrupt_flag();
     let bar = progress::bar(runner::total_steps(&exp), args.quiet, &exp.name);

@@ -27,6 +27,9 @@ pub mod policy;
 pub mod rng;
 pub mod runner;
 
+// --- sweeps: many runs over a grid of parameters, replicates, resumable ------------------
+pub mod sweep;
+
 // --- measurement --------------------------------------------------------------------
 pub mod measure;
 pub mod metrics;

@@ -60,6 +60,11 @@ pub enum PolicyKind {
     /// the advantage zeta (`[exchange] advantage`) is at most `cap` (written `value` in
     /// the scenario): limits on what size alone buys in a trade (market power).
     AdvantageCap { cap: f64 },
+    /// Adoption model: a floor `value` on interoperability θ while active (adversarial
+    /// interoperability, alternative clients, mandated standards such as the common
+    /// charger). The θ in force is the largest of `adoption.interoperability` and the
+    /// active floors; model-wide.
+    Interoperability { value: f64 },
 }
 
 /// A validated policy.
@@ -82,6 +87,7 @@ impl PolicyKind {
             PolicyKind::ProprietaryTax { .. } => "proprietary_tax",
             PolicyKind::Redistribution { .. } => "redistribution",
             PolicyKind::AdvantageCap { .. } => "advantage_cap",
+            PolicyKind::Interoperability { .. } => "interoperability",
         }
     }
 }
@@ -95,6 +101,7 @@ pub const POLICY_KINDS: &[&str] = &[
     "proprietary_tax",
     "redistribution",
     "advantage_cap",
+    "interoperability",
 ];
 
 /// The policy kinds that act on the exchange model (and only on it).

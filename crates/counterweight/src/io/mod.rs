@@ -4,7 +4,8 @@
 //! - [`table`]: the [`Table`] every output is written from;
 //! - [`atomic`]: temp-file-then-rename writes ([`write_atomic`], [`AtomicFile`]);
 //! - [`csv`] and [`parquet`]: [`write_csv`], [`write_parquet`];
-//! - [`plot`]: SVG + PNG charts ([`line_chart`], [`lorenz_chart`], [`distribution_chart`]);
+//! - [`plot`]: SVG + PNG charts ([`line_chart`], [`lorenz_chart`], [`distribution_chart`],
+//!   [`band_chart`] with confidence bands, [`heatmap`] with a colour bar);
 //! - [`report`]: the self-contained `report.html`;
 //! - [`run`]: a whole run directory ([`RunRecord`], [`write_run`], [`write_run_dir`]);
 //! - [`error`]: [`IoError`], which always names the path.
@@ -22,6 +23,9 @@ pub use atomic::{AtomicFile, write_atomic, write_atomic_bytes};
 pub use csv::write_csv;
 pub use error::IoError;
 pub use parquet::write_parquet;
-pub use plot::{LineChart, Series, distribution_chart, line_chart, lorenz_chart, panel_chart};
+pub use plot::{
+    Band, BandChart, Heatmap, LineChart, Series, band_chart, distribution_chart, heatmap,
+    line_chart, lorenz_chart, panel_chart,
+};
 pub use run::{METRICS_CONTRACT, RunRecord, VariantRecord, write_run, write_run_dir};
 pub use table::{Column, Table};

@@ -590,6 +590,338 @@ where
     Ok(())
 }
 
+// --- sweeps: confidence bands and heatmaps ---------------------------------------------
+
+/// A line with a shaded band around it (e.g. a mean and its 95% confidence interval).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Band {
+    pub label: String,
+    pub xs: Vec<f64>,
+    pub mean: Vec<f64>,
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+}
+
+/// Lines with confidence bands. Points where the mean is not finite break the line; a
+/// band is drawn where both bounds are finite.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BandChart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub bands: Vec<Band>,
+    pub y_range: Option<(f64, f64)>,
+    pub log_x: bool,
+}
+
+/// A band chart, written as `{dir}/{stem}.svg` and `.png`.
+pub fn band_chart(dir: &Path, stem: &str, chart: &BandChart) -> Result<Vec<PathBuf>, IoError> {
+    render_both(
+        dir,
+        stem,
+        CHART_SIZE,
+        |a| draw_band_chart(a, chart),
+        |a| draw_band_chart(a, chart),
+    )
+}
+
+fn draw_band_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &BandChart,
+) -> Result<(), String> {
+    let xr = fit_range(
+        chart.bands.iter().flat_map(|b| b.xs.iter().copied()),
+        chart.log_x,
+        true,
+    );
+    let yr = chart.y_range.unwrap_or_else(|| {
+        fit_range(
+            chart
+                .bands
+                .iter()
+                .flat_map(|b| b.mean.iter().chain(&b.lo).chain(&b.hi).copied()),
+            false,
+            true,
+        )
+    });
+    if chart.log_x {
+        draw_band_in(area, chart, (xr.0..xr.1).log_scale(), yr)
+    } else {
+        draw_band_in(area, chart, xr.0..xr.1, yr)
+    }
+}
+
+fn draw_band_in<DB, X>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &BandChart,
+    x_spec: X,
+    yr: (f64, f64),
+) -> Result<(), String>
+where
+    DB: DrawingBackend,
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+{
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let mut cc = ChartBuilder::on(area)
+        .caption(&chart.title, (FONT_FAMILY, 26).into_font().color(&TEXT))
+        .margin(18)
+        .x_label_area_size(56)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x_spec, yr.0..yr.1)
+        .map_err(e)?;
+    let log_x = chart.log_x;
+    let xf = move |v: &f64| fmt_tick(*v, log_x);
+    let yf = move |v: &f64| fmt_tick(*v, false);
+    cc.configure_mesh()
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        .x_labels(8)
+        .y_labels(8)
+        .x_label_formatter(&xf)
+        .y_label_formatter(&yf)
+        .label_style((FONT_FAMILY, 15).into_font().color(&TEXT))
+        .axis_desc_style((FONT_FAMILY, 17).into_font().color(&TEXT))
+        .bold_line_style(GRID_BOLD)
+        .light_line_style(GRID_LIGHT)
+        .axis_style(AXIS)
+        .draw()
+        .map_err(e)?;
+    let ok = |x: f64, y: f64| usable(x, log_x) && y.is_finite();
+    // Bands first, lines on top.
+    for (i, b) in chart.bands.iter().enumerate() {
+        let fill = palette(i).mix(0.22).filled();
+        let mut run: Vec<(f64, f64, f64)> = Vec::new();
+        let mut flush = |run: &mut Vec<(f64, f64, f64)>| -> Result<(), String> {
+            if run.len() >= 2 {
+                let mut poly: Vec<(f64, f64)> = run.iter().map(|p| (p.0, p.2)).collect();
+                poly.extend(run.iter().rev().map(|p| (p.0, p.1)));
+                cc.draw_series(std::iter::once(Polygon::new(poly, fill)))
+                    .map_err(e)?;
+            }
+            run.clear();
+            Ok(())
+        };
+        for k in 0..b.xs.len() {
+            let (x, lo, hi) = (b.xs[k], b.lo[k], b.hi[k]);
+            if ok(x, lo) && ok(x, hi) {
+                run.push((x, lo.max(yr.0).min(yr.1), hi.max(yr.0).min(yr.1)));
+            } else {
+                flush(&mut run)?;
+            }
+        }
+        flush(&mut run)?;
+    }
+    let mut labelled = 0;
+    for (i, b) in chart.bands.iter().enumerate() {
+        let style = ShapeStyle {
+            color: palette(i).to_rgba(),
+            filled: false,
+            stroke_width: 2,
+        };
+        let s = Series::new(b.label.clone(), b.xs.clone(), b.mean.clone());
+        let mut first = true;
+        for seg in segments(&s, log_x, false) {
+            let ann = if seg.len() == 1 {
+                cc.draw_series(std::iter::once(Circle::new(seg[0], 4, style.filled())))
+                    .map_err(e)?
+            } else {
+                cc.draw_series(LineSeries::new(seg, style)).map_err(e)?
+            };
+            if first && !b.label.is_empty() {
+                ann.label(b.label.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+                labelled += 1;
+            }
+            first = false;
+        }
+    }
+    if labelled > 0 {
+        let as_lines = LineChart {
+            series: chart
+                .bands
+                .iter()
+                .map(|b| Series::new("", b.xs.clone(), b.mean.clone()))
+                .collect(),
+            log_x,
+            ..Default::default()
+        };
+        let xr = fit_range(
+            chart.bands.iter().flat_map(|b| b.xs.iter().copied()),
+            log_x,
+            true,
+        );
+        cc.configure_series_labels()
+            .position(legend_corner(&as_lines, xr, yr))
+            .margin(12)
+            .legend_area_size(30)
+            .background_style(WHITE.mix(0.88))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font((FONT_FAMILY, 15).into_font().color(&TEXT))
+            .draw()
+            .map_err(e)?;
+    }
+    Ok(())
+}
+
+/// A heatmap over a grid: `values[iy][ix]` is the cell at column `ix` (x value
+/// `x_values[ix]`) and row `iy` (y value `y_values[iy]`). Cells are drawn with equal size
+/// whatever the spacing of the values (log-spaced grids read correctly); non-finite cells
+/// are grey. A colour bar on the right maps colour to value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Heatmap {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// Tick labels of the columns and rows.
+    pub x_values: Vec<String>,
+    pub y_values: Vec<String>,
+    pub values: Vec<Vec<f64>>,
+    /// What the colour shows (the colour bar's label).
+    pub colour_label: String,
+    /// Fixed colour range; otherwise the data's.
+    pub range: Option<(f64, f64)>,
+}
+
+/// The viridis colour map (perceptually uniform, colour-blind safe) at `t` in [0, 1].
+pub fn viridis(t: f64) -> RGBColor {
+    const STOPS: [(u8, u8, u8); 9] = [
+        (68, 1, 84),
+        (71, 44, 122),
+        (59, 81, 139),
+        (44, 113, 142),
+        (33, 144, 141),
+        (39, 173, 129),
+        (92, 200, 99),
+        (170, 220, 50),
+        (253, 231, 37),
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let x = t * (STOPS.len() - 1) as f64;
+    let i = (x.floor() as usize).min(STOPS.len() - 2);
+    let f = x - i as f64;
+    let lerp = |a: u8, b: u8| (a as f64 + f * (b as f64 - a as f64)).round() as u8;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    RGBColor(lerp(a.0, b.0), lerp(a.1, b.1), lerp(a.2, b.2))
+}
+
+/// A heatmap with a colour bar, written as `{dir}/{stem}.svg` and `.png`.
+pub fn heatmap(dir: &Path, stem: &str, map: &Heatmap) -> Result<Vec<PathBuf>, IoError> {
+    render_both(
+        dir,
+        stem,
+        (1000, 720),
+        |a| draw_heatmap(a, map),
+        |a| draw_heatmap(a, map),
+    )
+}
+
+fn draw_heatmap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    map: &Heatmap,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let nx = map.x_values.len().max(1);
+    let ny = map.y_values.len().max(1);
+    let (lo, hi) = map
+        .range
+        .unwrap_or_else(|| fit_range(map.values.iter().flatten().copied(), false, false));
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let body = area
+        .titled(&map.title, (FONT_FAMILY, 26).into_font().color(&TEXT))
+        .map_err(e)?;
+    let (w, _) = body.dim_in_pixel();
+    let (main, bar) = body.split_horizontally(w.saturating_sub(150));
+
+    let xs = map.x_values.clone();
+    let ys = map.y_values.clone();
+    let xf = move |v: &f64| tick_at(&xs, *v);
+    let yf = move |v: &f64| tick_at(&ys, *v);
+    let mut cc = ChartBuilder::on(&main)
+        .margin(18)
+        .x_label_area_size(56)
+        .y_label_area_size(96)
+        .build_cartesian_2d(-0.5..nx as f64 - 0.5, -0.5..ny as f64 - 0.5)
+        .map_err(e)?;
+    cc.configure_mesh()
+        .disable_mesh()
+        .x_desc(map.x_label.as_str())
+        .y_desc(map.y_label.as_str())
+        .x_labels(nx.min(12) + 1)
+        .y_labels(ny.min(12) + 1)
+        .x_label_formatter(&xf)
+        .y_label_formatter(&yf)
+        .label_style((FONT_FAMILY, 15).into_font().color(&TEXT))
+        .axis_desc_style((FONT_FAMILY, 17).into_font().color(&TEXT))
+        .axis_style(AXIS)
+        .draw()
+        .map_err(e)?;
+    let mut cells = Vec::new();
+    for (iy, row) in map.values.iter().enumerate() {
+        for (ix, &v) in row.iter().enumerate() {
+            let colour = if v.is_finite() {
+                viridis((v - lo) / span)
+            } else {
+                RGBColor(200, 200, 200)
+            };
+            let (x, y) = (ix as f64, iy as f64);
+            cells.push(Rectangle::new(
+                [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
+                colour.filled(),
+            ));
+        }
+    }
+    cc.draw_series(cells).map_err(e)?;
+
+    // The colour bar: a column of thin strips, labelled by value.
+    let mut cb = ChartBuilder::on(&bar)
+        .margin_top(18)
+        .margin_bottom(74)
+        .margin_right(10)
+        .y_label_area_size(70)
+        .caption(
+            &map.colour_label,
+            (FONT_FAMILY, 15).into_font().color(&TEXT),
+        )
+        .build_cartesian_2d(0.0..1.0, lo..lo + span)
+        .map_err(e)?;
+    let yf2 = move |v: &f64| fmt_tick(*v, false);
+    cb.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(6)
+        .y_label_formatter(&yf2)
+        .label_style((FONT_FAMILY, 14).into_font().color(&TEXT))
+        .axis_style(AXIS)
+        .draw()
+        .map_err(e)?;
+    let strips = 100;
+    cb.draw_series((0..strips).map(|k| {
+        let a = lo + span * k as f64 / strips as f64;
+        let b = lo + span * (k + 1) as f64 / strips as f64;
+        Rectangle::new(
+            [(0.0, a), (1.0, b)],
+            viridis((k as f64 + 0.5) / strips as f64).filled(),
+        )
+    }))
+    .map_err(e)?;
+    Ok(())
+}
+
+/// The label of the cell whose centre is at the integer `v`, else nothing.
+fn tick_at(labels: &[String], v: f64) -> String {
+    let k = v.round();
+    if (v - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < labels.len() {
+        labels[k as usize].clone()
+    } else {
+        String::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -663,5 +995,40 @@ mod tests {
             let name = entry.unwrap().file_name().to_string_lossy().into_owned();
             assert!(!name.starts_with('.'), "{name}");
         }
+    }
+
+    #[test]
+    fn band_chart_and_heatmap_draw() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = BandChart {
+            title: "bands".into(),
+            x_label: "beta".into(),
+            y_label: "top-1 share".into(),
+            bands: vec![Band {
+                label: "D = 0.1".into(),
+                xs: vec![1.0, 1.1, 1.2, 1.3],
+                mean: vec![0.1, 0.2, f64::NAN, 0.5],
+                lo: vec![0.05, 0.15, f64::NAN, 0.4],
+                hi: vec![0.15, 0.25, f64::NAN, 0.6],
+            }],
+            ..Default::default()
+        };
+        assert_eq!(band_chart(dir.path(), "band", &chart).unwrap().len(), 2);
+        let map = Heatmap {
+            title: "phase".into(),
+            x_label: "beta".into(),
+            y_label: "D".into(),
+            x_values: vec!["1".into(), "1.1".into()],
+            y_values: vec!["0.1".into(), "1".into(), "10".into()],
+            values: vec![vec![0.1, 0.9], vec![0.2, f64::NAN], vec![0.3, 0.4]],
+            colour_label: "top-1 share".into(),
+            range: Some((0.0, 1.0)),
+        };
+        let files = heatmap(dir.path(), "heat", &map).unwrap();
+        assert!(std::fs::metadata(&files[1]).unwrap().len() > 1000);
+        assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
+        assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
+        assert_eq!(tick_at(&map.x_values, 1.0), "1.1");
+        assert_eq!(tick_at(&map.x_values, 0.5), "");
     }
 }

@@ -312,6 +312,8 @@ impl GrowthModel {
                 PolicyKind::WealthTax { .. } | PolicyKind::ProprietaryTax { .. } => {}
                 // Exchange-model levers (rejected for growth scenarios at validation).
                 PolicyKind::Redistribution { .. } | PolicyKind::AdvantageCap { .. } => {}
+                // Adoption only (validation rejects it for growth).
+                PolicyKind::Interoperability { .. } => {}
             }
         }
         params.stop_at_share = self.base.stop_at_share;

@@ -44,6 +44,11 @@ pub const EXAMPLES: &[Example] = &[
         toml: include_str!("../../../../scenarios/oligarchy.toml"),
     },
     Example {
+        name: "lock-in",
+        summary: "Network effects lock in one platform; interoperability (from the start or mandated later) undoes it",
+        toml: include_str!("../../../../scenarios/lock-in.toml"),
+    },
+    Example {
         name: "gallery-brakes",
         summary: "The two brakes (diseconomies, diffusion); automation and proprietary tech remove them",
         toml: include_str!("../../../../scenarios/gallery/brakes.toml"),
@@ -98,6 +103,11 @@ pub const GALLERY: &[GalleryEntry] = &[
         example: "gallery-tax",
         title: "A proprietariness tax vs a wealth tax of equal revenue",
         quote: "Levying corresponding taxes [...] based on their \"degree of proprietariness\" [...] if companies share technology with society (including through open source), the tax rate could drop to zero. [...] What we want to diffuse is not money, but the means of production.",
+    },
+    GalleryEntry {
+        example: "lock-in",
+        title: "Lock-in and adversarial interoperability",
+        quote: "Adversarial interoperability is developing new products/services that can interface with existing products/services without permission from the existing manufacturer. [...] Users can remain on the network while avoiding the platform's value extraction mechanisms.",
     },
     GalleryEntry {
         example: "oligarchy",

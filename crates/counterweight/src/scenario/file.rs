@@ -138,7 +138,7 @@ pub struct PolicySpec {
     pub groups: Option<Vec<String>>,
     /// `set`: the parameter path, e.g. `growth.spillover`.
     pub param: Option<String>,
-    /// `set`: the new value.
+    /// `set`: the new value; `interoperability`: the floor on theta.
     pub value: Option<f64>,
     /// `openness_mandate`: the floor on openness.
     pub openness: Option<f64>,

@@ -120,7 +120,23 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
     }
 
     let growth = validate_growth(file)?;
-    if file.actors.is_empty() {
+    // The adoption model's platforms are its actors: one group, no [[actors]].
+    let adoption = match (file.model.as_str(), &file.adoption) {
+        ("adoption", Some(spec)) => Some(crate::model::adoption::validate(
+            spec,
+            &time,
+            file.actors.len(),
+        )?),
+        ("adoption", None) => {
+            return Err(err(
+                "adoption",
+                "model = \"adoption\" needs an [adoption] table",
+                "an [adoption] table",
+            ));
+        }
+        _ => None,
+    };
+    if file.actors.is_empty() && adoption.is_none() {
         return Err(err(
             "actors",
             "the scenario has no [[actors]]",
@@ -129,6 +145,10 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
     }
     let mut groups = Vec::with_capacity(file.actors.len());
     let mut total = 0usize;
+    if let Some(p) = &adoption {
+        groups.push(p.group());
+        total = p.platforms;
+    }
     for (i, spec) in file.actors.iter().enumerate() {
         let g = validate_group(i, spec, base_dir)?;
         if groups.iter().any(|o: &ActorGroup| o.name == g.name) {
@@ -154,6 +174,7 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
         .enumerate()
         .map(|(i, p)| validate_policy(i, p, &groups, dt))
         .collect::<R<Vec<_>>>()?;
+    check_policy_models(&file.model, &policies)?;
     let output = validate_output(file, total)?;
     let model = match file.model.as_str() {
         "exchange" => {
@@ -174,7 +195,10 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
                     "an [adoption] table",
                 )
             })?;
-            ModelKind::Adoption(crate::model::adoption::validate(&spec, &time, total)?)
+            ModelKind::Adoption(match adoption {
+                Some(p) => p,
+                None => crate::model::adoption::validate(&spec, &time, file.actors.len())?,
+            })
         }
         _ => ModelKind::Growth,
     };
@@ -496,6 +520,7 @@ fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup], dt: f64) -> 
         "proprietary_tax" => &["rate", "rebate"],
         "redistribution" => &["rate"],
         "advantage_cap" => &["value"],
+        "interoperability" => &["value"],
         other => {
             return Err(err(
                 f("kind"),
@@ -614,6 +639,18 @@ fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup], dt: f64) -> 
                 }
             }
         }
+        "interoperability" => {
+            if p.groups.is_some() {
+                return Err(err(
+                    f("groups"),
+                    "`interoperability` changes a model-wide parameter",
+                    "leave `groups` out",
+                ));
+            }
+            PolicyKind::Interoperability {
+                value: unit_interval(&f("value"), need(p.value, "value")?)?,
+            }
+        }
         _ => unreachable!("kind checked above"),
     };
     Ok(Policy {
@@ -621,6 +658,32 @@ fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup], dt: f64) -> 
         window: Window { from, until },
         groups: targets,
     })
+}
+
+/// Policies that act on one model only: `interoperability` on adoption, which takes no
+/// other policy.
+fn check_policy_models(model: &str, policies: &[Policy]) -> R<()> {
+    for (i, p) in policies.iter().enumerate() {
+        let interop = matches!(p.kind, PolicyKind::Interoperability { .. });
+        if interop && model != "adoption" {
+            return Err(err(
+                format!("policy[{i}].kind"),
+                format!("\"interoperability\" does not apply to model = \"{model}\""),
+                "model = \"adoption\"",
+            ));
+        }
+        if !interop && model == "adoption" {
+            return Err(err(
+                format!("policy[{i}].kind"),
+                format!(
+                    "\"{}\" does not apply to model = \"adoption\"",
+                    p.kind.name()
+                ),
+                "kind = \"interoperability\"",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn validate_output(file: &ScenarioFile, total_actors: usize) -> R<OutputParams> {

@@ -1,0 +1,353 @@
+//! From the part files to the final dataset, in one streaming pass in run order:
+//! `results.csv` / `results.parquet` (one row per run), `summary.csv` / `.parquet` (per
+//! point: mean and 95% confidence interval of each final metric) and `summary_series.csv`
+//! (per point and recorded step: the same for each metric over time).
+//!
+//! Runs are point-major, so every point's replicates are contiguous and a point is
+//! summarised as soon as the stream moves past it: memory holds one point at a time.
+//!
+//! The interval is the Student-t interval `mean ± t(0.975, n−1) · s/√n` over the runs whose
+//! value is finite (failed runs and undefined metrics are left out; the `runs` and `failed`
+//! columns say how many); with fewer than two values its bounds are NaN.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use super::SweepError;
+use super::exec::{self, STOPPED};
+use super::plan::Plan;
+use super::store::{self, CsvStream, ParquetStream};
+use crate::io::{Column, Table, write_csv, write_parquet};
+
+/// Running mean and variance (Welford).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Acc {
+    pub n: u64,
+    pub mean: f64,
+    m2: f64,
+}
+
+impl Acc {
+    pub fn push(&mut self, x: f64) {
+        if !x.is_finite() {
+            return;
+        }
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    /// (mean, lower, upper) of the 95% confidence interval.
+    pub fn ci95(&self) -> (f64, f64, f64) {
+        if self.n == 0 {
+            return (f64::NAN, f64::NAN, f64::NAN);
+        }
+        if self.n == 1 {
+            return (self.mean, f64::NAN, f64::NAN);
+        }
+        let n = self.n as f64;
+        let sd = (self.m2 / (n - 1.0)).max(0.0).sqrt();
+        let t = StudentsT::new(0.0, 1.0, n - 1.0)
+            .map(|d| d.inverse_cdf(0.975))
+            .unwrap_or(f64::NAN);
+        let h = t * sd / n.sqrt();
+        (self.mean, self.mean - h, self.mean + h)
+    }
+}
+
+/// What the pass produced, for plots and the report.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// One row per point.
+    pub table: Table,
+    /// Per point and step, when the sweep has at most [`SERIES_IN_MEMORY`] points.
+    pub series: Option<Table>,
+    pub runs: u64,
+    pub failed: u64,
+    pub stopped: u64,
+    /// The first few distinct failure messages.
+    pub failures: Vec<String>,
+}
+
+/// Up to this many points, the summary over time is also kept for plotting.
+pub const SERIES_IN_MEMORY: usize = 12;
+
+/// Per-point metric columns (all but `step`, and for series also `time`).
+fn summarised(plan: &Plan, skip_time: bool) -> Vec<String> {
+    plan.metrics
+        .iter()
+        .map(|m| m.0.clone())
+        .filter(|n| n != "step" && !(skip_time && n == "time"))
+        .collect()
+}
+
+fn point_columns(plan: &Plan, points: &[u64], t: &mut Table) {
+    t.push("point", Column::U64(points.to_vec()));
+    for (a, axis) in plan.spec.axes.iter().enumerate() {
+        let vals = points.iter().map(|&p| &plan.spec.points[p as usize][a]);
+        let col = if axis.numeric() {
+            Column::F64(vals.map(|v| v.number.unwrap_or(f64::NAN)).collect())
+        } else {
+            Column::Str(vals.map(|v| v.label()).collect())
+        };
+        t.push(axis.key.clone(), col);
+    }
+}
+
+fn push_stats(t: &mut Table, names: &[String], accs: &[Vec<Acc>]) {
+    for (m, name) in names.iter().enumerate() {
+        let (mut mean, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+        for row in accs {
+            let (a, b, c) = row[m].ci95();
+            mean.push(a);
+            lo.push(b);
+            hi.push(c);
+        }
+        t.push(format!("{name}_mean"), Column::F64(mean));
+        t.push(format!("{name}_ci_low"), Column::F64(lo));
+        t.push(format!("{name}_ci_high"), Column::F64(hi));
+    }
+}
+
+/// One point's time series, being accumulated.
+struct PointSeries {
+    point: u64,
+    /// step -> (time, runs, one accumulator per metric)
+    steps: BTreeMap<u64, (f64, u64, Vec<Acc>)>,
+}
+
+impl PointSeries {
+    fn table(&self, plan: &Plan, names: &[String]) -> Table {
+        let mut t = Table::new();
+        let n = self.steps.len();
+        point_columns(plan, &vec![self.point; n], &mut t);
+        t.push("step", Column::U64(self.steps.keys().copied().collect()));
+        t.push(
+            "time",
+            Column::F64(self.steps.values().map(|v| v.0).collect()),
+        );
+        t.push(
+            "runs",
+            Column::U64(self.steps.values().map(|v| v.1).collect()),
+        );
+        let accs: Vec<Vec<Acc>> = self.steps.values().map(|v| v.2.clone()).collect();
+        push_stats(&mut t, names, &accs);
+        t
+    }
+}
+
+/// Read every part in order and write the final dataset into `dir`.
+pub fn finalize(plan: &Plan, dir: &Path) -> Result<Summary, SweepError> {
+    let io = SweepError::Io;
+    let results_schema = exec::results_schema(plan);
+    let mut csv = CsvStream::create(&dir.join("results.csv"), &results_schema.names).map_err(io)?;
+    let mut pq =
+        ParquetStream::create(&dir.join("results.parquet"), &results_schema).map_err(io)?;
+
+    // Final metrics, per point.
+    let finals = summarised(plan, false);
+    let final_idx: Vec<usize> = finals
+        .iter()
+        .map(|n| {
+            results_schema
+                .names
+                .iter()
+                .position(|m| m == n)
+                .expect("in schema")
+        })
+        .collect();
+    let mut points: Vec<u64> = Vec::new();
+    let mut runs_per_point: Vec<u64> = Vec::new();
+    let mut failed_per_point: Vec<u64> = Vec::new();
+    let mut stopped_per_point: Vec<u64> = Vec::new();
+    let mut accs: Vec<Vec<Acc>> = Vec::new();
+    let (mut runs, mut failed, mut stopped) = (0u64, 0u64, 0u64);
+    let mut failures: Vec<String> = Vec::new();
+
+    for b in 0..plan.batches() {
+        let t = store::read_parquet(&store::part_path(dir, store::PARTS, b))?;
+        if t.names != results_schema.names
+            || t.rows() as u64 != plan.batch_runs(b).end - plan.batch_runs(b).start
+        {
+            return Err(SweepError::Read {
+                path: store::part_path(dir, store::PARTS, b),
+                message: "the part does not match this sweep".into(),
+            });
+        }
+        csv.write(&t).map_err(io)?;
+        pq.write(&t).map_err(io)?;
+        let pcol = t.f64_column("point").expect("point column");
+        let status = t.str_column("status").expect("status column");
+        let cols: Vec<Vec<f64>> = final_idx
+            .iter()
+            .map(|&i| t.f64_column(&t.names[i]).expect("numeric"))
+            .collect();
+        for row in 0..t.rows() {
+            let p = pcol[row] as u64;
+            if points.last() != Some(&p) {
+                points.push(p);
+                runs_per_point.push(0);
+                failed_per_point.push(0);
+                stopped_per_point.push(0);
+                accs.push(vec![Acc::default(); finals.len()]);
+            }
+            let k = points.len() - 1;
+            runs += 1;
+            runs_per_point[k] += 1;
+            let s = &status[row];
+            if s.starts_with("error") {
+                failed += 1;
+                failed_per_point[k] += 1;
+                if failures.len() < 5 && !failures.contains(s) {
+                    failures.push(s.clone());
+                }
+                continue;
+            }
+            if s == STOPPED {
+                stopped += 1;
+                stopped_per_point[k] += 1;
+            }
+            for (m, c) in cols.iter().enumerate() {
+                accs[k][m].push(c[row]);
+            }
+        }
+    }
+    csv.commit().map_err(io)?;
+    pq.commit().map_err(io)?;
+
+    let mut summary = Table::new();
+    point_columns(plan, &points, &mut summary);
+    summary.push("runs", Column::U64(runs_per_point));
+    summary.push("failed", Column::U64(failed_per_point));
+    summary.push("stopped", Column::U64(stopped_per_point));
+    push_stats(&mut summary, &finals, &accs);
+    write_csv(&summary, &dir.join("summary.csv")).map_err(io)?;
+    write_parquet(&summary, &dir.join("summary.parquet")).map_err(io)?;
+
+    // Metrics over time, per point.
+    let names = summarised(plan, true);
+    let series_schema = exec::series_schema(plan);
+    if !plan.metrics.iter().any(|m| m.0 == "step") {
+        // No time series (a governance sweep records final outcomes only).
+        return Ok(Summary {
+            table: summary,
+            series: None,
+            runs,
+            failed,
+            stopped,
+            failures,
+        });
+    }
+    let keep = plan.spec.points.len() <= SERIES_IN_MEMORY;
+    let mut kept: Vec<Table> = Vec::new();
+    let empty = PointSeries {
+        point: 0,
+        steps: BTreeMap::new(),
+    }
+    .table(plan, &names);
+    let mut scsv = CsvStream::create(&dir.join("summary_series.csv"), &empty.names).map_err(io)?;
+    let mut cur: Option<PointSeries> = None;
+    let mut emit = |ps: PointSeries, scsv: &mut CsvStream| -> Result<(), SweepError> {
+        let t = ps.table(plan, &names);
+        scsv.write(&t).map_err(io)?;
+        if keep {
+            kept.push(t);
+        }
+        Ok(())
+    };
+    for b in 0..plan.batches() {
+        let t = store::read_parquet(&store::part_path(dir, store::SERIES, b))?;
+        if t.names != series_schema.names {
+            return Err(SweepError::Read {
+                path: store::part_path(dir, store::SERIES, b),
+                message: "the part does not match this sweep".into(),
+            });
+        }
+        let pcol = t.f64_column("point").expect("point");
+        let steps = t.f64_column("step").expect("step");
+        let times = t.f64_column("time").expect("time");
+        let cols: Vec<Vec<f64>> = names
+            .iter()
+            .map(|n| t.f64_column(n).expect("numeric"))
+            .collect();
+        for row in 0..t.rows() {
+            let p = pcol[row] as u64;
+            if cur.as_ref().is_some_and(|c| c.point != p) {
+                emit(cur.take().expect("some"), &mut scsv)?;
+            }
+            let ps = cur.get_or_insert_with(|| PointSeries {
+                point: p,
+                steps: BTreeMap::new(),
+            });
+            let e = ps
+                .steps
+                .entry(steps[row] as u64)
+                .or_insert_with(|| (times[row], 0, vec![Acc::default(); names.len()]));
+            e.1 += 1;
+            for (m, c) in cols.iter().enumerate() {
+                e.2[m].push(c[row]);
+            }
+        }
+    }
+    if let Some(ps) = cur.take() {
+        emit(ps, &mut scsv)?;
+    }
+    scsv.commit().map_err(io)?;
+    let series = keep.then(|| concat(kept));
+
+    Ok(Summary {
+        table: summary,
+        series,
+        runs,
+        failed,
+        stopped,
+        failures,
+    })
+}
+
+fn concat(tables: Vec<Table>) -> Table {
+    let mut it = tables.into_iter();
+    let Some(mut acc) = it.next() else {
+        return Table::new();
+    };
+    for t in it {
+        for (a, b) in acc.columns.iter_mut().zip(t.columns) {
+            match (a, b) {
+                (Column::F64(a), Column::F64(b)) => a.extend(b),
+                (Column::U64(a), Column::U64(b)) => a.extend(b),
+                (Column::OptU64(a), Column::OptU64(b)) => a.extend(b),
+                (Column::Str(a), Column::Str(b)) => a.extend(b),
+                _ => {}
+            }
+        }
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidence_interval_matches_the_t_table() {
+        let mut a = Acc::default();
+        for x in [1.0, 2.0, 3.0, 4.0, 5.0] {
+            a.push(x);
+        }
+        a.push(f64::NAN);
+        let (m, lo, hi) = a.ci95();
+        assert_eq!(a.n, 5);
+        assert!((m - 3.0).abs() < 1e-12);
+        // t(0.975, 4) = 2.776445; s = sqrt(2.5); h = t s / sqrt(5).
+        let h = 2.776_445_105 * 2.5f64.sqrt() / 5f64.sqrt();
+        assert!((hi - m - h).abs() < 1e-6, "{hi}");
+        assert!((m - lo - h).abs() < 1e-6);
+        let mut one = Acc::default();
+        one.push(2.0);
+        assert!(one.ci95().1.is_nan());
+        assert!(Acc::default().ci95().0.is_nan());
+    }
+}

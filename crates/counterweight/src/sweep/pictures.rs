@@ -1,0 +1,450 @@
+//! The sweep's charts and `report.html`: final metrics against the first varied key with
+//! 95% confidence bands (one line per combination of the other keys), a heatmap phase
+//! diagram when exactly two keys span a grid, and metrics over time for small sweeps.
+
+use std::path::Path;
+
+use super::SweepError;
+use super::aggregate::Summary;
+use super::plan::{Plan, Target};
+
+/// The metrics charted against the first key.
+fn key_metrics(plan: &Plan) -> Vec<&'static str> {
+    match plan.target {
+        Target::Model => vec!["top1_share", "gini", "effective_number"],
+        Target::Govern => vec![
+            "harmful_blocked_share",
+            "honest_executed_share",
+            "honest_delay_mean_days",
+        ],
+    }
+}
+
+fn unit_range(metric: &str) -> Option<(f64, f64)> {
+    matches!(
+        metric,
+        "top1_share" | "gini" | "harmful_blocked_share" | "honest_executed_share"
+    )
+    .then_some((0.0, 1.0))
+}
+use super::spec::{AxisKind, Design};
+use crate::io::report::{Figure, Report, render_html};
+use crate::io::{Band, BandChart, Heatmap, Table, band_chart, heatmap, write_atomic_bytes};
+
+/// Most lines drawn in one band chart.
+const MAX_LINES: usize = 8;
+
+fn label_of(metric: &str) -> &str {
+    match metric {
+        "top1_share" => "final top-1 share",
+        "gini" => "final Gini",
+        "effective_number" => "final effective number of actors",
+        "hhi" => "final HHI",
+        "time" => "time at the end of the run",
+        "stopped_fraction" => "fraction of runs stopped at stop_at_share",
+        "harmful_blocked_share" => "share of harmful proposals blocked",
+        "honest_executed_share" => "share of honest proposals executed",
+        "honest_delay_mean_days" => "mean delay of honest proposals (days)",
+        _ => metric,
+    }
+}
+
+fn col(t: &Table, name: &str) -> Vec<f64> {
+    t.f64_column(name)
+        .unwrap_or_else(|| vec![f64::NAN; t.rows()])
+}
+
+/// Draw every chart that fits the sweep's shape. Returns the figures for the report.
+pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>, SweepError> {
+    let mut figs = Vec::new();
+    let axes = &plan.spec.axes;
+    let t = &s.table;
+    let mut add = |files: Vec<std::path::PathBuf>, title: String, caption: String| {
+        let svg = std::fs::read_to_string(&files[0]).unwrap_or_default();
+        figs.push(Figure {
+            title,
+            caption,
+            svg,
+            files: files
+                .iter()
+                .map(|f| {
+                    f.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect(),
+        });
+    };
+
+    // 1. Final metrics against the first key, one band per combination of the others.
+    let x_axis = &axes[0];
+    if !matches!(plan.spec.design, Design::Lhs(_)) && x_axis.numeric() && x_axis.values.len() >= 2 {
+        let xs = col(t, &x_axis.key);
+        let group_of = |row: usize| -> String {
+            axes[1..]
+                .iter()
+                .map(|a| {
+                    let v = t
+                        .f64_column(&a.key)
+                        .map(|c| {
+                            let mut s = String::new();
+                            crate::io::csv::format_f64(c[row], &mut s);
+                            s
+                        })
+                        .or_else(|| t.str_column(&a.key).map(|c| c[row].clone()))
+                        .unwrap_or_default();
+                    format!("{} = {v}", short(&a.key))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut groups: Vec<String> = Vec::new();
+        for row in 0..t.rows() {
+            let g = group_of(row);
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+        if groups.len() <= MAX_LINES {
+            for metric in key_metrics(plan) {
+                if !plan.metrics.iter().any(|m| m.0 == metric) {
+                    continue;
+                }
+                let (mean, lo, hi) = (
+                    col(t, &format!("{metric}_mean")),
+                    col(t, &format!("{metric}_ci_low")),
+                    col(t, &format!("{metric}_ci_high")),
+                );
+                let bands = groups
+                    .iter()
+                    .map(|g| {
+                        let mut rows: Vec<usize> =
+                            (0..t.rows()).filter(|&r| group_of(r) == *g).collect();
+                        rows.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+                        Band {
+                            label: g.clone(),
+                            xs: rows.iter().map(|&r| xs[r]).collect(),
+                            mean: rows.iter().map(|&r| mean[r]).collect(),
+                            lo: rows.iter().map(|&r| lo[r]).collect(),
+                            hi: rows.iter().map(|&r| hi[r]).collect(),
+                        }
+                    })
+                    .collect();
+                let chart = BandChart {
+                    title: format!("{} vs {}", label_of(metric), x_axis.key),
+                    x_label: x_axis.key.clone(),
+                    y_label: format!("{} (mean, 95% CI)", label_of(metric)),
+                    bands,
+                    y_range: unit_range(metric),
+                    log_x: matches!(x_axis.kind, AxisKind::Log { .. }),
+                };
+                let stem = format!("final_{metric}");
+                let files = band_chart(dir, &stem, &chart).map_err(SweepError::Io)?;
+                add(
+                    files,
+                    chart.title.clone(),
+                    format!(
+                        "Mean over {} replicates per point, with the 95% Student-t confidence interval of the mean (failed runs left out).",
+                        plan.replicates
+                    ),
+                );
+            }
+        }
+    }
+
+    // 2. Phase diagrams over two keys.
+    if plan.spec.design == Design::Grid
+        && axes.len() == 2
+        && axes.iter().all(|a| a.values.len() >= 2)
+    {
+        let (nx, ny) = (axes[0].values.len(), axes[1].values.len());
+        let grid = |name: &str| -> Vec<Vec<f64>> {
+            let c = col(t, name);
+            (0..ny)
+                .map(|iy| (0..nx).map(|ix| c[ix * ny + iy]).collect())
+                .collect()
+        };
+        let mut maps = if plan.target == Target::Govern {
+            vec![(
+                "harmful_blocked_share",
+                "phase_harmful_blocked_share",
+                Some((0.0, 1.0)),
+                "Colour: mean share of harmful proposals never executed, per point (grey: no harmful proposal arrived).",
+            )]
+        } else {
+            vec![(
+                "top1_share",
+                "phase_top1_share",
+                Some((0.0, 1.0)),
+                "Colour: mean final top-1 share per point (grey: every run failed).",
+            )]
+        };
+        if s.stopped > 0 {
+            maps.push((
+                "stopped_fraction",
+                "phase_stopped",
+                Some((0.0, 1.0)),
+                "Colour: the fraction of runs that ended because one actor reached growth.stop_at_share of the total.",
+            ));
+            maps.push((
+                "time",
+                "phase_end_time",
+                None,
+                "Colour: mean time at which the runs ended, i.e. when one actor first held growth.stop_at_share of the total, or time.end.",
+            ));
+        }
+        for (metric, stem, range, caption) in maps {
+            let values = if metric == "stopped_fraction" {
+                let (st, runs) = (col(t, "stopped"), col(t, "runs"));
+                let c: Vec<f64> = st.iter().zip(&runs).map(|(s, r)| s / r).collect();
+                (0..ny)
+                    .map(|iy| (0..nx).map(|ix| c[ix * ny + iy]).collect())
+                    .collect()
+            } else if plan.metrics.iter().any(|m| m.0 == metric) {
+                grid(&format!("{metric}_mean"))
+            } else {
+                continue;
+            };
+            let map = Heatmap {
+                title: format!(
+                    "{} over {} × {}",
+                    label_of(metric),
+                    axes[0].key,
+                    axes[1].key
+                ),
+                x_label: axes[0].key.clone(),
+                y_label: axes[1].key.clone(),
+                x_values: axes[0].values.iter().map(compact).collect(),
+                y_values: axes[1].values.iter().map(compact).collect(),
+                values,
+                colour_label: bar_label(metric).to_string(),
+                range,
+            };
+            let files = heatmap(dir, stem, &map).map_err(SweepError::Io)?;
+            add(files, map.title.clone(), caption.to_string());
+        }
+    }
+
+    // 3. Over time, for small sweeps.
+    if let Some(series) = &s.series
+        && plan.metrics.iter().any(|m| m.0 == "top1_share")
+    {
+        let pcol = col(series, "point");
+        let time = col(series, "time");
+        let (mean, lo, hi) = (
+            col(series, "top1_share_mean"),
+            col(series, "top1_share_ci_low"),
+            col(series, "top1_share_ci_high"),
+        );
+        let bands: Vec<Band> = (0..plan.spec.points.len())
+            .map(|p| {
+                let rows: Vec<usize> = (0..series.rows())
+                    .filter(|&r| pcol[r] as usize == p)
+                    .collect();
+                Band {
+                    label: plan
+                        .spec
+                        .assignments(p)
+                        .iter()
+                        .map(|a| short(a).to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    xs: rows.iter().map(|&r| time[r]).collect(),
+                    mean: rows.iter().map(|&r| mean[r]).collect(),
+                    lo: rows.iter().map(|&r| lo[r]).collect(),
+                    hi: rows.iter().map(|&r| hi[r]).collect(),
+                }
+            })
+            .take(MAX_LINES)
+            .collect();
+        let chart = BandChart {
+            title: "top-1 share over time".into(),
+            x_label: "time (model time units)".into(),
+            y_label: "top-1 share (mean, 95% CI)".into(),
+            bands,
+            y_range: Some((0.0, 1.0)),
+            log_x: false,
+        };
+        let files = band_chart(dir, "series_top1_share", &chart).map_err(SweepError::Io)?;
+        add(
+            files,
+            chart.title.clone(),
+            "Per point, the mean over the replicates still running at each recorded step, with its 95% confidence interval.".into(),
+        );
+    }
+    Ok(figs)
+}
+
+/// A tick label: numbers to 3 significant digits (log grids have long decimals).
+fn compact(v: &super::spec::AxisValue) -> String {
+    match v.number {
+        Some(x) if x != 0.0 && x.is_finite() => {
+            let digits = (3 - 1 - x.abs().log10().floor() as i32).max(0) as usize;
+            let s = format!("{x:.digits$}");
+            if s.contains('.') {
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                s
+            }
+        }
+        _ => v.label(),
+    }
+}
+
+fn bar_label(metric: &str) -> &str {
+    match metric {
+        "top1_share" => "top-1 share",
+        "stopped_fraction" => "stopped",
+        "harmful_blocked_share" => "blocked",
+        "time" => "end time",
+        _ => metric,
+    }
+}
+
+/// `growth.returns_to_scale=1.2` -> `returns_to_scale=1.2`.
+fn short(key: &str) -> &str {
+    match key.split_once('=') {
+        Some((k, _)) => {
+            let start = k.rfind('.').map_or(0, |i| i + 1);
+            &key[start..]
+        }
+        None => key.rsplit('.').next().unwrap_or(key),
+    }
+}
+
+/// Write `report.html` with the key numbers, the charts and the files.
+pub fn write_report(
+    plan: &Plan,
+    s: &Summary,
+    dir: &Path,
+    figures: Vec<Figure>,
+) -> Result<(), SweepError> {
+    let design = match plan.spec.design {
+        Design::Grid => "full factorial".to_string(),
+        Design::Zip => "zipped lists".to_string(),
+        Design::Lhs(n) => format!("Latin hypercube, {n} points"),
+    };
+    let mut notes = vec![format!(
+        "Varied: {}.",
+        plan.spec
+            .axes
+            .iter()
+            .map(|a| format!("{} = {}", a.key, a.spec))
+            .collect::<Vec<_>>()
+            .join("; ")
+    )];
+    if s.failed > 0 {
+        notes.push(format!(
+            "{} of {} runs failed; their status column holds the error, e.g.: {}",
+            s.failed,
+            s.runs,
+            s.failures.first().cloned().unwrap_or_default()
+        ));
+    }
+    if s.stopped > 0 {
+        notes.push(format!(
+            "{} runs ended early because one actor held growth.stop_at_share of the total (status \"stopped\").",
+            s.stopped
+        ));
+    }
+    let t = &s.table;
+    let final_table = (t.rows() <= 200).then(|| {
+        let mut headers = vec!["point".to_string()];
+        headers.extend(plan.spec.axes.iter().map(|a| a.key.clone()));
+        headers.extend([
+            "failed".into(),
+            "top-1 share (95% CI)".into(),
+            "Gini (95% CI)".into(),
+        ]);
+        let ci = |m: &str, r: usize| {
+            let f = |x: f64| {
+                if x.is_finite() {
+                    format!("{x:.3}")
+                } else {
+                    "–".into()
+                }
+            };
+            format!(
+                "{} [{}, {}]",
+                f(col(t, &format!("{m}_mean"))[r]),
+                f(col(t, &format!("{m}_ci_low"))[r]),
+                f(col(t, &format!("{m}_ci_high"))[r])
+            )
+        };
+        let rows = (0..t.rows())
+            .map(|r| {
+                let p = col(t, "point")[r] as usize;
+                let mut row = vec![p.to_string()];
+                row.extend(plan.spec.points[p].iter().map(|v| v.label()));
+                row.push(format!("{}", col(t, "failed")[r]));
+                row.push(ci("top1_share", r));
+                row.push(ci("gini", r));
+                row
+            })
+            .collect();
+        (headers, rows)
+    });
+    let report = Report {
+        title: format!("sweep: {}", plan.name),
+        meta: vec![
+            ("model".into(), plan.model.clone()),
+            ("points".into(), plan.points().to_string()),
+            ("replicates".into(), plan.replicates.to_string()),
+            ("runs".into(), s.runs.to_string()),
+            ("master seed".into(), plan.master_seed.to_string()),
+            ("design".into(), design),
+            ("version".into(), crate::VERSION.to_string()),
+        ],
+        description: String::new(),
+        notes,
+        key_numbers: vec![
+            ("runs".into(), s.runs.to_string()),
+            ("failed".into(), s.failed.to_string()),
+            ("stopped at stop_at_share".into(), s.stopped.to_string()),
+        ],
+        final_table,
+        figures,
+        files: [
+            ("results.csv".into(), "one row per run: point, replicate, seed, the varied keys, status, the final metrics (also results.parquet)".into()),
+            ("summary.csv".into(), "one row per point: runs, failed, stopped, mean and 95% CI of each final metric (also summary.parquet)".into()),
+            ("summary_series.csv".into(), "per point and recorded step: mean and 95% CI of each metric over time".into()),
+            ("parts/".into(), "the results as a partitioned Parquet dataset, one file per batch of runs".into()),
+            ("series/".into(), "every run's recorded time series, partitioned the same way".into()),
+            ("manifest.json".into(), "the resolved sweep; a matching manifest lets the same command resume".into()),
+        ]
+        .into_iter()
+        .filter(|(name, _): &(String, String)| dir.join(name).exists())
+        .collect(),
+        scenario_toml: plan.resolved_toml.clone(),
+    };
+    write_atomic_bytes(&dir.join("report.html"), render_html(&report).as_bytes())
+        .map_err(SweepError::Io)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn compact_labels() {
+        use super::super::spec::AxisValue;
+        let v = |x: f64| AxisValue {
+            text: String::new(),
+            number: Some(x),
+        };
+        assert_eq!(super::compact(&v(4.6506719595)), "4.65");
+        assert_eq!(super::compact(&v(0.160852113346)), "0.161");
+        assert_eq!(super::compact(&v(30.0)), "30");
+        assert_eq!(super::compact(&v(1.05)), "1.05");
+        assert_eq!(super::compact(&v(0.0)), "0");
+    }
+
+    #[test]
+    fn short_names() {
+        assert_eq!(
+            super::short("growth.returns_to_scale=1.2"),
+            "returns_to_scale=1.2"
+        );
+        assert_eq!(super::short("growth.spillover"), "spillover");
+        assert_eq!(super::short("seed"), "seed");
+    }
+}

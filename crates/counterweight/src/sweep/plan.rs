@@ -1,0 +1,491 @@
+//! The plan of a sweep: the scenario, the points, replicates, seeds, the batches that
+//! become part files, and the columns every run reports. Everything is checked here,
+//! before any run starts.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::SweepError;
+use super::spec::SweepSpec;
+use crate::governance::dual::State;
+use crate::governance::dual::simulate::{self as gsim, ReplicateResult, SimScenario as GovSim};
+use crate::io::{Column, Table};
+use crate::rng;
+use crate::runner::{self, RunOptions};
+use crate::scenario::{self, Scenario, ScenarioError};
+
+/// Parse a governance simulation with `key=value` overrides.
+fn govern_parse(text: &str, sets: &[String]) -> Result<GovSim, String> {
+    let resolved = if sets.is_empty() {
+        text.to_string()
+    } else {
+        gsim::apply_overrides(text, sets).map_err(|e| e.message)?
+    };
+    gsim::parse(&resolved).map_err(|e| e.message)
+}
+
+/// The final metrics of one governance replicate, in [`govern_metric_names`] order.
+pub fn govern_finals(r: &ReplicateResult) -> Vec<f64> {
+    let ratio = |a: u32, b: u32| {
+        if b == 0 {
+            f64::NAN
+        } else {
+            f64::from(a) / f64::from(b)
+        }
+    };
+    let days: Vec<f64> = r
+        .honest_delays
+        .iter()
+        .map(|&d| d as f64 / 86_400.0)
+        .collect();
+    let mean = if days.is_empty() {
+        f64::NAN
+    } else {
+        days.iter().sum::<f64>() / days.len() as f64
+    };
+    let max = days.iter().copied().fold(f64::NAN, f64::max);
+    let total: u64 = r.state_time.iter().sum();
+    let mut v = vec![
+        f64::from(r.harmful),
+        f64::from(r.harmful_executed),
+        f64::from(r.harmful_blocked),
+        f64::from(r.harmful_executed_after_rage_quit),
+        ratio(r.harmful_blocked, r.harmful),
+        f64::from(r.honest),
+        f64::from(r.honest_executed),
+        ratio(r.honest_executed, r.honest),
+        mean,
+        max,
+        f64::from(r.veto_signals),
+        f64::from(r.rage_quits),
+        f64::from(r.cancellations),
+        r.stake_left,
+    ];
+    v.extend(r.state_time.iter().map(|&t| t as f64 / total.max(1) as f64));
+    v
+}
+
+/// The result columns of a governance sweep (one replicate of `govern simulate` per run).
+pub fn govern_metric_names() -> Vec<String> {
+    let mut n: Vec<String> = [
+        "harmful",
+        "harmful_executed",
+        "harmful_blocked",
+        "harmful_executed_after_rage_quit",
+        "harmful_blocked_share",
+        "honest",
+        "honest_executed",
+        "honest_executed_share",
+        "honest_delay_mean_days",
+        "honest_delay_max_days",
+        "veto_signals",
+        "rage_quits",
+        "cancellations",
+        "stake_left",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    n.extend(
+        State::ALL
+            .iter()
+            .map(|s| format!("time_share.{}", s.name())),
+    );
+    n
+}
+
+/// The type of a metric column in the results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    F64,
+    /// A nullable integer (`step`, the Nakamoto coefficients).
+    OptU64,
+}
+
+/// Where the base scenario comes from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The scenario text.
+    pub text: String,
+    /// Its name in errors (the file path, or `<embedded NAME>`).
+    pub origin: String,
+    /// Where relative `csv` paths are resolved.
+    pub base_dir: Option<PathBuf>,
+}
+
+/// What each run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A model scenario (`counterweight run`): growth, exchange, adoption, ...
+    Model,
+    /// A Dual Governance veto simulation (`counterweight govern simulate`).
+    Govern,
+}
+
+/// Which kind of scenario `text` is: a governance simulation has a top-level `horizon`
+/// and no `model` or `[[actors]]`.
+pub fn detect(text: &str) -> Target {
+    match toml::from_str::<toml::Table>(text) {
+        Ok(t)
+            if t.contains_key("horizon")
+                && !t.contains_key("model")
+                && !t.contains_key("actors") =>
+        {
+            Target::Govern
+        }
+        _ => Target::Model,
+    }
+}
+
+/// A checked sweep: what to run, in which order, with which seeds.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub target: Target,
+    pub source: Source,
+    /// The user's `--set` overrides (applied before each point's values).
+    pub sets: Vec<String>,
+    pub spec: SweepSpec,
+    /// Replicates per point.
+    pub replicates: u32,
+    /// The master seed (the scenario's `seed`, after `--set seed=...`).
+    pub master_seed: u64,
+    /// Runs per part file.
+    pub batch_size: u64,
+    /// FNV-1a hash of the resolved base scenario (after `--set`).
+    pub scenario_hash: String,
+    /// The base scenario's name and model.
+    pub name: String,
+    pub model: String,
+    pub resolved_toml: String,
+    /// The final-metric columns of `results.csv`, in order (the names of `metrics.csv`,
+    /// without `replicate`; the union over all points).
+    pub metrics: Vec<(String, Kind)>,
+}
+
+/// The seed of run (point, replicate): derived from the master seed and the coordinates,
+/// kept to 63 bits so it can be given back as `--seed` (TOML integers are signed).
+pub fn run_seed(master: u64, point: u64, replicate: u64) -> u64 {
+    rng::derive_seed(master, &[point, replicate]) & (i64::MAX as u64)
+}
+
+/// FNV-1a, 64 bits, as 16 hex digits: a stable fingerprint for the manifest.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+impl Plan {
+    pub fn points(&self) -> u64 {
+        self.spec.points.len() as u64
+    }
+
+    pub fn runs(&self) -> u64 {
+        self.points() * u64::from(self.replicates)
+    }
+
+    pub fn batches(&self) -> u64 {
+        self.runs().div_ceil(self.batch_size)
+    }
+
+    /// Run ids of batch `b`.
+    pub fn batch_runs(&self, b: u64) -> std::ops::Range<u64> {
+        b * self.batch_size..((b + 1) * self.batch_size).min(self.runs())
+    }
+
+    /// (point, replicate) of run `r`: runs are point-major.
+    pub fn coords(&self, r: u64) -> (u64, u32) {
+        let reps = u64::from(self.replicates);
+        (r / reps, (r % reps) as u32)
+    }
+
+    pub fn seed(&self, r: u64) -> u64 {
+        let (p, rep) = self.coords(r);
+        run_seed(self.master_seed, p, u64::from(rep))
+    }
+
+    /// All overrides of point `p`: the user's `--set`, then the point's values.
+    pub fn overrides(&self, p: usize) -> Vec<String> {
+        let mut o = self.sets.clone();
+        o.extend(self.spec.assignments(p));
+        o
+    }
+
+    /// The scenario of point `p` (its master seed and replicates still the base's).
+    #[allow(clippy::result_large_err)]
+    pub fn point_scenario(&self, p: usize) -> Result<Scenario, ScenarioError> {
+        let exp = scenario::parse(
+            &self.source.text,
+            &self.source.origin,
+            self.source.base_dir.as_deref(),
+            &self.overrides(p),
+        )?;
+        Ok(exp
+            .variants
+            .into_iter()
+            .next()
+            .expect("an experiment has a variant")
+            .scenario)
+    }
+
+    /// The governance simulation of run `r`: its point's, one replicate, its own seed.
+    pub fn govern_run(&self, r: u64) -> Result<GovSim, String> {
+        let (p, _) = self.coords(r);
+        let mut sc = govern_parse(&self.source.text, &self.overrides(p as usize))?;
+        sc.seed = self.seed(r);
+        sc.replicates = 1;
+        Ok(sc)
+    }
+
+    /// The scenario of run `r`: its point's, with one replicate and the run's own seed.
+    #[allow(clippy::result_large_err)]
+    pub fn run_scenario(&self, r: u64) -> Result<Scenario, ScenarioError> {
+        let (p, _) = self.coords(r);
+        let mut sc = self.point_scenario(p as usize)?;
+        sc.seed = self.seed(r);
+        sc.replicates = 1;
+        Ok(sc)
+    }
+}
+
+/// Runs per part file: about 100 parts per sweep, between 1 and 256 runs each. It depends
+/// only on the number of runs, never on the threads, so a resumed sweep cuts the same parts.
+pub fn batch_size(runs: u64) -> u64 {
+    runs.div_ceil(100).clamp(1, 256)
+}
+
+/// Check everything and build the plan: the base scenario with `--set`, each varied key
+/// alone (so an unknown key is named), then every point. Nothing runs.
+pub fn prepare(
+    source: Source,
+    sets: Vec<String>,
+    spec: SweepSpec,
+    replicates: Option<u32>,
+) -> Result<Plan, SweepError> {
+    if detect(&source.text) == Target::Govern {
+        return prepare_govern(source, sets, spec, replicates);
+    }
+    let base = scenario::parse(
+        &source.text,
+        &source.origin,
+        source.base_dir.as_deref(),
+        &sets,
+    )
+    .map_err(|e| SweepError::Scenario(Box::new(e)))?;
+    if base.variants.len() > 1 {
+        return Err(SweepError::Spec(format!(
+            "{} has {} [[compare]] variants; a sweep varies one scenario (remove [[compare]], or vary the field the variants set)",
+            source.origin,
+            base.variants.len()
+        )));
+    }
+    let base_sc = &base.variants[0].scenario;
+    let replicates = replicates.unwrap_or(base_sc.replicates);
+    if replicates == 0 {
+        return Err(SweepError::Spec("--replicates must be at least 1".into()));
+    }
+    check_axes(&spec)?;
+    let mut plan = Plan {
+        target: Target::Model,
+        sets,
+        replicates,
+        master_seed: base_sc.seed,
+        batch_size: 1,
+        scenario_hash: fingerprint(base.resolved_toml.as_bytes()),
+        name: base.name.clone(),
+        model: base_sc.model.name().to_string(),
+        resolved_toml: base.resolved_toml.clone(),
+        metrics: Vec::new(),
+        spec,
+        source,
+    };
+    plan.batch_size = batch_size(plan.runs());
+
+    // Each key alone, at each of its values: errors name the key and value.
+    for a in &plan.spec.axes {
+        for v in &a.values {
+            let mut o = plan.sets.clone();
+            o.push(format!("{}={}", a.key, v.text));
+            scenario::parse(
+                &plan.source.text,
+                &plan.source.origin,
+                plan.source.base_dir.as_deref(),
+                &o,
+            )
+            .map_err(|e| vary_error(&plan, e))?;
+        }
+    }
+    // Every point, and the columns its runs will report.
+    let mut metrics: Vec<(String, Kind)> = Vec::new();
+    for p in 0..plan.spec.points.len() {
+        let sc = plan.point_scenario(p).map_err(|e| vary_error(&plan, e))?;
+        for (name, kind) in metric_columns(&sc) {
+            if !metrics.iter().any(|(n, _)| *n == name) {
+                metrics.push((name, kind));
+            }
+        }
+    }
+    plan.metrics = metrics;
+    Ok(plan)
+}
+
+fn check_axes(spec: &SweepSpec) -> Result<(), SweepError> {
+    for a in &spec.axes {
+        let k = a.key.as_str();
+        if k == "seed" || k == "replicates" || k == "compare" || k.starts_with("compare[") {
+            return Err(SweepError::Spec(format!(
+                "--vary {k}: a sweep sets `seed` and `replicates` itself (use --seed and --replicates) and cannot vary [[compare]]"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// [`prepare`] for a governance simulation scenario.
+fn prepare_govern(
+    source: Source,
+    sets: Vec<String>,
+    spec: SweepSpec,
+    replicates: Option<u32>,
+) -> Result<Plan, SweepError> {
+    let bad = |m: String| {
+        SweepError::Spec(format!(
+            "{}: invalid governance simulation: {m}",
+            source.origin
+        ))
+    };
+    let base = govern_parse(&source.text, &sets).map_err(bad)?;
+    let resolved = if sets.is_empty() {
+        source.text.clone()
+    } else {
+        gsim::apply_overrides(&source.text, &sets).map_err(|e| bad(e.message))?
+    };
+    let replicates = replicates.unwrap_or(base.replicates);
+    if replicates == 0 {
+        return Err(SweepError::Spec("--replicates must be at least 1".into()));
+    }
+    check_axes(&spec)?;
+    let mut plan = Plan {
+        target: Target::Govern,
+        sets,
+        replicates,
+        master_seed: base.seed,
+        batch_size: 1,
+        scenario_hash: fingerprint(resolved.as_bytes()),
+        name: base.name.clone(),
+        model: "govern simulate".into(),
+        resolved_toml: resolved,
+        metrics: govern_metric_names()
+            .into_iter()
+            .map(|n| (n, Kind::F64))
+            .collect(),
+        spec,
+        source,
+    };
+    plan.batch_size = batch_size(plan.runs());
+    for a in &plan.spec.axes {
+        for v in &a.values {
+            let mut o = plan.sets.clone();
+            o.push(format!("{}={}", a.key, v.text));
+            govern_parse(&plan.source.text, &o).map_err(|m| {
+                SweepError::Spec(format!(
+                    "--vary {}={} (at {} = {}): {m}",
+                    a.key, a.spec, a.key, v.text
+                ))
+            })?;
+        }
+    }
+    for p in 0..plan.spec.points.len() {
+        govern_parse(&plan.source.text, &plan.overrides(p)).map_err(|m| {
+            SweepError::Spec(format!(
+                "point {p} ({}): {m}",
+                plan.spec.assignments(p).join(", ")
+            ))
+        })?;
+    }
+    Ok(plan)
+}
+
+/// The master seed of the base scenario with `--set` (it keys a Latin hypercube's draws).
+pub fn base_seed(source: &Source, sets: &[String]) -> Result<u64, SweepError> {
+    if detect(&source.text) == Target::Govern {
+        return govern_parse(&source.text, sets)
+            .map(|sc| sc.seed)
+            .map_err(|m| {
+                SweepError::Spec(format!(
+                    "{}: invalid governance simulation: {m}",
+                    source.origin
+                ))
+            });
+    }
+    scenario::parse(
+        &source.text,
+        &source.origin,
+        source.base_dir.as_deref(),
+        sets,
+    )
+    .map(|e| e.variants[0].scenario.seed)
+    .map_err(|e| SweepError::Scenario(Box::new(e)))
+}
+
+/// Rename an override error after the `--vary` that caused it.
+fn vary_error(plan: &Plan, mut e: ScenarioError) -> SweepError {
+    if let Some(assign) = e.origin.strip_prefix("--set ")
+        && let Some((key, value)) = assign.split_once('=')
+        && let Some(axis) = plan.spec.axes.iter().find(|a| a.key == key)
+    {
+        e.origin = format!("--vary {}={} (at {key} = {value})", axis.key, axis.spec);
+    } else {
+        let at: Vec<String> = plan.spec.axes.iter().map(|a| a.key.clone()).collect();
+        e.message = format!(
+            "{} (while checking the values of {})",
+            e.message,
+            at.join(", ")
+        );
+    }
+    SweepError::Scenario(Box::new(e))
+}
+
+/// The metric columns a run of `sc` reports: the names and types of its `metrics.csv`,
+/// without `replicate`. Found by observing the initial state (no steps run).
+pub fn metric_columns(sc: &Scenario) -> Vec<(String, Kind)> {
+    let mut probe = sc.clone();
+    probe.time.steps = 0;
+    probe.replicates = 1;
+    probe.output.actors = scenario::ActorsOutput::None;
+    let table = match runner::run(&probe, &RunOptions::default()) {
+        Ok(out) => out.metrics,
+        // The initial state cannot be measured: fall back to the contract's columns.
+        Err(_) => Table {
+            names: crate::io::METRICS_CONTRACT
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            columns: crate::io::METRICS_CONTRACT
+                .iter()
+                .map(|s| {
+                    if s.starts_with("nakamoto") || *s == "step" || *s == "replicate" {
+                        Column::OptU64(vec![])
+                    } else {
+                        Column::F64(vec![])
+                    }
+                })
+                .collect(),
+        },
+    };
+    table
+        .names
+        .iter()
+        .zip(&table.columns)
+        .filter(|(n, _)| n.as_str() != "replicate")
+        .filter_map(|(n, c)| match c {
+            Column::F64(_) => Some((n.clone(), Kind::F64)),
+            Column::U64(_) | Column::OptU64(_) => Some((n.clone(), Kind::OptU64)),
+            Column::Str(_) => None,
+        })
+        .collect()
+}
