@@ -1,8 +1,7 @@
 //! Concentration and inequality measures on a slice of non-negative values.
 //!
 //! Definitions and test vectors: `shared/reference/validation.md` §7 (DESIGN.md §6).
-//! HELPER-OWNED: the metrics helper implements this module; the signatures below are the
-//! contract the runner, `measure` and the outputs rely on.
+//! The signatures below are what the runner, `measure` and the outputs rely on.
 //!
 //! Layout: one module per metric family, re-exported here.
 //! * `concentration` — HHI, effective number, top-k / top-p shares, Nakamoto coefficients;
