@@ -555,39 +555,71 @@ where
         labelled += 1;
     }
     for (i, s) in chart.series.iter().enumerate() {
-        let style = ShapeStyle {
-            color: palette(i).to_rgba(),
-            filled: false,
-            stroke_width: 2,
-        };
-        let mut first = true;
-        for seg in segments(s, log_x, log_y) {
-            let ann = if seg.len() == 1 {
-                cc.draw_series(std::iter::once(Circle::new(seg[0], 4, style.filled())))
-                    .map_err(e)?
-            } else {
-                cc.draw_series(LineSeries::new(seg, style)).map_err(e)?
-            };
-            if first && !s.label.is_empty() {
-                ann.label(s.label.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
-                labelled += 1;
-            }
-            first = false;
+        if draw_line(&mut cc, s, i, log_x, log_y)? {
+            labelled += 1;
         }
     }
     if labelled > 0 {
-        cc.configure_series_labels()
-            .position(legend_corner(chart, xr, yr))
-            .margin(12)
-            .legend_area_size(30)
-            .background_style(WHITE.mix(0.88))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font((FONT_FAMILY, 15).into_font().color(&TEXT))
-            .draw()
-            .map_err(e)?;
+        draw_legend(&mut cc, legend_corner(chart, xr, yr))?;
     }
     Ok(())
+}
+
+/// Draw one series in palette colour `i`: lines, single points as dots, broken where a
+/// value cannot be plotted. The first segment carries the legend entry; returns whether
+/// there is one.
+fn draw_line<DB, CT>(
+    cc: &mut ChartContext<'_, DB, CT>,
+    s: &Series,
+    i: usize,
+    log_x: bool,
+    log_y: bool,
+) -> Result<bool, String>
+where
+    DB: DrawingBackend,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let style = ShapeStyle {
+        color: palette(i).to_rgba(),
+        filled: false,
+        stroke_width: 2,
+    };
+    let mut labelled = false;
+    for (k, seg) in segments(s, log_x, log_y).into_iter().enumerate() {
+        let ann = if seg.len() == 1 {
+            cc.draw_series(std::iter::once(Circle::new(seg[0], 4, style.filled())))
+                .map_err(e)?
+        } else {
+            cc.draw_series(LineSeries::new(seg, style)).map_err(e)?
+        };
+        if k == 0 && !s.label.is_empty() {
+            ann.label(s.label.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+            labelled = true;
+        }
+    }
+    Ok(labelled)
+}
+
+/// The legend box, in the same style on every chart.
+fn draw_legend<'a, DB, CT>(
+    cc: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    cc.configure_series_labels()
+        .position(position)
+        .margin(12)
+        .legend_area_size(30)
+        .background_style(WHITE.mix(0.88))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font((FONT_FAMILY, 15).into_font().color(&TEXT))
+        .draw()
+        .map_err(|e| e.to_string())
 }
 
 // --- sweeps: confidence bands and heatmaps ---------------------------------------------
@@ -714,26 +746,9 @@ where
     }
     let mut labelled = 0;
     for (i, b) in chart.bands.iter().enumerate() {
-        let style = ShapeStyle {
-            color: palette(i).to_rgba(),
-            filled: false,
-            stroke_width: 2,
-        };
         let s = Series::new(b.label.clone(), b.xs.clone(), b.mean.clone());
-        let mut first = true;
-        for seg in segments(&s, log_x, false) {
-            let ann = if seg.len() == 1 {
-                cc.draw_series(std::iter::once(Circle::new(seg[0], 4, style.filled())))
-                    .map_err(e)?
-            } else {
-                cc.draw_series(LineSeries::new(seg, style)).map_err(e)?
-            };
-            if first && !b.label.is_empty() {
-                ann.label(b.label.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
-                labelled += 1;
-            }
-            first = false;
+        if draw_line(&mut cc, &s, i, log_x, false)? {
+            labelled += 1;
         }
     }
     if labelled > 0 {
@@ -751,15 +766,7 @@ where
             log_x,
             true,
         );
-        cc.configure_series_labels()
-            .position(legend_corner(&as_lines, xr, yr))
-            .margin(12)
-            .legend_area_size(30)
-            .background_style(WHITE.mix(0.88))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font((FONT_FAMILY, 15).into_font().color(&TEXT))
-            .draw()
-            .map_err(e)?;
+        draw_legend(&mut cc, legend_corner(&as_lines, xr, yr))?;
     }
     Ok(())
 }

@@ -241,16 +241,14 @@ pub fn parse(
     };
     let resolved_toml = toml::to_string_pretty(&file).unwrap_or_default();
 
-    let locate = |fe: FieldError, origin_override: Option<&str>| -> ScenarioError {
+    let locate = |fe: FieldError| -> ScenarioError {
         if let Some((_, o)) = overridden
             .iter()
             .rev()
             .find(|(k, _)| fe.field.starts_with(k.as_str()) || k.starts_with(fe.field.as_str()))
         {
-            return set_error(o, Some(fe.field), format!("{}{}", fe.message, ""))
-                .with_help(fe.help);
+            return set_error(o, Some(fe.field), fe.message).with_help(fe.help);
         }
-        let origin = origin_override.unwrap_or(origin);
         let offset = span::find_span(src, &fe.field).map(|s| s.start);
         ScenarioError::at(
             origin,
@@ -264,7 +262,7 @@ pub fn parse(
 
     let mut variants = Vec::new();
     if file.compare.is_empty() {
-        let scenario = validate::validate(&file, base_dir).map_err(|fe| locate(fe, None))?;
+        let scenario = validate::validate(&file, base_dir).map_err(&locate)?;
         variants.push(Variant {
             label: file.name.clone(),
             scenario,
@@ -281,37 +279,28 @@ pub fn parse(
                     message: "empty or repeated label".into(),
                     help: Some("a unique, non-empty label".into()),
                 };
-                return Err(locate(fe, None));
+                return Err(locate(fe));
             }
             let mut t = base.clone();
             overrides::merge(&mut t, &c.set).map_err(|m| {
-                locate(
-                    FieldError {
-                        field: format!("{field}.set"),
-                        message: m,
-                        help: None,
-                    },
-                    None,
-                )
+                locate(FieldError {
+                    field: format!("{field}.set"),
+                    message: m,
+                    help: None,
+                })
             })?;
             let vf = deserialize_table(&t).map_err(|m| {
-                locate(
-                    FieldError {
-                        field: format!("{field}.set"),
-                        message: m,
-                        help: None,
-                    },
-                    None,
-                )
+                locate(FieldError {
+                    field: format!("{field}.set"),
+                    message: m,
+                    help: None,
+                })
             })?;
             let scenario = validate::validate(&vf, base_dir).map_err(|fe| {
-                let mut e = locate(
-                    FieldError {
-                        field: format!("{field}.set"),
-                        ..fe.clone()
-                    },
-                    None,
-                );
+                let mut e = locate(FieldError {
+                    field: format!("{field}.set"),
+                    ..fe.clone()
+                });
                 e.message = format!(
                     "in variant \"{label}\": field `{}`: {}",
                     fe.field, fe.message
