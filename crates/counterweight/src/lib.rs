@@ -37,5 +37,8 @@ pub mod metrics;
 // --- outputs: tables (CSV/Parquet), atomic writes, plots, reports ---------------------
 pub mod io;
 
+// --- errors for people: one-screen located messages (CLI, Python) ---------------------
+pub mod diagnostic;
+
 /// The crate version, recorded in every run directory.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

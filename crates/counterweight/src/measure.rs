@@ -110,6 +110,22 @@ pub enum MeasureError {
         column: String,
         value: f64,
     },
+    #[error("{source_name}, row {row}: column \"{column}\" holds {value}, which is not a number")]
+    NotNumericRow {
+        source_name: String,
+        row: u64,
+        column: String,
+        value: String,
+    },
+    #[error(
+        "{source_name}, row {row}: column \"{column}\" holds {value}; values must be finite and >= 0"
+    )]
+    InvalidRowValue {
+        source_name: String,
+        row: u64,
+        column: String,
+        value: f64,
+    },
     #[error("{source_name}: all values in column \"{column}\" are zero; shares are undefined")]
     AllZero { source_name: String, column: String },
     #[error("{source_name}{}: {error}", time.as_ref().map(|t| format!(", time {t}")).unwrap_or_default())]
@@ -190,12 +206,7 @@ pub fn measure_reader<R: Read>(
     let entity_col = opts.entity.as_deref().map(find).transpose()?;
     let time_col = opts.time.as_deref().map(find).transpose()?;
 
-    // time -> (entity -> slot, slots of (entity, summed value)); times in first-seen order.
-    let mut time_index: HashMap<String, usize> = HashMap::new();
-    let mut slices: Vec<Slice> = Vec::new();
-    let mut any_positive = false;
-    let mut rows = 0usize;
-
+    let mut acc = Accumulator::new(source_name, opts);
     let mut record = csv::StringRecord::new();
     while rdr.read_record(&mut record).map_err(csv_err)? {
         let line = record.position().map_or(0, |p| p.line());
@@ -214,7 +225,6 @@ pub fn measure_reader<R: Read>(
                 ),
             });
         }
-        rows += 1;
         let raw = record.get(value_col).unwrap_or("");
         let value: f64 = raw.parse().map_err(|_| MeasureError::NotNumeric {
             source_name: src(),
@@ -235,95 +245,214 @@ pub fn measure_reader<R: Read>(
             Some(c) => record.get(c).unwrap_or("").to_string(),
             None => format!("line {line}"),
         };
-        if entity_col.is_some() && opts.exclude.contains(&entity) {
-            continue;
+        acc.add(value, entity, time);
+    }
+    acc.finish()
+}
+
+/// The values of one column of a data frame (or any columnar table), row by row.
+#[derive(Debug, Clone, Copy)]
+pub enum ValueColumn<'a> {
+    /// Numbers (`None` = a missing value, an error).
+    Numbers(&'a [Option<f64>]),
+    /// Text, parsed as the CSV reader parses a cell (`None` = a missing value, an error).
+    Text(&'a [Option<String>]),
+}
+
+impl ValueColumn<'_> {
+    fn len(&self) -> usize {
+        match self {
+            ValueColumn::Numbers(v) => v.len(),
+            ValueColumn::Text(v) => v.len(),
         }
-        any_positive |= value > 0.0;
-        let t = *time_index.entry(time.clone()).or_insert_with(|| {
+    }
+}
+
+/// Measure columns already in memory (a pandas or polars DataFrame, an Arrow table): the
+/// same rules and results as [`measure_reader`] on the same data written as CSV, with rows
+/// numbered from 0 in messages and, without an entity column, holders named `row N`.
+/// Entities and times are given as text (missing ones as empty text), as a CSV holds them.
+pub fn measure_columns(
+    source_name: &str,
+    value: ValueColumn<'_>,
+    entity: Option<&[String]>,
+    time: Option<&[String]>,
+    opts: &MeasureOptions,
+) -> Result<Measurement, MeasureError> {
+    let rows = value.len();
+    for (name, len) in [
+        ("entity", entity.map(<[String]>::len)),
+        ("time", time.map(<[String]>::len)),
+    ] {
+        if let Some(len) = len
+            && len != rows
+        {
+            return Err(MeasureError::Unreadable {
+                source_name: source_name.to_string(),
+                message: format!("the {name} column has {len} rows and the value column {rows}"),
+            });
+        }
+    }
+    let mut acc = Accumulator::new(source_name, opts);
+    acc.time_given = time.is_some();
+    for i in 0..rows {
+        let bad = |shown: String| MeasureError::NotNumericRow {
+            source_name: source_name.to_string(),
+            row: i as u64,
+            column: opts.value.clone(),
+            value: shown,
+        };
+        let v = match value {
+            ValueColumn::Numbers(v) => v[i].ok_or_else(|| bad("a missing value".into()))?,
+            ValueColumn::Text(v) => match &v[i] {
+                None => return Err(bad("a missing value".into())),
+                Some(t) => t.trim().parse().map_err(|_| bad(format!("\"{t}\"")))?,
+            },
+        };
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(MeasureError::InvalidRowValue {
+                source_name: source_name.to_string(),
+                row: i as u64,
+                column: opts.value.clone(),
+                value: v,
+            });
+        }
+        let t = time.map_or(String::new(), |t| t[i].trim().to_string());
+        let e = match entity {
+            Some(e) => e[i].trim().to_string(),
+            None => format!("row {i}"),
+        };
+        acc.add(v, e, t);
+    }
+    acc.finish()
+}
+
+/// Rows grouped by time and entity, then the metrics per time: the part of `measure` that
+/// does not depend on where the rows come from.
+struct Accumulator<'a> {
+    source_name: &'a str,
+    opts: &'a MeasureOptions,
+    /// Whether a time column was given (a `time` column in the result).
+    time_given: bool,
+    // time -> slot; slots of (entity, summed value), times in first-seen order.
+    time_index: HashMap<String, usize>,
+    slices: Vec<Slice>,
+    any_positive: bool,
+    rows: usize,
+}
+
+impl<'a> Accumulator<'a> {
+    fn new(source_name: &'a str, opts: &'a MeasureOptions) -> Self {
+        Accumulator {
+            source_name,
+            opts,
+            time_given: opts.time.is_some(),
+            time_index: HashMap::new(),
+            slices: Vec::new(),
+            any_positive: false,
+            rows: 0,
+        }
+    }
+
+    /// One data row with a valid value (finite, >= 0).
+    fn add(&mut self, value: f64, entity: String, time: String) {
+        self.rows += 1;
+        if self.opts.entity.is_some() && self.opts.exclude.contains(&entity) {
+            return;
+        }
+        self.any_positive |= value > 0.0;
+        let slices = &mut self.slices;
+        let t = *self.time_index.entry(time.clone()).or_insert_with(|| {
             slices.push(Slice::new(time));
             slices.len() - 1
         });
-        slices[t].add(entity, value);
-    }
-    if rows == 0 {
-        return Err(MeasureError::NoDataRows { source_name: src() });
-    }
-    if !any_positive {
-        return Err(MeasureError::AllZero {
-            source_name: src(),
-            column: opts.value.clone(),
-        });
+        self.slices[t].add(entity, value);
     }
 
-    // Order the times.
-    let numeric: Option<Vec<f64>> = if time_col.is_some() {
-        slices
-            .iter()
-            .map(|s| s.time.parse::<f64>().ok().filter(|t| t.is_finite()))
-            .collect()
-    } else {
-        None
-    };
-    let mut order: Vec<usize> = (0..slices.len()).collect();
-    match &numeric {
-        Some(t) => order.sort_by(|&a, &b| t[a].total_cmp(&t[b])),
-        None => order.sort_by(|&a, &b| slices[a].time.cmp(&slices[b].time)),
-    }
+    fn finish(self) -> Result<Measurement, MeasureError> {
+        let src = || self.source_name.to_string();
+        let opts = self.opts;
+        let slices = self.slices;
+        let time_col = self.time_given.then_some(());
+        if self.rows == 0 {
+            return Err(MeasureError::NoDataRows { source_name: src() });
+        }
+        if !self.any_positive {
+            return Err(MeasureError::AllZero {
+                source_name: src(),
+                column: opts.value.clone(),
+            });
+        }
+        // Order the times.
+        let numeric: Option<Vec<f64>> = if time_col.is_some() {
+            slices
+                .iter()
+                .map(|s| s.time.parse::<f64>().ok().filter(|t| t.is_finite()))
+                .collect()
+        } else {
+            None
+        };
+        let mut order: Vec<usize> = (0..slices.len()).collect();
+        match &numeric {
+            Some(t) => order.sort_by(|&a, &b| t[a].total_cmp(&t[b])),
+            None => order.sort_by(|&a, &b| slices[a].time.cmp(&slices[b].time)),
+        }
 
-    let metric_opts = MetricOptions {
-        top_k: opts.top_k,
-        hill_k: None,
-    };
-    let mut cols = MetricColumns::new(opts.top_k);
-    let mut n_entities = Vec::with_capacity(order.len());
-    for &i in &order {
-        let s = &slices[i];
-        n_entities.push(s.values.len() as u64);
-        match concentration(&s.values, &metric_opts) {
-            Ok(c) => cols.push(&c),
-            Err(MetricsError::ZeroTotal) => cols.push_undefined(0.0),
-            Err(error) => {
-                return Err(MeasureError::Metrics {
-                    source_name: src(),
-                    time: time_col.map(|_| s.time.clone()),
-                    error,
-                });
+        let metric_opts = MetricOptions {
+            top_k: opts.top_k,
+            hill_k: None,
+        };
+        let mut cols = MetricColumns::new(opts.top_k);
+        let mut n_entities = Vec::with_capacity(order.len());
+        for &i in &order {
+            let s = &slices[i];
+            n_entities.push(s.values.len() as u64);
+            match concentration(&s.values, &metric_opts) {
+                Ok(c) => cols.push(&c),
+                Err(MetricsError::ZeroTotal) => cols.push_undefined(0.0),
+                Err(error) => {
+                    return Err(MeasureError::Metrics {
+                        source_name: src(),
+                        time: time_col.map(|_| s.time.clone()),
+                        error,
+                    });
+                }
             }
         }
-    }
 
-    let mut table = Table::new();
-    if time_col.is_some() {
-        let column = match &numeric {
-            Some(t) => Column::F64(order.iter().map(|&i| t[i]).collect()),
-            None => Column::Str(order.iter().map(|&i| slices[i].time.clone()).collect()),
+        let mut table = Table::new();
+        if time_col.is_some() {
+            let column = match &numeric {
+                Some(t) => Column::F64(order.iter().map(|&i| t[i]).collect()),
+                None => Column::Str(order.iter().map(|&i| slices[i].time.clone()).collect()),
+            };
+            table.push("time", column);
+        }
+        table.push("n_entities", Column::U64(n_entities));
+        for (name, column) in cols.into_columns("") {
+            table.push(name, column);
+        }
+
+        let times = if time_col.is_some() {
+            order.iter().map(|&i| slices[i].time.clone()).collect()
+        } else {
+            Vec::new()
         };
-        table.push("time", column);
-    }
-    table.push("n_entities", Column::U64(n_entities));
-    for (name, column) in cols.into_columns("") {
-        table.push(name, column);
-    }
+        let last = &slices[*order.last().expect("at least one row")];
+        let mut final_values: Vec<(String, f64)> = last
+            .entities
+            .iter()
+            .cloned()
+            .zip(last.values.iter().copied())
+            .collect();
+        final_values.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 
-    let times = if time_col.is_some() {
-        order.iter().map(|&i| slices[i].time.clone()).collect()
-    } else {
-        Vec::new()
-    };
-    let last = &slices[*order.last().expect("at least one row")];
-    let mut final_values: Vec<(String, f64)> = last
-        .entities
-        .iter()
-        .cloned()
-        .zip(last.values.iter().copied())
-        .collect();
-    final_values.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-
-    Ok(Measurement {
-        table,
-        final_values,
-        times,
-    })
+        Ok(Measurement {
+            table,
+            final_values,
+            times,
+        })
+    }
 }
 
 /// The holders at one time, in first-seen order, with their summed values.

@@ -1,0 +1,19 @@
+"""The example notebook runs from top to bottom (so it cannot rot)."""
+
+import os
+
+import pytest
+
+
+def test_example_notebook_executes(root, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = root / "examples" / "python-quickstart.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(root)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the notebook draws a figure"
