@@ -33,7 +33,7 @@ export COUNTERWEIGHT_BIN="$CARGO_TARGET_DIR/release/counterweight"
 # The package, exactly as a user installs it (pip + maturin), sharing the workspace's
 # compiled dependencies through CARGO_TARGET_DIR.
 echo "python: building and installing crates/counterweight-py"
-"$venv/bin/python" -m pip install --quiet --no-build-isolation --no-deps --force-reinstall ./crates/counterweight-py
+PATH="$PWD/$venv/bin:$PATH" "$venv/bin/python" -m pip install --quiet --no-build-isolation --no-deps --force-reinstall ./crates/counterweight-py
 
 set +e
 "$venv/bin/python" -m pytest crates/counterweight-py/tests -q -p no:cacheprovider

@@ -173,8 +173,7 @@ fn inline(v: &toml::Value) -> String {
 
 fn toml_key(k: &str) -> String {
     if !k.is_empty()
-        && k
-            .chars()
+        && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         k.to_string()

@@ -35,7 +35,9 @@ pub fn scenario(py: Python<'_>, e: &ScenarioError) -> PyErr {
     make(
         py,
         "ScenarioError",
-        counterweight::diagnostic::scenario(e).trim_end().to_string(),
+        counterweight::diagnostic::scenario(e)
+            .trim_end()
+            .to_string(),
         &attrs,
     )
 }

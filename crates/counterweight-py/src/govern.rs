@@ -10,11 +10,7 @@ use crate::errors;
 /// a JSON array with one object per step (the objects of `govern replay --json`) and
 /// `fields` their keys in contract order.
 #[pyfunction]
-fn replay(
-    py: Python<'_>,
-    src: &str,
-    origin: &str,
-) -> PyResult<(String, usize, Vec<&'static str>)> {
+fn replay(py: Python<'_>, src: &str, origin: &str) -> PyResult<(String, usize, Vec<&'static str>)> {
     let tl = timeline::parse(src).map_err(|e| errors::timeline(py, origin, src, &e))?;
     let rp = py
         .detach(|| timeline::replay(&tl))

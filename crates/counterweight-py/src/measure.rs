@@ -21,14 +21,15 @@ enum Values {
 }
 
 fn values(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Values> {
-    let data = arrow_array::ArrayRef::from(make_array(
-        arrow_data::ArrayData::from_pyarrow_bound(obj)?,
-    ));
+    let data =
+        arrow_array::ArrayRef::from(make_array(arrow_data::ArrayData::from_pyarrow_bound(obj)?));
     if let Some(a) = data.as_any().downcast_ref::<Float64Array>() {
         return Ok(Values::Numbers(a.iter().collect()));
     }
     if let Some(a) = data.as_any().downcast_ref::<StringArray>() {
-        return Ok(Values::Text(a.iter().map(|s| s.map(str::to_string)).collect()));
+        return Ok(Values::Text(
+            a.iter().map(|s| s.map(str::to_string)).collect(),
+        ));
     }
     Err(PyTypeError::new_err(format!(
         "the {what} column must arrive as float64 or string, not {}",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use counterweight::runner::{self, ExperimentOutput, RunOptions};
 use counterweight::scenario::{self, Experiment, ScenarioError, examples};
 use counterweight::sweep::plan::{Target, detect};
-use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyNotImplementedError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
@@ -74,7 +74,9 @@ pub fn source(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Source> {
         }
         Some(p)
     } else if obj.hasattr("__fspath__")? {
-        Some(PathBuf::from(obj.call_method0("__fspath__")?.extract::<String>()?))
+        Some(PathBuf::from(
+            obj.call_method0("__fspath__")?.extract::<String>()?,
+        ))
     } else {
         None
     };
@@ -163,7 +165,11 @@ impl Scenario {
 /// Load and validate a scenario with `key=value` overrides.
 #[pyfunction]
 #[pyo3(signature = (scenario, set=None))]
-fn load(py: Python<'_>, scenario: &Bound<'_, PyAny>, set: Option<&Bound<'_, PyAny>>) -> PyResult<Scenario> {
+fn load(
+    py: Python<'_>,
+    scenario: &Bound<'_, PyAny>,
+    set: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Scenario> {
     let src = source(py, scenario)?;
     let sets = overrides(set)?;
     if detect(&src.text) == Target::Govern {
@@ -259,7 +265,11 @@ impl RunOutput {
 /// Run a scenario (all variants and replicates) without the GIL, with progress and Ctrl-C.
 #[pyfunction]
 #[pyo3(signature = (scenario, progress=None))]
-fn run(py: Python<'_>, scenario: &Scenario, progress: Option<&Bound<'_, PyAny>>) -> PyResult<RunOutput> {
+fn run(
+    py: Python<'_>,
+    scenario: &Scenario,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<RunOutput> {
     let exp = &scenario.exp;
     let result = supervise(py, progress, |hooks| {
         let tick = |n: u64| hooks.report(n);
@@ -268,6 +278,15 @@ fn run(py: Python<'_>, scenario: &Scenario, progress: Option<&Bound<'_, PyAny>>)
             cancel: Some(&hooks.cancel),
         };
         runner::run_experiment(exp, &opts)
+    })
+    .map_err(|e| {
+        if e.is_instance_of::<PyKeyboardInterrupt>(py) {
+            PyKeyboardInterrupt::new_err(
+                "interrupted: the run stopped at a step boundary and kept nothing",
+            )
+        } else {
+            e
+        }
     })?;
     let out = result.map_err(|e| errors::run(py, &e))?;
     Ok(RunOutput {

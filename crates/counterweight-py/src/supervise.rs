@@ -39,6 +39,16 @@ pub fn supervise<T: Send>(
     progress: Option<&Bound<'_, PyAny>>,
     work: impl FnOnce(&Hooks) -> T + Send,
 ) -> PyResult<T> {
+    supervise_interruptible(py, progress, work).map_err(|(e, _)| e)
+}
+
+/// [`supervise`], but an interrupt (or an error of the progress callback) also gives back
+/// what the work returned once it stopped, e.g. how much of a sweep is saved.
+pub fn supervise_interruptible<T: Send>(
+    py: Python<'_>,
+    progress: Option<&Bound<'_, PyAny>>,
+    work: impl FnOnce(&Hooks) -> T + Send,
+) -> Result<T, (PyErr, Option<T>)> {
     let hooks = Hooks::default();
     // Set by the helper thread when the work has returned.
     let finished_flag = (Mutex::new(false), Condvar::new());
@@ -91,7 +101,7 @@ pub fn supervise<T: Send>(
         }
         let joined = py.detach(|| handle.join());
         if let Some(e) = failure {
-            return Err(e);
+            return Err((e, joined.ok()));
         }
         joined.map_err(|panic| {
             let msg = panic
@@ -99,7 +109,10 @@ pub fn supervise<T: Send>(
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            PyRuntimeError::new_err(format!("counterweight: internal error: {msg}"))
+            (
+                PyRuntimeError::new_err(format!("counterweight: internal error: {msg}")),
+                None,
+            )
         })
     })
 }

@@ -22,7 +22,7 @@ use pyo3::types::{PyBytes, PyDict};
 use crate::convert::overrides;
 use crate::errors;
 use crate::scenarios::source;
-use crate::supervise::{Hooks, supervise};
+use crate::supervise::{Hooks, supervise, supervise_interruptible};
 
 /// What a plan is built from: plain values, so a plan can be rebuilt on another machine.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
@@ -202,16 +202,27 @@ impl SweepPlan {
     ) -> PyResult<u64> {
         let plan = &self.plan;
         let skip: BTreeSet<u64> = skip.into_iter().collect();
-        let outcome = supervise(py, progress, |hooks| {
-            execute_into(plan, &out, skip, threads, hooks)
-        })?;
-        match outcome.map_err(|e| errors::sweep(py, &e))? {
-            Outcome::Complete => Ok(plan.runs()),
-            Outcome::Interrupted { saved } => Err(PyKeyboardInterrupt::new_err(format!(
+        let interrupted = |saved: u64| {
+            PyKeyboardInterrupt::new_err(format!(
                 "interrupted: {saved} of {} runs are saved in {}; run the same sweep again to resume",
                 plan.runs(),
                 out.display()
-            ))),
+            ))
+        };
+        let outcome = match supervise_interruptible(py, progress, |hooks| {
+            execute_into(plan, &out, skip, threads, hooks)
+        }) {
+            Ok(o) => o,
+            Err((e, Some(Ok(Outcome::Interrupted { saved }))))
+                if e.is_instance_of::<PyKeyboardInterrupt>(py) =>
+            {
+                return Err(interrupted(saved));
+            }
+            Err((e, _)) => return Err(e),
+        };
+        match outcome.map_err(|e| errors::sweep(py, &e))? {
+            Outcome::Complete => Ok(plan.runs()),
+            Outcome::Interrupted { saved } => Err(interrupted(saved)),
         }
     }
 
@@ -244,31 +255,35 @@ impl SweepPlan {
             })?;
             return match outcome.map_err(|e| errors::sweep(py, &e))? {
                 Outcome::Complete => Ok(Vec::new()),
-                Outcome::Interrupted { .. } => {
-                    Err(PyKeyboardInterrupt::new_err("interrupted"))
-                }
+                Outcome::Interrupted { .. } => Err(PyKeyboardInterrupt::new_err("interrupted")),
             };
         }
         let tmp = tempfile::tempdir()
             .map_err(|e| errors::other(py, "SweepError", format!("no temporary directory: {e}")))?;
         let dir = tmp.path().join("sweep");
-        let parts = supervise(py, None, |hooks| -> Result<Vec<(u64, Vec<u8>, Vec<u8>)>, SweepError> {
-            store::open(&dir, plan)?;
-            match execute_into(plan, &dir, skip, threads, hooks)? {
-                Outcome::Complete => {}
-                Outcome::Interrupted { .. } => return Err(SweepError::Spec("interrupted".into())),
-            }
-            let read = |kind: &str, b: u64| {
-                let p = store::part_path(&dir, kind, b);
-                std::fs::read(&p).map_err(|e| SweepError::Read {
-                    path: p,
-                    message: e.to_string(),
-                })
-            };
-            mine.iter()
-                .map(|&b| Ok((b, read(store::PARTS, b)?, read(store::SERIES, b)?)))
-                .collect()
-        })?
+        let parts = supervise(
+            py,
+            None,
+            |hooks| -> Result<Vec<(u64, Vec<u8>, Vec<u8>)>, SweepError> {
+                store::open(&dir, plan)?;
+                match execute_into(plan, &dir, skip, threads, hooks)? {
+                    Outcome::Complete => {}
+                    Outcome::Interrupted { .. } => {
+                        return Err(SweepError::Spec("interrupted".into()));
+                    }
+                }
+                let read = |kind: &str, b: u64| {
+                    let p = store::part_path(&dir, kind, b);
+                    std::fs::read(&p).map_err(|e| SweepError::Read {
+                        path: p,
+                        message: e.to_string(),
+                    })
+                };
+                mine.iter()
+                    .map(|&b| Ok((b, read(store::PARTS, b)?, read(store::SERIES, b)?)))
+                    .collect()
+            },
+        )?
         .map_err(|e| errors::sweep(py, &e))?;
         Ok(parts
             .into_iter()
@@ -280,7 +295,12 @@ impl SweepPlan {
     /// and Parquet); with `pictures`, also the charts and `report.html`. Returns
     /// `{"runs", "failed", "stopped", "failures"}`.
     #[pyo3(signature = (out, pictures=true))]
-    fn finalize<'py>(&self, py: Python<'py>, out: PathBuf, pictures: bool) -> PyResult<Bound<'py, PyDict>> {
+    fn finalize<'py>(
+        &self,
+        py: Python<'py>,
+        out: PathBuf,
+        pictures: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let plan = &self.plan;
         let summary = py
             .detach(|| -> Result<sweep::Summary, SweepError> {
@@ -314,7 +334,13 @@ impl SweepPlan {
 /// directory `out`, series first, each atomically: the batch counts as done once its
 /// results part exists.
 #[pyfunction]
-fn store_part(py: Python<'_>, out: PathBuf, batch: u64, results: &[u8], series: &[u8]) -> PyResult<()> {
+fn store_part(
+    py: Python<'_>,
+    out: PathBuf,
+    batch: u64,
+    results: &[u8],
+    series: &[u8],
+) -> PyResult<()> {
     py.detach(|| -> Result<(), counterweight::io::IoError> {
         write_atomic_bytes(&store::part_path(&out, store::SERIES, batch), series)?;
         write_atomic_bytes(&store::part_path(&out, store::PARTS, batch), results)

@@ -57,3 +57,24 @@ def small(tmp_path: Path) -> Path:
     f = tmp_path / "small.toml"
     f.write_text(SMALL)
     return f
+
+
+def same_table(a, b) -> bool:
+    """Same schema and bit-identical values (NaN equals NaN; pyarrow's equals says not)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if not a.schema.equals(b.schema) or a.num_rows != b.num_rows:
+        return False
+    for x, y in zip(a.columns, b.columns):
+        if pa.types.is_floating(x.type):
+            xa = x.combine_chunks() if x.num_chunks else pa.array([], x.type)
+            ya = y.combine_chunks() if y.num_chunks else pa.array([], y.type)
+            if xa.null_count or ya.null_count:
+                if not xa.is_null().equals(ya.is_null()):
+                    return False
+            if not np.array_equal(np.asarray(xa.fill_null(0)).view(np.uint64), np.asarray(ya.fill_null(0)).view(np.uint64)):
+                return False
+        elif not x.equals(y):
+            return False
+    return True

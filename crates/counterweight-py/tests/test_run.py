@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import counterweight as cw
-from conftest import run_cli
+from conftest import run_cli, same_table
 
 CONTRACT = [
     "replicate", "step", "time", "hhi", "effective_number", "gini", "theil_t",
@@ -37,7 +37,7 @@ def test_metrics_equal_the_cli_metrics(cli, tmp_path, name, seed):
     run_cli(cli, *args)
     r = cw.run(name, seed=seed, progress=False)
     m = r.metrics
-    assert m.equals(pq.read_table(out / "metrics.parquet"))
+    assert same_table(m, pq.read_table(out / "metrics.parquet"))
     csv = pd.read_csv(out / "metrics.csv", keep_default_na=False, na_values=["NaN"])
     df = m.to_pandas()
     assert list(csv.columns) == list(df.columns) == m.column_names
@@ -74,21 +74,21 @@ def test_actors_final_only_and_none():
 def test_scenario_given_as_name_path_text_or_dict(root):
     by_name = cw.run("cheetah-and-tortoise", progress=False).metrics
     path = root / "scenarios" / "cheetah-and-tortoise.toml"
-    assert cw.run(path, progress=False).metrics.equals(by_name)
-    assert cw.run(str(path), progress=False).metrics.equals(by_name)
-    assert cw.run(path.read_text(), progress=False).metrics.equals(by_name)
+    assert same_table(cw.run(path, progress=False).metrics, by_name)
+    assert same_table(cw.run(str(path), progress=False).metrics, by_name)
+    assert same_table(cw.run(path.read_text(), progress=False).metrics, by_name)
     d = cw.scenario("cheetah-and-tortoise")
     assert isinstance(d, dict) and d["name"] == "cheetah-and-tortoise"
-    assert cw.run(d, progress=False).metrics.equals(by_name)
+    assert same_table(cw.run(d, progress=False).metrics, by_name)
     assert cw.scenario("cheetah-and-tortoise", toml=True) == path.read_text()
 
 
 def test_seed_set_and_replicates(small):
     a = cw.run(small, seed=1, progress=False).metrics
     b = cw.run(small, seed=2, progress=False).metrics
-    assert not a.equals(b)
-    assert cw.run(small, set={"seed": 1}, progress=False).metrics.equals(a)
-    assert cw.run(small, set=["seed=1"], progress=False).metrics.equals(a)
+    assert not same_table(a, b)
+    assert same_table(cw.run(small, set={"seed": 1}, progress=False).metrics, a)
+    assert same_table(cw.run(small, set=["seed=1"], progress=False).metrics, a)
     c = cw.run(small, set={"growth.returns_to_scale": 1.3, "time.end": 1.0}, progress=False)
     assert c.metrics.column("time").to_pylist()[-1] == pytest.approx(1.0)
     assert "returns_to_scale = 1.3" in c.scenario_toml
@@ -109,7 +109,8 @@ BAD = """name = "demo"
 model = "growth"
 time = { end = 1.0, dt = 0.1 }
 [[actors]]
-count = -5
+group = "a"
+count = 0
 initial = { constant = 1.0 }
 """
 
@@ -120,28 +121,32 @@ def test_scenario_errors_carry_line_column_field_and_the_cli_message(cli, tmp_pa
     with pytest.raises(cw.ScenarioError) as info:
         cw.check(f)
     e = info.value
-    assert (e.path, e.line, e.column, e.field) == (str(f), 5, 9, "actors[0].count")
+    assert (e.path, e.line, e.column, e.field) == (str(f), 6, 9, "actors[0].count")
     assert e.valid and "integer" in e.valid
-    assert e.source_line == "count = -5"
+    assert e.source_line == "count = 0"
     p = run_cli(cli, "check", str(f), check=False)
     assert p.returncode == 2
     assert p.stderr == f"error: {e}\n"
     with pytest.raises(cw.ScenarioError) as info:
         cw.run(BAD, progress=False)
-    assert (info.value.path, info.value.line, info.value.column) == ("<string>", 5, 9)
+    assert (info.value.path, info.value.line, info.value.column) == ("<string>", 6, 9)
     assert isinstance(info.value, ValueError) and isinstance(info.value, cw.CounterweightError)
 
 
 def test_override_and_name_errors():
     with pytest.raises(cw.ScenarioError) as info:
         cw.run("two-oh-two", set={"growth.returns_to_scale": "high"}, progress=False)
-    assert info.value.path.startswith("--set growth.returns_to_scale")
-    assert info.value.field == "growth.returns_to_scale"
+    assert info.value.path == '--set growth.returns_to_scale="high"'
+    assert "expected f64" in info.value.problem
+    with pytest.raises(cw.ScenarioError) as info:
+        cw.run("two-oh-two", set={"time.dt": -1.0}, progress=False)
+    assert info.value.path == "--set time.dt=-1.0"
+    assert info.value.field == "time.dt" and info.value.valid
     with pytest.raises(cw.ScenarioError) as info:
         cw.run("no-such-scenario", progress=False)
     assert "core-claim" in info.value.valid
     with pytest.raises(cw.ScenarioError) as info:
-        cw.run({"name": "x", "model": "growth", "time": {"end": 1.0, "dt": 0.1}, "actors": [{"count": 0}]}, progress=False)
+        cw.run({"name": "x", "model": "growth", "time": {"end": 1.0, "dt": 0.1}, "actors": [{"group": "a", "count": 0, "initial": {"constant": 1.0}}]}, progress=False)
     assert info.value.field == "actors[0].count" and info.value.path == "<dict>"
     with pytest.raises(TypeError):
         cw.run(42)

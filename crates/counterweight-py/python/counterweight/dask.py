@@ -16,6 +16,7 @@ Works with any ``dask.distributed`` cluster: ``LocalCluster``, ``dask_jobqueue``
 
 from __future__ import annotations
 
+import builtins
 import math
 import os
 import shutil
@@ -120,7 +121,7 @@ def sweep(
             cl.submit(_task, spec, g, target, threads_per_task, pure=False, retries=retries)
             for g in groups
         ]
-        group_of = {f.key: g for f, g in zip(futures, groups)}
+        group_of = {f.key: g for f, g in builtins.zip(futures, groups)}  # `zip` is an argument
         failed: List[str] = []
         try:
             if callback:
