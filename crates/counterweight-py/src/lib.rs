@@ -5,12 +5,12 @@
 //! Arrow, without copying the numeric columns). The pythonic layer (`counterweight/*.py`)
 //! wraps these functions; nothing here is called per actor or per step.
 //!
-//! - [`convert`]: Python <-> TOML values, library tables -> `pyarrow.Table`;
-//! - [`errors`]: library errors -> the exceptions of `counterweight._errors`;
-//! - [`supervise`]: long calls without the GIL, with progress and Ctrl-C;
-//! - [`scenarios`]: scenario resolution, `run`, `check`, the embedded examples;
-//! - [`sweeps`]: sweep plans, local execution and the pieces a Dask sweep needs;
-//! - [`measure`], [`govern`]: measurement of data, Dual Governance replay.
+//! - `convert`: Python <-> TOML values, library tables -> `pyarrow.Table`;
+//! - `errors`: library errors -> the exceptions of `counterweight._errors`;
+//! - `supervise`: long calls without the GIL, with progress and Ctrl-C;
+//! - `scenarios`: scenario resolution, `run`, `check`, the embedded examples;
+//! - `sweeps`: sweep plans, local execution and the pieces a Dask sweep needs;
+//! - `measure`, `govern`: measurement of data, Dual Governance replay.
 
 use pyo3::prelude::*;
 

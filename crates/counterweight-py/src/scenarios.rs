@@ -277,7 +277,8 @@ fn run(
             progress: Some(&tick),
             cancel: Some(&hooks.cancel),
         };
-        runner::run_experiment(exp, &opts)
+        // Boxed: the error is large, the result moves between threads once.
+        runner::run_experiment(exp, &opts).map_err(Box::new)
     })
     .map_err(|e| {
         if e.is_instance_of::<PyKeyboardInterrupt>(py) {

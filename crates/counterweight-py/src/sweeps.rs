@@ -24,6 +24,10 @@ use crate::errors;
 use crate::scenarios::source;
 use crate::supervise::{Hooks, supervise, supervise_interruptible};
 
+/// A batch's part files: `(batch, results part, series part)`, as Parquet bytes.
+type Part = (u64, Vec<u8>, Vec<u8>);
+type PartBytes<'py> = (u64, Bound<'py, PyBytes>, Bound<'py, PyBytes>);
+
 /// What a plan is built from: plain values, so a plan can be rebuilt on another machine.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Spec {
@@ -237,7 +241,7 @@ impl SweepPlan {
         batches: Vec<u64>,
         out: Option<PathBuf>,
         threads: Option<usize>,
-    ) -> PyResult<Vec<(u64, Bound<'py, PyBytes>, Bound<'py, PyBytes>)>> {
+    ) -> PyResult<Vec<PartBytes<'py>>> {
         let plan = &self.plan;
         for &b in &batches {
             if b >= plan.batches() {
@@ -261,29 +265,25 @@ impl SweepPlan {
         let tmp = tempfile::tempdir()
             .map_err(|e| errors::other(py, "SweepError", format!("no temporary directory: {e}")))?;
         let dir = tmp.path().join("sweep");
-        let parts = supervise(
-            py,
-            None,
-            |hooks| -> Result<Vec<(u64, Vec<u8>, Vec<u8>)>, SweepError> {
-                store::open(&dir, plan)?;
-                match execute_into(plan, &dir, skip, threads, hooks)? {
-                    Outcome::Complete => {}
-                    Outcome::Interrupted { .. } => {
-                        return Err(SweepError::Spec("interrupted".into()));
-                    }
+        let parts = supervise(py, None, |hooks| -> Result<Vec<Part>, SweepError> {
+            store::open(&dir, plan)?;
+            match execute_into(plan, &dir, skip, threads, hooks)? {
+                Outcome::Complete => {}
+                Outcome::Interrupted { .. } => {
+                    return Err(SweepError::Spec("interrupted".into()));
                 }
-                let read = |kind: &str, b: u64| {
-                    let p = store::part_path(&dir, kind, b);
-                    std::fs::read(&p).map_err(|e| SweepError::Read {
-                        path: p,
-                        message: e.to_string(),
-                    })
-                };
-                mine.iter()
-                    .map(|&b| Ok((b, read(store::PARTS, b)?, read(store::SERIES, b)?)))
-                    .collect()
-            },
-        )?
+            }
+            let read = |kind: &str, b: u64| {
+                let p = store::part_path(&dir, kind, b);
+                std::fs::read(&p).map_err(|e| SweepError::Read {
+                    path: p,
+                    message: e.to_string(),
+                })
+            };
+            mine.iter()
+                .map(|&b| Ok((b, read(store::PARTS, b)?, read(store::SERIES, b)?)))
+                .collect()
+        })?
         .map_err(|e| errors::sweep(py, &e))?;
         Ok(parts
             .into_iter()
