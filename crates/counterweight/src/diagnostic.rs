@@ -75,14 +75,14 @@ mod tests {
 
     #[test]
     fn scenario_error_block_points_at_the_value() {
-        let src = "name = \"x\"\nmodel = \"growth\"\ntime = { end = 1.0, dt = 0.1 }\n[[actors]]\ncount = -5\ninitial = { constant = 1.0 }\n";
+        let src = "name = \"x\"\nmodel = \"growth\"\ntime = { end = 1.0, dt = 0.1 }\n[[actors]]\ngroup = \"a\"\ncount = 0\ninitial = { constant = 1.0 }\n";
         let e = crate::scenario::parse(src, "demo.toml", None, &[]).unwrap_err();
         let text = scenario(&e);
         assert!(
-            text.starts_with("invalid scenario\n  --> demo.toml:5:9\n"),
+            text.starts_with("invalid scenario\n  --> demo.toml:6:9\n"),
             "{text}"
         );
-        assert!(text.contains("5 | count = -5\n  |         ^\n"), "{text}");
+        assert!(text.contains("6 | count = 0\n  |         ^\n"), "{text}");
         assert!(text.contains("  = field: actors[0].count\n"), "{text}");
     }
 

@@ -366,3 +366,61 @@ fn exclude_drops_an_entity() {
     assert!((top1 - 5_792_448.0 / identified).abs() < 1e-12);
     assert!(m.final_values.iter().all(|(e, _)| e != "Other"));
 }
+
+/// Columns in memory (a DataFrame's) give exactly what the same data as CSV gives.
+#[test]
+fn columns_equal_the_same_data_as_csv() {
+    use counterweight::measure::{ValueColumn, measure_columns};
+    let csv = "date,entity,stake\n2023-02,Lido,330\n2023-01,Lido,300\n2023-01,Coinbase,120\n2023-01,Lido,20\n2023-02,Other,260\n2023-02,Kraken,70.5\n";
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let col = |i: usize| -> Vec<String> { rows.iter().map(|r| r[i].to_string()).collect() };
+    let numbers: Vec<Option<f64>> = rows.iter().map(|r| r[2].parse().ok()).collect();
+    let text: Vec<Option<String>> = rows.iter().map(|r| Some(r[2].to_string())).collect();
+    for (entity, time, exclude) in [
+        (false, false, vec![]),
+        (true, false, vec![]),
+        (true, true, vec![]),
+        (true, true, vec!["Other".to_string()]),
+    ] {
+        let mut opts = MeasureOptions::new("stake");
+        opts.entity = entity.then(|| "entity".to_string());
+        opts.time = time.then(|| "date".to_string());
+        opts.exclude = exclude;
+        let want = measure_reader(csv.as_bytes(), "t.csv", &opts).unwrap();
+        let (e, t) = (col(1), col(0));
+        for values in [ValueColumn::Numbers(&numbers), ValueColumn::Text(&text)] {
+            let got = measure_columns(
+                "frame",
+                values,
+                entity.then_some(e.as_slice()),
+                time.then_some(t.as_slice()),
+                &opts,
+            )
+            .unwrap();
+            assert_eq!(got.table, want.table);
+            assert_eq!(got.times, want.times);
+            if entity {
+                assert_eq!(got.final_values, want.final_values);
+            }
+        }
+    }
+    // Errors name the row (0-based) of the frame.
+    let opts = MeasureOptions::new("v");
+    let bad = [Some(1.0), Some(-2.0)];
+    let e = measure_columns("frame", ValueColumn::Numbers(&bad), None, None, &opts).unwrap_err();
+    assert!(
+        matches!(e, MeasureError::InvalidRowValue { row: 1, .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("row 1"), "{e}");
+    let bad = [Some("1".to_string()), Some("x".to_string())];
+    let e = measure_columns("frame", ValueColumn::Text(&bad), None, None, &opts).unwrap_err();
+    assert!(
+        matches!(e, MeasureError::NotNumericRow { row: 1, .. }),
+        "{e}"
+    );
+}
