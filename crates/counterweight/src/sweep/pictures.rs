@@ -182,13 +182,13 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                 "stopped_fraction",
                 "phase_stopped".into(),
                 Some((0.0, 1.0)),
-                "Colour: the fraction of runs that ended because one actor reached growth.stop_at_share of the total.".into(),
+                "Colour: the fraction of runs that ended because one actor reached the model's stop_at_share of the total.".into(),
             ));
             maps.push((
                 "time",
                 "phase_end_time".into(),
                 None,
-                "Colour: mean time at which the runs ended, i.e. when one actor first held growth.stop_at_share of the total, or time.end.".into(),
+                "Colour: mean time at which the runs ended, i.e. when one actor first held the model's stop_at_share of the total, or time.end.".into(),
             ));
         }
         for (metric, stem, range, caption) in maps {
@@ -341,7 +341,7 @@ pub fn write_report(
     }
     if s.stopped > 0 {
         notes.push(format!(
-            "{} runs ended early because one actor held growth.stop_at_share of the total (status \"stopped\").",
+            "{} runs ended early because one actor held the model's stop_at_share of the total (status \"stopped\").",
             s.stopped
         ));
     }
