@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use counterweight::runner::{self, ExperimentOutput, RunOptions};
 use counterweight::scenario::{self, Experiment, ScenarioError, examples};
-use counterweight::sweep::plan::{Target, detect};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyNotImplementedError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
@@ -154,7 +153,7 @@ impl Scenario {
             d.set_item("dt", s.time.dt)?;
             d.set_item("end", s.time.end)?;
             d.set_item("replicates", s.replicates)?;
-            d.set_item("policies", s.policies.len())?;
+            d.set_item("policies", s.policy_count)?;
             d.set_item("seed", s.seed)?;
             out.append(d)?;
         }
@@ -172,13 +171,6 @@ fn load(
 ) -> PyResult<Scenario> {
     let src = source(py, scenario)?;
     let sets = overrides(set)?;
-    if detect(&src.text) == Target::Govern {
-        // TODO(registry): the veto simulation becomes a registered model; until then
-        // `counterweight govern simulate` (CLI) runs it, and sweeps accept it.
-        return Err(PyNotImplementedError::new_err(
-            "running a Dual Governance veto simulation from Python waits for the model registry (issue 8); use `counterweight govern simulate FILE`, or counterweight.sweep(FILE, ...)",
-        ));
-    }
     let exp = scenario::parse(&src.text, &src.origin, src.base_dir.as_deref(), &sets)
         .map_err(|e| errors::scenario(py, &e))?;
     Ok(Scenario { exp })

@@ -48,7 +48,7 @@ fn build(spec: &Spec) -> Result<Plan, SweepError> {
         base_dir: spec.base_dir.clone(),
     };
     // The master seed keys a Latin hypercube's draws.
-    let seed = sweep::plan::base_seed(&src, &spec.sets)?;
+    let seed = sweep::plan::base_seed(counterweight::model::builtin(), &src, &spec.sets)?;
     let s = sweep::parse_spec(&spec.vary, spec.zip, spec.sample.as_deref(), seed)?;
     sweep::prepare(src, spec.sets.clone(), s, spec.replicates)
 }
