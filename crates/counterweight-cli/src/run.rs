@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
 use counterweight::io::run::{
-    RunRecord, final_mean, final_row, fmt_count, format_number, write_run_dir,
+    RunRecord, final_mean, final_row, fmt_count, format_number, summary, write_run_dir,
 };
 use counterweight::runner::{self, ExperimentOutput, RunError, RunOptions};
 use counterweight::scenario::{self, Experiment, ScenarioError, examples};
@@ -153,13 +153,11 @@ pub fn run(args: RunArgs) -> ExitCode {
         return ExitCode::from(1);
     }
     if args.json {
-        match std::fs::read_to_string(out.join("summary.json")) {
-            Ok(s) => println!("{}", s.trim_end()),
+        // The same value summary.json holds (one implementation: io::run::summary).
+        match serde_json::to_string_pretty(&summary(&record)) {
+            Ok(s) => println!("{s}"),
             Err(e) => {
-                render::error(format!(
-                    "cannot read {}: {e}",
-                    out.join("summary.json").display()
-                ));
+                render::error(format!("cannot print the summary: {e}"));
                 return ExitCode::from(1);
             }
         }

@@ -3,9 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use counterweight::io::IoError;
+use counterweight::io::run::{RunRecord, card_html, summary, write_run_dir};
 use counterweight::runner::{self, ExperimentOutput, RunOptions};
 use counterweight::scenario::{self, Experiment, ScenarioError, examples};
-use pyo3::exceptions::{PyKeyboardInterrupt, PyNotImplementedError, PyTypeError};
+use pyo3::exceptions::{PyFileExistsError, PyKeyboardInterrupt, PyOSError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
@@ -233,24 +235,33 @@ impl RunOutput {
         Ok(out)
     }
 
-    /// Write the run directory (as `counterweight run --out DIR`) and return its path.
+    /// Write the run directory (as `counterweight run --out DIR`: the library's
+    /// `RunRecord::from_output` and `write_run_dir`, so the same files, report included)
+    /// and return its path. The directory appears complete or not at all.
     fn save(&self, py: Python<'_>, dir: PathBuf) -> PyResult<PathBuf> {
-        let _ = py;
-        // TODO(registry): `RunRecord::from_output(&self.exp, &self.out)` (moved from the
-        // CLI's run.rs by issue 8), then `io::run::write_run_dir(&dir, &record)`.
-        let _ = (&self.exp, &self.out, &dir);
-        Err(PyNotImplementedError::new_err(
-            "Run.save waits for RunRecord::from_output in the library (issue 8, the model registry)",
-        ))
+        py.detach(|| write_run_dir(&dir, &RunRecord::from_output(&self.exp, &self.out)))
+            .map_err(|e| match e {
+                IoError::OutputExists { .. } => PyFileExistsError::new_err(format!(
+                    "{e} (Run.save writes a new directory; choose another path)"
+                )),
+                _ => PyOSError::new_err(e.to_string()),
+            })?;
+        Ok(dir)
     }
 
-    /// `summary.json` of the run directory, as JSON text.
-    fn summary_json(&self, py: Python<'_>) -> PyResult<String> {
-        let _ = py;
-        // TODO(registry): from the RunRecord (see `save`).
-        Err(PyNotImplementedError::new_err(
-            "Run.summary waits for RunRecord::from_output in the library (issue 8, the model registry)",
-        ))
+    /// `summary.json` of the run directory, as JSON text (the library's `io::run::summary`,
+    /// which the file writer and `counterweight run --json` use too).
+    fn summary_json(&self, py: Python<'_>) -> String {
+        py.detach(|| {
+            let v = summary(&RunRecord::from_output(&self.exp, &self.out));
+            serde_json::to_string(&v).unwrap_or_else(|_| "null".into())
+        })
+    }
+
+    /// The notebook card (the library's `io::run::card_html`): key numbers and the shares
+    /// chart.
+    fn card_html(&self, py: Python<'_>) -> String {
+        py.detach(|| card_html(&RunRecord::from_output(&self.exp, &self.out)))
     }
 }
 

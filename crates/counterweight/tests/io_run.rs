@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use counterweight::io::{
-    Column, IoError, METRICS_CONTRACT, RunRecord, Table, VariantRecord, write_run, write_run_dir,
+    Column, IoError, METRICS_CONTRACT, RunRecord, Table, VariantRecord, run, write_run,
+    write_run_dir,
 };
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -243,8 +244,38 @@ fn check_run_dir(dir: &Path, rec: &RunRecord, expect_time_plots: bool) {
         rec.actors.as_ref().unwrap().rows()
     );
 
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let summary_bytes = std::fs::read(dir.join("summary.json")).unwrap();
+    // One implementation: the file is the in-memory summary, byte for byte, keys in order.
+    let mut in_memory = serde_json::to_vec_pretty(&run::summary(rec)).unwrap();
+    in_memory.push(b'\n');
+    assert_eq!(summary_bytes, in_memory);
+    let summary: serde_json::Value = serde_json::from_slice(&summary_bytes).unwrap();
+    let keys: Vec<&String> = summary.as_object().unwrap().keys().collect();
+    assert_eq!(keys[..4], ["name", "description", "model", "seed"]);
+    let files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for f in summary["files"].as_array().unwrap() {
+        assert!(files.iter().any(|x| x == f.as_str().unwrap()), "{f}");
+    }
+    assert_eq!(summary["files"].as_array().unwrap().len(), files.len());
+    // The notebook card: the key numbers and the very drawing of shares.svg.
+    let card = run::card_html(rec);
+    for (k, _) in &rec.key_numbers {
+        assert!(card.contains(&counterweight::io::report::escape(k)), "{k}");
+    }
+    match run::shares_svg(rec) {
+        Some(svg) => {
+            let svg = svg.unwrap();
+            assert_eq!(
+                svg,
+                std::fs::read_to_string(dir.join("shares.svg")).unwrap()
+            );
+            assert!(card.contains("<svg width=\"100%\" viewBox="));
+        }
+        None => assert!(!dir.join("shares.svg").exists() && !card.contains("<svg")),
+    }
     assert_eq!(summary["seed"], 42);
     assert_eq!(summary["model"], "growth");
     let vars = summary["variants"].as_array().unwrap();

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from pathlib import Path
@@ -106,7 +105,11 @@ class Run:
         """Write the run directory, exactly as ``counterweight run --out DIR`` does
         (scenario.toml, metrics and actors as CSV and Parquet, summary.json, plots,
         report.html). The directory must not exist or be empty; it appears complete or
-        not at all. Returns its path."""
+        not at all. Returns its path.
+
+        Raises:
+            FileExistsError: ``dir`` exists and is not empty.
+        """
         return Path(self._core.save(os.fspath(dir)))
 
     def __repr__(self) -> str:
@@ -114,40 +117,9 @@ class Run:
         return f"<counterweight.Run {self.name!r}: {len(self.variants)} variant(s), metrics {m.num_rows} rows x {m.num_columns} columns>"
 
     def _repr_html_(self) -> str:
-        try:
-            summary = self.summary
-        except NotImplementedError:
-            summary = None
-        parts = [f"<h4>counterweight run: {html.escape(self.name)}</h4>"]
-        if summary is not None:
-            rows = "".join(
-                f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-                for k, v in summary.get("key_numbers", {}).items()
-            )
-            parts.append(f"<table>{rows}</table>")
-            svg = self._core.shares_svg() if hasattr(self._core, "shares_svg") else None
-            if svg:
-                parts.append(svg)
-        else:
-            tail = self.metrics.slice(max(self.metrics.num_rows - 5, 0))
-            parts.append(_html_table(tail))
-        return "\n".join(parts)
-
-
-def _html_table(table: Any) -> str:
-    names = table.column_names
-    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
-    body = []
-    for row in table.to_pylist():
-        cells = "".join(f"<td>{_cell(row[n])}</td>" for n in names)
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _cell(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return html.escape("" if v is None else str(v))
+        """Jupyter's view: name, model, seed, the key numbers and the shares chart (the
+        library's own card and chart, as in ``report.html``)."""
+        return self._core.card_html()
 
 
 def run(

@@ -99,6 +99,22 @@ fn plot_err(path: &Path, e: impl std::fmt::Display) -> IoError {
     }
 }
 
+/// Render with `draw` into an SVG string.
+fn render_svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
+) -> Result<String, String> {
+    ensure_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        draw(&root)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
 /// Render with `draw` into an SVG string and an RGB buffer, then write `{stem}.svg` and
 /// `{stem}.png` atomically. Returns both paths.
 fn render_both(
@@ -108,17 +124,10 @@ fn render_both(
     draw_svg: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
     draw_png: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
 ) -> Result<Vec<PathBuf>, IoError> {
-    ensure_font();
     let svg_path = dir.join(format!("{stem}.svg"));
     let png_path = dir.join(format!("{stem}.png"));
 
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| plot_err(&svg_path, e))?;
-        draw_svg(&root).map_err(|e| plot_err(&svg_path, e))?;
-        root.present().map_err(|e| plot_err(&svg_path, e))?;
-    }
+    let svg = render_svg(size, draw_svg).map_err(|e| plot_err(&svg_path, e))?;
 
     let (w, h) = size;
     let mut rgb = vec![255u8; w as usize * h as usize * 3];
@@ -152,6 +161,12 @@ pub fn line_chart(dir: &Path, stem: &str, chart: &LineChart) -> Result<Vec<PathB
     )
 }
 
+/// A line chart as SVG text, in memory: the same drawing [`line_chart`] writes to
+/// `{stem}.svg` (e.g. for a notebook).
+pub fn line_chart_svg(chart: &LineChart) -> Result<String, String> {
+    render_svg(CHART_SIZE, |a| draw_chart(a, chart, 26))
+}
+
 /// Small multiples: several line charts side by side under one title (each panel keeps
 /// its own title and axes). Used when one chart per metric reads better than one crowded
 /// chart.
@@ -161,31 +176,44 @@ pub fn panel_chart(
     title: &str,
     panels: &[LineChart],
 ) -> Result<Vec<PathBuf>, IoError> {
-    let n = panels.len().max(1);
-    let (cols, rows) = if n <= 3 { (n, 1) } else { (n.div_ceil(2), 2) };
-    let size = ((560 * cols).max(900) as u32, (40 + 520 * rows) as u32);
-    fn draw<DB: DrawingBackend>(
-        root: &DrawingArea<DB, Shift>,
-        title: &str,
-        panels: &[LineChart],
-        grid: (usize, usize),
-    ) -> Result<(), String> {
-        let body = root
-            .margin(14, 0, 0, 0)
-            .titled(title, (FONT_FAMILY, 26).into_font().color(&TEXT))
-            .map_err(|e| e.to_string())?;
-        for (area, chart) in body.split_evenly(grid).iter().zip(panels) {
-            draw_chart(area, chart, 20)?;
-        }
-        Ok(())
-    }
+    let (size, grid) = panel_layout(panels);
     render_both(
         dir,
         stem,
         size,
-        |a| draw(a, title, panels, (rows, cols)),
-        |a| draw(a, title, panels, (rows, cols)),
+        |a| draw_panels(a, title, panels, grid),
+        |a| draw_panels(a, title, panels, grid),
     )
+}
+
+/// Small multiples as SVG text, in memory: the same drawing [`panel_chart`] writes.
+pub fn panel_chart_svg(title: &str, panels: &[LineChart]) -> Result<String, String> {
+    let (size, grid) = panel_layout(panels);
+    render_svg(size, |a| draw_panels(a, title, panels, grid))
+}
+
+/// The size in pixels and the grid (rows, columns) of a panel chart.
+fn panel_layout(panels: &[LineChart]) -> ((u32, u32), (usize, usize)) {
+    let n = panels.len().max(1);
+    let (cols, rows) = if n <= 3 { (n, 1) } else { (n.div_ceil(2), 2) };
+    let size = ((560 * cols).max(900) as u32, (40 + 520 * rows) as u32);
+    (size, (rows, cols))
+}
+
+fn draw_panels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    panels: &[LineChart],
+    grid: (usize, usize),
+) -> Result<(), String> {
+    let body = root
+        .margin(14, 0, 0, 0)
+        .titled(title, (FONT_FAMILY, 26).into_font().color(&TEXT))
+        .map_err(|e| e.to_string())?;
+    for (area, chart) in body.split_evenly(grid).iter().zip(panels) {
+        draw_chart(area, chart, 20)?;
+    }
+    Ok(())
 }
 
 /// Lorenz curves (cumulative share of actors, poorest first, against cumulative share of
@@ -196,7 +224,12 @@ pub fn lorenz_chart(
     title: &str,
     curves: &[(String, Vec<(f64, f64)>)],
 ) -> Result<Vec<PathBuf>, IoError> {
-    let chart = LineChart {
+    line_chart(dir, stem, &lorenz_line_chart(title, curves))
+}
+
+/// The line chart [`lorenz_chart`] draws.
+pub fn lorenz_line_chart(title: &str, curves: &[(String, Vec<(f64, f64)>)]) -> LineChart {
+    LineChart {
         title: title.to_string(),
         x_label: "cumulative share of actors, smallest first".into(),
         y_label: "cumulative share of the total".into(),
@@ -214,8 +247,7 @@ pub fn lorenz_chart(
         y_range: Some((0.0, 1.0)),
         diagonal: true,
         ..Default::default()
-    };
-    line_chart(dir, stem, &chart)
+    }
 }
 
 /// Maximum points drawn per series in a distribution chart.
@@ -267,7 +299,12 @@ pub fn distribution_chart(
     title: &str,
     samples: &[(String, Vec<f64>)],
 ) -> Result<Vec<PathBuf>, IoError> {
-    let chart = LineChart {
+    line_chart(dir, stem, &distribution_line_chart(title, samples))
+}
+
+/// The line chart [`distribution_chart`] draws.
+pub fn distribution_line_chart(title: &str, samples: &[(String, Vec<f64>)]) -> LineChart {
+    LineChart {
         title: title.to_string(),
         x_label: "final value x".into(),
         y_label: "P(X ≥ x)".into(),
@@ -285,8 +322,7 @@ pub fn distribution_chart(
         log_x: true,
         log_y: true,
         ..Default::default()
-    };
-    line_chart(dir, stem, &chart)
+    }
 }
 
 // --- drawing ---------------------------------------------------------------------------

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use super::plot::{LineChart, Series, distribution_chart, line_chart, lorenz_chart, panel_chart};
+use super::plot::{
+    LineChart, Series, distribution_line_chart, line_chart, line_chart_svg, lorenz_line_chart,
+    panel_chart, panel_chart_svg,
+};
 use super::report::{Figure, Report, render_html};
 use super::{Column, IoError, Table, write_atomic_bytes, write_csv, write_parquet};
 use crate::runner::ExperimentOutput;
@@ -356,25 +359,54 @@ fn lorenz_points(values: &[f64]) -> Option<Vec<(f64, f64)>> {
 
 // --- plots -----------------------------------------------------------------------------
 
-struct Written {
+/// What a chart draws: one line chart, or small multiples under one title.
+enum Drawing {
+    Line(LineChart),
+    Panels(String, Vec<LineChart>),
+}
+
+/// A chart of the run directory, decided but not drawn yet: `{stem}.svg` and `.png`.
+struct Planned {
     stem: &'static str,
     title: String,
     caption: String,
+    drawing: Drawing,
 }
 
-fn over_time_plots(
-    dir: &Path,
-    rec: &RunRecord,
-    variants: &[VariantRows],
-    files: &mut Vec<PathBuf>,
-    figures: &mut Vec<Written>,
-) -> Result<(), IoError> {
+impl Planned {
+    /// Write `{stem}.svg` and `{stem}.png` into `dir`.
+    fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, IoError> {
+        match &self.drawing {
+            Drawing::Line(chart) => line_chart(dir, self.stem, chart),
+            Drawing::Panels(title, panels) => panel_chart(dir, self.stem, title, panels),
+        }
+    }
+
+    /// The SVG text of `{stem}.svg`, in memory.
+    fn svg(&self) -> Result<String, String> {
+        match &self.drawing {
+            Drawing::Line(chart) => line_chart_svg(chart),
+            Drawing::Panels(title, panels) => panel_chart_svg(title, panels),
+        }
+    }
+}
+
+/// The charts of a run directory, in order: over time (shares, concentration), then the
+/// final state (Lorenz curves, distribution). Which ones depends on the data only.
+fn planned_figures(rec: &RunRecord, variants: &[VariantRows]) -> Vec<Planned> {
+    let mut figures = Vec::new();
+    over_time_plots(rec, variants, &mut figures);
+    final_state_plots(rec, &mut figures);
+    figures
+}
+
+fn over_time_plots(rec: &RunRecord, variants: &[VariantRows], figures: &mut Vec<Planned>) {
     let m = &rec.metrics;
     let Some((xname, x)) = time_axis(m) else {
-        return Ok(());
+        return;
     };
     if variants.iter().all(|v| distinct_count(&x, &v.rows) < 2) {
-        return Ok(());
+        return;
     }
     let x_label = if xname == "time" {
         "time (model time units)"
@@ -421,13 +453,13 @@ fn over_time_plots(
             let title = format!("Shares of the total over time — {}", rec.name);
             let mut chart = panel(&title, "share of the total", series);
             chart.y_range = share_range(&chart.series);
-            files.extend(line_chart(dir, "shares", &chart)?);
-            figures.push(Written {
+            figures.push(Planned {
                 stem: "shares",
                 title,
                 caption: format!(
                     "Each group's share of the total and the largest single actor's share.{mean_note}"
                 ),
+                drawing: Drawing::Line(chart),
             });
         }
     } else {
@@ -454,18 +486,20 @@ fn over_time_plots(
         only_first_legend(&mut panels);
         if !panels.is_empty() {
             let title = format!("Shares over time by variant — {}", rec.name);
-            if let [single] = panels.as_mut_slice() {
+            let drawing = if panels.len() == 1 {
+                let mut single = panels.remove(0);
                 single.title = format!("Largest actor's share over time — {}", rec.name);
-                files.extend(line_chart(dir, "shares", single)?);
+                Drawing::Line(single)
             } else {
-                files.extend(panel_chart(dir, "shares", &title, &panels)?);
-            }
-            figures.push(Written {
+                Drawing::Panels(title.clone(), panels)
+            };
+            figures.push(Planned {
                 stem: "shares",
                 title,
                 caption: format!(
                     "The largest actor's share and each group's share, one line per variant.{mean_note}"
                 ),
+                drawing,
             });
         }
     }
@@ -494,17 +528,16 @@ fn over_time_plots(
     only_first_legend(&mut panels);
     if !panels.is_empty() {
         let title = format!("Concentration over time — {}", rec.name);
-        files.extend(panel_chart(dir, "concentration", &title, &panels)?);
-        figures.push(Written {
+        figures.push(Planned {
             stem: "concentration",
-            title,
+            title: title.clone(),
             caption: format!(
                 "Herfindahl–Hirschman index, Gini coefficient (population definition) and the share held by the top 10% of actors.{}{mean_note}",
                 if several { " One line per variant." } else { "" }
             ),
+            drawing: Drawing::Panels(title, panels),
         });
     }
-    Ok(())
 }
 
 /// Small multiples share their colours: one legend (in the first panel) is enough.
@@ -540,12 +573,7 @@ fn share_range(series: &[Series]) -> Option<(f64, f64)> {
     }
 }
 
-fn final_state_plots(
-    dir: &Path,
-    rec: &RunRecord,
-    files: &mut Vec<PathBuf>,
-    figures: &mut Vec<Written>,
-) -> Result<(), IoError> {
+fn final_state_plots(rec: &RunRecord, figures: &mut Vec<Planned>) {
     let label = |v: &VariantRecord| {
         if v.label.is_empty() {
             rec.name.clone()
@@ -560,9 +588,9 @@ fn final_state_plots(
         .collect();
     if !curves.is_empty() {
         let title = format!("Final Lorenz curves — {}", rec.name);
-        files.extend(lorenz_chart(dir, "lorenz", &title, &curves)?);
-        figures.push(Written {
+        figures.push(Planned {
             stem: "lorenz",
+            drawing: Drawing::Line(lorenz_line_chart(&title, &curves)),
             title,
             caption: "Cumulative share of the total held by the smallest x% of actors at the end of the run; the further below the diagonal, the more unequal.".into(),
         });
@@ -575,22 +603,183 @@ fn final_state_plots(
         .collect();
     if !samples.is_empty() {
         let title = format!("Final distribution (log–log) — {}", rec.name);
-        files.extend(distribution_chart(dir, "distribution", &title, &samples)?);
-        figures.push(Written {
+        figures.push(Planned {
             stem: "distribution",
+            drawing: Drawing::Line(distribution_line_chart(&title, &samples)),
             title,
             caption: "Complementary CDF P(X ≥ x) of the actors' final values on log–log axes; a straight tail is a power law whose slope is minus the tail exponent.".into(),
         });
     }
-    Ok(())
 }
 
 // --- the run directory -----------------------------------------------------------------
 
-fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+/// The data files of a run directory, in order: `(stem, table, what it holds)`.
+fn data_tables(rec: &RunRecord) -> Vec<(&'static str, &Table, &'static str)> {
+    let mut out = vec![(
+        "metrics",
+        &rec.metrics,
+        "concentration metrics, one row per recorded step and replicate",
+    )];
+    if let Some(actors) = &rec.actors {
+        out.push((
+            "actors",
+            actors,
+            "every actor's value at the recorded steps",
+        ));
+    }
+    out
+}
+
+/// The names of the files of a run directory, in the order they are written.
+fn file_names(rec: &RunRecord, figures: &[Planned]) -> Vec<String> {
+    let mut names = vec!["scenario.toml".to_string()];
+    for (stem, _, _) in data_tables(rec) {
+        names.push(format!("{stem}.csv"));
+        names.push(format!("{stem}.parquet"));
+    }
+    for f in figures {
+        names.push(format!("{}.svg", f.stem));
+        names.push(format!("{}.png", f.stem));
+    }
+    names.push("summary.json".into());
+    names.push("report.html".into());
+    names
+}
+
+/// `summary.json` of the run directory, in memory (keys in file order): name, model, seed,
+/// version, the metrics' rows and columns, each variant's groups, replicates and final row
+/// (the mean over replicates when there are several), the key numbers, notes and the
+/// directory's files. [`write_run`] writes exactly this; `counterweight run --json`
+/// prints it and the Python package returns it as `Run.summary`.
+pub fn summary(rec: &RunRecord) -> serde_json::Value {
+    let variants = variant_rows(rec);
+    let figures = planned_figures(rec, &variants);
+    summary_of(rec, &variants, &figures)
+}
+
+fn summary_of(rec: &RunRecord, variants: &[VariantRows], figures: &[Planned]) -> serde_json::Value {
+    let m = &rec.metrics;
+    let groups_of = |label: &str| {
+        rec.variants
+            .iter()
+            .find(|v| v.label == label)
+            .or(if variants.len() == 1 {
+                rec.variants.first()
+            } else {
+                None
+            })
+            .map(|v| v.groups.clone())
+            .filter(|g| !g.is_empty())
+            .unwrap_or_else(|| share_groups(m))
+    };
+    let summary = Summary {
+        name: &rec.name,
+        description: &rec.description,
+        model: &rec.model,
+        seed: rec.seed,
+        version: &rec.version,
+        rows: m.rows(),
+        columns: &m.names,
+        variants: variants
+            .iter()
+            .map(|v| VariantSummary {
+                label: v.label.clone(),
+                groups: groups_of(&v.label),
+                replicates: replicate_count(m, &v.rows),
+                final_row: final_object(m, &final_rows(m, &v.rows)),
+            })
+            .collect(),
+        key_numbers: Ordered(
+            rec.key_numbers
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        ),
+        notes: &rec.notes,
+        files: file_names(rec, figures),
+    };
+    // Plain strings, numbers and ordered maps: serialisation cannot fail.
+    serde_json::to_value(&summary).unwrap_or(serde_json::Value::Null)
+}
+
+/// The over-time shares chart of a run (`shares.svg` of its directory, the same drawing)
+/// as SVG text, without writing anything; `None` when the run has no such chart (a single
+/// recorded step, or a model without shares).
+pub fn shares_svg(rec: &RunRecord) -> Option<Result<String, String>> {
+    let variants = variant_rows(rec);
+    planned_figures(rec, &variants)
+        .into_iter()
+        .find(|f| f.stem == "shares")
+        .map(|f| f.svg())
+}
+
+/// A short HTML card of a run, for a notebook (the Python package's `Run._repr_html_`):
+/// the name, model, seed and size, the key numbers, notes, and the shares chart (the
+/// drawing of `shares.svg`, scaled to the width of the page). No scripts.
+pub fn card_html(rec: &RunRecord) -> String {
+    use super::report::escape;
+    use std::fmt::Write as _;
+    let variants = variant_rows(rec);
+    let m = &rec.metrics;
+    let reps = variants
+        .iter()
+        .map(|v| replicate_count(m, &v.rows))
+        .max()
+        .unwrap_or(1);
+    let mut h = String::from(
+        "<div class=\"counterweight-run\" style=\"font-family:sans-serif;max-width:760px\">\n",
+    );
+    let _ = writeln!(
+        h,
+        "<h4 style=\"margin:0.3em 0\">counterweight run: {}</h4>",
+        escape(&rec.name)
+    );
+    let _ = writeln!(
+        h,
+        "<p style=\"margin:0.2em 0;color:#555\">model {} · seed {} · {} variant(s) · {} replicate(s) · metrics {} rows × {} columns</p>",
+        escape(&rec.model),
+        rec.seed,
+        variants.len(),
+        reps,
+        m.rows(),
+        m.names.len()
+    );
+    if !rec.key_numbers.is_empty() {
+        h.push_str("<table>\n");
+        for (k, v) in &rec.key_numbers {
+            let _ = writeln!(
+                h,
+                "<tr><td style=\"text-align:left\">{}</td><td style=\"text-align:right\"><b>{}</b></td></tr>",
+                escape(k),
+                escape(v)
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    for n in &rec.notes {
+        let _ = writeln!(
+            h,
+            "<p style=\"margin:0.2em 0;color:#555\">{}</p>",
+            escape(n)
+        );
+    }
+    let figures = planned_figures(rec, &variants);
+    if let Some(Ok(svg)) = figures
+        .iter()
+        .find(|f| f.stem == "shares")
+        .map(Planned::svg)
+    {
+        // Keep the viewBox, drop the fixed size: the chart scales to the card's width.
+        let svg = match (svg.find("<svg "), svg.find(" viewBox=")) {
+            (Some(a), Some(b)) if a < b => format!("{}<svg width=\"100%\"{}", &svg[..a], &svg[b..]),
+            _ => svg,
+        };
+        h.push_str(&svg);
+        h.push('\n');
+    }
+    h.push_str("</div>\n");
+    h
 }
 
 /// Write every output of a run into `dir` (created if missing). Each file is written
@@ -607,19 +796,7 @@ pub fn write_run(dir: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoError> {
         "scenario.toml".to_string(),
         "the resolved scenario, with seed and version".to_string(),
     )];
-    for (stem, table, what) in [
-        (
-            "metrics",
-            Some(&rec.metrics),
-            "concentration metrics, one row per recorded step and replicate",
-        ),
-        (
-            "actors",
-            rec.actors.as_ref(),
-            "every actor's value at the recorded steps",
-        ),
-    ] {
-        let Some(table) = table else { continue };
+    for (stem, table, what) in data_tables(rec) {
         let csv = dir.join(format!("{stem}.csv"));
         write_csv(table, &csv)?;
         let pq = dir.join(format!("{stem}.parquet"));
@@ -631,65 +808,22 @@ pub fn write_run(dir: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoError> {
     }
 
     let variants = variant_rows(rec);
-    let mut figures = Vec::new();
-    over_time_plots(dir, rec, &variants, &mut files, &mut figures)?;
-    final_state_plots(dir, rec, &mut files, &mut figures)?;
+    let figures = planned_figures(rec, &variants);
+    for f in &figures {
+        files.extend(f.write(dir)?);
+    }
 
     // summary.json
     let m = &rec.metrics;
-    let groups_of = |label: &str| {
-        rec.variants
-            .iter()
-            .find(|v| v.label == label)
-            .or(if variants.len() == 1 {
-                rec.variants.first()
-            } else {
-                None
-            })
-            .map(|v| v.groups.clone())
-            .filter(|g| !g.is_empty())
-            .unwrap_or_else(|| share_groups(m))
-    };
-    let finals: Vec<(String, Vec<usize>)> = variants
-        .iter()
-        .map(|v| (v.label.clone(), final_rows(m, &v.rows)))
-        .collect();
     let summary_path = dir.join("summary.json");
     let report_path = dir.join("report.html");
-    let mut all_names: Vec<String> = files.iter().map(|p| file_name(p)).collect();
-    all_names.push("summary.json".into());
-    all_names.push("report.html".into());
-    let summary = Summary {
-        name: &rec.name,
-        description: &rec.description,
-        model: &rec.model,
-        seed: rec.seed,
-        version: &rec.version,
-        rows: m.rows(),
-        columns: &m.names,
-        variants: variants
-            .iter()
-            .zip(&finals)
-            .map(|(v, (_, f))| VariantSummary {
-                label: v.label.clone(),
-                groups: groups_of(&v.label),
-                replicates: replicate_count(m, &v.rows),
-                final_row: final_object(m, f),
-            })
-            .collect(),
-        key_numbers: Ordered(
-            rec.key_numbers
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                .collect(),
-        ),
-        notes: &rec.notes,
-        files: all_names,
-    };
-    let mut json = serde_json::to_vec_pretty(&summary).map_err(|source| IoError::Json {
-        path: summary_path.clone(),
-        source,
-    })?;
+    let mut json =
+        serde_json::to_vec_pretty(&summary_of(rec, &variants, &figures)).map_err(|source| {
+            IoError::Json {
+                path: summary_path.clone(),
+                source,
+            }
+        })?;
     json.push(b'\n');
     write_atomic_bytes(&summary_path, &json)?;
     files.push(summary_path);
@@ -711,6 +845,10 @@ pub fn write_run(dir: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoError> {
             files: vec![format!("{}.svg", w.stem), format!("{}.png", w.stem)],
         });
     }
+    let finals: Vec<(String, Vec<usize>)> = variants
+        .iter()
+        .map(|v| (v.label.clone(), final_rows(m, &v.rows)))
+        .collect();
     let final_table = final_values_table(m, &variants, &finals);
     let mut meta = vec![
         ("model".to_string(), rec.model.clone()),
