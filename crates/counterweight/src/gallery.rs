@@ -37,22 +37,34 @@ const PICTURES: [&str; 4] = ["shares", "concentration", "lorenz", "distribution"
 
 /// One gallery entry, run.
 pub struct Entry {
+    /// The gallery entry: its example, title and the essay's claim it illustrates.
     pub gallery: &'static examples::GalleryEntry,
+    /// The experiment parsed from the entry's embedded scenario ([`load`]).
     pub exp: Experiment,
+    /// What running it gave (every variant's metrics), written as its run directory.
     pub output: ExperimentOutput,
 }
 
 /// Final numbers of one variant: the mean over replicates of each replicate's last
-/// recorded row, and the tax revenue summed over the run (mean over replicates).
+/// recorded row, and the tax revenue summed over the run (mean over replicates). A
+/// metric the table lacks is NaN.
 pub struct Finals {
+    /// The time of the last recorded row (`time`).
     pub time: f64,
+    /// The largest actor's share of the total (`top1_share`).
     pub top1: f64,
+    /// The Gini coefficient of the actors' values (`gini`).
     pub gini: f64,
+    /// The effective number of actors, 1 / HHI (`effective_number`).
     pub eff_n: f64,
+    /// The sum of the actors' values (`total`).
     pub total: f64,
+    /// The sum of `tax_collected` over every recorded row; `None` when the model records
+    /// no taxes.
     pub tax_revenue: Option<f64>,
 }
 
+/// The [`Finals`] of one variant's metrics table (`metrics.csv`'s columns).
 pub fn finals(m: &Table) -> Finals {
     let reps = m.f64_column("replicate").unwrap_or_default();
     let mut ids: Vec<f64> = reps.clone();
