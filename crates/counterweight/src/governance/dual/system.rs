@@ -17,15 +17,22 @@ use super::types::{Duration, PercentD16, Timestamp};
 /// Lido Dual Governance with its escrows and timelock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DualGovernance {
+    /// The parameters, validated by [`DualGovernance::new`].
     pub cfg: Config,
+    /// The state machine's persisted context (state, entry times, rage-quit round).
     pub ctx: Context,
+    /// The stETH token: pooled ether and shares, whose rate R depends on.
     pub steth: StEth,
     /// Every escrow ever deployed; `escrows[signalling_escrow]` is the signalling one.
     pub escrows: Vec<Escrow>,
+    /// The index in `escrows` of the current signalling escrow (a fresh one is deployed
+    /// on each entry into RageQuit).
     pub signalling_escrow: usize,
     /// The escrow of the most recent or ongoing rage quit.
     pub rage_quit_escrow: Option<usize>,
+    /// The proposals and their delays (`EmergencyProtectedTimelock`).
     pub timelock: Timelock,
+    /// Emergency protection: when it ends, and emergency mode if activated.
     pub emergency: EmergencyProtection,
     /// `false` after `emergencyReset` hands governance to the emergency governance
     /// (a plain timelock without the veto).
@@ -127,11 +134,14 @@ impl DualGovernance {
         self.cfg.veto_signalling_duration(self.rage_quit_support())
     }
 
+    /// `isRageQuitFinalized` of the most recent rage-quit escrow at `now`; `false` before
+    /// any rage quit.
     pub fn rage_quit_finalized(&self, now: Timestamp) -> bool {
         self.rage_quit_escrow
             .is_some_and(|i| self.escrows[i].is_rage_quit_finalized(now))
     }
 
+    /// The current signalling escrow (`escrows[signalling_escrow]`).
     pub fn signalling_escrow(&self) -> &Escrow {
         &self.escrows[self.signalling_escrow]
     }
