@@ -66,25 +66,38 @@ impl AxisValue {
 /// How a key's values were given (kept for Latin hypercube sampling).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AxisKind {
+    /// `start:stop:step`, an arithmetic grid.
     Range {
+        /// The first value.
         start: f64,
+        /// The last value, when it falls on the grid.
         stop: f64,
+        /// All three parts were written as integers, so the values are integers.
         integer: bool,
     },
+    /// `log:start:stop:n`, geometric spacing (sampled log-uniformly by `lhs`).
     Log {
+        /// The first value (> 0).
         start: f64,
+        /// The last value (> 0).
         stop: f64,
     },
+    /// `v1,v2,...`, explicit values (sampled between their min and max by `lhs` when
+    /// all are numbers).
     List,
 }
 
 /// One varied key and its values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Axis {
+    /// The scenario field it varies, as `--set` names it (`growth.returns_to_scale`).
     pub key: String,
     /// The spec as written (`1.0:1.5:0.1`).
     pub spec: String,
+    /// The form of the spec, with its bounds.
     pub kind: AxisKind,
+    /// The values the spec lists, in order (a Latin hypercube draws its points' values
+    /// from the bounds instead).
     pub values: Vec<AxisValue>,
 }
 
@@ -109,7 +122,9 @@ pub enum Design {
 /// A parsed `--vary`/`--zip`/`--sample` specification: the axes and the points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepSpec {
+    /// The varied keys, in the order given (the first varies slowest in a grid).
     pub axes: Vec<Axis>,
+    /// How the points were formed from the axes.
     pub design: Design,
     /// `points[p][a]` is the value of axis `a` at point `p`.
     pub points: Vec<Vec<AxisValue>>,
