@@ -23,6 +23,9 @@ pub mod governance;
 pub mod model;
 pub mod policy;
 
+// --- networks: who interacts with whom (edge lists, generated graphs, graph metrics) --
+pub mod network;
+
 // --- randomness, the time loop, replicates ------------------------------------------
 pub mod rng;
 pub mod runner;
