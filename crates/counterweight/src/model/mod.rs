@@ -2,8 +2,11 @@
 //! progress and cancellation. Models know nothing about files, terminals or plots.
 
 pub mod adoption;
+pub mod checks;
+pub mod dacc;
 pub mod exchange;
 pub mod growth;
+pub mod opinion;
 
 use thiserror::Error;
 
