@@ -224,9 +224,9 @@ fn hegselmann_krause_fast_step_matches_the_definition() {
         x = next;
         fast.step();
         sparse.step();
-        for i in 0..n {
-            assert!((fast.opinions()[i] - x[i]).abs() < 1e-13, "{i}");
-            assert!((sparse.opinions()[i] - x[i]).abs() < 1e-13, "{i}");
+        for (i, want) in x.iter().enumerate() {
+            assert!((fast.opinions()[i] - want).abs() < 1e-13, "{i}");
+            assert!((sparse.opinions()[i] - want).abs() < 1e-13, "{i}");
         }
     }
 }

@@ -47,7 +47,7 @@ pub struct Force {
     pub returns_to_scale: f64,
 }
 
-/// Set C[force][by] to `value` for times in `[from, until)`; later changes in the list
+/// Set `C[force][by]` to `value` for times in `[from, until)`; later changes in the list
 /// override earlier ones where windows overlap.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CheckChange {
@@ -152,7 +152,7 @@ impl ChecksParams {
                     format!("invalid change {c:?} for {g} forces"),
                 );
             }
-            if c.until.is_some_and(|u| !(u > c.from)) {
+            if c.until.is_some_and(|u| u.is_nan() || u <= c.from) {
                 return bad("change.until".into(), "must be after `from`".into());
             }
         }

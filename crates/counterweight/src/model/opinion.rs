@@ -593,13 +593,10 @@ fn assign_audience(broadcasters: &[Broadcaster], n: usize, seed: u64) -> Vec<u32
         let fb = quotas[b] - quotas[b].floor();
         fb.total_cmp(&fa).then(a.cmp(&b))
     });
-    let mut assigned: usize = counts.iter().sum();
-    for &k in rest.iter().cycle().take(quotas.len()) {
-        if assigned >= total {
-            break;
-        }
+    // total − Σ floor < number of broadcasters + ½, so one pass over the remainders suffices.
+    let missing = total.saturating_sub(counts.iter().sum());
+    for &k in rest.iter().take(missing) {
         counts[k] += 1;
-        assigned += 1;
     }
     // A uniformly random order of the actors (Fisher–Yates), then consecutive runs.
     let mut rng = rng::stream(seed, AUDIENCE_STREAM);

@@ -172,7 +172,7 @@ fn param(field: &'static str, message: String, valid: impl Into<String>) -> Netw
 }
 
 fn check_k(k: usize, n: usize) -> Result<(), NetworkError> {
-    if k >= 2 && k % 2 == 0 && k < n {
+    if k >= 2 && k.is_multiple_of(2) && k < n {
         Ok(())
     } else {
         Err(param(

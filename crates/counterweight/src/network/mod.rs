@@ -304,7 +304,7 @@ impl Csr {
         self.weights.as_deref()
     }
 
-    /// The row (near end) of half-edge `s`: the i with offsets[i] <= s < offsets[i + 1].
+    /// The row (near end) of half-edge `s`: the i with `offsets[i] <= s < offsets[i + 1]`.
     #[inline]
     pub fn source_of(&self, s: usize) -> usize {
         self.offsets.partition_point(|&o| o <= s) - 1
