@@ -33,7 +33,15 @@ use rand_distr::{Distribution, StandardNormal};
 use thiserror::Error;
 
 use crate::metrics::{self, Concentration, MetricOptions};
+use crate::policy::PolicyFields;
+use crate::registry::{
+    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+};
 use crate::rng;
+use crate::scenario::validate::check::{err, finite, non_negative, positive};
+use crate::scenario::{FieldError, Scenario};
+use crate::setup::{ActorGroup, ActorKind, Initial, replicate_seed};
+use serde::Deserialize;
 
 /// One force.
 #[derive(Debug, Clone, PartialEq)]
@@ -409,6 +417,310 @@ impl ChecksModel {
         let k = self.params.reference_scale;
         let x: Vec<f64> = p_star.iter().map(|p| p / k).collect();
         Stability::of(&self.params.jacobian(&self.params.checks_at(t), &x), dt)
+    }
+}
+
+// --- the registered model ----------------------------------------------------------------
+
+/// `[checks]` as written in a scenario.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksSpec {
+    /// `[[checks.forces]]`, in order (rows and columns of `matrix`).
+    pub forces: Vec<ForceSpec>,
+    /// C, one row per force: `matrix[g][h]` = C_gh, the effect of h's power on g's growth.
+    pub matrix: Vec<Vec<f64>>,
+    /// K > 0 (default 1).
+    pub reference_scale: Option<f64>,
+    /// σ >= 0 (default 0).
+    pub volatility: Option<f64>,
+}
+
+/// One `[[checks.forces]]` entry.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ForceSpec {
+    pub name: String,
+    /// `"state"`, `"firm"` or `"civic"` (default: the name if it is one of those, else
+    /// `"firm"`).
+    pub kind: Option<String>,
+    pub power: f64,
+    pub growth: f64,
+    pub returns_to_scale: Option<f64>,
+}
+
+/// The policy kinds of the checks model: `check` sets `C[force][by] = value` in its window
+/// (a merger: a restraint that turns into feeding).
+pub const POLICY_KINDS: &[PolicyFields] = &[("check", &["force", "by", "value"])];
+
+/// The checks model's validated setup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChecksSetup {
+    pub params: ChecksParams,
+}
+
+/// The checks model, as registered (`model = "checks"`).
+pub struct Checks;
+
+/// The column the checks model records after the balance metrics and each force's share
+/// (`share.{force}`).
+pub const COLUMNS: [ColumnDef; 1] = [ColumnDef::count(
+    "checks_hold",
+    "checks hold (a stable balance exists)",
+)];
+
+impl ModelDef for Checks {
+    fn name(&self) -> &'static str {
+        "checks"
+    }
+    fn about(&self) -> &'static str {
+        "forces (state, business, civic) with returns to scale that restrain or feed each other through a check matrix"
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        &["checks"]
+    }
+    fn uses_actors(&self) -> bool {
+        false
+    }
+    fn params(&self) -> Vec<ParamInfo> {
+        let r = ParamInfo::real;
+        vec![
+            r(
+                "checks.reference_scale",
+                "1.0",
+                Some(0.0),
+                None,
+                "power units",
+                "K: the scale at which growth rates are given",
+            ),
+            r(
+                "checks.volatility",
+                "0.0",
+                Some(0.0),
+                None,
+                "per sqrt(unit time)",
+                "sigma: multiplicative shocks to every force",
+            ),
+            r(
+                "checks.forces[0].growth",
+                "",
+                None,
+                None,
+                "per unit time",
+                "a_g: a force's own growth rate at the reference scale",
+            ),
+            r(
+                "checks.forces[0].returns_to_scale",
+                "1.0",
+                Some(0.0),
+                None,
+                "",
+                "beta_g: returns to scale (> 1 economies of scale)",
+            ),
+            r(
+                "checks.matrix[0][1]",
+                "",
+                None,
+                None,
+                "per unit time",
+                "C_gh: < 0 when h restrains g, > 0 when h feeds g",
+            ),
+        ]
+    }
+    fn policy_kinds(&self) -> &'static [PolicyFields] {
+        POLICY_KINDS
+    }
+    fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
+        cx.time()?;
+        if !cx.groups.is_empty() {
+            return Err(err(
+                "actors",
+                "the checks model's actors are its forces",
+                "remove [[actors]]; list [[checks.forces]]",
+            ));
+        }
+        let spec: ChecksSpec = cx.require_section("checks")?;
+        let g = spec.forces.len();
+        if g == 0 {
+            return Err(err(
+                "checks.forces",
+                "no forces",
+                "at least one [[checks.forces]]",
+            ));
+        }
+        let mut forces = Vec::with_capacity(g);
+        let mut groups = Vec::with_capacity(g);
+        for (i, f) in spec.forces.iter().enumerate() {
+            let field = |x: &str| format!("checks.forces[{i}].{x}");
+            if f.name.trim().is_empty() || f.name.contains(['.', ',', '"']) {
+                return Err(err(
+                    field("name"),
+                    format!("\"{}\" is empty or contains '.', ',' or '\"'", f.name),
+                    "a short name, e.g. \"state\" (it becomes a column suffix)",
+                ));
+            }
+            if spec.forces[..i].iter().any(|o| o.name == f.name) {
+                return Err(err(
+                    field("name"),
+                    format!("force \"{}\" is defined twice", f.name),
+                    "a unique name",
+                ));
+            }
+            let kind = match f.kind.as_deref().unwrap_or(match f.name.as_str() {
+                "state" | "civic" => f.name.as_str(),
+                _ => "firm",
+            }) {
+                "state" => ActorKind::State,
+                "firm" => ActorKind::Firm,
+                "civic" => ActorKind::Civic,
+                other => {
+                    return Err(err(
+                        field("kind"),
+                        format!("unknown kind \"{other}\""),
+                        "\"state\", \"firm\" or \"civic\"",
+                    ));
+                }
+            };
+            let power = positive(&field("power"), f.power)?;
+            forces.push(Force {
+                name: f.name.clone(),
+                power,
+                growth: finite(&field("growth"), f.growth)?,
+                returns_to_scale: positive(
+                    &field("returns_to_scale"),
+                    f.returns_to_scale.unwrap_or(1.0),
+                )?,
+            });
+            groups.push(ActorGroup {
+                name: f.name.clone(),
+                kind,
+                count: 1,
+                initial: Initial::Constant(power),
+                openness: 0.0,
+            });
+        }
+        if spec.matrix.len() != g {
+            return Err(err(
+                "checks.matrix",
+                format!("{} rows for {g} forces", spec.matrix.len()),
+                format!("{g} rows of {g} numbers (row g: the effect of each force on g)"),
+            ));
+        }
+        let mut checks = Vec::with_capacity(g * g);
+        for (r, row) in spec.matrix.iter().enumerate() {
+            if row.len() != g {
+                return Err(err(
+                    format!("checks.matrix[{r}]"),
+                    format!("{} entries for {g} forces", row.len()),
+                    format!("{g} numbers"),
+                ));
+            }
+            for (h, v) in row.iter().enumerate() {
+                checks.push(finite(&format!("checks.matrix[{r}][{h}]"), *v)?);
+            }
+        }
+        cx.groups = groups;
+        let names: Vec<&str> = spec.forces.iter().map(|f| f.name.as_str()).collect();
+        let changes = cx
+            .policies(POLICY_KINDS, |p| {
+                p.no_groups()?;
+                let index = |name: &str| -> Result<usize, FieldError> {
+                    let v = p.str(name)?.ok_or_else(|| {
+                        err(
+                            p.field(name),
+                            format!("`{name}` is required for kind = \"check\""),
+                            format!("one of {}", names.join(", ")),
+                        )
+                    })?;
+                    names.iter().position(|n| *n == v).ok_or_else(|| {
+                        err(
+                            p.field(name),
+                            format!("unknown force \"{v}\""),
+                            format!("one of {}", names.join(", ")),
+                        )
+                    })
+                };
+                let w = p.window();
+                Ok(CheckChange {
+                    from: w.from,
+                    until: w.until.is_finite().then_some(w.until),
+                    force: index("force")?,
+                    by: index("by")?,
+                    value: p.require_f64("value")?,
+                })
+            })?
+            .into_iter()
+            .map(|p| p.kind)
+            .collect();
+        let params = ChecksParams {
+            forces,
+            checks,
+            reference_scale: positive(
+                "checks.reference_scale",
+                spec.reference_scale.unwrap_or(1.0),
+            )?,
+            volatility: non_negative("checks.volatility", spec.volatility.unwrap_or(0.0))?,
+            changes,
+        };
+        params.check().map_err(|e| match e {
+            ChecksError::Parameter { field, message } => {
+                err(format!("checks.{field}"), message, "see docs/checks.md")
+            }
+            other => err("checks", other.to_string(), "see docs/checks.md"),
+        })?;
+        Ok(Box::new(ChecksSetup { params }))
+    }
+}
+
+impl ModelSetup for ChecksSetup {
+    fn build(&self, sc: &Scenario, replicate: u32) -> Box<dyn Model> {
+        let seed = replicate_seed(sc.seed, replicate);
+        Box::new(ChecksRun {
+            model: ChecksModel::new(self.params.clone(), seed).expect("validated parameters"),
+            dt: sc.time.dt,
+            t: 0.0,
+        })
+    }
+    fn observation(&self) -> Observation {
+        Observation {
+            concentration: true,
+            columns: COLUMNS.to_vec(),
+            key: vec!["top1_share", "effective_number", "checks_hold"],
+        }
+    }
+}
+
+/// One replicate as the runner sees it: the values are the forces' powers (one actor
+/// per force, so `share.{force}` is each force's share of total power).
+struct ChecksRun {
+    model: ChecksModel,
+    dt: f64,
+    /// The time at the end of the last step.
+    t: f64,
+}
+
+impl Model for ChecksRun {
+    fn step(&mut self, step: u64, t: f64) -> Result<(), ModelError> {
+        self.t = t + self.dt;
+        self.model
+            .step(step, t, self.dt)
+            .map_err(|e| ModelError::Other {
+                step,
+                time: t,
+                message: e.to_string(),
+            })
+    }
+    fn values(&self) -> &[f64] {
+        self.model.powers()
+    }
+    /// `checks_hold`: 1 when the check matrix in effect has a balanced point with every
+    /// force positive and every eigenvalue of its Jacobian has a negative real part.
+    fn observe(&self, out: &mut Vec<f64>) {
+        let hold = self
+            .model
+            .balanced_point(self.t)
+            .is_some_and(|p| self.model.stability(&p, self.t, self.dt).is_stable());
+        out.push(f64::from(u8::from(hold)));
     }
 }
 

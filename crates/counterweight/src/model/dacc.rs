@@ -33,7 +33,16 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
+use serde::Deserialize;
+
+use crate::registry::{
+    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ParamType,
+    ValidateCx,
+};
 use crate::rng;
+use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
+use crate::scenario::{FieldError, Scenario};
+use crate::setup::{Initial, initial_values, replicate_seed};
 
 /// Validated parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -290,6 +299,239 @@ impl DaccModel {
             harm: self.harm,
             hazard: self.hazard,
         }
+    }
+}
+
+// --- the registered model ----------------------------------------------------------------
+
+/// `[dacc]` as written in a scenario. The actors' `initial` values are their offensive
+/// capabilities a_i(0).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DaccSpec {
+    /// d_i(0): one number for every actor, or one per actor (scenario order).
+    pub defence: DefenceSpec,
+    pub attempt_rate: f64,
+    pub decisiveness: Option<f64>,
+    pub diffusion: Option<f64>,
+    pub offence_growth: Option<f64>,
+    pub defence_growth: Option<f64>,
+    pub hegemon: Option<bool>,
+    pub hegemon_attempt_rate: Option<f64>,
+}
+
+/// Defence levels: one for all, or one per actor.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum DefenceSpec {
+    All(f64),
+    Each(Vec<f64>),
+}
+
+/// The d/acc model's validated setup: everything but the offence values, which are the
+/// actors' initial values of each replicate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaccSetup {
+    pub params: DaccParams,
+}
+
+/// The d/acc model, as registered (`model = "dacc"`).
+pub struct Dacc;
+
+/// The columns the d/acc model records, in order (after the concentration of offence).
+pub const COLUMNS: [ColumnDef; 6] = [
+    ColumnDef::share("survival", "P(no catastrophe so far)"),
+    ColumnDef::share("alive", "no catastrophe yet (this replicate)"),
+    ColumnDef::count("catastrophes", "catastrophes"),
+    ColumnDef::real("expected_harm", "expected harm"),
+    ColumnDef::real("harm", "realised harm"),
+    ColumnDef::real("hazard", "hazard rate"),
+];
+
+impl ModelDef for Dacc {
+    fn name(&self) -> &'static str {
+        "dacc"
+    }
+    fn about(&self) -> &'static str {
+        "offence and defence: catastrophe risk with private or openly diffused defence, or a hegemon"
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        &["dacc"]
+    }
+    fn initial_may_be_zero(&self) -> bool {
+        true
+    }
+    fn params(&self) -> Vec<ParamInfo> {
+        let r = ParamInfo::real;
+        vec![
+            r(
+                "dacc.attempt_rate",
+                "",
+                Some(0.0),
+                None,
+                "per unit time",
+                "q: rate at which each actor attempts a catastrophic use",
+            ),
+            r(
+                "dacc.decisiveness",
+                "1.0",
+                Some(0.0),
+                None,
+                "",
+                "kappa: success = a^kappa / (a^kappa + D^kappa)",
+            ),
+            r(
+                "dacc.diffusion",
+                "0.0",
+                Some(0.0),
+                Some(1.0),
+                "",
+                "theta: share of every actor's defence openly diffused to all",
+            ),
+            r(
+                "dacc.offence_growth",
+                "0.0",
+                None,
+                None,
+                "per unit time",
+                "g_a: growth rate of offence",
+            ),
+            r(
+                "dacc.defence_growth",
+                "0.0",
+                None,
+                None,
+                "per unit time",
+                "g_d: growth rate of defence (defensive progress)",
+            ),
+            ParamInfo {
+                kind: ParamType::Bool,
+                ..ParamInfo::choice(
+                    "dacc.hegemon",
+                    "false",
+                    &[],
+                    "one actor holds all offence and all defence",
+                )
+            },
+            r(
+                "dacc.hegemon_attempt_rate",
+                "",
+                Some(0.0),
+                None,
+                "per unit time",
+                "q_H: the hegemon's attempt rate (default q)",
+            ),
+        ]
+    }
+    fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
+        cx.time()?;
+        let spec: DaccSpec = cx.require_section("dacc")?;
+        let n = cx.actor_count();
+        let defence = match &spec.defence {
+            DefenceSpec::All(d) => vec![non_negative("dacc.defence", *d)?; n],
+            DefenceSpec::Each(v) => {
+                if v.len() != n {
+                    return Err(err(
+                        "dacc.defence",
+                        format!("{} defence levels for {n} actors", v.len()),
+                        format!("one number for all, or {n} numbers (one per actor)"),
+                    ));
+                }
+                for (i, d) in v.iter().enumerate() {
+                    non_negative(&format!("dacc.defence[{i}]"), *d)?;
+                }
+                v.clone()
+            }
+        };
+        for (i, g) in cx.groups.iter().enumerate() {
+            let ok = match &g.initial {
+                Initial::Constant(v) => *v >= 0.0,
+                Initial::Uniform { low, .. } => *low >= 0.0,
+                Initial::Values(vs) => vs.iter().all(|v| *v >= 0.0),
+                Initial::Lognormal { .. } | Initial::Pareto { .. } => true,
+            };
+            if !ok {
+                return Err(err(
+                    format!("actors[{i}].initial"),
+                    format!("group \"{}\": offence must be >= 0", g.name),
+                    "initial offence capabilities >= 0",
+                ));
+            }
+        }
+        let attempt_rate = non_negative("dacc.attempt_rate", spec.attempt_rate)?;
+        let params = DaccParams {
+            // Placeholder of the right length for the range checks; each replicate draws
+            // its own offence values.
+            offence: vec![0.0; n],
+            defence,
+            attempt_rate,
+            decisiveness: positive("dacc.decisiveness", spec.decisiveness.unwrap_or(1.0))?,
+            diffusion: unit_interval("dacc.diffusion", spec.diffusion.unwrap_or(0.0))?,
+            offence_growth: finite("dacc.offence_growth", spec.offence_growth.unwrap_or(0.0))?,
+            defence_growth: finite("dacc.defence_growth", spec.defence_growth.unwrap_or(0.0))?,
+            hegemon: spec.hegemon.unwrap_or(false),
+            hegemon_attempt_rate: non_negative(
+                "dacc.hegemon_attempt_rate",
+                spec.hegemon_attempt_rate.unwrap_or(attempt_rate),
+            )?,
+        };
+        if spec.hegemon_attempt_rate.is_some() && !params.hegemon {
+            return Err(err(
+                "dacc.hegemon_attempt_rate",
+                "`hegemon_attempt_rate` applies only with hegemon = true",
+                "hegemon = true, or leave it out",
+            ));
+        }
+        params
+            .check()
+            .map_err(|e| err("dacc", e.to_string(), "see docs/dacc.md"))?;
+        Ok(Box::new(DaccSetup { params }))
+    }
+}
+
+impl ModelSetup for DaccSetup {
+    fn build(&self, sc: &Scenario, replicate: u32) -> Box<dyn Model> {
+        let mut params = self.params.clone();
+        params.offence = initial_values(&sc.groups, sc.seed, replicate);
+        let seed = replicate_seed(sc.seed, replicate);
+        Box::new(DaccRun {
+            model: DaccModel::new(params, seed).expect("validated parameters"),
+            dt: sc.time.dt,
+        })
+    }
+    fn observation(&self) -> Observation {
+        Observation {
+            concentration: true,
+            columns: COLUMNS.to_vec(),
+            key: vec!["survival", "alive", "expected_harm", "top1_share"],
+        }
+    }
+}
+
+/// One replicate as the runner sees it: the values are the offensive capabilities.
+struct DaccRun {
+    model: DaccModel,
+    dt: f64,
+}
+
+impl Model for DaccRun {
+    fn step(&mut self, _step: u64, t: f64) -> Result<(), ModelError> {
+        self.model.step(t, self.dt);
+        Ok(())
+    }
+    fn values(&self) -> &[f64] {
+        self.model.offence()
+    }
+    fn observe(&self, out: &mut Vec<f64>) {
+        let s = self.model.stats();
+        out.extend([
+            s.survival,
+            f64::from(u8::from(s.alive)),
+            s.catastrophes as f64,
+            s.expected_harm,
+            s.harm,
+            s.hazard,
+        ]);
     }
 }
 

@@ -29,6 +29,9 @@ pub fn builtin() -> &'static Registry {
             .with(exchange::Exchange)
             .with(adoption::Adoption)
             .with(crate::governance::dual::simulate::Veto)
+            .with(opinion::Opinion)
+            .with(dacc::Dacc)
+            .with(checks::Checks)
     })
 }
 

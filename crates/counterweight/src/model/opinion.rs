@@ -55,8 +55,17 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
+use serde::Deserialize;
+
 use crate::network::Network;
+use crate::network::section::{self, NetworkSetup};
+use crate::registry::{
+    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+};
 use crate::rng;
+use crate::scenario::validate::check::err;
+use crate::scenario::{FieldError, Scenario};
+use crate::setup::{Initial, initial_values, replicate_seed};
 
 /// The random stream that assigns broadcasters' audiences.
 pub const AUDIENCE_STREAM: u64 = (1 << 62) + 7;
@@ -613,6 +622,231 @@ fn assign_audience(broadcasters: &[Broadcaster], n: usize, seed: u64) -> Vec<u32
         pos += c;
     }
     audience
+}
+
+// --- the registered model ----------------------------------------------------------------
+
+/// `[opinion]` as written in a scenario.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OpinionSpec {
+    /// `"deffuant"` (default) or `"hk"`.
+    pub rule: Option<String>,
+    /// ε in (0, 1].
+    pub confidence: Option<f64>,
+    /// μ in (0, ½] (Deffuant only; default ½).
+    pub convergence: Option<f64>,
+    /// e in [0, 1] (default 0: broadcasters then have no pull).
+    pub exposure: Option<f64>,
+    /// Share a cluster must hold to be major (default ε/2).
+    pub major_share: Option<f64>,
+    #[serde(default)]
+    pub broadcasters: Vec<BroadcasterSpec>,
+}
+
+/// One `[[opinion.broadcasters]]` entry.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcasterSpec {
+    pub opinion: f64,
+    pub share: f64,
+}
+
+/// The opinion model's validated setup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpinionSetup {
+    pub params: OpinionParams,
+    pub network: NetworkSetup,
+}
+
+/// The opinion model, as registered (`model = "opinion"`).
+pub struct Opinion;
+
+/// The columns the opinion model records, in order.
+pub const COLUMNS: [ColumnDef; 7] = [
+    ColumnDef::count("clusters", "opinion clusters"),
+    ColumnDef::count("major_clusters", "major clusters"),
+    ColumnDef::share("largest_cluster_share", "largest cluster share"),
+    ColumnDef::share("mean_opinion", "mean opinion"),
+    ColumnDef::real("dispersion", "dispersion (SD of opinions)"),
+    ColumnDef::share("polarisation", "polarisation (Esteban–Ray)"),
+    ColumnDef::count("converged", "converged (HK fixed point)"),
+];
+
+impl ModelDef for Opinion {
+    fn name(&self) -> &'static str {
+        "opinion"
+    }
+    fn about(&self) -> &'static str {
+        "bounded-confidence opinion dynamics (Deffuant–Weisbuch, Hegselmann–Krause) on a network, with broadcasters"
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        &["opinion", "network"]
+    }
+    fn initial_may_be_zero(&self) -> bool {
+        true
+    }
+    fn params(&self) -> Vec<ParamInfo> {
+        let r = ParamInfo::real;
+        let mut v = vec![
+            ParamInfo::choice(
+                "opinion.rule",
+                "\"deffuant\"",
+                &["deffuant", "hk"],
+                "pairwise meetings (Deffuant–Weisbuch) or everyone to the mean of its confidence set (Hegselmann–Krause)",
+            ),
+            r(
+                "opinion.confidence",
+                "",
+                Some(0.0),
+                Some(1.0),
+                "opinion units",
+                "epsilon: actors listen only to opinions closer than this",
+            ),
+            r(
+                "opinion.convergence",
+                "0.5",
+                Some(0.0),
+                Some(0.5),
+                "",
+                "mu (Deffuant): each side of a meeting moves this fraction of the gap",
+            ),
+            r(
+                "opinion.exposure",
+                "0.0",
+                Some(0.0),
+                Some(1.0),
+                "",
+                "fraction of an actor's influence that comes from its broadcaster",
+            ),
+            r(
+                "opinion.major_share",
+                "",
+                Some(0.0),
+                Some(1.0),
+                "",
+                "share a cluster must hold to count as major (default epsilon/2)",
+            ),
+        ];
+        v.extend(section::params());
+        v
+    }
+    fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
+        cx.time()?;
+        let spec: OpinionSpec = cx.require_section("opinion")?;
+        for (i, g) in cx.groups.iter().enumerate() {
+            let ok = match &g.initial {
+                Initial::Constant(v) => (0.0..=1.0).contains(v),
+                Initial::Uniform { low, high } => *low >= 0.0 && *high <= 1.0,
+                Initial::Values(vs) => vs.iter().all(|v| (0.0..=1.0).contains(v)),
+                Initial::Lognormal { .. } | Initial::Pareto { .. } => false,
+            };
+            if !ok {
+                return Err(err(
+                    format!("actors[{i}].initial"),
+                    format!("group \"{}\": opinions must lie in [0, 1]", g.name),
+                    "initial = { uniform = { low = 0.0, high = 1.0 } }, a constant or values in [0, 1]",
+                ));
+            }
+        }
+        let confidence = spec.confidence.ok_or_else(|| {
+            err(
+                "opinion.confidence",
+                "`confidence` (epsilon) is required",
+                "e.g. confidence = 0.2",
+            )
+        })?;
+        let rule = match spec.rule.as_deref().unwrap_or("deffuant") {
+            "deffuant" => Rule::Deffuant {
+                confidence,
+                convergence: spec.convergence.unwrap_or(0.5),
+            },
+            "hk" => {
+                if spec.convergence.is_some() {
+                    return Err(err(
+                        "opinion.convergence",
+                        "`convergence` applies to rule = \"deffuant\" only",
+                        "leave it out for rule = \"hk\"",
+                    ));
+                }
+                Rule::HegselmannKrause { confidence }
+            }
+            other => {
+                return Err(err(
+                    "opinion.rule",
+                    format!("unknown rule \"{other}\""),
+                    "\"deffuant\" or \"hk\"",
+                ));
+            }
+        };
+        let params = OpinionParams {
+            rule,
+            broadcasters: spec
+                .broadcasters
+                .iter()
+                .map(|b| Broadcaster {
+                    opinion: b.opinion,
+                    share: b.share,
+                })
+                .collect(),
+            exposure: spec.exposure.unwrap_or(0.0),
+            major_share: spec.major_share,
+        };
+        params.check().map_err(|e| match e {
+            OpinionError::Parameter {
+                field,
+                value,
+                valid,
+            } => err(format!("opinion.{field}"), format!("{value}"), valid),
+            other => err("opinion", other.to_string(), "see docs/opinion.md"),
+        })?;
+        let network = section::validate(cx)?;
+        Ok(Box::new(OpinionSetup { params, network }))
+    }
+}
+
+impl ModelSetup for OpinionSetup {
+    fn build(&self, sc: &Scenario, replicate: u32) -> Box<dyn Model> {
+        let initial = initial_values(&sc.groups, sc.seed, replicate);
+        let seed = replicate_seed(sc.seed, replicate);
+        let net = self.network.network_for(initial.len(), seed);
+        Box::new(OpinionRun(
+            OpinionModel::new(self.params.clone(), initial, net, seed)
+                .expect("validated parameters"),
+        ))
+    }
+    fn observation(&self) -> Observation {
+        Observation {
+            concentration: false,
+            columns: COLUMNS.to_vec(),
+            key: vec!["major_clusters", "largest_cluster_share", "polarisation"],
+        }
+    }
+}
+
+/// One replicate as the runner sees it: the values are the opinions.
+struct OpinionRun(OpinionModel);
+
+impl Model for OpinionRun {
+    fn step(&mut self, _step: u64, _t: f64) -> Result<(), ModelError> {
+        self.0.step();
+        Ok(())
+    }
+    fn values(&self) -> &[f64] {
+        self.0.opinions()
+    }
+    fn observe(&self, out: &mut Vec<f64>) {
+        let s = self.0.stats();
+        out.extend([
+            s.clusters as f64,
+            s.major_clusters as f64,
+            s.largest_cluster_share,
+            s.mean,
+            s.dispersion,
+            s.polarisation,
+            f64::from(u8::from(self.0.converged_at().is_some())),
+        ]);
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 pub mod edges;
 pub mod generate;
 pub mod measure;
+pub mod section;
 
 use thiserror::Error;
 
