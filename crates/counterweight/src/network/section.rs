@@ -9,7 +9,7 @@
 //! seed = 7                  # optional: one graph for every replicate
 //! ```
 //!
-//! Parameters by kind: `ring` `k`; `erdos_renyi` `mean_degree`; `barabasi_albert` `m`;
+//! Parameters by kind: `ring` `k` (default 2); `erdos_renyi` `mean_degree`; `barabasi_albert` `m`;
 //! `watts_strogatz` `k`, `rewire`; `sbm` `blocks` (sizes of consecutive blocks of actors,
 //! summing to the number of actors), `p_in`, `p_out`; `edges` `file` (a CSV edge list,
 //! path relative to the scenario, see [`super::edges`]). A parameter that does not apply
@@ -208,7 +208,7 @@ pub fn validate(cx: &ValidateCx<'_>) -> Result<NetworkSetup, FieldError> {
     let spec = match kind {
         "complete" => NetworkSpec::Complete,
         "ring" => NetworkSpec::Ring {
-            k: need("k", s.k.map(|v| v as f64))? as usize,
+            k: s.k.unwrap_or(2) as usize,
         },
         "erdos_renyi" => NetworkSpec::ErdosRenyi {
             mean_degree: need("mean_degree", s.mean_degree)?,
