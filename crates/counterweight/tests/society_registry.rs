@@ -281,3 +281,53 @@ fn checks_balance_and_stability_match_the_linearisation() {
     .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("policy[0].force"), "{e}");
 }
+
+fn growth_on(network: &str) -> String {
+    format!(
+        r#"
+name = "spill"
+seed = 8
+time = {{ end = 0.1, dt = 0.1 }}
+[growth]
+spillover = 0.5
+[[actors]]
+group = "leader"
+initial = {{ values = [10.0] }}
+openness = 1.0
+[[actors]]
+group = "laggards"
+count = 99
+initial = {{ constant = 1.0 }}
+openness = 1.0
+{network}
+"#
+    )
+}
+
+fn final_values(text: &str) -> Vec<f64> {
+    let exp = scenario::parse(text, "t", None, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let out = runner::run_experiment(&exp, &RunOptions::default()).unwrap();
+    out.variants[0].1.final_values[0].clone()
+}
+
+#[test]
+fn growth_network_spillover_complete_equals_mean_field_and_ring_pulls_neighbours() {
+    // One step of spillover only (dt·D = 0.05): R_i += dt·D·S_i. Mean field (no
+    // [network]): every laggard gets S = (1/N)·9 = 0.09. The complete graph through
+    // `[network]`: the same, up to summation order (a few ulps; 1e-13 relative).
+    let mean_field = final_values(&growth_on(""));
+    let complete = final_values(&growth_on("[network]\nkind = \"complete\""));
+    for (a, b) in mean_field.iter().zip(&complete) {
+        assert!((a - b).abs() <= 1e-13 * a, "{a} vs {b}");
+    }
+    assert!((mean_field[5] - (1.0 + 0.05 * 0.09)).abs() <= 1e-13);
+    // A ring (k = 2): the leader's two neighbours (actors 1 and 99) average the gap 9 over
+    // their closed neighbourhood of 3: S = 3, a pull 33 times the mean field's; the others
+    // see no one ahead and stay at 1. The leader never loses (spillover is non-rival).
+    let ring = final_values(&growth_on("[network]\nkind = \"ring\"\nk = 2"));
+    for i in [1, 99] {
+        assert!((ring[i] - 1.15).abs() <= 1e-13, "actor {i}: {}", ring[i]);
+    }
+    assert!(ring[2..99].iter().all(|&r| r == 1.0));
+    assert_eq!(ring[0], 10.0);
+}
