@@ -178,7 +178,9 @@ fn print_summary(
     elapsed: std::time::Duration,
 ) {
     let observation = exp.variants[0].scenario.model.setup().observation();
-    if !observation.concentration {
+    // Models without concentration metrics, or that name their own key columns, show
+    // those; the others the concentration table below.
+    if !observation.concentration || !observation.key.is_empty() {
         let keys = observation.key_columns();
         let mut t = Pretty::new();
         t.load_style(UTF8_BORDERS_ONLY);

@@ -45,6 +45,11 @@ pub trait ModelDef: Send + Sync + 'static {
     fn uses_actors(&self) -> bool {
         true
     }
+    /// Whether actors' initial values may be 0 (opinions, capabilities); otherwise they
+    /// must be > 0 (resources).
+    fn initial_may_be_zero(&self) -> bool {
+        false
+    }
     /// Validate the model's sections and policies (see [`ValidateCx`]).
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError>;
 }

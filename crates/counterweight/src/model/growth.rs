@@ -5,6 +5,9 @@
 //! 1. returns to scale  `R_i += dt a K (R_i/K)^beta`                          (explicit Euler)
 //! 2. diseconomies      `R_i -= dt c K (R_i/K)^delta`                         (explicit Euler)
 //! 3. spillover         `R_i += dt D_eff mean_j[o_j max(R_j - R_i, 0)]`       (explicit Euler, O(N log N))
+//!    (with a `[network]`, the mean over the actor's closed neighbourhood instead:
+//!    `S_i = Σ_{j∈N(i)} w_ij o_j max(R_j − R_i, 0) / (1 + Σ_{j∈N(i)} w_ij)`, see
+//!    [`crate::network::spillover`]; on the complete graph it is the mean field)
 //! 4. exchange          `R_i  = m + (R_i - m) exp(-J_eff dt)`, m = mean(R)     (exact, conserves the total)
 //! 5. shocks            `R_i *= exp(sigma sqrt(dt) Z_i - sigma^2 dt / 2)`      (exact, Ito, mean-preserving)
 //! 6. policies          (see [`crate::policy`])
@@ -21,6 +24,10 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use crate::network::section::{self, NetworkSetup};
+use crate::network::{self, Network};
 use crate::policy::{self, Ledger, Policy, PolicyCx, PolicyFields, Rebate};
 use crate::registry::{
     ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
@@ -100,6 +107,8 @@ pub const POLICY_KINDS: &[PolicyFields] = &[
 pub struct GrowthSetup {
     pub params: GrowthParams,
     pub policies: Vec<Policy<GrowthPolicy>>,
+    /// `[network]`: spillover from neighbours; `None` = the mean field.
+    pub network: Option<NetworkSetup>,
 }
 
 /// The growth model, as registered.
@@ -113,7 +122,7 @@ impl ModelDef for Growth {
         "returns to scale, diseconomies, spillover, exchange and shocks (DESIGN.md §4.1)"
     }
     fn keys(&self) -> &'static [&'static str] {
-        &["growth"]
+        &["growth", "network"]
     }
     fn params(&self) -> Vec<ParamInfo> {
         let r = ParamInfo::real;
@@ -205,7 +214,15 @@ impl ModelDef for Growth {
         let time = cx.time()?;
         let params = validate_params(&cx.section_or_default::<GrowthSpec>("growth")?)?;
         let policies = cx.policies(POLICY_KINDS, |p| validate_policy(p, time.dt))?;
-        Ok(Box::new(GrowthSetup { params, policies }))
+        let network = match cx.section::<toml::Value>("network")? {
+            Some(_) => Some(section::validate(cx)?),
+            None => None,
+        };
+        Ok(Box::new(GrowthSetup {
+            params,
+            policies,
+            network,
+        }))
     }
 }
 
@@ -489,6 +506,8 @@ pub struct GrowthModel {
     /// Scratch for the spillover sort.
     order: Vec<u32>,
     spill: Vec<f64>,
+    /// Spillover from neighbours on this graph (`None`: the mean field).
+    network: Option<Arc<Network>>,
 }
 
 /// Per-chunk result of a pass: the sum and max of the chunk, or the first bad actor.
@@ -587,6 +606,7 @@ impl GrowthModel {
             records_budget: !setup.observation().columns.is_empty(),
             order: Vec::new(),
             spill: Vec::new(),
+            network: setup.network.as_ref().map(|g| g.network_for(n, seed)),
             r,
         }
     }
@@ -855,7 +875,13 @@ impl Model for GrowthModel {
         // Term 3: spillover (non-rival; nobody loses).
         let d = p.spillover * frontier;
         if d > 0.0 && self.openness.iter().any(|&o| o > 0.0) {
-            self.spillover_sums();
+            match &self.network {
+                None => self.spillover_sums(),
+                Some(g) => {
+                    self.spill.resize(self.r.len(), 0.0);
+                    network::spillover(g, &self.r, &self.openness, &mut self.spill);
+                }
+            }
             let (spill, mult) = (&self.spill, &self.spill_mult);
             let res = pass(&mut self.r, &mut self.rngs, "spillover", |vals, off, _| {
                 for (i, x) in vals.iter_mut().enumerate() {

@@ -5,8 +5,11 @@
 //! [`builtin`] is the one list of the built-in models.
 
 pub mod adoption;
+pub mod checks;
+pub mod dacc;
 pub mod exchange;
 pub mod growth;
+pub mod opinion;
 
 use std::sync::OnceLock;
 
@@ -26,6 +29,9 @@ pub fn builtin() -> &'static Registry {
             .with(exchange::Exchange)
             .with(adoption::Adoption)
             .with(crate::governance::dual::simulate::Veto)
+            .with(opinion::Opinion)
+            .with(dacc::Dacc)
+            .with(checks::Checks)
     })
 }
 

@@ -54,6 +54,21 @@ pub const EXAMPLES: &[Example] = &[
         toml: include_str!("../../../../scenarios/governance/simulate/default.toml"),
     },
     Example {
+        name: "civil-society",
+        summary: "Opinion dynamics: many camps of civil society, merged by one dominant platform or wide confidence",
+        toml: include_str!("../../../../scenarios/civil-society.toml"),
+    },
+    Example {
+        name: "three-forces",
+        summary: "State, business and civic forces check each other; a state-business merger ends the balance",
+        toml: include_str!("../../../../scenarios/three-forces.toml"),
+    },
+    Example {
+        name: "fragile-world",
+        summary: "d/acc: survival under private defence, openly diffused defence, a hegemon, defensive progress",
+        toml: include_str!("../../../../scenarios/fragile-world.toml"),
+    },
+    Example {
         name: "gallery-brakes",
         summary: "The two brakes (diseconomies, diffusion); automation and proprietary tech remove them",
         toml: include_str!("../../../../scenarios/gallery/brakes.toml"),
