@@ -4,6 +4,8 @@
 pub mod adoption;
 pub mod exchange;
 pub mod growth;
+pub mod harberger;
+pub mod market;
 
 use thiserror::Error;
 
