@@ -7,9 +7,7 @@ use clap::Args;
 use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
 use counterweight::io::run::{RunRecord, VariantRecord, write_run_dir};
 use counterweight::io::{Column, Table};
-use counterweight::measure::{
-    MeasureOptions, add_common_ownership, measure_csv, read_owners_csv,
-};
+use counterweight::measure::{MeasureOptions, add_common_ownership, measure_csv, read_owners_csv};
 
 use crate::render;
 
@@ -179,8 +177,7 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             args.entity.clone().unwrap_or_default(),
             args.time.clone().unwrap_or_default(),
             args.exclude,
-            args
-                .owners
+            args.owners
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default()

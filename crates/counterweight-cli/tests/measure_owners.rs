@@ -21,7 +21,11 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 #[test]
 fn owners_table_gives_mhhi_everywhere() {
     let tmp = tempfile::tempdir().unwrap();
-    let shares = write(tmp.path(), "shares.csv", "firm,sales\nA,30\nB,30\nC,20\nD,20\n");
+    let shares = write(
+        tmp.path(),
+        "shares.csv",
+        "firm,sales\nA,30\nB,30\nC,20\nD,20\n",
+    );
     let owners = write(
         tmp.path(),
         "owners.csv",
@@ -51,7 +55,10 @@ fn owners_table_gives_mhhi_everywhere() {
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
     let at = |name: &str| -> f64 {
-        let i = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name}"));
+        let i = header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("{name}"));
         row[i].parse().unwrap()
     };
     assert!((at("mhhi") - 1.0).abs() < 1e-12);
@@ -60,7 +67,10 @@ fn owners_table_gives_mhhi_everywhere() {
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let fin = &summary["variants"][0]["final"];
     assert!((fin["mhhi"].as_f64().unwrap() - 1.0).abs() < 1e-12, "{fin}");
-    assert!((fin["delta_mhhi"].as_f64().unwrap() - 0.74).abs() < 1e-12, "{fin}");
+    assert!(
+        (fin["delta_mhhi"].as_f64().unwrap() - 0.74).abs() < 1e-12,
+        "{fin}"
+    );
 }
 
 #[test]
@@ -75,11 +85,19 @@ fn owners_errors() {
         c.args(["--out", tmp.path().join("never").to_str().unwrap()]);
         c.assert()
     };
-    let bad = write(tmp.path(), "o1.csv", "investor,firm,fraction\nX,A,1.5\nX,B,1\n");
+    let bad = write(
+        tmp.path(),
+        "o1.csv",
+        "investor,firm,fraction\nX,A,1.5\nX,B,1\n",
+    );
     run(&bad, &["--entity", "firm"])
         .code(2)
         .stderr(predicate::str::contains("line 2").and(predicate::str::contains("[0, 1]")));
-    let over = write(tmp.path(), "o2.csv", "investor,firm,fraction\nX,A,0.6\nY,A,0.6\nX,B,1\n");
+    let over = write(
+        tmp.path(),
+        "o2.csv",
+        "investor,firm,fraction\nX,A,0.6\nY,A,0.6\nX,B,1\n",
+    );
     run(&over, &["--entity", "firm"])
         .code(2)
         .stderr(predicate::str::contains("\"A\"").and(predicate::str::contains("more than 1")));

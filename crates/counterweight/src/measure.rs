@@ -147,7 +147,9 @@ pub enum MeasureError {
         firm: String,
         time: Option<String>,
     },
-    #[error("{source_name}: common ownership needs an entity column (--entity) naming the firms of the owners file")]
+    #[error(
+        "{source_name}: common ownership needs an entity column (--entity) naming the firms of the owners file"
+    )]
     OwnersNeedEntity { source_name: String },
     #[error("{source_name}{}: {error}", time.as_ref().map(|t| format!(", time {t}")).unwrap_or_default())]
     Ownership {

@@ -69,7 +69,10 @@ fn mean_se(x: &[f64]) -> (f64, f64) {
 
 fn check(what: &str, got: f64, want: f64, tol: f64) {
     println!("{what}: got {got:.6}, want {want:.6} ± {tol:.2e}");
-    assert!((got - want).abs() <= tol, "{what}: got {got}, want {want} ± {tol}");
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: got {got}, want {want} ± {tol}"
+    );
 }
 
 fn static_params(tau: f64) -> HarbergerParams {
@@ -93,7 +96,10 @@ fn myopic_price_formula() {
                 let tau = 0.1 * k as f64;
                 let p = declared_price(Rule::Myopic, v, tau, lambda, u);
                 let formula = ((1.0 + v - tau / lambda) / 2.0).clamp(0.0, 1.0);
-                assert!((p - formula).abs() <= 1e-15, "v {v} tau {tau} lambda {lambda}");
+                assert!(
+                    (p - formula).abs() <= 1e-15,
+                    "v {v} tau {tau} lambda {lambda}"
+                );
                 if lambda == 1.0 {
                     assert!((p - ((1.0 + v - tau) / 2.0).clamp(0.0, 1.0)).abs() <= 1e-15);
                 }
@@ -123,7 +129,10 @@ fn myopic_price_formula() {
             .map(|v| ((1.0 + v - tau) / 2.0).clamp(0.0, 1.0))
             .sum::<f64>()
             / m as f64;
-        assert!((s[0].mean_declared_price - want).abs() <= 1e-14, "tau {tau}");
+        assert!(
+            (s[0].mean_declared_price - want).abs() <= 1e-14,
+            "tau {tau}"
+        );
     }
 }
 
@@ -137,7 +146,16 @@ fn monte_carlo_argmax_6a() {
     b.sort_by(f64::total_cmp);
     let n = b.len() as f64;
     let f_hat = |p: f64| b.partition_point(|&x| x <= p) as f64 / n;
-    for (v, tau) in [(0.2, 0.0), (0.2, 0.1), (0.2, 0.3), (0.2, 0.5), (0.2, 0.8), (0.5, 0.0), (0.5, 0.5), (0.5, 0.8)] {
+    for (v, tau) in [
+        (0.2, 0.0),
+        (0.2, 0.1),
+        (0.2, 0.3),
+        (0.2, 0.5),
+        (0.2, 0.8),
+        (0.5, 0.0),
+        (0.5, 0.5),
+        (0.5, 0.8),
+    ] {
         let util = |p: f64| {
             let f = f_hat(p);
             (1.0 - f) * p + f * v - tau * p
@@ -169,7 +187,13 @@ fn exponential_buyers_6b() {
     }
     // Scaled: mean 2 doubles prices and values; λ = 1/2 doubles the effective tax.
     let p1 = declared_price(Rule::Myopic, 0.5, 0.3, 1.0, e);
-    let p2 = declared_price(Rule::Myopic, 1.0, 0.3, 1.0, BuyerValues::Exponential { mean: 2.0 });
+    let p2 = declared_price(
+        Rule::Myopic,
+        1.0,
+        0.3,
+        1.0,
+        BuyerValues::Exponential { mean: 2.0 },
+    );
     assert!((p2 - 2.0 * p1).abs() <= 1e-12);
     let half = declared_price(Rule::Myopic, 0.5, 0.15, 0.5, e);
     assert!((half - p1).abs() <= 1e-12);
@@ -196,9 +220,16 @@ fn zero_tax_is_the_monopoly_price_and_turnover_falls() {
     let (m, steps) = (20_000, 40);
     let mut turn = Vec::new();
     for tau in [0.0, 0.5] {
-        let t = field(&replicate_means(static_params(tau), m, steps, 0), |s| s.turnover);
+        let t = field(&replicate_means(static_params(tau), m, steps, 0), |s| {
+            s.turnover
+        });
         let (mean, se) = mean_se(&t);
-        check(&format!("turnover at tau = {tau}"), mean, 0.25 + tau / 2.0, 4.5 * se);
+        check(
+            &format!("turnover at tau = {tau}"),
+            mean,
+            0.25 + tau / 2.0,
+            4.5 * se,
+        );
         turn.push(t);
     }
     // Paired: every replicate sells less at τ = 0.
@@ -237,13 +268,22 @@ fn static_efficiency_rises_up_to_the_turnover_rate() {
         check(&format!("loss at tau = {tau}"), ml, loss, 4.5 * sel);
         let e = field(&reps, |s| s.allocative_efficiency);
         let (me, see) = mean_se(&e);
-        check(&format!("efficiency at tau = {tau}"), me, 1.0 - 1.5 * loss, 4.5 * see + 1e-5);
+        check(
+            &format!("efficiency at tau = {tau}"),
+            me,
+            1.0 - 1.5 * loss,
+            4.5 * see + 1e-5,
+        );
         eff.push(e);
     }
     for w in 0..taus.len() - 1 {
         let d: Vec<f64> = eff[w + 1].iter().zip(&eff[w]).map(|(a, b)| a - b).collect();
         let (md, sed) = mean_se(&d);
-        println!("efficiency({}) - efficiency({}) = {md:.2e} ± {sed:.1e}", taus[w + 1], taus[w]);
+        println!(
+            "efficiency({}) - efficiency({}) = {md:.2e} ± {sed:.1e}",
+            taus[w + 1],
+            taus[w]
+        );
         if taus[w + 1] <= 0.5 {
             assert!(md > 4.5 * sed, "efficiency must rise up to tau = 1/2");
         } else {
@@ -271,7 +311,10 @@ fn dynamic_efficiency_rises_up_to_the_turnover_rate() {
     let mut eff = Vec::new();
     let mut turnover = Vec::new();
     for &tau in &taus {
-        let p = HarbergerParams { tax_rate: tau, ..base };
+        let p = HarbergerParams {
+            tax_rate: tau,
+            ..base
+        };
         let reps = replicate_means(p, m, steps, burn);
         let e = field(&reps, |s| s.allocative_efficiency);
         let t = field(&reps, |s| s.turnover);
@@ -291,7 +334,11 @@ fn dynamic_efficiency_rises_up_to_the_turnover_rate() {
     for w in 0..taus.len() - 1 {
         let d: Vec<f64> = eff[w + 1].iter().zip(&eff[w]).map(|(a, b)| a - b).collect();
         let (md, sed) = mean_se(&d);
-        println!("  efficiency({:.2}) - efficiency({:.2}) = {md:.2e} ± {sed:.1e}", taus[w + 1], taus[w]);
+        println!(
+            "  efficiency({:.2}) - efficiency({:.2}) = {md:.2e} ± {sed:.1e}",
+            taus[w + 1],
+            taus[w]
+        );
         if taus[w + 1] <= tau_pw {
             assert!(md > 4.5 * sed, "must rise below tau_PW");
         } else if taus[w] >= tau_pw + 0.1 - 1e-12 {
@@ -320,7 +367,9 @@ fn ledger_balances_exactly() {
         let mut g = rng::stream(9, case as u64);
         let owners: Vec<usize> = (0..m).map(|_| g.random_range(0..n)).collect();
         let values: Vec<f64> = (0..m).map(|_| g.random::<f64>()).collect();
-        let openness: Vec<f64> = (0..n).map(|i| if i % 3 == 0 { 0.0 } else { g.random::<f64>() }).collect();
+        let openness: Vec<f64> = (0..n)
+            .map(|i| if i % 3 == 0 { 0.0 } else { g.random::<f64>() })
+            .collect();
         let params = HarbergerParams {
             rebate,
             buyer_rate: lambda,
@@ -330,7 +379,11 @@ fn ledger_balances_exactly() {
         let mut h = Harberger::new(params, owners, values, openness.clone(), 5).unwrap();
         for step in 0..200 {
             if step == 100 {
-                h.set_params(HarbergerParams { tax_rate: 2.0 * tau, ..params }).unwrap();
+                h.set_params(HarbergerParams {
+                    tax_rate: 2.0 * tau,
+                    ..params
+                })
+                .unwrap();
             }
             let cash_before = h.cash_quanta().to_vec();
             let s = *h.step();
@@ -339,7 +392,11 @@ fn ledger_balances_exactly() {
             // (τ/λ below 1 in every case, so prices and revenue are positive.)
             assert!(collected > 0);
             assert_eq!(s.tax_revenue.to_bits(), s.rebates_paid.to_bits());
-            assert_eq!(h.cash_quanta().iter().sum::<i128>(), 0, "case {case} step {step}");
+            assert_eq!(
+                h.cash_quanta().iter().sum::<i128>(),
+                0,
+                "case {case} step {step}"
+            );
             let tax_rate = h.params().tax_rate;
             let want = tax_rate * s.mean_declared_price * m as f64;
             assert!(

@@ -49,7 +49,10 @@ fn elasticity_at(d: &Demand, o: &CournotOutcome) -> f64 {
 fn check_equilibrium(d: &Demand, costs: &[f64], o: &CournotOutcome) {
     let q_total: f64 = o.quantities.iter().sum();
     assert!(close(o.total_quantity, q_total, 1e-12));
-    assert!(close(d.price(q_total), o.price, 1e-11), "price on the curve");
+    assert!(
+        close(d.price(q_total), o.price, 1e-11),
+        "price on the curve"
+    );
     let slope = match *d {
         Demand::Linear { slope, .. } => -slope,
         Demand::ConstantElasticity { elasticity, .. } => -o.price / (elasticity * q_total),
@@ -67,10 +70,17 @@ fn check_equilibrium(d: &Demand, costs: &[f64], o: &CournotOutcome) {
             let foc = o.price + q * slope - c;
             assert!(foc.abs() <= 1e-10 * o.price, "firm {i}: FOC residual {foc}");
             for x in [0.99 * q, 1.01 * q, 0.0] {
-                assert!(profit(x) <= profit(q) + 1e-12 * profit(q).abs(), "firm {i} deviates to {x}");
+                assert!(
+                    profit(x) <= profit(q) + 1e-12 * profit(q).abs(),
+                    "firm {i} deviates to {x}"
+                );
             }
         } else {
-            assert!(c >= o.price, "firm {i} is out at cost {c} below the price {}", o.price);
+            assert!(
+                c >= o.price,
+                "firm {i} is out at cost {c} below the price {}",
+                o.price
+            );
             let eps = 1e-6 * o.total_quantity.max(1e-9);
             assert!(profit(eps) <= 0.0, "firm {i} would enter");
         }
@@ -252,7 +262,11 @@ fn symmetric_textbook_price() {
         // Consumer surplus bQ²/2 and DWL (P − c)²/(2b).
         let q = nf * (a - c) / (b * (nf + 1.0));
         assert!(close(o.consumer_surplus, b * q * q / 2.0, 1e-14));
-        assert!(close(o.deadweight_loss, (o.price - c).powi(2) / (2.0 * b), 1e-14));
+        assert!(close(
+            o.deadweight_loss,
+            (o.price - c).powi(2) / (2.0 * b),
+            1e-14
+        ));
         assert_eq!(o.production_loss, 0.0);
 
         let eps = 1.5;
@@ -358,7 +372,10 @@ fn returns_to_scale_raise_markup_and_welfare_loss() {
     // Errors name the field.
     assert!(matches!(
         costs_from_sizes(&[1.0], 1.0, -0.1, 1.0),
-        Err(MarketError::InvalidParameter { field: "cost_elasticity", .. })
+        Err(MarketError::InvalidParameter {
+            field: "cost_elasticity",
+            ..
+        })
     ));
     assert!(matches!(
         costs_from_sizes(&[1.0, -1.0], 1.0, 0.1, 1.0),

@@ -82,14 +82,38 @@ fn hand_vector_half_common_owner() {
 #[test]
 fn hand_vector_with_control() {
     let stakes = [
-        Stake { investor: 0, firm: 0, ownership: 0.3, control: 0.6 },
-        Stake { investor: 1, firm: 0, ownership: 0.7, control: 0.4 },
-        Stake { investor: 0, firm: 1, ownership: 0.1, control: 0.1 },
-        Stake { investor: 2, firm: 1, ownership: 0.9, control: 0.9 },
+        Stake {
+            investor: 0,
+            firm: 0,
+            ownership: 0.3,
+            control: 0.6,
+        },
+        Stake {
+            investor: 1,
+            firm: 0,
+            ownership: 0.7,
+            control: 0.4,
+        },
+        Stake {
+            investor: 0,
+            firm: 1,
+            ownership: 0.1,
+            control: 0.1,
+        },
+        Stake {
+            investor: 2,
+            firm: 1,
+            ownership: 0.9,
+            control: 0.9,
+        },
     ];
     let c = common_ownership(&[0.6, 0.4], &stakes).unwrap();
     let want = 0.24 * (0.06 / 0.46) + 0.24 * (0.03 / 0.82);
-    assert!((c.delta_mhhi - want).abs() <= 1e-15, "{} vs {want}", c.delta_mhhi);
+    assert!(
+        (c.delta_mhhi - want).abs() <= 1e-15,
+        "{} vs {want}",
+        c.delta_mhhi
+    );
     assert!((c.mhhi - (0.52 + want)).abs() <= 1e-15);
 }
 
@@ -121,7 +145,12 @@ fn random_tables_match_the_definition() {
                         left -= f;
                         beta[i][j] += f;
                         gamma[i][j] += c;
-                        stakes.push(Stake { investor: i, firm: j, ownership: f, control: c });
+                        stakes.push(Stake {
+                            investor: i,
+                            firm: j,
+                            ownership: f,
+                            control: c,
+                        });
                     }
                 }
             }
@@ -129,11 +158,20 @@ fn random_tables_match_the_definition() {
             let f = left * 0.5;
             beta[0][j] += f;
             gamma[0][j] += 0.01;
-            stakes.push(Stake { investor: 0, firm: j, ownership: f, control: 0.01 });
+            stakes.push(Stake {
+                investor: 0,
+                firm: j,
+                ownership: f,
+                control: 0.01,
+            });
         }
         let c = common_ownership(&shares, &stakes).unwrap();
         let want = brute_force(&shares, &beta, &gamma);
-        assert!((c.mhhi - want).abs() <= 1e-13 * want, "case {case}: {} vs {want}", c.mhhi);
+        assert!(
+            (c.mhhi - want).abs() <= 1e-13 * want,
+            "case {case}: {} vs {want}",
+            c.mhhi
+        );
         assert!(c.delta_mhhi >= 0.0 && c.mhhi >= c.hhi);
     }
 }
@@ -143,11 +181,26 @@ fn errors() {
     let s = [1.0, 1.0];
     assert!(matches!(
         common_ownership(&s, &[Stake::new(0, 0, 1.2), Stake::new(1, 1, 1.0)]),
-        Err(OwnershipError::FractionOutOfRange { field: "fraction", index: 0, .. })
+        Err(OwnershipError::FractionOutOfRange {
+            field: "fraction",
+            index: 0,
+            ..
+        })
     ));
     assert!(matches!(
-        common_ownership(&s, &[Stake { investor: 0, firm: 0, ownership: 0.5, control: -0.1 }]),
-        Err(OwnershipError::FractionOutOfRange { field: "control", .. })
+        common_ownership(
+            &s,
+            &[Stake {
+                investor: 0,
+                firm: 0,
+                ownership: 0.5,
+                control: -0.1
+            }]
+        ),
+        Err(OwnershipError::FractionOutOfRange {
+            field: "control",
+            ..
+        })
     ));
     assert_eq!(
         common_ownership(&s, &[Stake::new(0, 0, 1.0)]),
@@ -159,26 +212,51 @@ fn errors() {
             &s,
             &[
                 Stake::new(0, 0, 1.0),
-                Stake { investor: 1, firm: 1, ownership: 0.5, control: 0.0 }
+                Stake {
+                    investor: 1,
+                    firm: 1,
+                    ownership: 0.5,
+                    control: 0.0
+                }
             ]
         ),
         Err(OwnershipError::FirmWithoutOwners { firm: 1 })
     );
     assert!(matches!(
-        common_ownership(&s, &[Stake::new(0, 0, 0.7), Stake::new(1, 0, 0.4), Stake::new(1, 1, 1.0)]),
-        Err(OwnershipError::OwnedAboveOne { firm: 0, field: "fraction", .. })
+        common_ownership(
+            &s,
+            &[
+                Stake::new(0, 0, 0.7),
+                Stake::new(1, 0, 0.4),
+                Stake::new(1, 1, 1.0)
+            ]
+        ),
+        Err(OwnershipError::OwnedAboveOne {
+            firm: 0,
+            field: "fraction",
+            ..
+        })
     ));
     // Rounding in data is tolerated (three thirds written to 6 decimals and a remainder).
-    assert!(common_ownership(
-        &[1.0],
-        &[Stake::new(0, 0, 0.333334), Stake::new(1, 0, 0.333333), Stake::new(2, 0, 0.333333)]
-    )
-    .is_ok());
+    assert!(
+        common_ownership(
+            &[1.0],
+            &[
+                Stake::new(0, 0, 0.333334),
+                Stake::new(1, 0, 0.333333),
+                Stake::new(2, 0, 0.333333)
+            ]
+        )
+        .is_ok()
+    );
     assert!(matches!(
         common_ownership(&s, &[Stake::new(0, 2, 1.0)]),
         Err(OwnershipError::UnknownFirm { firm: 2, .. })
     ));
-    assert!(matches!(common_ownership(&[], &[]), Err(OwnershipError::Shares(_))));
+    assert!(matches!(
+        common_ownership(&[], &[]),
+        Err(OwnershipError::Shares(_))
+    ));
 }
 
 // --- measure with an owners table -------------------------------------------------------
@@ -239,20 +317,32 @@ fn measure_with_owners() {
     add_common_ownership(&mut m, &opts, &o, "s.csv").unwrap();
     let d = m.table.f64_column("delta_mhhi").unwrap();
     // Each firm's weight on the other is 0.25/0.5 = 1/2: Δ = 2 · s_A s_B / 2 = s_A s_B.
-    assert!((d[0] - 0.25).abs() < 1e-15 && (d[1] - 0.1875).abs() < 1e-15, "{d:?}");
+    assert!(
+        (d[0] - 0.25).abs() < 1e-15 && (d[1] - 0.1875).abs() < 1e-15,
+        "{d:?}"
+    );
 }
 
 #[test]
 fn measure_owners_errors() {
     let read = |text: &str| read_owners_reader(text.as_bytes(), "owners.csv");
     let e = read("investor,firm,fraction\nX,A,0.5\nY,A,1.5\n").unwrap_err();
-    assert!(matches!(e, MeasureError::FractionOutOfRange { line: 3, .. }), "{e}");
-    assert!(e.to_string().contains("line 3") && e.to_string().contains("fraction"), "{e}");
+    assert!(
+        matches!(e, MeasureError::FractionOutOfRange { line: 3, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("line 3") && e.to_string().contains("fraction"),
+        "{e}"
+    );
     let e = read("investor,firm,fraction,control\nX,A,0.5,-1\n").unwrap_err();
     assert!(e.to_string().contains("\"control\""), "{e}");
     let e = read("investor,firm,fraction\nX,A,0.6\nY,A,0.5\nZ,B,1\n").unwrap_err();
     assert!(matches!(e, MeasureError::OwnedAboveOne { .. }), "{e}");
-    assert!(e.to_string().contains("\"A\"") && e.to_string().contains("lines 2, 3"), "{e}");
+    assert!(
+        e.to_string().contains("\"A\"") && e.to_string().contains("lines 2, 3"),
+        "{e}"
+    );
     let e = read("investor,company,fraction\nX,A,0.5\n").unwrap_err();
     assert!(matches!(e, MeasureError::MissingColumn { .. }), "{e}");
     let e = read("investor,firm,fraction\nX,A,half\n").unwrap_err();
@@ -264,8 +354,14 @@ fn measure_owners_errors() {
     let mut m = measure_reader(SHARES.as_bytes(), "shares.csv", &shares_opts()).unwrap();
     let o = read("investor,firm,fraction\nX,A,1\nX,B,1\nX,C,1\n").unwrap();
     let e = add_common_ownership(&mut m, &shares_opts(), &o, "shares.csv").unwrap_err();
-    assert!(matches!(&e, MeasureError::FirmWithoutOwners { firm, .. } if firm == "D"), "{e}");
-    assert!(e.to_string().contains("owners.csv") && e.to_string().contains("\"D\""), "{e}");
+    assert!(
+        matches!(&e, MeasureError::FirmWithoutOwners { firm, .. } if firm == "D"),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("owners.csv") && e.to_string().contains("\"D\""),
+        "{e}"
+    );
     // Without an entity column the firms cannot be matched.
     let opts = MeasureOptions::new("sales");
     let mut m = measure_reader(SHARES.as_bytes(), "shares.csv", &opts).unwrap();

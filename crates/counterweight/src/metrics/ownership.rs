@@ -65,7 +65,9 @@ pub struct CommonOwnership {
 pub enum OwnershipError {
     #[error("market shares: {0}")]
     Shares(MetricsError),
-    #[error("stake {index} (investor {investor}, firm {firm}): {field} = {value} is outside [0, 1]")]
+    #[error(
+        "stake {index} (investor {investor}, firm {firm}): {field} = {value} is outside [0, 1]"
+    )]
     FractionOutOfRange {
         index: usize,
         investor: usize,
@@ -162,7 +164,7 @@ pub fn common_ownership(
     // D_j needs the per-(investor, firm) totals when an investor has several stakes in one
     // firm: Σ_i (Σ γ)(Σ β). Merge stakes by (firm, investor).
     let mut merged: Vec<Stake> = stakes.to_vec();
-    merged.sort_by(|a, b| (a.firm, a.investor).cmp(&(b.firm, b.investor)));
+    merged.sort_by_key(|a| (a.firm, a.investor));
     merged.dedup_by(|next, kept| {
         if next.firm == kept.firm && next.investor == kept.investor {
             kept.ownership += next.ownership;

@@ -329,7 +329,9 @@ pub enum HarbergerError {
     },
     #[error("actor {actor}: openness {value} is invalid; valid: a number in [0, 1]")]
     InvalidOpenness { actor: usize, value: f64 },
-    #[error("the Harberger model needs at least 2 actors (buyers are the other actors); got {actors}")]
+    #[error(
+        "the Harberger model needs at least 2 actors (buyers are the other actors); got {actors}"
+    )]
     TooFewActors { actors: usize },
     #[error("the Harberger model needs at least one asset")]
     NoAssets,
@@ -474,7 +476,8 @@ impl Harberger {
     pub fn use_values(&self) -> &[f64] {
         &self.use_value
     }
-    /// The prices declared in the last step (by the holders at that time).
+    /// The price each asset's current holder declares by its rule (after a sale in the last
+    /// step, the new holder's; the step's statistics use the prices declared before trade).
     pub fn declared_prices(&self) -> &[f64] {
         &self.price
     }
@@ -513,8 +516,13 @@ impl Harberger {
         let m = self.owner.len();
         if self.prices_stale {
             for j in 0..m {
-                self.price[j] =
-                    declared_price(p.rule, self.use_value[j], p.tax_rate, p.buyer_rate, p.buyers);
+                self.price[j] = declared_price(
+                    p.rule,
+                    self.use_value[j],
+                    p.tax_rate,
+                    p.buyer_rate,
+                    p.buyers,
+                );
             }
             self.prices_stale = false;
         }
@@ -530,8 +538,13 @@ impl Harberger {
                 // 1. Revaluation.
                 if p.revaluation > 0.0 && rng.random::<f64>() < p.revaluation {
                     self.use_value[j] = p.buyers.quantile(rng.random::<f64>());
-                    self.price[j] =
-                        declared_price(p.rule, self.use_value[j], p.tax_rate, p.buyer_rate, p.buyers);
+                    self.price[j] = declared_price(
+                        p.rule,
+                        self.use_value[j],
+                        p.tax_rate,
+                        p.buyer_rate,
+                        p.buyers,
+                    );
                 }
                 let v = self.use_value[j];
                 let price = self.price[j];
@@ -561,7 +574,8 @@ impl Harberger {
                         self.holdings[k] += 1.0;
                         self.owner[j] = k as u32;
                         self.use_value[j] = b;
-                        self.price[j] = declared_price(p.rule, b, p.tax_rate, p.buyer_rate, p.buyers);
+                        self.price[j] =
+                            declared_price(p.rule, b, p.tax_rate, p.buyer_rate, p.buyers);
                         sales += 1;
                     }
                 }
@@ -646,7 +660,7 @@ mod tests {
     #[test]
     fn myopic_uniform_formula_and_clipping() {
         let u = BuyerValues::default();
-        assert_eq!(declared_price(Rule::Myopic, 0.2, 0.1, 1.0, u), 0.55);
+        assert!((declared_price(Rule::Myopic, 0.2, 0.1, 1.0, u) - 0.55).abs() < 1e-15);
         assert_eq!(declared_price(Rule::Myopic, 0.5, 0.0, 1.0, u), 0.75);
         // Over-taxed with rare buyers: τ/λ = 2 drives the price to 0.
         assert_eq!(declared_price(Rule::Myopic, 0.5, 0.5, 0.25, u), 0.0);
