@@ -448,3 +448,178 @@ fn reproducible_and_observable() {
     let hoarded = h.use_values().iter().filter(|&&v| v < 0.25).count() as f64 / 100.0;
     assert_eq!(s.hoarded_share, hoarded);
 }
+
+// --- Through the registry: scenario text -> scenario::parse -> runner::run_experiment ----
+
+mod registry_path {
+    use counterweight::runner::{self, RunOptions};
+    use counterweight::scenario;
+    use counterweight::setup::initial_values;
+    use counterweight::table::Table;
+
+    fn col(t: &Table, name: &str) -> Vec<f64> {
+        t.f64_column(name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    }
+
+    fn src(tau: f64, extra: &str) -> String {
+        format!(
+            r#"
+name = "h"
+model = "harberger"
+seed = 21
+time = {{ end = 10.0, dt = 1.0 }}
+[harberger]
+tax_rate = {tau}
+rule = "myopic"
+buyer_rate = 1.0
+{extra}
+[[actors]]
+group = "owners"
+count = 20000
+initial = {{ uniform = {{ low = 0.000001, high = 1.0 }} }}
+"#
+        )
+    }
+
+    /// Step 1 of `model = "harberger"` against the closed forms, for τ = 0 (the monopoly
+    /// price) and τ = 0.3. With ρ = 0 each holder declares p_j = clip((1 + v_j − τ)/2) on
+    /// its initial use value, so `mean_declared_price` and `mean_price_ratio` = Σp/Σv are
+    /// exact sums (1e-10 relative covers the rounding of 20,000 additions). The tax ledger
+    /// balances exactly (revenue = rebates, bit for bit) and the revenue is τΣp up to half
+    /// a quantum (2^-40) per asset. Turnover: asset j is sold iff its buyer's b ~ U[0, 1]
+    /// exceeds p_j, so the count is a sum of independent Bernoulli(1 − p_j); its mean is
+    /// mean(1 − p_j) and its SD sqrt(Σ p_j(1 − p_j))/M ≈ 0.003; the check allows 4.5 SD
+    /// (a correct model fails with probability ~7e-6). Lower τ, higher prices, lower
+    /// turnover: the τ = 0 expectation is 0.15 below the τ = 0.3 one, 50 SD apart.
+    #[test]
+    fn myopic_step_matches_the_closed_form() {
+        let mut turnovers = Vec::new();
+        for tau in [0.0, 0.3] {
+            let exp = scenario::parse(&src(tau, ""), "test", None, &[]).unwrap();
+            let sc = &exp.variants[0].scenario;
+            let v = initial_values(&sc.groups, sc.seed, 0);
+            let p: Vec<f64> = v
+                .iter()
+                .map(|&v| ((1.0 + v - tau) / 2.0).clamp(0.0, 1.0))
+                .collect();
+            let m = v.len() as f64;
+            let (sp, sv): (f64, f64) = (p.iter().sum(), v.iter().sum());
+            let out = runner::run_experiment(&exp, &RunOptions::default()).unwrap();
+            let t = &out.variants[0].1.metrics;
+            // Row 0 is the initial state (no step yet: NaN flows), row 1 is step 1.
+            assert!(col(t, "turnover")[0].is_nan());
+            let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+            assert!(rel(col(t, "mean_declared_price")[1], sp / m) < 1e-10);
+            assert!(rel(col(t, "mean_price_ratio")[1], sp / sv) < 1e-10);
+            if tau == 0.0 {
+                // The monopoly price (1 + v)/2 lies above every use value below 1.
+                assert!(col(t, "mean_price_ratio")[1] > 1.0);
+            }
+            let (rev, paid) = (col(t, "tax_revenue"), col(t, "rebates_paid"));
+            for (r, q) in rev.iter().zip(&paid).skip(1) {
+                assert_eq!(r.to_bits(), q.to_bits());
+            }
+            assert!((rev[1] - tau * sp).abs() <= m * 2f64.powi(-41) * (1.0 + 1e-9));
+            let want: f64 = p.iter().map(|p| 1.0 - p).sum::<f64>() / m;
+            let sd = p.iter().map(|p| p * (1.0 - p)).sum::<f64>().sqrt() / m;
+            let got = col(t, "turnover")[1];
+            eprintln!("tau {tau}: turnover {got:.5}, expected {want:.5} ± {sd:.1e}");
+            assert!((got - want).abs() < 4.5 * sd);
+            turnovers.push(got);
+            // Holdings are conserved: the concentration total is the number of assets.
+            assert!(col(t, "total").iter().all(|&x| x == m));
+        }
+        assert!(turnovers[0] < turnovers[1]);
+    }
+
+    /// The `harberger_tax` policy sets τ over time: no revenue before t = 4, τΣp after.
+    #[test]
+    fn tax_policy_sets_tau_over_time() {
+        let s = src(
+            0.0,
+            "[[policy]]\nkind = \"harberger_tax\"\nfrom = 4.0\nrate = 0.2\n",
+        );
+        let exp = scenario::parse(&s, "test", None, &[]).unwrap();
+        let out = runner::run_experiment(&exp, &RunOptions::default()).unwrap();
+        let t = &out.variants[0].1.metrics;
+        let rev = col(t, "tax_revenue");
+        // Row k is step k, which starts at t = k − 1.
+        assert!(rev[1..=4].iter().all(|&r| r == 0.0), "{rev:?}");
+        assert!(rev[5..].iter().all(|&r| r > 0.0), "{rev:?}");
+    }
+
+    /// The embedded `harberger` example, 8 replicates: allocative efficiency is higher at
+    /// τ = 0.265 (where τ equals the turnover rate, docs/harberger.md) than with no tax and
+    /// than over-taxed at τ = 0.5. Per replicate, the mean over steps 31–200 (after the
+    /// burn-in); variants share seeds (common random numbers), so the paired differences
+    /// over the 8 replicates give the SE; each check allows 4.5 SE (t with 7 degrees of
+    /// freedom: P(|t| > 4.5) ≈ 0.003).
+    #[test]
+    fn example_efficiency_peaks_near_the_turnover_rate() {
+        let ex = scenario::examples::find("harberger").expect("embedded");
+        let overrides = ["replicates=8".to_string(), "output.every=1".to_string()];
+        let exp = scenario::parse(ex.toml, "harberger", None, &overrides).unwrap();
+        let out = runner::run_experiment(&exp, &RunOptions::default()).unwrap();
+        let per_rep: Vec<Vec<f64>> = out
+            .variants
+            .iter()
+            .map(|(_, o)| {
+                let (rep, step) = (col(&o.metrics, "replicate"), col(&o.metrics, "step"));
+                let e = col(&o.metrics, "allocative_efficiency");
+                (0..8)
+                    .map(|r| {
+                        let xs: Vec<f64> = (0..e.len())
+                            .filter(|&i| rep[i] == r as f64 && step[i] > 30.0)
+                            .map(|i| e[i])
+                            .collect();
+                        xs.iter().sum::<f64>() / xs.len() as f64
+                    })
+                    .collect()
+            })
+            .collect();
+        let paired = |a: &[f64], b: &[f64]| {
+            let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+            let n = d.len() as f64;
+            let m = d.iter().sum::<f64>() / n;
+            let var = d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+            (m, (var / n).sqrt())
+        };
+        let (up, se_up) = paired(&per_rep[1], &per_rep[0]);
+        let (down, se_down) = paired(&per_rep[1], &per_rep[2]);
+        eprintln!("efficiency(0.265) - efficiency(0) = {up:.5} ± {se_up:.1e}");
+        eprintln!("efficiency(0.265) - efficiency(0.5) = {down:.5} ± {se_down:.1e}");
+        assert!(up > 4.5 * se_up);
+        assert!(down > 4.5 * se_down);
+    }
+
+    /// Bad `[harberger]` sections and policies name the field.
+    #[test]
+    fn bad_harberger_sections_are_located() {
+        let cases: &[(f64, &str, &str)] = &[
+            (-0.1, "", "harberger.tax_rate"),
+            (0.1, "revaluation = 1.5", "harberger.revaluation"),
+            (0.1, "buyer_mean = 2.0", "harberger.buyer_mean"),
+            (0.1, "assets = 0", "harberger.assets"),
+            (0.1, "rebate = \"banks\"", "harberger.rebate"),
+            (
+                0.1,
+                "[[policy]]\nkind = \"harberger_tax\"\nrate = 0.1\nrebate = \"x\"",
+                "policy[0].rebate",
+            ),
+        ];
+        for (tau, extra, field) in cases {
+            let e = scenario::parse(&src(*tau, extra), "test", None, &[]).expect_err("rejected");
+            assert_eq!(e.field.as_deref(), Some(*field), "{e}");
+        }
+        let s = src(0.1, "").replace("buyer_rate = 1.0", "buyer_rate = 0.0");
+        let e = scenario::parse(&s, "test", None, &[]).expect_err("rejected");
+        assert_eq!(e.field.as_deref(), Some("harberger.buyer_rate"), "{e}");
+        let s = src(0.1, "").replace("rule = \"myopic\"", "rule = \"greedy\"");
+        let e = scenario::parse(&s, "test", None, &[]).expect_err("rejected");
+        assert_eq!(e.field.as_deref(), Some("harberger.rule"), "{e}");
+        let s = src(0.1, "").replace("tax_rate = 0.1\n", "");
+        let e = scenario::parse(&s, "test", None, &[]).expect_err("rejected");
+        assert_eq!(e.field.as_deref(), Some("harberger.tax_rate"), "{e}");
+    }
+}

@@ -77,6 +77,12 @@
 //! the revenue collected and the rebates paid are the same integer, every step, and the
 //! actors' cash sums to exactly zero at all times.
 //!
+//! # As a registered model
+//!
+//! [`HarbergerTax`] is `model = "harberger"`: the `[harberger]` section ([`HarbergerSpec`]),
+//! use values from `[[actors]]` (asset j held by actor j mod N), the `harberger_tax` policy
+//! (τ over time), each actor's value its holdings, and the columns [`COLUMNS`].
+//!
 //! # Randomness
 //!
 //! Assets are processed in order, in chunks of [`CHUNK`]; chunk c draws from
@@ -87,10 +93,18 @@
 
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::Ledger;
+use crate::policy::{Policy, PolicyFields};
+use crate::registry::{
+    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+};
 use crate::rng;
+use crate::scenario::validate::check::{err, non_negative};
+use crate::scenario::{FieldError, Scenario};
+use crate::setup::{initial_values, replicate_seed};
 
 /// Assets per chunk: the unit of random streams.
 pub const CHUNK: usize = 8192;
@@ -650,6 +664,426 @@ impl Harberger {
             paid += s;
         }
         paid
+    }
+}
+
+// --- the registered model (`model = "harberger"`) ----------------------------------------
+
+/// `[harberger]` as written in a scenario. The owners' use values are the `[[actors]]`
+/// initial values; asset j is held by actor j mod N at that actor's use value (`assets`
+/// defaults to N: one asset each).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HarbergerSpec {
+    /// M, the number of assets (default: the number of actors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assets: Option<u64>,
+    /// τ, tax per step as a fraction of the declared price (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<f64>,
+    /// `"myopic"` (default) or `"truthful"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// λ, buyers per asset per step, in (0, 1] (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer_rate: Option<f64>,
+    /// `"uniform"` (default, on [0, buyer_high]) or `"exponential"` (mean `buyer_mean`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer_values: Option<String>,
+    /// H, the top of uniform buyer values (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer_high: Option<f64>,
+    /// μ, the mean of exponential buyer values (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer_mean: Option<f64>,
+    /// ρ, probability per asset and step that the holder's use value is redrawn (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revaluation: Option<f64>,
+    /// Use values below this count as hoarded (default 0.25).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hoard_threshold: Option<f64>,
+    /// `"equal"` (default) or `"open"`: who receives the revenue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebate: Option<String>,
+}
+
+/// What a Harberger policy does while active.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum HarbergerPolicy {
+    /// τ over time: sets `tax_rate` to `rate` and, if given, the rebate (`"open"`: the
+    /// revenue goes to open actors in proportion to openness, the growth model's
+    /// proprietary-tax rebate).
+    Tax { rate: f64, rebate: Option<Rebate> },
+}
+
+/// The policy kinds of the Harberger model.
+pub const POLICY_KINDS: &[PolicyFields] = &[("harberger_tax", &["rate", "rebate"])];
+
+/// The columns the Harberger model records, in [`Model::observe`] order. Flows (turnover,
+/// revenue, efficiency) are those of the step just taken; the row of step 0 is NaN.
+pub const COLUMNS: [ColumnDef; 11] = [
+    ColumnDef::real(
+        "mean_price_ratio",
+        "declared price over use value (ratio of totals)",
+    ),
+    ColumnDef::real("mean_declared_price", "mean declared price"),
+    ColumnDef::share("turnover", "share of assets sold in the step"),
+    ColumnDef::share(
+        "allocative_efficiency",
+        "use value held over the achievable maximum",
+    ),
+    ColumnDef::real("tax_revenue", "tax collected in the step"),
+    ColumnDef::real("rebates_paid", "revenue paid back in the step"),
+    ColumnDef::share(
+        "hoarded_share",
+        "share of assets held below the hoarding threshold",
+    ),
+    ColumnDef::real("allocative_loss", "use value lost per asset"),
+    ColumnDef::real("mean_use_value", "mean use value of the declaring holders"),
+    ColumnDef::real(
+        "mean_holder_value",
+        "mean use value of the holders after trade",
+    ),
+    ColumnDef::share("arrivals", "share of assets that saw a buyer"),
+];
+
+/// The Harberger model, as registered.
+pub struct HarbergerTax;
+
+/// The Harberger model's validated setup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HarbergerSetup {
+    pub params: HarbergerParams,
+    /// M, the number of assets.
+    pub assets: usize,
+    pub policies: Vec<Policy<HarbergerPolicy>>,
+}
+
+fn located(e: HarbergerError) -> FieldError {
+    match e {
+        HarbergerError::InvalidParameter {
+            field,
+            value,
+            valid,
+        } => err(
+            format!("harberger.{field}"),
+            format!("{value} is invalid"),
+            valid,
+        ),
+        other => err("harberger", other.to_string(), "see docs/harberger.md"),
+    }
+}
+
+impl ModelDef for HarbergerTax {
+    fn name(&self) -> &'static str {
+        "harberger"
+    }
+    fn about(&self) -> &'static str {
+        "self-assessed (Harberger) tax on IP: owners declare prices, pay tau on them, and must sell to buyers who bid more (docs/harberger.md)"
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        &["harberger"]
+    }
+    fn params(&self) -> Vec<ParamInfo> {
+        let r = ParamInfo::real;
+        vec![
+            r(
+                "harberger.assets",
+                "",
+                Some(1.0),
+                None,
+                "assets",
+                "M; asset j is held by actor j mod N (default: one asset per actor)",
+            ),
+            r(
+                "harberger.tax_rate",
+                "",
+                Some(0.0),
+                None,
+                "per step",
+                "tau: tax per step as a fraction of the declared price",
+            ),
+            ParamInfo::choice(
+                "harberger.rule",
+                "\"myopic\"",
+                &["myopic", "truthful"],
+                "declarations: maximise one step's expected payoff, or declare the use value",
+            ),
+            r(
+                "harberger.buyer_rate",
+                "1.0",
+                Some(0.0),
+                Some(1.0),
+                "per asset per step",
+                "lambda: probability that a buyer arrives (1 = every step)",
+            ),
+            ParamInfo::choice(
+                "harberger.buyer_values",
+                "\"uniform\"",
+                &["uniform", "exponential"],
+                "distribution F of buyers' use values",
+            ),
+            r(
+                "harberger.buyer_high",
+                "1.0",
+                Some(0.0),
+                None,
+                "value",
+                "H: uniform buyer values on [0, H]",
+            ),
+            r(
+                "harberger.buyer_mean",
+                "1.0",
+                Some(0.0),
+                None,
+                "value",
+                "mu: mean of exponential buyer values",
+            ),
+            r(
+                "harberger.revaluation",
+                "0.0",
+                Some(0.0),
+                Some(1.0),
+                "per asset per step",
+                "rho: probability that the holder's use value is redrawn from F",
+            ),
+            r(
+                "harberger.hoard_threshold",
+                "0.25",
+                Some(0.0),
+                None,
+                "value",
+                "assets held at a use value below this count as hoarded",
+            ),
+            ParamInfo::choice(
+                "harberger.rebate",
+                "\"equal\"",
+                &["equal", "open"],
+                "who receives the revenue: everyone equally, or open actors by openness",
+            ),
+        ]
+    }
+    fn policy_kinds(&self) -> &'static [PolicyFields] {
+        POLICY_KINDS
+    }
+    fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
+        cx.time()?;
+        let spec: HarbergerSpec = cx.require_section("harberger")?;
+        let n = cx.actor_count();
+        if n < 2 {
+            return Err(err(
+                "actors",
+                format!(
+                    "the Harberger model needs at least 2 actors (buyers are the other actors), got {n}"
+                ),
+                "count >= 2 in [[actors]]",
+            ));
+        }
+        if n > u32::MAX as usize {
+            return Err(err(
+                "actors",
+                format!("{n} actors"),
+                format!("at most {} actors", u32::MAX),
+            ));
+        }
+        let assets = match spec.assets {
+            None => n,
+            Some(0) => return Err(err("harberger.assets", "no assets", "an integer >= 1")),
+            Some(m) if m > 200_000_000 => {
+                return Err(err(
+                    "harberger.assets",
+                    format!("{m} assets"),
+                    "at most 200000000 assets",
+                ));
+            }
+            Some(m) => m as usize,
+        };
+        let tax_rate = spec.tax_rate.ok_or_else(|| {
+            err(
+                "harberger.tax_rate",
+                "`tax_rate` is required",
+                "e.g. tax_rate = 0.1 (a fraction of the declared price per step)",
+            )
+        })?;
+        let mut params = HarbergerParams::new(non_negative("harberger.tax_rate", tax_rate)?);
+        params.rule = match spec.rule.as_deref().unwrap_or("myopic") {
+            "myopic" => Rule::Myopic,
+            "truthful" => Rule::Truthful,
+            other => {
+                return Err(err(
+                    "harberger.rule",
+                    format!("unknown rule \"{other}\""),
+                    "\"myopic\" or \"truthful\"",
+                ));
+            }
+        };
+        params.buyer_rate = spec.buyer_rate.unwrap_or(1.0);
+        params.buyers = match spec.buyer_values.as_deref().unwrap_or("uniform") {
+            "uniform" => {
+                if spec.buyer_mean.is_some() {
+                    return Err(err(
+                        "harberger.buyer_mean",
+                        "`buyer_mean` does not apply to buyer_values = \"uniform\"",
+                        "buyer_high for uniform values, or buyer_values = \"exponential\"",
+                    ));
+                }
+                BuyerValues::Uniform {
+                    high: spec.buyer_high.unwrap_or(1.0),
+                }
+            }
+            "exponential" => {
+                if spec.buyer_high.is_some() {
+                    return Err(err(
+                        "harberger.buyer_high",
+                        "`buyer_high` does not apply to buyer_values = \"exponential\"",
+                        "buyer_mean for exponential values, or buyer_values = \"uniform\"",
+                    ));
+                }
+                BuyerValues::Exponential {
+                    mean: spec.buyer_mean.unwrap_or(1.0),
+                }
+            }
+            other => {
+                return Err(err(
+                    "harberger.buyer_values",
+                    format!("unknown distribution \"{other}\""),
+                    "\"uniform\" or \"exponential\"",
+                ));
+            }
+        };
+        params.revaluation = spec.revaluation.unwrap_or(0.0);
+        params.hoard_threshold = spec.hoard_threshold.unwrap_or(0.25);
+        params.rebate = rebate(spec.rebate.as_deref().unwrap_or("equal"))
+            .ok_or_else(|| rebate_err("harberger.rebate", spec.rebate.as_deref()))?;
+        params.validate().map_err(located)?;
+        let policies = cx.policies(POLICY_KINDS, |p| {
+            p.no_groups()?;
+            let rate = non_negative(&p.field("rate"), p.require_f64("rate")?)?;
+            let rebate = match p.str("rebate")? {
+                None => None,
+                Some(r) => {
+                    Some(rebate(&r).ok_or_else(|| rebate_err(&p.field("rebate"), Some(&r)))?)
+                }
+            };
+            Ok(HarbergerPolicy::Tax { rate, rebate })
+        })?;
+        Ok(Box::new(HarbergerSetup {
+            params,
+            assets,
+            policies,
+        }))
+    }
+}
+
+fn rebate(word: &str) -> Option<Rebate> {
+    match word {
+        "equal" => Some(Rebate::Equal),
+        "open" => Some(Rebate::Open),
+        _ => None,
+    }
+}
+
+fn rebate_err(field: &str, word: Option<&str>) -> FieldError {
+    err(
+        field,
+        format!("unknown rebate \"{}\"", word.unwrap_or("")),
+        "\"equal\" or \"open\"",
+    )
+}
+
+impl ModelSetup for HarbergerSetup {
+    fn build(&self, sc: &Scenario, replicate: u32) -> Box<dyn Model> {
+        let values = initial_values(&sc.groups, sc.seed, replicate);
+        let n = values.len();
+        let owners: Vec<usize> = (0..self.assets).map(|j| j % n).collect();
+        let use_values: Vec<f64> = owners.iter().map(|&i| values[i]).collect();
+        let openness: Vec<f64> = sc
+            .groups
+            .iter()
+            .flat_map(|g| std::iter::repeat_n(g.openness, g.count))
+            .collect();
+        let state = Harberger::new(
+            self.params,
+            owners,
+            use_values,
+            openness,
+            replicate_seed(sc.seed, replicate),
+        )
+        .expect("validated parameters and positive initial values");
+        Box::new(HarbergerRun {
+            state,
+            base: self.params,
+            policies: self.policies.clone(),
+            dt: sc.time.dt,
+            stepped: false,
+        })
+    }
+    fn observation(&self) -> Observation {
+        Observation {
+            concentration: true,
+            columns: COLUMNS.to_vec(),
+            key: vec!["allocative_efficiency", "turnover", "mean_price_ratio"],
+        }
+    }
+}
+
+/// One replicate of the Harberger model behind the runner's [`Model`] contract. Each
+/// actor's value is the number of assets it holds.
+struct HarbergerRun {
+    state: Harberger,
+    base: HarbergerParams,
+    policies: Vec<Policy<HarbergerPolicy>>,
+    dt: f64,
+    stepped: bool,
+}
+
+impl Model for HarbergerRun {
+    fn step(&mut self, step: u64, t: f64) -> Result<(), ModelError> {
+        let mut params = self.base;
+        for p in self
+            .policies
+            .iter()
+            .filter(|p| p.window.contains(t, self.dt))
+        {
+            let HarbergerPolicy::Tax { rate, rebate } = p.kind;
+            params.tax_rate = rate;
+            if let Some(r) = rebate {
+                params.rebate = r;
+            }
+        }
+        self.state
+            .set_params(params)
+            .map_err(|e| ModelError::Other {
+                step,
+                time: t,
+                message: e.to_string(),
+            })?;
+        self.state.step();
+        self.stepped = true;
+        Ok(())
+    }
+    fn values(&self) -> &[f64] {
+        self.state.holdings()
+    }
+    fn observe(&self, out: &mut Vec<f64>) {
+        if !self.stepped {
+            out.extend([f64::NAN; COLUMNS.len()]);
+            return;
+        }
+        let s = self.state.stats();
+        out.extend([
+            s.mean_price_ratio,
+            s.mean_declared_price,
+            s.turnover,
+            s.allocative_efficiency,
+            s.tax_revenue,
+            s.rebates_paid,
+            s.hoarded_share,
+            s.allocative_loss,
+            s.mean_use_value,
+            s.mean_holder_value,
+            s.arrivals,
+        ]);
     }
 }
 

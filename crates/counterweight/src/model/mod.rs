@@ -27,6 +27,8 @@ pub fn builtin() -> &'static Registry {
             .with(growth::Growth)
             .with(exchange::Exchange)
             .with(adoption::Adoption)
+            .with(market::Market)
+            .with(harberger::HarbergerTax)
             .with(crate::governance::dual::simulate::Veto)
     })
 }

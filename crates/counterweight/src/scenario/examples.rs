@@ -49,6 +49,21 @@ pub const EXAMPLES: &[Example] = &[
         toml: include_str!("../../../../scenarios/lock-in.toml"),
     },
     Example {
+        name: "cournot",
+        summary: "A Cournot market alone: five firms, one priced out; Lerner index = HHI / elasticity",
+        toml: include_str!("../../../../scenarios/cournot.toml"),
+    },
+    Example {
+        name: "market-power",
+        summary: "Returns to scale -> share -> markup -> deadweight loss, and what forced diffusion does to each",
+        toml: include_str!("../../../../scenarios/market-power.toml"),
+    },
+    Example {
+        name: "harberger",
+        summary: "A self-assessed tax on IP: allocative efficiency peaks where the tax rate equals the turnover rate",
+        toml: include_str!("../../../../scenarios/harberger.toml"),
+    },
+    Example {
         name: "veto-default",
         summary: "Lido Dual Governance veto simulation: can stakers block harmful proposals? (mainnet parameters)",
         toml: include_str!("../../../../scenarios/governance/simulate/default.toml"),

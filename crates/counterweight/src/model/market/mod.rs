@@ -53,8 +53,12 @@
 //! CS = DWL = 0 (the efficient output is 0 too).
 
 mod cournot;
+pub mod layer;
+mod standalone;
 
 pub use cournot::{CournotOutcome, cournot};
+pub use layer::{MarketLayer, MarketSpec};
+pub use standalone::{Market, MarketSetup};
 
 use thiserror::Error;
 
