@@ -83,7 +83,7 @@ pub struct MarketLayer {
     pub firms: Vec<std::ops::Range<usize>>,
 }
 
-/// The columns the market records, in [`MarketLayer::observe`] order.
+/// The columns the market records, in [`observe`] order.
 pub const COLUMNS: [ColumnDef; 11] = [
     ColumnDef::real("price", "market price"),
     ColumnDef::share("lerner", "industry Lerner index (P - mean cost)/P"),
