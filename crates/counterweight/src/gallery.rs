@@ -53,6 +53,23 @@ pub struct Finals {
     pub tax_revenue: Option<f64>,
 }
 
+/// The mean over replicates of each replicate's last recorded value of `name`.
+fn final_mean(m: &Table, name: &str) -> f64 {
+    let reps = m.f64_column("replicate").unwrap_or_default();
+    let Some(col) = m.f64_column(name) else {
+        return f64::NAN;
+    };
+    let mut last: Vec<(f64, f64)> = Vec::new();
+    for (i, &x) in col.iter().enumerate() {
+        let r = reps.get(i).copied().unwrap_or(0.0);
+        match last.iter_mut().find(|(id, _)| *id == r) {
+            Some(e) => e.1 = x,
+            None => last.push((r, x)),
+        }
+    }
+    last.iter().map(|e| e.1).sum::<f64>() / last.len().max(1) as f64
+}
+
 pub fn finals(m: &Table) -> Finals {
     let reps = m.f64_column("replicate").unwrap_or_default();
     let mut ids: Vec<f64> = reps.clone();
@@ -196,9 +213,20 @@ fn index_html(dir: &Path, entries: &[Entry]) -> String {
             .variants
             .iter()
             .any(|(_, o)| o.metrics.f64_column("tax_collected").is_some());
+        // The model's own key columns (e.g. a market's Lerner index) follow.
+        let observation = e.exp.variants[0].scenario.model.setup().observation();
+        let own: Vec<&str> = observation
+            .key
+            .iter()
+            .copied()
+            .filter(|k| observation.columns.iter().any(|c| c.name == *k))
+            .collect();
         h.push_str("<table><tr><th>variant</th><th>final t</th><th>top-1 share</th><th>Gini</th><th>effective number</th><th>total</th>");
         if taxed {
             h.push_str("<th>tax revenue (sum over the run)</th>");
+        }
+        for k in &own {
+            let _ = write!(h, "<th>{}</th>", escape(k));
         }
         h.push_str("</tr>\n");
         for (label, o) in &e.output.variants {
@@ -219,6 +247,9 @@ fn index_html(dir: &Path, entries: &[Entry]) -> String {
                     "<td>{}</td>",
                     f.tax_revenue.map_or("—".into(), format_number)
                 );
+            }
+            for k in &own {
+                let _ = write!(h, "<td>{}</td>", format_number(final_mean(&o.metrics, k)));
             }
             h.push_str("</tr>\n");
         }

@@ -134,6 +134,16 @@ pub const GALLERY: &[GalleryEntry] = &[
         title: "Oligarchy as a phase transition",
         quote: "A corporation that is 10 times larger can gain 10 times the benefit from distorting the environment [...] The ability to distort is proportional to market share. [...] A global wealth tax might prevent the concentration of power among billionaires.",
     },
+    GalleryEntry {
+        example: "market-power",
+        title: "Market power: returns to scale, share, markup, deadweight loss",
+        quote: "Generally, the larger a corporation is, the more capable it is of \"distorting its surrounding environment\" [...] Mathematically, this is consistent with the logic of \"why a monopoly sets prices above marginal cost, increasing profits at the expense of social deadweight loss\" [...] The ability to distort is proportional to market share.",
+    },
+    GalleryEntry {
+        example: "harberger",
+        title: "A Harberger tax on IP: use it or sell it",
+        quote: "Intellectual property \u{201c}Harberger taxes\u{201d} could incentivize companies to actually use their IP rather than hoard it",
+    },
 ];
 
 /// Whether an embedded example is part of the gallery.
