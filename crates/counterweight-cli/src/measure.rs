@@ -7,7 +7,7 @@ use clap::Args;
 use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
 use counterweight::io::run::{RunRecord, VariantRecord, write_run_dir};
 use counterweight::io::{Column, Table};
-use counterweight::measure::{MeasureOptions, measure_csv};
+use counterweight::measure::{MeasureOptions, add_common_ownership, measure_csv, read_owners_csv};
 
 use crate::render;
 
@@ -27,6 +27,10 @@ pub struct MeasureArgs {
     /// Leave out an entity (repeatable), e.g. --exclude Other for an aggregate row. Needs --entity.
     #[arg(long, value_name = "NAME", requires = "entity")]
     pub exclude: Vec<String>,
+    /// Common ownership: a CSV with columns investor, firm, fraction (and optionally control);
+    /// adds the modified HHI (mhhi) and delta_mhhi. Firms are matched to --entity names.
+    #[arg(long, value_name = "OWNERS.csv", requires = "entity")]
+    pub owners: Option<PathBuf>,
     /// Output directory (default: runs/measure-<file>-<timestamp>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -43,13 +47,22 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         exclude: args.exclude.clone(),
         ..MeasureOptions::new(args.value.clone())
     };
-    let m = match measure_csv(&args.file, &opts) {
+    let mut m = match measure_csv(&args.file, &opts) {
         Ok(m) => m,
         Err(e) => {
             render::error(e);
             return ExitCode::from(2);
         }
     };
+    if let Some(owners_path) = &args.owners {
+        let added = read_owners_csv(owners_path).and_then(|owners| {
+            add_common_ownership(&mut m, &opts, &owners, &args.file.display().to_string())
+        });
+        if let Err(e) = added {
+            render::error(e);
+            return ExitCode::from(2);
+        }
+    }
     let stem = args
         .file
         .file_stem()
@@ -101,7 +114,7 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     if let Some(t) = m.times.last() {
         description.push_str(&format!("; final time {t}"));
     }
-    let key_numbers = vec![
+    let mut key_numbers = vec![
         ("entities".to_string(), count(last("n_entities"))),
         ("largest".to_string(), leader.clone()),
         (
@@ -130,7 +143,23 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             ),
         ),
     ];
+    if args.owners.is_some() {
+        key_numbers.push((
+            "MHHI (0-10,000)".to_string(),
+            format!("{:.0}", last("mhhi") * 10_000.0),
+        ));
+        key_numbers.push((
+            "ΔMHHI = MHHI − HHI (0-10,000)".to_string(),
+            format!("{:.0}", last("delta_mhhi") * 10_000.0),
+        ));
+    }
     let mut notes = Vec::new();
+    if let Some(o) = &args.owners {
+        notes.push(format!(
+            "Common ownership from {}: MHHI = Σ_j Σ_k s_j s_k (Σ_i γ_ij β_ik)/(Σ_i γ_ij β_ij) (O'Brien–Salop), β = ownership, γ = control.",
+            o.display()
+        ));
+    }
     if !args.exclude.is_empty() {
         notes.push(format!("Excluded entities: {}.", args.exclude.join(", ")));
     }
@@ -141,13 +170,17 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         seed: 0,
         version: counterweight::VERSION.to_string(),
         scenario_toml: format!(
-            "# counterweight {} — measure\nfile = {:?}\nvalue = {:?}\nentity = {:?}\ntime = {:?}\nexclude = {:?}\n",
+            "# counterweight {} — measure\nfile = {:?}\nvalue = {:?}\nentity = {:?}\ntime = {:?}\nexclude = {:?}\nowners = {:?}\n",
             counterweight::VERSION,
             args.file.display().to_string(),
             args.value,
             args.entity.clone().unwrap_or_default(),
             args.time.clone().unwrap_or_default(),
-            args.exclude
+            args.exclude,
+            args.owners
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
         ),
         metrics: table,
         actors: None,

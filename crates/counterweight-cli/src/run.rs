@@ -216,9 +216,17 @@ fn print_summary(
         );
         return;
     }
+    // The model's own key columns (e.g. a market's price and Lerner index) follow the
+    // concentration metrics.
+    let own: Vec<&str> = observation
+        .key
+        .iter()
+        .copied()
+        .filter(|k| observation.columns.iter().any(|c| c.name == *k))
+        .collect();
     let mut t = Pretty::new();
     t.load_style(UTF8_BORDERS_ONLY);
-    t.set_header(vec![
+    let mut header = vec![
         "variant",
         "t",
         "top-1",
@@ -228,10 +236,12 @@ fn print_summary(
         "eff. N",
         "Nakamoto 1/3",
         "Nakamoto 1/2",
-    ]);
+    ];
+    header.extend(own.iter().copied());
+    t.set_header(header);
     for (label, o) in &out.variants {
         let row = final_row(&o.metrics);
-        t.add_row(vec![
+        let mut cells = vec![
             label.clone(),
             format!("{:.1}", row("time")),
             format!("{:.3}", row("top1_share")),
@@ -241,7 +251,9 @@ fn print_summary(
             format!("{:.1}", row("effective_number")),
             fmt_count(row("nakamoto_1_3")),
             fmt_count(row("nakamoto_1_2")),
-        ]);
+        ];
+        cells.extend(own.iter().map(|k| format_number(row(k))));
+        t.add_row(cells);
     }
     println!("{} — final state (replicate 0)", exp.name);
     println!("{t}");

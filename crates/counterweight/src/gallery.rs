@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::io::report::escape;
-use crate::io::run::{RunRecord, format_number, write_run};
+use crate::io::run::{RunRecord, final_mean, format_number, write_run};
 use crate::io::{Table, write_atomic_bytes};
 use crate::runner::ExperimentOutput;
 use crate::scenario::{self, Experiment, ScenarioError, examples};
@@ -208,9 +208,20 @@ fn index_html(dir: &Path, entries: &[Entry]) -> String {
             .variants
             .iter()
             .any(|(_, o)| o.metrics.f64_column("tax_collected").is_some());
+        // The model's own key columns (e.g. a market's Lerner index) follow.
+        let observation = e.exp.variants[0].scenario.model.setup().observation();
+        let own: Vec<&str> = observation
+            .key
+            .iter()
+            .copied()
+            .filter(|k| observation.columns.iter().any(|c| c.name == *k))
+            .collect();
         h.push_str("<table><tr><th>variant</th><th>final t</th><th>top-1 share</th><th>Gini</th><th>effective number</th><th>total</th>");
         if taxed {
             h.push_str("<th>tax revenue (sum over the run)</th>");
+        }
+        for k in &own {
+            let _ = write!(h, "<th>{}</th>", escape(k));
         }
         h.push_str("</tr>\n");
         for (label, o) in &e.output.variants {
@@ -231,6 +242,9 @@ fn index_html(dir: &Path, entries: &[Entry]) -> String {
                     "<td>{}</td>",
                     f.tax_revenue.map_or("—".into(), format_number)
                 );
+            }
+            for k in &own {
+                let _ = write!(h, "<td>{}</td>", format_number(final_mean(&o.metrics, k)));
             }
             h.push_str("</tr>\n");
         }

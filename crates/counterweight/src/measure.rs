@@ -11,6 +11,8 @@
 //!   undefined metrics (NaN, empty Nakamoto); a file whose values are all zero is an error.
 //! * Times and entities are grouped by their text (after trimming), so `1` and `1.0` are
 //!   two different times.
+//! * Common ownership ([`add_common_ownership`]): with an owners table (`investor, firm,
+//!   fraction[, control]`, [`read_owners_csv`]) the table gains `mhhi` and `delta_mhhi`.
 //! * Line numbers in messages count physical lines of the file with the header as line 1,
 //!   i.e. the row number a spreadsheet shows for an ordinary file.
 
@@ -64,6 +66,9 @@ pub struct Measurement {
     /// The distinct times as written in the file, in table order (empty without a time
     /// column).
     pub times: Vec<String>,
+    /// Every time's distribution (entity, value) in first-seen order, in table order (one
+    /// entry without a time column). Used by [`add_common_ownership`].
+    pub distributions: Vec<Vec<(String, f64)>>,
 }
 
 /// Why `measure` failed. Every message is one line and names the file.
@@ -112,6 +117,46 @@ pub enum MeasureError {
     },
     #[error("{source_name}: all values in column \"{column}\" are zero; shares are undefined")]
     AllZero { source_name: String, column: String },
+    #[error(
+        "{source_name}, line {line} (header = line 1): column \"{column}\" holds {value}; ownership and control fractions must be in [0, 1]"
+    )]
+    FractionOutOfRange {
+        source_name: String,
+        line: u64,
+        column: String,
+        value: f64,
+    },
+    #[error(
+        "{source_name}: the \"{column}\" fractions of firm \"{firm}\" sum to {total}, more than 1 (lines {})",
+        lines.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    OwnedAboveOne {
+        source_name: String,
+        firm: String,
+        column: String,
+        total: f64,
+        lines: Vec<u64>,
+    },
+    #[error(
+        "{owners_name}: firm \"{firm}\" of {source_name}{} has no owners (no row with a positive fraction and control); every firm with a market share needs at least one",
+        time.as_ref().map(|t| format!(" (time {t})")).unwrap_or_default()
+    )]
+    FirmWithoutOwners {
+        source_name: String,
+        owners_name: String,
+        firm: String,
+        time: Option<String>,
+    },
+    #[error(
+        "{source_name}: common ownership needs an entity column (--entity) naming the firms of the owners file"
+    )]
+    OwnersNeedEntity { source_name: String },
+    #[error("{source_name}{}: {error}", time.as_ref().map(|t| format!(", time {t}")).unwrap_or_default())]
+    Ownership {
+        source_name: String,
+        time: Option<String>,
+        error: crate::metrics::ownership::OwnershipError,
+    },
     #[error("{source_name}{}: {error}", time.as_ref().map(|t| format!(", time {t}")).unwrap_or_default())]
     Metrics {
         source_name: String,
@@ -319,10 +364,22 @@ pub fn measure_reader<R: Read>(
         .collect();
     final_values.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 
+    let distributions = order
+        .iter()
+        .map(|&i| {
+            let s = &slices[i];
+            s.entities
+                .iter()
+                .cloned()
+                .zip(s.values.iter().copied())
+                .collect()
+        })
+        .collect();
     Ok(Measurement {
         table,
         final_values,
         times,
+        distributions,
     })
 }
 
@@ -354,4 +411,258 @@ impl Slice {
             }
         }
     }
+}
+
+// --- common ownership: the owners table and MHHI -------------------------------------
+
+/// One row of an owners table: `investor` owns `fraction` of `firm` (and holds `control`
+/// of its votes; equal to `fraction` unless the file has a `control` column).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnerRow {
+    pub investor: String,
+    pub firm: String,
+    pub fraction: f64,
+    pub control: f64,
+    /// The line of the file (header = line 1).
+    pub line: u64,
+}
+
+/// An owners table (`investor, firm, fraction[, control]`), validated: fractions in
+/// [0, 1], and per firm the fractions (and the controls) sum to at most 1 (+1e-9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owners {
+    /// The file name used in messages.
+    pub source_name: String,
+    pub rows: Vec<OwnerRow>,
+    /// Whether the file had a `control` column.
+    pub has_control: bool,
+}
+
+/// Read an owners CSV file (see [`read_owners_reader`]).
+pub fn read_owners_csv(path: &Path) -> Result<Owners, MeasureError> {
+    let source_name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => MeasureError::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => MeasureError::Unreadable {
+            source_name: source_name.clone(),
+            message: e.to_string(),
+        },
+    })?;
+    read_owners_reader(file, &source_name)
+}
+
+/// Read an owners table from CSV text: columns `investor`, `firm`, `fraction` and
+/// optionally `control` (other columns are ignored), the same CSV conventions as
+/// [`measure_reader`] (header row, fields trimmed, a BOM ignored, blank lines skipped).
+/// Errors name the file, the line and the column.
+pub fn read_owners_reader<R: Read>(reader: R, source_name: &str) -> Result<Owners, MeasureError> {
+    let src = || source_name.to_string();
+    let csv_err = |e: csv::Error| {
+        if e.is_io_error() {
+            MeasureError::Unreadable {
+                source_name: src(),
+                message: e.to_string(),
+            }
+        } else {
+            MeasureError::Malformed {
+                source_name: src(),
+                line: e.position().map_or(0, |p| p.line()),
+                message: match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
+                    _ => e.to_string(),
+                },
+            }
+        }
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(reader);
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(csv_err)?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+        return Err(MeasureError::EmptyFile { source_name: src() });
+    }
+    let find = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| MeasureError::MissingColumn {
+                source_name: src(),
+                column: name.to_string(),
+                available: headers.clone(),
+            })
+    };
+    let investor_col = find("investor")?;
+    let firm_col = find("firm")?;
+    let fraction_col = find("fraction")?;
+    let control_col = headers.iter().position(|h| h == "control");
+
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    while rdr.read_record(&mut record).map_err(csv_err)? {
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() == 1 && record[0].is_empty() && headers.len() > 1 {
+            continue;
+        }
+        if record.len() != headers.len() {
+            return Err(MeasureError::Malformed {
+                source_name: src(),
+                line,
+                message: format!(
+                    "{} fields where the header has {}",
+                    record.len(),
+                    headers.len()
+                ),
+            });
+        }
+        let number = |col: usize, column: &str| -> Result<f64, MeasureError> {
+            let raw = record.get(col).unwrap_or("");
+            let value: f64 = raw.parse().map_err(|_| MeasureError::NotNumeric {
+                source_name: src(),
+                line,
+                column: column.to_string(),
+                value: raw.to_string(),
+            })?;
+            if !(0.0..=1.0).contains(&value) {
+                return Err(MeasureError::FractionOutOfRange {
+                    source_name: src(),
+                    line,
+                    column: column.to_string(),
+                    value,
+                });
+            }
+            Ok(value)
+        };
+        let fraction = number(fraction_col, "fraction")?;
+        let control = match control_col {
+            Some(c) => number(c, "control")?,
+            None => fraction,
+        };
+        rows.push(OwnerRow {
+            investor: record.get(investor_col).unwrap_or("").to_string(),
+            firm: record.get(firm_col).unwrap_or("").to_string(),
+            fraction,
+            control,
+            line,
+        });
+    }
+    if rows.is_empty() {
+        return Err(MeasureError::NoDataRows { source_name: src() });
+    }
+    // Per firm, fractions and controls sum to at most 1 (in first-seen firm order).
+    let mut firms: Vec<&str> = Vec::new();
+    let mut totals: HashMap<&str, (f64, f64, Vec<u64>)> = HashMap::new();
+    for r in &rows {
+        let e = totals.entry(r.firm.as_str()).or_insert_with(|| {
+            firms.push(r.firm.as_str());
+            (0.0, 0.0, Vec::new())
+        });
+        e.0 += r.fraction;
+        e.1 += r.control;
+        e.2.push(r.line);
+    }
+    for firm in firms {
+        let (owned, controlled, lines) = &totals[firm];
+        for (column, total) in [("fraction", *owned), ("control", *controlled)] {
+            if total > 1.0 + crate::metrics::ownership::SUM_TOLERANCE {
+                return Err(MeasureError::OwnedAboveOne {
+                    source_name: src(),
+                    firm: firm.to_string(),
+                    column: column.to_string(),
+                    total,
+                    lines: lines.clone(),
+                });
+            }
+        }
+    }
+    Ok(Owners {
+        source_name: src(),
+        rows,
+        has_control: control_col.is_some(),
+    })
+}
+
+/// Add the columns `mhhi` and `delta_mhhi` (O'Brien–Salop modified HHI and its excess over
+/// the HHI, [`crate::metrics::ownership`]) to a measurement of market shares, one value per
+/// time. The owners table applies to every time; rows about firms absent at a time (or
+/// excluded) are ignored there. Every firm present needs an owner. `source_name` is the
+/// shares file, for messages; the measurement must have been made with an entity column
+/// (`opts.entity`), whose names are the owners table's `firm`s.
+pub fn add_common_ownership(
+    m: &mut Measurement,
+    opts: &MeasureOptions,
+    owners: &Owners,
+    source_name: &str,
+) -> Result<(), MeasureError> {
+    use crate::metrics::ownership::{OwnershipError, Stake, common_ownership};
+    if opts.entity.is_none() {
+        return Err(MeasureError::OwnersNeedEntity {
+            source_name: source_name.to_string(),
+        });
+    }
+    let mut investors: HashMap<&str, usize> = HashMap::new();
+    for r in &owners.rows {
+        let n = investors.len();
+        investors.entry(r.investor.as_str()).or_insert(n);
+    }
+    let time_of = |t: usize| m.times.get(t).cloned();
+    let mut mhhi = Vec::with_capacity(m.distributions.len());
+    let mut delta = Vec::with_capacity(m.distributions.len());
+    for (t, dist) in m.distributions.iter().enumerate() {
+        let index: HashMap<&str, usize> = dist
+            .iter()
+            .enumerate()
+            .map(|(j, (e, _))| (e.as_str(), j))
+            .collect();
+        let values: Vec<f64> = dist.iter().map(|(_, v)| *v).collect();
+        if values.iter().all(|&v| v == 0.0) {
+            mhhi.push(f64::NAN);
+            delta.push(f64::NAN);
+            continue;
+        }
+        let stakes: Vec<Stake> = owners
+            .rows
+            .iter()
+            .filter_map(|r| {
+                index.get(r.firm.as_str()).map(|&firm| Stake {
+                    investor: investors[r.investor.as_str()],
+                    firm,
+                    ownership: r.fraction,
+                    control: r.control,
+                })
+            })
+            .collect();
+        match common_ownership(&values, &stakes) {
+            Ok(c) => {
+                mhhi.push(c.mhhi);
+                delta.push(c.delta_mhhi);
+            }
+            Err(OwnershipError::FirmWithoutOwners { firm }) => {
+                return Err(MeasureError::FirmWithoutOwners {
+                    source_name: source_name.to_string(),
+                    owners_name: owners.source_name.clone(),
+                    firm: dist[firm].0.clone(),
+                    time: time_of(t),
+                });
+            }
+            Err(error) => {
+                return Err(MeasureError::Ownership {
+                    source_name: source_name.to_string(),
+                    time: time_of(t),
+                    error,
+                });
+            }
+        }
+    }
+    m.table.push("mhhi", Column::F64(mhhi));
+    m.table.push("delta_mhhi", Column::F64(delta));
+    Ok(())
 }

@@ -24,6 +24,7 @@ use thiserror::Error;
 mod columns;
 mod concentration;
 mod inequality;
+pub mod ownership;
 mod sorted;
 mod tail;
 

@@ -16,6 +16,9 @@
 //! J_eff: a pull that strengthens as fast as returns to scale do
 //! (reference/validation.md §4.3b; mean taken at the start of the step).
 //!
+//! With a `[market]` table each recorded step also records a Cournot market among the
+//! actors, costs from their sizes (`crate::model::market::layer`, docs/market.md).
+//!
 //! State is struct-of-arrays. Actors are processed in fixed chunks of [`CHUNK`], each
 //! with its own random stream, so results are identical on any number of threads.
 
@@ -28,6 +31,7 @@ use std::sync::Arc;
 
 use crate::network::section::{self, NetworkSetup};
 use crate::network::{self, Network};
+use super::market::{self, MarketLayer, MarketSpec};
 use crate::policy::{self, Ledger, Policy, PolicyCx, PolicyFields, Rebate};
 use crate::registry::{
     ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
@@ -109,6 +113,9 @@ pub struct GrowthSetup {
     pub policies: Vec<Policy<GrowthPolicy>>,
     /// `[network]`: spillover from neighbours; `None` = the mean field.
     pub network: Option<NetworkSetup>,
+    /// A Cournot market among some of the actors, costs from their sizes (`[market]`,
+    /// [`crate::model::market::layer`]), recorded each recorded step.
+    pub market: Option<MarketLayer>,
 }
 
 /// The growth model, as registered.
@@ -122,7 +129,7 @@ impl ModelDef for Growth {
         "returns to scale, diseconomies, spillover, exchange and shocks (DESIGN.md §4.1)"
     }
     fn keys(&self) -> &'static [&'static str] {
-        &["growth", "network"]
+        &["growth", "network", "market"]
     }
     fn params(&self) -> Vec<ParamInfo> {
         let r = ParamInfo::real;
@@ -206,6 +213,13 @@ impl ModelDef for Growth {
                 "end a run once one actor holds this share (1 = never)",
             ),
         ]
+        .into_iter()
+        .chain(
+            market::layer::params()
+                .into_iter()
+                .filter(|p| p.path != "market.costs"),
+        )
+        .collect()
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {
         POLICY_KINDS
@@ -218,10 +232,15 @@ impl ModelDef for Growth {
             Some(_) => Some(section::validate(cx)?),
             None => None,
         };
+        let market = cx
+            .section::<MarketSpec>("market")?
+            .map(|spec| market::layer::validate(&spec, &cx.groups, true))
+            .transpose()?;
         Ok(Box::new(GrowthSetup {
             params,
             policies,
             network,
+            market,
         }))
     }
 }
@@ -347,23 +366,35 @@ const BUDGET_COLUMNS: [ColumnDef; 2] = [
     ColumnDef::real("transfers_paid", "transfers paid in the step"),
 ];
 
+impl GrowthSetup {
+    /// Whether a tax policy is present (the run records the policies' money trail).
+    fn records_budget(&self) -> bool {
+        self.policies.iter().any(|p| {
+            matches!(
+                p.kind,
+                GrowthPolicy::WealthTax { .. } | GrowthPolicy::ProprietaryTax { .. }
+            )
+        })
+    }
+}
+
 impl ModelSetup for GrowthSetup {
     fn build(&self, sc: &Scenario, replicate: u32) -> Box<dyn Model> {
         Box::new(GrowthModel::new(sc, replicate))
     }
     fn observation(&self) -> Observation {
-        let taxes = self.policies.iter().any(|p| {
-            matches!(
-                p.kind,
-                GrowthPolicy::WealthTax { .. } | GrowthPolicy::ProprietaryTax { .. }
-            )
-        });
+        let mut columns = Vec::new();
+        if self.records_budget() {
+            columns.extend(BUDGET_COLUMNS);
+        }
+        let mut key = Vec::new();
+        if self.market.is_some() {
+            columns.extend(market::layer::COLUMNS);
+            key = vec!["top1_share", "lerner", "deadweight_loss"];
+        }
         Observation {
-            columns: if taxes {
-                BUDGET_COLUMNS.to_vec()
-            } else {
-                Vec::new()
-            },
+            columns,
+            key,
             ..Observation::default()
         }
     }
@@ -503,6 +534,8 @@ pub struct GrowthModel {
     ledger: Ledger,
     /// Whether [`Model::observe`] reports the ledger (a tax policy is present).
     records_budget: bool,
+    /// The market among the actors, if any (`[market]`).
+    market: Option<MarketLayer>,
     /// Scratch for the spillover sort.
     order: Vec<u32>,
     spill: Vec<f64>,
@@ -603,7 +636,8 @@ impl GrowthModel {
             total,
             max,
             ledger: Ledger::default(),
-            records_budget: !setup.observation().columns.is_empty(),
+            records_budget: setup.records_budget(),
+            market: setup.market.clone(),
             order: Vec::new(),
             spill: Vec::new(),
             network: setup.network.as_ref().map(|g| g.network_for(n, seed)),
@@ -954,6 +988,9 @@ impl Model for GrowthModel {
         if self.records_budget {
             out.push(self.ledger.collected);
             out.push(self.ledger.paid);
+        }
+        if let Some(m) = &self.market {
+            market::layer::observe(m.solve(&self.r, self.k).as_ref(), out);
         }
     }
 }

@@ -10,6 +10,8 @@ pub mod dacc;
 pub mod exchange;
 pub mod growth;
 pub mod opinion;
+pub mod harberger;
+pub mod market;
 
 use std::sync::OnceLock;
 
@@ -28,6 +30,8 @@ pub fn builtin() -> &'static Registry {
             .with(growth::Growth)
             .with(exchange::Exchange)
             .with(adoption::Adoption)
+            .with(market::Market)
+            .with(harberger::HarbergerTax)
             .with(crate::governance::dual::simulate::Veto)
             .with(opinion::Opinion)
             .with(dacc::Dacc)

@@ -49,6 +49,21 @@ pub const EXAMPLES: &[Example] = &[
         toml: include_str!("../../../../scenarios/lock-in.toml"),
     },
     Example {
+        name: "cournot",
+        summary: "A Cournot market alone: five firms, one priced out; Lerner index = HHI / elasticity",
+        toml: include_str!("../../../../scenarios/cournot.toml"),
+    },
+    Example {
+        name: "market-power",
+        summary: "Returns to scale -> share -> markup -> deadweight loss, and what forced diffusion does to each",
+        toml: include_str!("../../../../scenarios/market-power.toml"),
+    },
+    Example {
+        name: "harberger",
+        summary: "A self-assessed tax on IP: allocative efficiency peaks where the tax rate equals the turnover rate",
+        toml: include_str!("../../../../scenarios/harberger.toml"),
+    },
+    Example {
         name: "veto-default",
         summary: "Lido Dual Governance veto simulation: can stakers block harmful proposals? (mainnet parameters)",
         toml: include_str!("../../../../scenarios/governance/simulate/default.toml"),
@@ -133,6 +148,16 @@ pub const GALLERY: &[GalleryEntry] = &[
         example: "oligarchy",
         title: "Oligarchy as a phase transition",
         quote: "A corporation that is 10 times larger can gain 10 times the benefit from distorting the environment [...] The ability to distort is proportional to market share. [...] A global wealth tax might prevent the concentration of power among billionaires.",
+    },
+    GalleryEntry {
+        example: "market-power",
+        title: "Market power: returns to scale, share, markup, deadweight loss",
+        quote: "Generally, the larger a corporation is, the more capable it is of \"distorting its surrounding environment\" [...] Mathematically, this is consistent with the logic of \"why a monopoly sets prices above marginal cost, increasing profits at the expense of social deadweight loss\" [...] The ability to distort is proportional to market share.",
+    },
+    GalleryEntry {
+        example: "harberger",
+        title: "A Harberger tax on IP: use it or sell it",
+        quote: "Intellectual property \u{201c}Harberger taxes\u{201d} could incentivize companies to actually use their IP rather than hoard it",
     },
 ];
 
