@@ -4,6 +4,7 @@
 pub mod adoption;
 pub mod exchange;
 pub mod growth;
+pub mod staking;
 
 use thiserror::Error;
 
