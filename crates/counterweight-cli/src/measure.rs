@@ -7,7 +7,7 @@ use clap::Args;
 use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
 use counterweight::io::run::{RunRecord, VariantRecord, write_run_dir};
 use counterweight::io::{Column, Table};
-use counterweight::measure::{MeasureOptions, measure_csv};
+use counterweight::measure::{MeasureOptions, measure_csv, measure_grouped_csv};
 
 use crate::render;
 
@@ -24,9 +24,14 @@ pub struct MeasureArgs {
     /// The column holding the time: one row of metrics per time, and plots over time.
     #[arg(long, value_name = "COL")]
     pub time: Option<String>,
-    /// Leave out an entity (repeatable), e.g. --exclude Other for an aggregate row. Needs --entity.
+    /// Leave out an entity (repeatable), e.g. --exclude Other for an aggregate row; with
+    /// --group, also the rows of a group of that name. Needs --entity.
     #[arg(long, value_name = "NAME", requires = "entity")]
     pub exclude: Vec<String>,
+    /// The column naming each entity's group (e.g. the provider an operator runs keys for):
+    /// report shares and layered metrics by entity and by group. Needs --entity.
+    #[arg(long, value_name = "COL", requires = "entity")]
+    pub group: Option<String>,
     /// Output directory (default: runs/measure-<file>-<timestamp>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -43,12 +48,25 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         exclude: args.exclude.clone(),
         ..MeasureOptions::new(args.value.clone())
     };
-    let m = match measure_csv(&args.file, &opts) {
-        Ok(m) => m,
-        Err(e) => {
-            render::error(e);
-            return ExitCode::from(2);
-        }
+    let grouped = match &args.group {
+        Some(g) => match measure_grouped_csv(&args.file, &opts, g) {
+            Ok(gm) => Some(gm),
+            Err(e) => {
+                render::error(e);
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let m = match &grouped {
+        Some(g) => g.by_entity.clone(),
+        None => match measure_csv(&args.file, &opts) {
+            Ok(m) => m,
+            Err(e) => {
+                render::error(e);
+                return ExitCode::from(2);
+            }
+        },
     };
     let stem = args
         .file
@@ -73,6 +91,16 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         }
     }
 
+    if let Some(g) = &grouped {
+        // The same times in the same order: the group columns follow, suffixed.
+        for (name, col) in g.by_group.table.names.iter().zip(&g.by_group.table.columns) {
+            match name.as_str() {
+                "time" => {}
+                "n_entities" => table.push("n_groups", col.clone()),
+                _ => table.push(format!("{name}_by_group"), col.clone()),
+            }
+        }
+    }
     let last = |name: &str| {
         table
             .f64_column(name)
@@ -101,7 +129,7 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     if let Some(t) = m.times.last() {
         description.push_str(&format!("; final time {t}"));
     }
-    let key_numbers = vec![
+    let mut key_numbers = vec![
         ("entities".to_string(), count(last("n_entities"))),
         ("largest".to_string(), leader.clone()),
         (
@@ -130,6 +158,48 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             ),
         ),
     ];
+    if let Some(g) = &grouped {
+        let nc = |x: Option<usize>| x.map_or("-".to_string(), |v| v.to_string());
+        let layer = |l: &counterweight::model::staking::LayerMetrics| {
+            format!(
+                "{}, {}, {}",
+                nc(l.nakamoto_1_3),
+                nc(l.nakamoto_1_2),
+                nc(l.nakamoto_2_3)
+            )
+        };
+        key_numbers.push((
+            "Nakamoto by entity (> 1/3, > 1/2, > 2/3)".to_string(),
+            layer(&g.entity_layer),
+        ));
+        key_numbers.push((
+            format!("groups ({})", args.group.clone().unwrap_or_default()),
+            g.group_layer.n.to_string(),
+        ));
+        key_numbers.push((
+            "largest group".to_string(),
+            g.by_group
+                .final_values
+                .first()
+                .map_or("-".to_string(), |(e, _)| e.clone()),
+        ));
+        key_numbers.push((
+            "top-1 group share".to_string(),
+            format!("{:.4}", g.group_layer.top1_share),
+        ));
+        key_numbers.push((
+            "HHI by group (0-10,000)".to_string(),
+            format!("{:.0}", g.group_layer.hhi * 10_000.0),
+        ));
+        key_numbers.push((
+            "Nakamoto by group (> 1/3, > 1/2, > 2/3)".to_string(),
+            layer(&g.group_layer),
+        ));
+        description.push_str(&format!(
+            "; by entity and by group `{}`",
+            args.group.clone().unwrap_or_default()
+        ));
+    }
     let mut notes = Vec::new();
     if !args.exclude.is_empty() {
         notes.push(format!("Excluded entities: {}.", args.exclude.join(", ")));
@@ -141,13 +211,14 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         seed: 0,
         version: counterweight::VERSION.to_string(),
         scenario_toml: format!(
-            "# counterweight {} — measure\nfile = {:?}\nvalue = {:?}\nentity = {:?}\ntime = {:?}\nexclude = {:?}\n",
+            "# counterweight {} — measure\nfile = {:?}\nvalue = {:?}\nentity = {:?}\ntime = {:?}\nexclude = {:?}\ngroup = {:?}\n",
             counterweight::VERSION,
             args.file.display().to_string(),
             args.value,
             args.entity.clone().unwrap_or_default(),
             args.time.clone().unwrap_or_default(),
-            args.exclude
+            args.exclude,
+            args.group.clone().unwrap_or_default()
         ),
         metrics: table,
         actors: None,
@@ -179,6 +250,13 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     let total: f64 = m.final_values.iter().map(|(_, v)| v).sum();
     for (e, v) in m.final_values.iter().take(5) {
         println!("  {e:<24} {:>6.2}%", 100.0 * v / total);
+    }
+    if let Some(g) = &grouped {
+        println!("top groups:");
+        let total: f64 = g.by_group.final_values.iter().map(|(_, v)| v).sum();
+        for (e, v) in g.by_group.final_values.iter().take(5) {
+            println!("  {e:<24} {:>6.2}%", 100.0 * v / total);
+        }
     }
     println!("report: {}", out.join("report.html").display());
     ExitCode::SUCCESS
