@@ -8,10 +8,8 @@ use std::path::Path;
 use counterweight::measure::{
     MeasureError, MeasureOptions, measure_grouped_csv, measure_grouped_reader,
 };
-use counterweight::model::staking::control::{Governance, Holders, Veto};
-use counterweight::model::staking::{
-    Allocation, LayerMetrics, ProviderParams, Staking, StakingParams, even_operators,
-};
+use counterweight::model::staking::control::Veto;
+use counterweight::model::staking::{LayerMetrics, Staking, StakingParams, snapshot};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/data/");
 
@@ -19,90 +17,30 @@ fn path(name: &str) -> String {
     format!("{DATA}{name}")
 }
 
-/// (entity, validators) of the entity file, validators = round(ETH / 32), read by hand.
-fn entities() -> Vec<(String, u64)> {
+/// (entity, ETH deposited) of the entity file, read by hand.
+fn rows() -> Vec<(String, f64)> {
     let text = std::fs::read_to_string(path("eth-staking-entities-2023-04-19.csv")).unwrap();
     text.lines()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            let eth: f64 = f[1].parse().unwrap();
-            (f[0].to_string(), (eth / 32.0 + 0.5).floor() as u64)
+            (f[0].to_string(), f[1].parse().unwrap())
         })
         .collect()
 }
 
-/// The model's providers under the assumption of docs/staking.md: Lido 29 operators
-/// (min-first), Rocket Pool 1,659 (bonded, equal bonds), Other 1,000 (min-first), every
-/// other entity its own operator.
-fn snapshot_params() -> StakingParams {
-    let providers = entities()
+/// (entity, validators), validators = round(ETH / 32).
+fn entities() -> Vec<(String, u64)> {
+    rows()
         .into_iter()
-        .map(|(name, v)| match name.as_str() {
-            "Lido" => {
-                let mut p = ProviderParams::new(
-                    "Lido",
-                    Allocation::MinFirst,
-                    even_operators("Lido operator", 29, v),
-                );
-                p.governance = Governance::Token(ldo_blocs());
-                p
-            }
-            "RocketPool (Minipool)" => {
-                let mut p = ProviderParams::new(
-                    name.as_str(),
-                    Allocation::Bonded,
-                    even_operators("Rocket Pool node", 1659, v),
-                );
-                p.governance = Governance::Token(Holders::equal(1000));
-                p
-            }
-            "Other" => {
-                let mut p = ProviderParams::new(
-                    "Other",
-                    Allocation::MinFirst,
-                    even_operators("Other", 1000, v),
-                );
-                p.governance = Governance::Token(Holders::equal(1000));
-                p
-            }
-            _ => ProviderParams::single(name.as_str(), v),
-        })
-        .collect();
-    StakingParams::new(providers)
+        .map(|(e, eth)| (e, snapshot::validators(eth)))
+        .collect()
 }
 
-/// LDO voting power as the genesis allocation without the DAO treasury (which does not
-/// vote): investors 22.18%, initial developers 20%, founders and future employees 15%,
-/// validators and signatories 6.5% (of 1e9 LDO; blog.lido.fi, as summarised by
-/// tokenradar.ai), each category voting as one bloc (an upper bound on LDO concentration).
-fn ldo_blocs() -> Holders {
-    let blocs = [
-        ("LDO investors", 22.18),
-        ("LDO initial developers", 20.0),
-        ("LDO founders and future employees", 15.0),
-        ("LDO validators and signatories", 6.5),
-    ];
-    let total: f64 = blocs.iter().map(|b| b.1).sum();
-    Holders {
-        named: blocs
-            .iter()
-            .map(|(n, x)| (n.to_string(), x / total))
-            .collect(),
-        others: 0,
-        others_share: 0.0,
-    }
-}
-
-fn steth_holders() -> Holders {
-    Holders {
-        named: (1..=3)
-            .map(|i| (format!("stETH holder {i}"), 0.1))
-            .collect(),
-        others: 1000,
-        others_share: 0.7,
-    }
+/// The model's providers under the assumption of docs/staking.md (`snapshot`).
+fn snapshot_params() -> StakingParams {
+    StakingParams::new(snapshot::providers(&rows()))
 }
 
 fn opts(exclude: &[&str]) -> MeasureOptions {
@@ -149,7 +87,7 @@ fn snapshot_layers_agree_between_measure_and_model() {
     // 10% each (20squares, Feb 2025: three entities could each reach the 10% second seal)
     // and 1,000 equal others.
     let mut veto = snapshot_params();
-    veto.providers[0].veto = Some(Veto::mainnet(steth_holders()));
+    veto.providers[0].veto = Some(Veto::mainnet(snapshot::steth_holders()));
     let gv = Staking::new(&veto, 1.0, 1.0, 0)
         .unwrap()
         .layers()

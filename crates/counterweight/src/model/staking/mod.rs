@@ -57,6 +57,7 @@ pub mod control;
 pub mod layers;
 pub mod operators;
 pub mod policy;
+pub mod snapshot;
 
 use std::collections::{HashMap, VecDeque};
 
