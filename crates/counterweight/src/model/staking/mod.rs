@@ -888,7 +888,7 @@ impl Staking {
             values: Vec::new(),
             max: 0.0,
         };
-        m.observe();
+        m.refresh();
         Ok(m)
     }
 
@@ -1245,10 +1245,10 @@ impl Staking {
                 .filter(|x| x.rage_quit && x.exec_at.is_none())
                 .map(|x| x.opposed - x.remaining)
                 .sum::<u64>();
-        self.observe();
+        self.refresh();
     }
 
-    fn observe(&mut self) {
+    fn refresh(&mut self) {
         self.values.clear();
         self.values
             .extend(self.urn.counts().iter().map(|&n| n as f64));
