@@ -8,6 +8,7 @@ use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
 use counterweight::io::run::{
     RunRecord, final_mean, final_row, fmt_count, format_number, write_run_dir,
 };
+use counterweight::registry::Observation;
 use counterweight::runner::{self, ExperimentOutput, RunError, RunOptions};
 use counterweight::scenario::{self, Experiment, ScenarioError, examples};
 
@@ -179,34 +180,7 @@ fn print_summary(
 ) {
     let observation = exp.variants[0].scenario.model.setup().observation();
     if !observation.concentration {
-        let keys = observation.key_columns();
-        let mut t = Pretty::new();
-        t.load_style(UTF8_BORDERS_ONLY);
-        let mut header = vec!["variant".to_string(), "t".to_string()];
-        header.extend(keys.iter().map(|k| k.to_string()));
-        t.set_header(header);
-        let replicates = exp.variants[0].scenario.replicates;
-        for (label, o) in &out.variants {
-            let row = final_row(&o.metrics);
-            let mut cells = vec![label.clone(), format!("{:.1}", row("time"))];
-            cells.extend(keys.iter().map(|k| {
-                format_number(if replicates > 1 {
-                    final_mean(&o.metrics, k)
-                } else {
-                    row(k)
-                })
-            }));
-            t.add_row(cells);
-        }
-        if replicates > 1 {
-            println!(
-                "{} — final state (mean of {replicates} replicates, where defined)",
-                exp.name
-            );
-        } else {
-            println!("{} — final state", exp.name);
-        }
-        println!("{t}");
+        print_key_columns(exp, out, &observation);
         println!(
             "finished in {:.2} s; report: {}",
             elapsed.as_secs_f64(),
@@ -243,6 +217,10 @@ fn print_summary(
     }
     println!("{} — final state (replicate 0)", exp.name);
     println!("{t}");
+    // A concentration model with its own key columns (e.g. staking's layers) shows them too.
+    if !observation.key.is_empty() {
+        print_key_columns(exp, out, &observation);
+    }
     for (label, o) in &out.variants {
         for s in &o.early_stops {
             println!(
@@ -256,6 +234,39 @@ fn print_summary(
         elapsed.as_secs_f64(),
         dir.join("report.html").display()
     );
+}
+
+/// The final value of each key column per variant (the mean over replicates when there
+/// are several).
+fn print_key_columns(exp: &Experiment, out: &ExperimentOutput, observation: &Observation) {
+    let keys = observation.key_columns();
+    let mut t = Pretty::new();
+    t.load_style(UTF8_BORDERS_ONLY);
+    let mut header = vec!["variant".to_string(), "t".to_string()];
+    header.extend(keys.iter().map(|k| k.to_string()));
+    t.set_header(header);
+    let replicates = exp.variants[0].scenario.replicates;
+    for (label, o) in &out.variants {
+        let row = final_row(&o.metrics);
+        let mut cells = vec![label.clone(), format!("{:.1}", row("time"))];
+        cells.extend(keys.iter().map(|k| {
+            format_number(if replicates > 1 {
+                final_mean(&o.metrics, k)
+            } else {
+                row(k)
+            })
+        }));
+        t.add_row(cells);
+    }
+    if replicates > 1 {
+        println!(
+            "{} — final state (mean of {replicates} replicates, where defined)",
+            exp.name
+        );
+    } else {
+        println!("{} — final state", exp.name);
+    }
+    println!("{t}");
 }
 
 pub fn check(args: CheckArgs) -> ExitCode {

@@ -26,6 +26,7 @@ pub fn builtin() -> &'static Registry {
             .with(growth::Growth)
             .with(exchange::Exchange)
             .with(adoption::Adoption)
+            .with(staking::StakingModel)
             .with(crate::governance::dual::simulate::Veto)
     })
 }

@@ -49,6 +49,21 @@ pub const EXAMPLES: &[Example] = &[
         toml: include_str!("../../../../scenarios/lock-in.toml"),
     },
     Example {
+        name: "staking-2023",
+        summary: "The real 2023 staking snapshot by layer: how far Lido's share moves under a network effect, with and without a 1/3 self-limit",
+        toml: include_str!("../../../../scenarios/staking/snapshot-2023.toml"),
+    },
+    Example {
+        name: "staking-operators",
+        summary: "Operators needed to censor: Lido's 29 min-first operators vs an exchange of the same size (2023 snapshot)",
+        toml: include_str!("../../../../scenarios/staking/operators.toml"),
+    },
+    Example {
+        name: "staking-veto",
+        summary: "A harmful governance action with and without a stakers' veto: who is harmed, what happens to the provider's share",
+        toml: include_str!("../../../../scenarios/staking/veto.toml"),
+    },
+    Example {
         name: "veto-default",
         summary: "Lido Dual Governance veto simulation: can stakers block harmful proposals? (mainnet parameters)",
         toml: include_str!("../../../../scenarios/governance/simulate/default.toml"),

@@ -57,6 +57,7 @@ pub mod control;
 pub mod layers;
 pub mod operators;
 pub mod policy;
+pub mod scenario;
 pub mod snapshot;
 
 use std::collections::{HashMap, VecDeque};
@@ -74,6 +75,7 @@ pub use control::{Governance, Holders, Timing, Veto};
 pub use layers::{LayerMetrics, Layers};
 pub use operators::{Allocation, ExitRule, OperatorSet, UNLIMITED};
 pub use policy::{Levers, StakingPolicy, Window};
+pub use scenario::StakingModel;
 
 /// Largest number of providers.
 pub const MAX_PROVIDERS: usize = 10_000;
@@ -1269,5 +1271,8 @@ impl Model for Staking {
     }
     fn max(&self) -> f64 {
         self.max
+    }
+    fn observe(&self, out: &mut Vec<f64>) {
+        scenario::observe(self, out);
     }
 }
