@@ -134,6 +134,21 @@ pub const GALLERY: &[GalleryEntry] = &[
         title: "Oligarchy as a phase transition",
         quote: "A corporation that is 10 times larger can gain 10 times the benefit from distorting the environment [...] The ability to distort is proportional to market share. [...] A global wealth tax might prevent the concentration of power among billionaires.",
     },
+    GalleryEntry {
+        example: "staking-2023",
+        title: "Lido's share under a network effect, with and without a self-limit",
+        quote: "Ethereum’s liquid staking protocol Lido manages roughly 24% of the network’s staked ETH—an enormous concentration. [...] The Ethereum community has wisely stated that even with these safeguards, Lido should never control all staked ETH.",
+    },
+    GalleryEntry {
+        example: "staking-operators",
+        title: "Capability vs control: operators needed to censor, min-first router vs one exchange",
+        quote: "Lido is not a single entity: it is an internally decentralized DAO with dozens of node operators [...] It’s a designed system where capability concentrates but control remains distributed.",
+    },
+    GalleryEntry {
+        example: "staking-veto",
+        title: "A stakers' veto after a harmful governance action",
+        quote: "It uses a \"dual governance\" design—ETH stakers have veto power over decisions.",
+    },
 ];
 
 /// Whether an embedded example is part of the gallery.
