@@ -7,7 +7,9 @@ use clap::Args;
 use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
 use counterweight::io::run::{RunRecord, VariantRecord, write_run_dir};
 use counterweight::io::{Column, Table};
-use counterweight::measure::{MeasureOptions, add_common_ownership, measure_csv, read_owners_csv};
+use counterweight::measure::{
+    MeasureOptions, add_common_ownership, measure_csv, measure_grouped_csv, read_owners_csv,
+};
 
 use crate::render;
 
@@ -24,13 +26,18 @@ pub struct MeasureArgs {
     /// The column holding the time: one row of metrics per time, and plots over time.
     #[arg(long, value_name = "COL")]
     pub time: Option<String>,
-    /// Leave out an entity (repeatable), e.g. --exclude Other for an aggregate row. Needs --entity.
+    /// Leave out an entity (repeatable), e.g. --exclude Other for an aggregate row; with
+    /// --group, also the rows of a group of that name. Needs --entity.
     #[arg(long, value_name = "NAME", requires = "entity")]
     pub exclude: Vec<String>,
     /// Common ownership: a CSV with columns investor, firm, fraction (and optionally control);
     /// adds the modified HHI (mhhi) and delta_mhhi. Firms are matched to --entity names.
     #[arg(long, value_name = "OWNERS.csv", requires = "entity")]
     pub owners: Option<PathBuf>,
+    /// The column naming each entity's group (e.g. the provider an operator runs keys for):
+    /// report shares and layered metrics by entity and by group. Needs --entity.
+    #[arg(long, value_name = "COL", requires = "entity")]
+    pub group: Option<String>,
     /// Output directory (default: runs/measure-<file>-<timestamp>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -47,12 +54,25 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         exclude: args.exclude.clone(),
         ..MeasureOptions::new(args.value.clone())
     };
-    let mut m = match measure_csv(&args.file, &opts) {
-        Ok(m) => m,
-        Err(e) => {
-            render::error(e);
-            return ExitCode::from(2);
-        }
+    let grouped = match &args.group {
+        Some(g) => match measure_grouped_csv(&args.file, &opts, g) {
+            Ok(gm) => Some(gm),
+            Err(e) => {
+                render::error(e);
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let mut m = match &grouped {
+        Some(g) => g.by_entity.clone(),
+        None => match measure_csv(&args.file, &opts) {
+            Ok(m) => m,
+            Err(e) => {
+                render::error(e);
+                return ExitCode::from(2);
+            }
+        },
     };
     if let Some(owners_path) = &args.owners {
         let added = read_owners_csv(owners_path).and_then(|owners| {
@@ -86,6 +106,16 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         }
     }
 
+    if let Some(g) = &grouped {
+        // The same times in the same order: the group columns follow, suffixed.
+        for (name, col) in g.by_group.table.names.iter().zip(&g.by_group.table.columns) {
+            match name.as_str() {
+                "time" => {}
+                "n_entities" => table.push("n_groups", col.clone()),
+                _ => table.push(format!("{name}_by_group"), col.clone()),
+            }
+        }
+    }
     let last = |name: &str| {
         table
             .f64_column(name)
@@ -153,6 +183,48 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             format!("{:.0}", last("delta_mhhi") * 10_000.0),
         ));
     }
+    if let Some(g) = &grouped {
+        let nc = |x: Option<usize>| x.map_or("-".to_string(), |v| v.to_string());
+        let layer = |l: &counterweight::model::staking::LayerMetrics| {
+            format!(
+                "{}, {}, {}",
+                nc(l.nakamoto_1_3),
+                nc(l.nakamoto_1_2),
+                nc(l.nakamoto_2_3)
+            )
+        };
+        key_numbers.push((
+            "Nakamoto by entity (> 1/3, > 1/2, > 2/3)".to_string(),
+            layer(&g.entity_layer),
+        ));
+        key_numbers.push((
+            format!("groups ({})", args.group.clone().unwrap_or_default()),
+            g.group_layer.n.to_string(),
+        ));
+        key_numbers.push((
+            "largest group".to_string(),
+            g.by_group
+                .final_values
+                .first()
+                .map_or("-".to_string(), |(e, _)| e.clone()),
+        ));
+        key_numbers.push((
+            "top-1 group share".to_string(),
+            format!("{:.4}", g.group_layer.top1_share),
+        ));
+        key_numbers.push((
+            "HHI by group (0-10,000)".to_string(),
+            format!("{:.0}", g.group_layer.hhi * 10_000.0),
+        ));
+        key_numbers.push((
+            "Nakamoto by group (> 1/3, > 1/2, > 2/3)".to_string(),
+            layer(&g.group_layer),
+        ));
+        description.push_str(&format!(
+            "; by entity and by group `{}`",
+            args.group.clone().unwrap_or_default()
+        ));
+    }
     let mut notes = Vec::new();
     if let Some(o) = &args.owners {
         notes.push(format!(
@@ -170,7 +242,7 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         seed: 0,
         version: counterweight::VERSION.to_string(),
         scenario_toml: format!(
-            "# counterweight {} — measure\nfile = {:?}\nvalue = {:?}\nentity = {:?}\ntime = {:?}\nexclude = {:?}\nowners = {:?}\n",
+            "# counterweight {} — measure\nfile = {:?}\nvalue = {:?}\nentity = {:?}\ntime = {:?}\nexclude = {:?}\nowners = {:?}\ngroup = {:?}\n",
             counterweight::VERSION,
             args.file.display().to_string(),
             args.value,
@@ -180,7 +252,8 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             args.owners
                 .as_ref()
                 .map(|p| p.display().to_string())
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            args.group.clone().unwrap_or_default()
         ),
         metrics: table,
         actors: None,
@@ -212,6 +285,13 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     let total: f64 = m.final_values.iter().map(|(_, v)| v).sum();
     for (e, v) in m.final_values.iter().take(5) {
         println!("  {e:<24} {:>6.2}%", 100.0 * v / total);
+    }
+    if let Some(g) = &grouped {
+        println!("top groups:");
+        let total: f64 = g.by_group.final_values.iter().map(|(_, v)| v).sum();
+        for (e, v) in g.by_group.final_values.iter().take(5) {
+            println!("  {e:<24} {:>6.2}%", 100.0 * v / total);
+        }
     }
     println!("report: {}", out.join("report.html").display());
     ExitCode::SUCCESS

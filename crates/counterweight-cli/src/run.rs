@@ -8,6 +8,7 @@ use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
 use counterweight::io::run::{
     RunRecord, final_mean, final_row, fmt_count, format_number, write_run_dir,
 };
+use counterweight::registry::Observation;
 use counterweight::runner::{self, ExperimentOutput, RunError, RunOptions};
 use counterweight::scenario::{self, Experiment, ScenarioError, examples};
 
@@ -178,37 +179,8 @@ fn print_summary(
     elapsed: std::time::Duration,
 ) {
     let observation = exp.variants[0].scenario.model.setup().observation();
-    // Models without concentration metrics, or that name their own key columns, show
-    // those; the others the concentration table below.
-    if !observation.concentration || !observation.key.is_empty() {
-        let keys = observation.key_columns();
-        let mut t = Pretty::new();
-        t.load_style(UTF8_BORDERS_ONLY);
-        let mut header = vec!["variant".to_string(), "t".to_string()];
-        header.extend(keys.iter().map(|k| k.to_string()));
-        t.set_header(header);
-        let replicates = exp.variants[0].scenario.replicates;
-        for (label, o) in &out.variants {
-            let row = final_row(&o.metrics);
-            let mut cells = vec![label.clone(), format!("{:.1}", row("time"))];
-            cells.extend(keys.iter().map(|k| {
-                format_number(if replicates > 1 {
-                    final_mean(&o.metrics, k)
-                } else {
-                    row(k)
-                })
-            }));
-            t.add_row(cells);
-        }
-        if replicates > 1 {
-            println!(
-                "{} — final state (mean of {replicates} replicates, where defined)",
-                exp.name
-            );
-        } else {
-            println!("{} — final state", exp.name);
-        }
-        println!("{t}");
+    if !observation.concentration {
+        print_key_columns(exp, out, &observation);
         println!(
             "finished in {:.2} s; report: {}",
             elapsed.as_secs_f64(),
@@ -216,17 +188,9 @@ fn print_summary(
         );
         return;
     }
-    // The model's own key columns (e.g. a market's price and Lerner index) follow the
-    // concentration metrics.
-    let own: Vec<&str> = observation
-        .key
-        .iter()
-        .copied()
-        .filter(|k| observation.columns.iter().any(|c| c.name == *k))
-        .collect();
     let mut t = Pretty::new();
     t.load_style(UTF8_BORDERS_ONLY);
-    let mut header = vec![
+    t.set_header(vec![
         "variant",
         "t",
         "top-1",
@@ -236,12 +200,10 @@ fn print_summary(
         "eff. N",
         "Nakamoto 1/3",
         "Nakamoto 1/2",
-    ];
-    header.extend(own.iter().copied());
-    t.set_header(header);
+    ]);
     for (label, o) in &out.variants {
         let row = final_row(&o.metrics);
-        let mut cells = vec![
+        t.add_row(vec![
             label.clone(),
             format!("{:.1}", row("time")),
             format!("{:.3}", row("top1_share")),
@@ -251,12 +213,15 @@ fn print_summary(
             format!("{:.1}", row("effective_number")),
             fmt_count(row("nakamoto_1_3")),
             fmt_count(row("nakamoto_1_2")),
-        ];
-        cells.extend(own.iter().map(|k| format_number(row(k))));
-        t.add_row(cells);
+        ]);
     }
     println!("{} — final state (replicate 0)", exp.name);
     println!("{t}");
+    // A concentration model with its own key columns (a market's Lerner index, staking's
+    // layers) shows them too.
+    if !observation.key.is_empty() {
+        print_key_columns(exp, out, &observation);
+    }
     for (label, o) in &out.variants {
         for s in &o.early_stops {
             println!(
@@ -270,6 +235,39 @@ fn print_summary(
         elapsed.as_secs_f64(),
         dir.join("report.html").display()
     );
+}
+
+/// The final value of each key column per variant (the mean over replicates when there
+/// are several).
+fn print_key_columns(exp: &Experiment, out: &ExperimentOutput, observation: &Observation) {
+    let keys = observation.key_columns();
+    let mut t = Pretty::new();
+    t.load_style(UTF8_BORDERS_ONLY);
+    let mut header = vec!["variant".to_string(), "t".to_string()];
+    header.extend(keys.iter().map(|k| k.to_string()));
+    t.set_header(header);
+    let replicates = exp.variants[0].scenario.replicates;
+    for (label, o) in &out.variants {
+        let row = final_row(&o.metrics);
+        let mut cells = vec![label.clone(), format!("{:.1}", row("time"))];
+        cells.extend(keys.iter().map(|k| {
+            format_number(if replicates > 1 {
+                final_mean(&o.metrics, k)
+            } else {
+                row(k)
+            })
+        }));
+        t.add_row(cells);
+    }
+    if replicates > 1 {
+        println!(
+            "{} — final state (mean of {replicates} replicates, where defined)",
+            exp.name
+        );
+    } else {
+        println!("{} — final state", exp.name);
+    }
+    println!("{t}");
 }
 
 pub fn check(args: CheckArgs) -> ExitCode {

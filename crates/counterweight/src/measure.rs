@@ -13,6 +13,9 @@
 //!   two different times.
 //! * Common ownership ([`add_common_ownership`]): with an owners table (`investor, firm,
 //!   fraction[, control]`, [`read_owners_csv`]) the table gains `mhhi` and `delta_mhhi`.
+//! * With a group column ([`measure_grouped_csv`]) the same rows are measured by entity
+//!   and by group (e.g. operators and the providers they run keys for), with Nakamoto
+//!   coefficients at 1/3, 1/2 and 2/3 for both.
 //! * Line numbers in messages count physical lines of the file with the header as line 1,
 //!   i.e. the row number a spreadsheet shows for an ordinary file.
 
@@ -24,6 +27,7 @@ use thiserror::Error;
 
 use crate::io::{Column, Table};
 use crate::metrics::{MetricColumns, MetricOptions, MetricsError, concentration};
+use crate::model::staking::LayerMetrics;
 
 /// What to read from the CSV.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,6 +161,8 @@ pub enum MeasureError {
         time: Option<String>,
         error: crate::metrics::ownership::OwnershipError,
     },
+    #[error("{source_name}: grouping (--group) needs an entity column (--entity)")]
+    GroupWithoutEntity { source_name: String },
     #[error("{source_name}{}: {error}", time.as_ref().map(|t| format!(", time {t}")).unwrap_or_default())]
     Metrics {
         source_name: String,
@@ -185,6 +191,20 @@ pub fn measure_reader<R: Read>(
     reader: R,
     source_name: &str,
     opts: &MeasureOptions,
+) -> Result<Measurement, MeasureError> {
+    measure_reader_by(reader, source_name, opts, None, false)
+}
+
+/// [`measure_reader`] with a group column (`group`, e.g. the provider an operator runs keys
+/// for): a row is left out if its entity or its group is excluded, and with `by_group` the
+/// holders are the groups (rows of one group and time are summed) instead of the
+/// entities.
+pub fn measure_reader_by<R: Read>(
+    reader: R,
+    source_name: &str,
+    opts: &MeasureOptions,
+    group: Option<&str>,
+    by_group: bool,
 ) -> Result<Measurement, MeasureError> {
     let src = || source_name.to_string();
     let csv_err = |e: csv::Error| {
@@ -234,6 +254,7 @@ pub fn measure_reader<R: Read>(
     let value_col = find(&opts.value)?;
     let entity_col = opts.entity.as_deref().map(find).transpose()?;
     let time_col = opts.time.as_deref().map(find).transpose()?;
+    let group_col = group.map(find).transpose()?;
 
     // time -> (entity -> slot, slots of (entity, summed value)); times in first-seen order.
     let mut time_index: HashMap<String, usize> = HashMap::new();
@@ -283,6 +304,11 @@ pub fn measure_reader<R: Read>(
         if entity_col.is_some() && opts.exclude.contains(&entity) {
             continue;
         }
+        let entity = match group_col.map(|c| record.get(c).unwrap_or("").to_string()) {
+            Some(g) if opts.exclude.contains(&g) => continue,
+            Some(g) if by_group => g,
+            _ => entity,
+        };
         any_positive |= value > 0.0;
         let t = *time_index.entry(time.clone()).or_insert_with(|| {
             slices.push(Slice::new(time));
@@ -665,4 +691,74 @@ pub fn add_common_ownership(
     m.table.push("mhhi", Column::F64(mhhi));
     m.table.push("delta_mhhi", Column::F64(delta));
     Ok(())
+}
+
+/// A holdings file measured twice: by entity (e.g. node operators: who holds the keys) and
+/// by group (e.g. the staking providers the operators run validators for), with the
+/// layered metrics (Nakamoto coefficients at 1/3, 1/2 and 2/3) of the last time of each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupedMeasurement {
+    pub by_entity: Measurement,
+    pub by_group: Measurement,
+    pub entity_layer: LayerMetrics,
+    pub group_layer: LayerMetrics,
+}
+
+/// Measure a holdings CSV by entity and by the group column `group`. `opts.entity` is
+/// required. See [`measure_grouped_reader`].
+pub fn measure_grouped_csv(
+    path: &Path,
+    opts: &MeasureOptions,
+    group: &str,
+) -> Result<GroupedMeasurement, MeasureError> {
+    let source_name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => MeasureError::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => MeasureError::Unreadable {
+            source_name: source_name.clone(),
+            message: e.to_string(),
+        },
+    })?;
+    measure_grouped_reader(file, &source_name, opts, group)
+}
+
+/// Measure holdings by entity and by group: the same rows (after exclusions: a row goes
+/// if its entity or its group is excluded) summed per entity and per group. An entity may appear in several groups (an operator
+/// that runs keys for several providers): it is one holder in the by-entity measurement.
+pub fn measure_grouped_reader<R: Read>(
+    mut reader: R,
+    source_name: &str,
+    opts: &MeasureOptions,
+    group: &str,
+) -> Result<GroupedMeasurement, MeasureError> {
+    if opts.entity.is_none() {
+        return Err(MeasureError::GroupWithoutEntity {
+            source_name: source_name.to_string(),
+        });
+    }
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| MeasureError::Unreadable {
+            source_name: source_name.to_string(),
+            message: e.to_string(),
+        })?;
+    let by_entity = measure_reader_by(&bytes[..], source_name, opts, Some(group), false)?;
+    let by_group = measure_reader_by(&bytes[..], source_name, opts, Some(group), true)?;
+    let layer = |m: &Measurement| {
+        let v: Vec<f64> = m.final_values.iter().map(|(_, x)| *x).collect();
+        LayerMetrics::of(&v).map_err(|error| MeasureError::Metrics {
+            source_name: source_name.to_string(),
+            time: m.times.last().cloned(),
+            error,
+        })
+    };
+    Ok(GroupedMeasurement {
+        entity_layer: layer(&by_entity)?,
+        group_layer: layer(&by_group)?,
+        by_entity,
+        by_group,
+    })
 }

@@ -29,7 +29,7 @@ mod sorted;
 mod tail;
 
 pub use columns::{METRIC_COLUMN_NAMES, MetricColumns, label};
-pub use concentration::top_share;
+pub use concentration::{nakamoto_at, top_share};
 pub use inequality::lorenz;
 pub use tail::{HillEstimate, default_hill_k, hill};
 

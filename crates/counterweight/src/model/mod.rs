@@ -12,6 +12,7 @@ pub mod growth;
 pub mod opinion;
 pub mod harberger;
 pub mod market;
+pub mod staking;
 
 use std::sync::OnceLock;
 
@@ -32,6 +33,7 @@ pub fn builtin() -> &'static Registry {
             .with(adoption::Adoption)
             .with(market::Market)
             .with(harberger::HarbergerTax)
+            .with(staking::StakingModel)
             .with(crate::governance::dual::simulate::Veto)
             .with(opinion::Opinion)
             .with(dacc::Dacc)

@@ -64,6 +64,21 @@ pub const EXAMPLES: &[Example] = &[
         toml: include_str!("../../../../scenarios/harberger.toml"),
     },
     Example {
+        name: "staking-2023",
+        summary: "The real 2023 staking snapshot by layer: how far Lido's share moves under a network effect, with and without a 1/3 self-limit",
+        toml: include_str!("../../../../scenarios/staking/snapshot-2023.toml"),
+    },
+    Example {
+        name: "staking-operators",
+        summary: "Operators needed to censor: Lido's 29 min-first operators vs an exchange of the same size (2023 snapshot)",
+        toml: include_str!("../../../../scenarios/staking/operators.toml"),
+    },
+    Example {
+        name: "staking-veto",
+        summary: "A harmful governance action with and without a stakers' veto: who is harmed, what happens to the provider's share",
+        toml: include_str!("../../../../scenarios/staking/veto.toml"),
+    },
+    Example {
         name: "veto-default",
         summary: "Lido Dual Governance veto simulation: can stakers block harmful proposals? (mainnet parameters)",
         toml: include_str!("../../../../scenarios/governance/simulate/default.toml"),
@@ -158,6 +173,21 @@ pub const GALLERY: &[GalleryEntry] = &[
         example: "harberger",
         title: "A Harberger tax on IP: use it or sell it",
         quote: "Intellectual property \u{201c}Harberger taxes\u{201d} could incentivize companies to actually use their IP rather than hoard it",
+    },
+    GalleryEntry {
+        example: "staking-2023",
+        title: "Lido's share under a network effect, with and without a self-limit",
+        quote: "Ethereum’s liquid staking protocol Lido manages roughly 24% of the network’s staked ETH—an enormous concentration. [...] The Ethereum community has wisely stated that even with these safeguards, Lido should never control all staked ETH.",
+    },
+    GalleryEntry {
+        example: "staking-operators",
+        title: "Capability vs control: operators needed to censor, min-first router vs one exchange",
+        quote: "Lido is not a single entity: it is an internally decentralized DAO with dozens of node operators [...] It’s a designed system where capability concentrates but control remains distributed.",
+    },
+    GalleryEntry {
+        example: "staking-veto",
+        title: "A stakers' veto after a harmful governance action",
+        quote: "It uses a \"dual governance\" design—ETH stakers have veto power over decisions.",
     },
 ];
 
