@@ -23,9 +23,11 @@ pub fn bar(total: u64, quiet: bool, what: &str) -> ProgressBar {
     pb
 }
 
-/// A flag set by Ctrl-C (SIGINT). The run stops at the next step boundary and nothing
-/// is written; once writing has begun it completes, so the run directory is either
-/// complete or absent.
+/// A flag set by Ctrl-C (SIGINT), SIGTERM or SIGHUP. The run stops at the next step
+/// boundary and nothing is written; during writing (see
+/// `counterweight::io::atomic::cancellable`) the write stops at the next check, within a
+/// fraction of a second, and its staging directory is removed, so the run directory is
+/// either complete or absent.
 pub fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();

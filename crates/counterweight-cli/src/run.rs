@@ -144,7 +144,12 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let elapsed = started.elapsed();
     let record = record(&exp, &output);
-    if let Err(e) = write_run_dir(&out, &record) {
+    let written = counterweight::io::atomic::cancellable(&cancel, || write_run_dir(&out, &record));
+    if let Err(e) = written {
+        if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+            render::error("interrupted: nothing was written");
+            return ExitCode::from(130);
+        }
         render::error(e);
         return ExitCode::from(1);
     }

@@ -51,6 +51,9 @@ pub enum IoError {
     /// The output directory of a run already exists and holds files.
     #[error("output directory {path} already exists and is not empty")]
     OutputExists { path: PathBuf },
+    /// Writing was cancelled (e.g. by Ctrl-C); nothing was left behind.
+    #[error("writing {path} was interrupted; nothing was written")]
+    Cancelled { path: PathBuf },
 }
 
 impl IoError {
@@ -72,7 +75,8 @@ impl IoError {
             | IoError::Json { path, .. }
             | IoError::Plot { path, .. }
             | IoError::InvalidTable { path, .. }
-            | IoError::OutputExists { path } => path,
+            | IoError::OutputExists { path }
+            | IoError::Cancelled { path } => path,
         }
     }
 }

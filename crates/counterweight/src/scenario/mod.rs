@@ -10,6 +10,7 @@ pub mod examples;
 pub mod file;
 pub mod overrides;
 pub mod span;
+pub mod suggest;
 pub mod validate;
 
 use std::fmt;
@@ -136,6 +137,8 @@ pub struct ScenarioError {
     pub help: Option<String>,
     /// The source line, for rendering with a caret.
     pub source_line: Option<String>,
+    /// A likely fix ("did you mean ..."), from [`suggest`].
+    pub suggestion: Option<String>,
 }
 
 impl fmt::Display for ScenarioError {
@@ -181,6 +184,7 @@ impl ScenarioError {
             message,
             help,
             source_line,
+            suggestion: None,
         }
     }
 }
@@ -198,6 +202,10 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ScenarioErr
             "the path of a scenario TOML file (`counterweight scenarios` lists examples)".into(),
         ),
         source_line: None,
+        suggestion: (e.kind() == std::io::ErrorKind::NotFound)
+            .then(|| suggest::example_name(&path.to_string_lossy()))
+            .flatten()
+            .map(|n| format!("did you mean the example `{n}`?")),
     })?;
     let base = path.parent().map(Path::to_path_buf);
     parse(
@@ -232,11 +240,27 @@ pub fn parse(
         file
     } else {
         deserialize_table(&table).map_err(|m| {
-            set_error(
-                &overridden.last().map(|o| o.1.clone()).unwrap_or_default(),
-                None,
+            // The override that names the unknown field, if that is the problem.
+            let unknown = unknown_name(&m);
+            let culprit = unknown
+                .as_deref()
+                .and_then(|u| {
+                    overridden
+                        .iter()
+                        .rev()
+                        .find(|(k, _)| k.rsplit(['.', ']']).next() == Some(u))
+                })
+                .or(overridden.last());
+            let mut e = set_error(
+                &culprit.map(|o| o.1.clone()).unwrap_or_default(),
+                culprit.map(|o| o.0.clone()),
                 m,
-            )
+            );
+            e.suggestion = culprit
+                .filter(|_| unknown.is_some())
+                .and_then(|(k, _)| suggest::field_path(k))
+                .map(|p| format!("did you mean `{p}`?"));
+            e
         })?
     };
     let resolved_toml = toml::to_string_pretty(&file).unwrap_or_default();
@@ -336,7 +360,18 @@ fn set_error(assignment: &str, field: Option<String>, message: String) -> Scenar
         message,
         help: None,
         source_line: None,
+        suggestion: None,
     }
+}
+
+/// The name in serde's "unknown field `x`" (or toml's "unexpected keys in table: x")
+/// message.
+fn unknown_name(message: &str) -> Option<String> {
+    if let Some((_, rest)) = message.split_once("unexpected keys in table: ") {
+        return Some(rest.split([',', ' ']).next()?.to_string());
+    }
+    let rest = message.split_once("unknown field `")?.1;
+    Some(rest.split_once('`')?.0.to_string())
 }
 
 fn deserialize_table(t: &toml::Table) -> Result<ScenarioFile, String> {
@@ -354,5 +389,11 @@ fn toml_error(origin: &str, src: &str, e: &toml::de::Error) -> ScenarioError {
     } else {
         Some("see docs/scenarios.md for every field, its type and range".into())
     };
-    ScenarioError::at(origin, Some(src), offset, field, msg, help)
+    let mut err = ScenarioError::at(origin, Some(src), offset, field.clone(), msg, help);
+    err.suggestion = suggest::other_format(src).map(str::to_string).or_else(|| {
+        let f = field.or_else(|| unknown_name(&err.message))?;
+        unknown_name(&err.message)?;
+        suggest::field_path(&f).map(|p| format!("did you mean `{p}`?"))
+    });
+    err
 }
