@@ -1,6 +1,7 @@
 //! `measure`: concentration metrics on data a user brings (a CSV of values, optionally
 //! per entity and per time). This module reads the CSV and turns rows into a metric table
-//! with the same contract columns as a run's `metrics.csv` ([`MetricColumns`]).
+//! with the same metric columns as a run's `metrics.csv` ([`MetricColumns`]);
+//! [`crate::io::measured`] writes it out with the top holders, charts and a report.
 //!
 //! * Rows with the same (time, entity) are summed (in file order). Without an entity
 //!   column each row is its own holder, named `line N`.
