@@ -286,6 +286,10 @@ fn vary_ranges_never_wrap() {
     // exactly a million values is allowed, one more is not
     assert_eq!(parse_vary("x=1:1000000:1").unwrap().values.len(), 1_000_000);
     assert!(parse_vary("x=1:1000001:1").is_err());
+    // a list item that is not a finite number (found by fuzz/, the smoke run) is refused
+    for bad in ["x=1,inf", "x=nan", "x=-inf,2"] {
+        assert!(parse_vary(bad).unwrap_err().contains("finite"), "{bad}");
+    }
     // log ranges over the whole of f64 stay finite
     let a = parse_vary("x=log:1e-300:1e300:5").unwrap();
     assert!(

@@ -155,7 +155,10 @@ pub fn parse_vary(arg: &str) -> Result<Axis, String> {
                 .map_err(|m| err(m.to_string()))?;
             let number = match &v {
                 toml::Value::Integer(i) => Some(*i as f64),
-                toml::Value::Float(f) => Some(*f),
+                toml::Value::Float(f) if f.is_finite() => Some(*f),
+                toml::Value::Float(_) => {
+                    return Err(err(format!("{item} is not a finite number")));
+                }
                 _ => None,
             };
             let text = match &v {
