@@ -73,8 +73,7 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     let written = atomic::cancellable(&cancel, || write_measure_dir(&out, &record));
     if let Err(e) = written {
         if cancel.load(Ordering::SeqCst) {
-            render::error("interrupted: nothing was written");
-            return ExitCode::from(130);
+            progress::exit_interrupted();
         }
         render::error(e);
         return ExitCode::from(1);

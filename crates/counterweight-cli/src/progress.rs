@@ -34,3 +34,13 @@ pub fn interrupt_flag() -> Arc<AtomicBool> {
     let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
     flag
 }
+
+/// Say that the command was interrupted and exit with 130 at once: the (possibly large)
+/// results in memory are not dropped one by one, which could take longer than the user
+/// should wait after Ctrl-C. Call it only once every output has been removed or finished.
+pub fn exit_interrupted() -> ! {
+    use std::io::Write as _;
+    crate::render::error("interrupted: nothing was written");
+    let _ = std::io::stdout().flush();
+    std::process::exit(130)
+}

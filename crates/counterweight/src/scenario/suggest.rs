@@ -5,11 +5,12 @@
 //! * [`field_path`]: the full path of a scenario field (`returns_to_scale` ->
 //!   `growth.returns_to_scale`), searched over every field the scenario format knows;
 //! * [`other_format`]: which command reads a file that is not a scenario (a Dual
-//!   Governance timeline or veto simulation).
+//!   Governance timeline).
 //!
-//! The known field paths are read from the format itself ([`super::ScenarioFile`] and the
-//! models' sections): each table is asked, through serde, which fields it expects, so the
-//! list never goes stale as fields are added.
+//! The known field paths are read from the format itself: each common table of
+//! [`super::ScenarioFile`] is asked, through serde, which fields it expects, and the
+//! models' parameters and policy fields come from the registry, so the list never goes
+//! stale as fields or models are added.
 
 use std::sync::OnceLock;
 
@@ -60,6 +61,18 @@ pub fn field_paths() -> &'static [String] {
     PATHS.get_or_init(|| {
         let mut out = Vec::new();
         probe(&mut Vec::new(), &mut out, 0);
+        // The models' own sections and policy fields, as the registry declares them.
+        let registry = crate::model::builtin();
+        for p in registry.param_paths() {
+            out.push(p.to_string());
+        }
+        for m in registry.models() {
+            for (_, fields) in m.policy_kinds() {
+                out.extend(fields.iter().map(|f| format!("policy[0].{f}")));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|p| seen.insert(p.clone()));
         out
     })
 }
@@ -145,6 +158,13 @@ fn probe(path: &mut Vec<Step>, out: &mut Vec<String>, depth: usize) {
     probe_table.insert(PROBE.into(), toml::Value::Integer(0));
     let as_table = document(path, toml::Value::Table(probe_table.clone()));
     let names = match message_of(&as_table) {
+        // The top level takes any key (a model's section): its common fields are listed.
+        _ if path.is_empty() => Some(
+            super::file::COMMON_FIELDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
         Some(m) if m.contains(PROBE) => expected_names(&m),
         Some(m)
             if path.last().is_some_and(|s| matches!(s, Step::Key(_)))
@@ -252,10 +272,9 @@ pub fn other_format(src: &str) -> Option<&'static str> {
         "dao",
         "rage_quit",
     ];
-    if SIMULATION.iter().any(|k| t.contains_key(*k)) {
-        return Some(
-            "this looks like a Dual Governance veto simulation: `counterweight govern simulate FILE` reads it",
-        );
+    // A veto simulation (`model = "veto"`) is a scenario: `run` reads it.
+    if t.contains_key("model") || SIMULATION.iter().any(|k| t.contains_key(*k)) {
+        return None;
     }
     if t.contains_key("config") {
         return Some(
@@ -320,10 +339,9 @@ mod tests {
                 .unwrap()
                 .contains("govern replay")
         );
-        assert!(
-            other_format("name = \"v\"\nhorizon = \"30d\"\n[[group]]\nname = \"a\"\n")
-                .unwrap()
-                .contains("govern simulate")
+        assert_eq!(
+            other_format("name = \"v\"\nhorizon = \"30d\"\n[[group]]\nname = \"a\"\n"),
+            None
         );
         assert_eq!(
             other_format("name = \"x\"\n[time]\nend = 1.0\ndt = 1.0\n"),
