@@ -108,8 +108,16 @@ pub fn render_error(path: &Path, src: &str, e: &TimelineError) -> String {
 }
 
 fn replay(path: &Path, json: bool) -> ExitCode {
-    let src = match std::fs::read_to_string(path) {
+    use counterweight::io::input::{self, ReadError};
+    let src = match input::read_text(path, input::TEXT_LIMIT) {
         Ok(s) => s,
+        Err(ReadError::NotUtf8 { line, col, .. }) => {
+            eprintln!(
+                "error: invalid UTF-8: a timeline is UTF-8 text\n  --> {}:{line}:{col}",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", path.display());
             return ExitCode::from(2);

@@ -511,3 +511,103 @@ fn hints_for_names_fields_and_other_formats() {
         .assert()
         .success();
 }
+
+// ------------------------------------------------------------------------ item 7
+
+/// A scenario `name` cannot make the default output directory escape `runs/`.
+#[test]
+fn scenario_name_cannot_escape_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["../../escaped", "/tmp/abs/x"] {
+        bin()
+            .current_dir(tmp.path())
+            .args(["run", "two-oh-two", "-q", "--set", "time.end=1.0"])
+            .args(["--set", &format!("name={name:?}")])
+            .assert()
+            .success();
+    }
+    let top = tree(tmp.path());
+    assert!(top.iter().all(|p| p.starts_with("runs")), "{top:?}");
+    assert!(!Path::new("/tmp/abs/x").exists());
+}
+
+/// `--out` problems are found before any computation, with exit 2, and nothing is
+/// written.
+#[test]
+fn out_problems_exit_2_before_computing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "afile", "x");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(tmp.path().join("nothing/here"), tmp.path().join("dangling"))
+        .unwrap();
+    let long = tmp.path().join("a".repeat(250));
+    for (out, says) in [
+        (file.join("x"), "is a file"),
+        (tmp.path().join("dangling"), "symbolic link to nothing"),
+        (long, "at most"),
+    ] {
+        let started = Instant::now();
+        bin()
+            // a run that takes long to compute: the refusal must come first
+            .args([
+                "run",
+                "core-claim",
+                "-q",
+                "--set",
+                "replicates=200",
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    let mut left = tree(tmp.path());
+    left.sort();
+    assert_eq!(left, vec!["afile", "dangling"]);
+}
+
+/// `--threads` is capped: a huge count is refused with exit 2 before anything is written.
+#[test]
+fn huge_thread_counts_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s");
+    bin()
+        .args(["sweep", "two-oh-two", "--vary", "growth.base_rate=0.1,0.2"])
+        .args(["--threads", "100000", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at most 1024"));
+    assert!(tree(tmp.path()).is_empty());
+}
+
+/// `measure` reads only regular files: /dev/zero used to grow memory without bound, a
+/// FIFO to hang.
+#[cfg(unix)]
+#[test]
+fn measure_reads_only_regular_files() {
+    bin()
+        .args(["measure", "/dev/zero", "--value", "v"])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a regular file"));
+}
+
+// ------------------------------------------------------------------------ item 4
+
+/// Invalid UTF-8 in a timeline is located.
+#[test]
+fn invalid_utf8_timeline_is_located() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("t.toml");
+    std::fs::write(&p, b"[[step]]\nat = \"0s\"\ndo = \"x\xff\"\n").unwrap();
+    bin()
+        .args(["govern", "replay"])
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("t.toml:3:8"));
+}

@@ -273,14 +273,19 @@ pub enum MeasureError {
 /// Measure a CSV file. See the module documentation for the rules.
 pub fn measure_csv(path: &Path, opts: &MeasureOptions) -> Result<Measurement, MeasureError> {
     let source_name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => MeasureError::NotFound {
-            path: path.to_path_buf(),
-        },
-        _ => MeasureError::Unreadable {
-            source_name: source_name.clone(),
-            message: e.to_string(),
-        },
+    // Regular files only (a device such as /dev/zero, or a FIFO, would grow memory or
+    // hang); no size limit: a large table is what `measure` is for.
+    let file = crate::io::input::open_regular(path, u64::MAX).map_err(|e| {
+        if e.is_not_found() {
+            MeasureError::NotFound {
+                path: path.to_path_buf(),
+            }
+        } else {
+            MeasureError::Unreadable {
+                source_name: source_name.clone(),
+                message: e.to_string(),
+            }
+        }
     })?;
     measure_reader(file, &source_name, opts)
 }

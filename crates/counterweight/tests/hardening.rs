@@ -374,3 +374,112 @@ fn measure_top_holders() {
     assert!((top[0].share - 0.6).abs() < 1e-15);
     assert_eq!((top[1].rank, top[1].entity.as_str()), (2, "c"));
 }
+
+// ------------------------------------------------------------------------ item 4
+
+const CORE_CLAIM: &str = include_str!("../../../scenarios/core-claim.toml");
+
+fn scenario_error(src: &str) -> counterweight::scenario::ScenarioError {
+    counterweight::scenario::parse(src, "core-claim.toml", None, &[]).unwrap_err()
+}
+
+fn line_of(src: &str, needle: &str) -> usize {
+    src.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+/// A bad field of the base scenario of a file with `[[compare]]` variants is located at
+/// that field (it used to be reported as `compare[0].set`, with no line).
+#[test]
+fn compare_base_error_is_located_at_the_field() {
+    let src = CORE_CLAIM.replace("spillover = 4.0", "spillover = -1.0");
+    let e = scenario_error(&src);
+    assert_eq!(e.field.as_deref(), Some("growth.spillover"), "{e}");
+    let loc = e.location.expect("a location");
+    assert_eq!(loc.line, line_of(&src, "spillover = -1.0"));
+    assert!(e.message.contains("in variant"), "{e}");
+}
+
+/// A bad value set by a variant is located inside its `set`, and a type error there too.
+#[test]
+fn compare_set_error_is_located_in_the_set() {
+    for bad in ["-1.3", "\"x\""] {
+        let src = CORE_CLAIM.replacen(
+            "set = { growth = { returns_to_scale = 1.3 } }",
+            &format!("set = {{ growth = {{ returns_to_scale = {bad} }} }}"),
+            1,
+        );
+        let e = scenario_error(&src);
+        assert_eq!(
+            e.field.as_deref(),
+            Some("compare[1].set.growth.returns_to_scale"),
+            "{e}"
+        );
+        let loc = e.location.expect("a location");
+        assert_eq!(
+            loc.line,
+            line_of(&src, &format!("returns_to_scale = {bad}"))
+        );
+        let col = src.lines().nth(loc.line - 1).unwrap().find(bad).unwrap() + 1;
+        assert_eq!(loc.col, col, "{e}");
+    }
+}
+
+/// Invalid UTF-8 in a scenario file is located (line and column of the first bad byte).
+#[test]
+fn invalid_utf8_scenario_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.toml");
+    std::fs::write(&p, b"name = \"x\"\nseed = 1\ndescription = \"ab\xff\"\n").unwrap();
+    let e = counterweight::scenario::load(&p, &[]).unwrap_err();
+    let loc = e.location.expect("a location");
+    assert_eq!((loc.line, loc.col), (3, 18), "{e}");
+}
+
+/// TOML nested past the parser's recursion limit is located.
+#[test]
+fn recursion_limit_is_located() {
+    let src = format!("name = \"x\"\nv = {}{}\n", "[".repeat(300), "]".repeat(300));
+    let e = counterweight::scenario::parse(&src, "deep.toml", None, &[]).unwrap_err();
+    assert_eq!(e.location.expect("a location").line, 2, "{e}");
+}
+
+// ------------------------------------------------------------------------ item 7
+
+/// A scenario name becomes one safe file-name component: it can never escape `runs/`.
+#[test]
+fn names_become_safe_file_names() {
+    use counterweight::io::atomic::file_name_of;
+    assert_eq!(file_name_of("core-claim"), "core-claim");
+    assert_eq!(file_name_of("../../escaped"), "escaped");
+    assert_eq!(file_name_of("/some/dir/x"), "some-dir-x");
+    assert_eq!(file_name_of(".."), "run");
+    assert_eq!(file_name_of(""), "run");
+    assert!(file_name_of(&"é/".repeat(400)).len() <= 100);
+    for n in ["..", "../x", "a/../../b", "/", "C:\\x", "a\0b"] {
+        let f = file_name_of(n);
+        assert!(
+            !f.contains(['/', '\\', '\0']) && f != ".." && f != ".",
+            "{n} -> {f}"
+        );
+    }
+}
+
+/// `initial = { csv = ... }` reads only regular files and never echoes their content.
+#[test]
+fn initial_csv_reads_only_regular_files_and_echoes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "root\nhunter2-secret-line\n").unwrap();
+    let sc = |path: &std::path::Path| {
+        format!(
+            "name = \"x\"\n[[actors]]\ngroup = \"a\"\ncount = 2\ninitial = {{ csv = \"{}\" }}\n",
+            path.display()
+        )
+    };
+    let e = counterweight::scenario::parse(&sc(&secret), "x.toml", None, &[]).unwrap_err();
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+    for not_regular in [dir.path().to_path_buf(), "/dev/zero".into()] {
+        let e = counterweight::scenario::parse(&sc(&not_regular), "x.toml", None, &[]).unwrap_err();
+        assert!(e.message.contains("not a regular file"), "{e}");
+    }
+}

@@ -318,6 +318,84 @@ pub fn write_dir_atomically(
     result
 }
 
+/// A scenario or file name as one safe file-name component for a default output
+/// directory (`runs/<name>-<timestamp>`): letters, digits, `.`, `_` and `-` are kept,
+/// anything else (path separators included) becomes `-`; no leading `.` or `-`; at most
+/// 100 characters; `"run"` if nothing is left. A name can never escape `runs/`.
+pub fn file_name_of(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars() {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+            c
+        } else {
+            '-'
+        };
+        if !(c == '-' && s.ends_with('-')) {
+            s.push(c);
+        }
+        if s.len() >= 100 {
+            break;
+        }
+    }
+    let s = s.trim_start_matches(['.', '-']).trim_end_matches('-');
+    if s.is_empty() {
+        "run".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Check, before any computation, that the output directory `out` can be written: it is
+/// absent or an empty directory, no existing part of its path is a file, it is not a
+/// dangling symbolic link, and its name leaves room for the staging suffix within the
+/// usual 255-byte limit of a file name.
+pub fn check_output_dir(out: &Path) -> Result<(), IoError> {
+    let bad = |reason: String| IoError::BadOutput {
+        path: out.to_path_buf(),
+        reason,
+    };
+    let name = out
+        .file_name()
+        .ok_or_else(|| bad("the path has no final name (e.g. ends in `..`)".into()))?;
+    // `{name}.partial-{pid}` must fit in 255 bytes.
+    if name.len() > 255 - ".partial-4294967295".len() {
+        return Err(bad(format!(
+            "the name has {} bytes; at most {} are possible",
+            name.len(),
+            255 - ".partial-4294967295".len()
+        )));
+    }
+    match fs::symlink_metadata(out) {
+        Ok(m) if m.file_type().is_symlink() && fs::metadata(out).is_err() => {
+            return Err(bad("it is a symbolic link to nothing".into()));
+        }
+        Ok(_) => match fs::read_dir(out) {
+            Ok(mut it) => {
+                if it.next().is_some() {
+                    return Err(IoError::OutputExists {
+                        path: out.to_path_buf(),
+                    });
+                }
+            }
+            Err(_) if !out.is_dir() => return Err(bad("a file of that name exists".into())),
+            Err(e) => return Err(bad(e.to_string())),
+        },
+        Err(_) => {}
+    }
+    // The nearest existing ancestor must be a directory.
+    let mut p = out.parent();
+    while let Some(dir) = p.filter(|d| !d.as_os_str().is_empty()) {
+        match fs::metadata(dir) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => {
+                return Err(bad(format!("{} is a file, not a directory", dir.display())));
+            }
+            Err(_) => p = dir.parent(),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

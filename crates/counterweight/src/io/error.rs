@@ -51,6 +51,10 @@ pub enum IoError {
     /// The output directory of a run already exists and holds files.
     #[error("output directory {path} already exists and is not empty")]
     OutputExists { path: PathBuf },
+    /// The output directory cannot be written where it was asked for (found before any
+    /// computation: a file in the path, a dangling symbolic link, a name too long).
+    #[error("cannot write output directory {path}: {reason}")]
+    BadOutput { path: PathBuf, reason: String },
     /// Writing was cancelled (e.g. by Ctrl-C); nothing was left behind.
     #[error("writing {path} was interrupted; nothing was written")]
     Cancelled { path: PathBuf },
@@ -76,6 +80,7 @@ impl IoError {
             | IoError::Plot { path, .. }
             | IoError::InvalidTable { path, .. }
             | IoError::OutputExists { path }
+            | IoError::BadOutput { path, .. }
             | IoError::Cancelled { path } => path,
         }
     }

@@ -14,6 +14,7 @@
 pub mod atomic;
 pub mod csv;
 pub mod error;
+pub mod input;
 pub mod measured;
 pub mod parquet;
 pub mod plot;

@@ -156,19 +156,37 @@ pub fn load_with(
     path: &Path,
     overrides: &[String],
 ) -> Result<Experiment, ScenarioError> {
-    let src = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        origin: path.display().to_string(),
-        location: None,
-        field: None,
-        message: format!("cannot read the scenario: {e}"),
-        help: Some(
-            "the path of a scenario TOML file (`counterweight scenarios` lists examples)".into(),
-        ),
-        source_line: None,
-        suggestion: (e.kind() == std::io::ErrorKind::NotFound)
-            .then(|| suggest::example_name(&path.to_string_lossy()))
-            .flatten()
-            .map(|n| format!("did you mean the example `{n}`?")),
+    let origin = path.display().to_string();
+    let src = crate::io::input::read_text(path, crate::io::input::TEXT_LIMIT).map_err(|e| {
+        // Invalid UTF-8: the line and column of the first bad byte, in the valid text
+        // before it (the file's content is not echoed past that point).
+        let (location, shown) = match &e {
+            crate::io::input::ReadError::NotUtf8 { line, col, .. } => (
+                Some(span::LineCol {
+                    line: *line,
+                    col: *col,
+                }),
+                "cannot read the scenario: invalid UTF-8".to_string(),
+            ),
+            _ => (None, format!("cannot read the scenario: {e}")),
+        };
+        ScenarioError {
+            origin: origin.clone(),
+            location,
+            field: None,
+            message: shown,
+            help: Some(if location.is_some() {
+                "a scenario TOML file in UTF-8".into()
+            } else {
+                "the path of a scenario TOML file (`counterweight scenarios` lists examples)".into()
+            }),
+            source_line: None,
+            suggestion: e
+                .is_not_found()
+                .then(|| suggest::example_name(&path.to_string_lossy()))
+                .flatten()
+                .map(|n| format!("did you mean the example `{n}`?")),
+        }
     })?;
     let base = path.parent().map(Path::to_path_buf);
     parse_with(
@@ -312,16 +330,16 @@ pub fn parse_with(
                     help: None,
                 })
             })?;
-            let (vf, vtext) = deserialize_table(&t).map_err(|m| {
-                locate(FieldError {
-                    field: format!("{field}.set"),
-                    message: m,
-                    help: None,
-                })
-            })?;
-            let scenario = validate::validate(&vf, &vtext, base_dir, registry).map_err(|fe| {
+            // A problem in the variant: at the field in its `set` when the variant sets
+            // it, else at the field in the base scenario (which every variant shares).
+            let in_variant = |fe: FieldError| {
+                let field = if set_covers(&c.set, &fe.field) {
+                    format!("{field}.set.{}", fe.field)
+                } else {
+                    fe.field.clone()
+                };
                 let mut e = locate(FieldError {
-                    field: format!("{field}.set"),
+                    field,
                     ..fe.clone()
                 });
                 e.message = format!(
@@ -329,7 +347,28 @@ pub fn parse_with(
                     fe.field, fe.message
                 );
                 e
+            };
+            let (vf, vtext) = deserialize_table(&t).map_err(|m| {
+                // The path of the value the message is about, from its span.
+                let at = toml::to_string(&t).ok().and_then(|text| {
+                    let e = toml::from_str::<ScenarioFile>(&text).err()?;
+                    overrides::path_at(&text, e.span()?.start)
+                });
+                match at {
+                    Some(f) => in_variant(FieldError {
+                        field: f,
+                        message: m,
+                        help: None,
+                    }),
+                    None => locate(FieldError {
+                        field: format!("{field}.set"),
+                        message: m,
+                        help: None,
+                    }),
+                }
             })?;
+            let scenario =
+                validate::validate(&vf, &vtext, base_dir, registry).map_err(in_variant)?;
             variants.push(Variant {
                 label: label.to_string(),
                 scenario,
@@ -361,6 +400,31 @@ fn set_error(assignment: &str, field: Option<String>, message: String) -> Scenar
         source_line: None,
         suggestion: None,
     }
+}
+
+/// Whether a variant's `set` table supplies the field at `path` (or a table or array
+/// containing it, which replaces the base's).
+fn set_covers(set: &toml::Table, path: &str) -> bool {
+    let segments = span::parse_path(path);
+    let mut table = set;
+    for (i, seg) in segments.iter().enumerate() {
+        let span::Segment::Key(k) = seg else {
+            return false;
+        };
+        // A dotted key (`"growth.spillover" = 1`) covers the paths it starts.
+        let rest: Vec<span::Segment> = segments[i..].to_vec();
+        if table.keys().any(|key| {
+            (key.contains('.') || key.contains('[')) && rest.starts_with(&span::parse_path(key))
+        }) {
+            return true;
+        }
+        match table.get(k) {
+            Some(toml::Value::Table(t)) if i + 1 < segments.len() => table = t,
+            Some(_) => return true,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// The name in serde's "unknown field `x`" (or toml's "unexpected keys in table: x")
