@@ -3,15 +3,19 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::atomic::Ordering;
+
 use clap::Args;
 use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
-use counterweight::io::run::{RunRecord, VariantRecord, write_run_dir};
-use counterweight::io::{Column, Table};
+use counterweight::io::atomic;
+use counterweight::io::measured::{
+    MeasureRecord, TOP_HOLDERS, description, key_numbers, write_measure_dir,
+};
 use counterweight::measure::{
     MeasureOptions, add_common_ownership, measure_csv, measure_grouped_csv, read_owners_csv,
 };
 
-use crate::render;
+use crate::{progress, render};
 
 #[derive(Args)]
 pub struct MeasureArgs {
@@ -24,10 +28,10 @@ pub struct MeasureArgs {
     #[arg(long, value_name = "COL")]
     pub entity: Option<String>,
     /// The column holding the time: one row of metrics per time, and plots over time.
+    /// Numbers, ISO 8601 dates (2024-02-01, 2024-02-01T12:00) or any text (sorted).
     #[arg(long, value_name = "COL")]
     pub time: Option<String>,
-    /// Leave out an entity (repeatable), e.g. --exclude Other for an aggregate row; with
-    /// --group, also the rows of a group of that name. Needs --entity.
+    /// Leave out an entity (repeatable), e.g. --exclude Other for an aggregate row. Needs --entity.
     #[arg(long, value_name = "NAME", requires = "entity")]
     pub exclude: Vec<String>,
     /// Common ownership: a CSV with columns investor, firm, fraction (and optionally control);
@@ -38,7 +42,7 @@ pub struct MeasureArgs {
     /// report shares and layered metrics by entity and by group. Needs --entity.
     #[arg(long, value_name = "COL", requires = "entity")]
     pub group: Option<String>,
-    /// Output directory (default: runs/measure-<file>-<timestamp>/).
+    /// Output directory (default: `runs/measure-<file>-<timestamp>/`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Print only the report's path.
@@ -83,107 +87,16 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let stem = args
-        .file
-        .file_stem()
-        .map_or("data".into(), |s| s.to_string_lossy().to_string());
-    let Some(out) = crate::run::output_dir(args.out.clone(), &format!("measure-{stem}")) else {
-        return ExitCode::from(2);
-    };
-
-    // The contract columns: replicate, step, time, then the metrics.
-    let rows = m.table.rows();
-    let mut table = Table::new();
-    table.push("replicate", Column::U64(vec![0; rows]));
-    table.push("step", Column::U64((0..rows as u64).collect()));
-    match m.table.column("time") {
-        Some(c) => table.push("time", c.clone()),
-        None => table.push("time", Column::F64(vec![0.0; rows])),
-    }
-    for (name, col) in m.table.names.iter().zip(&m.table.columns) {
-        if name != "time" {
-            table.push(name.clone(), col.clone());
-        }
-    }
-
+    // By group: the same times in the same order, the group columns follow, suffixed.
+    let mut extra_keys = Vec::new();
     if let Some(g) = &grouped {
-        // The same times in the same order: the group columns follow, suffixed.
         for (name, col) in g.by_group.table.names.iter().zip(&g.by_group.table.columns) {
             match name.as_str() {
-                "time" => {}
-                "n_entities" => table.push("n_groups", col.clone()),
-                _ => table.push(format!("{name}_by_group"), col.clone()),
+                "time" | "time_label" => {}
+                "n_entities" => m.table.push("n_groups", col.clone()),
+                _ => m.table.push(format!("{name}_by_group"), col.clone()),
             }
         }
-    }
-    let last = |name: &str| {
-        table
-            .f64_column(name)
-            .and_then(|c| c.last().copied())
-            .unwrap_or(f64::NAN)
-    };
-    let count = |x: f64| {
-        if x.is_finite() {
-            format!("{x:.0}")
-        } else {
-            "-".into()
-        }
-    };
-    let leader = m
-        .final_values
-        .first()
-        .map_or("-".to_string(), |(e, _)| e.clone());
-    let mut description = format!(
-        "Concentration of `{}` in {}",
-        args.value,
-        args.file.display()
-    );
-    if !args.exclude.is_empty() {
-        description.push_str(&format!(", excluding {}", args.exclude.join(", ")));
-    }
-    if let Some(t) = m.times.last() {
-        description.push_str(&format!("; final time {t}"));
-    }
-    let mut key_numbers = vec![
-        ("entities".to_string(), count(last("n_entities"))),
-        ("largest".to_string(), leader.clone()),
-        (
-            "top-1 share".to_string(),
-            format!("{:.4}", last("top1_share")),
-        ),
-        (
-            "top-10% share".to_string(),
-            format!("{:.4}", last("top10pct_share")),
-        ),
-        (
-            "HHI (0-10,000)".to_string(),
-            format!("{:.0}", last("hhi") * 10_000.0),
-        ),
-        (
-            "effective number".to_string(),
-            format!("{:.2}", last("effective_number")),
-        ),
-        ("Gini".to_string(), format!("{:.4}", last("gini"))),
-        (
-            "Nakamoto coefficient (> 1/3, > 1/2)".to_string(),
-            format!(
-                "{}, {}",
-                count(last("nakamoto_1_3")),
-                count(last("nakamoto_1_2"))
-            ),
-        ),
-    ];
-    if args.owners.is_some() {
-        key_numbers.push((
-            "MHHI (0-10,000)".to_string(),
-            format!("{:.0}", last("mhhi") * 10_000.0),
-        ));
-        key_numbers.push((
-            "ΔMHHI = MHHI − HHI (0-10,000)".to_string(),
-            format!("{:.0}", last("delta_mhhi") * 10_000.0),
-        ));
-    }
-    if let Some(g) = &grouped {
         let nc = |x: Option<usize>| x.map_or("-".to_string(), |v| v.to_string());
         let layer = |l: &counterweight::model::staking::LayerMetrics| {
             format!(
@@ -193,79 +106,63 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
                 nc(l.nakamoto_2_3)
             )
         };
-        key_numbers.push((
-            "Nakamoto by entity (> 1/3, > 1/2, > 2/3)".to_string(),
-            layer(&g.entity_layer),
+        let group = args.group.clone().unwrap_or_default();
+        extra_keys.extend([
+            (
+                "Nakamoto by entity (> 1/3, > 1/2, > 2/3)".to_string(),
+                layer(&g.entity_layer),
+            ),
+            (format!("groups ({group})"), g.group_layer.n.to_string()),
+            (
+                "top-1 group share".to_string(),
+                format!("{:.4}", g.group_layer.top1_share),
+            ),
+            (
+                "HHI by group (0-10,000 scale)".to_string(),
+                format!("{:.0}", g.group_layer.hhi * 10_000.0),
+            ),
+            (
+                "Nakamoto by group (> 1/3, > 1/2, > 2/3)".to_string(),
+                layer(&g.group_layer),
+            ),
+        ]);
+    }
+    if args.owners.is_some() {
+        let last = |name: &str| {
+            m.table
+                .f64_column(name)
+                .and_then(|c| c.last().copied())
+                .unwrap_or(f64::NAN)
+        };
+        extra_keys.push((
+            "MHHI (0-10,000 scale)".to_string(),
+            format!("{:.0}", last("mhhi") * 10_000.0),
         ));
-        key_numbers.push((
-            format!("groups ({})", args.group.clone().unwrap_or_default()),
-            g.group_layer.n.to_string(),
-        ));
-        key_numbers.push((
-            "largest group".to_string(),
-            g.by_group
-                .final_values
-                .first()
-                .map_or("-".to_string(), |(e, _)| e.clone()),
-        ));
-        key_numbers.push((
-            "top-1 group share".to_string(),
-            format!("{:.4}", g.group_layer.top1_share),
-        ));
-        key_numbers.push((
-            "HHI by group (0-10,000)".to_string(),
-            format!("{:.0}", g.group_layer.hhi * 10_000.0),
-        ));
-        key_numbers.push((
-            "Nakamoto by group (> 1/3, > 1/2, > 2/3)".to_string(),
-            layer(&g.group_layer),
-        ));
-        description.push_str(&format!(
-            "; by entity and by group `{}`",
-            args.group.clone().unwrap_or_default()
+        extra_keys.push((
+            "ΔMHHI = MHHI − HHI (0-10,000 scale)".to_string(),
+            format!("{:.0}", last("delta_mhhi") * 10_000.0),
         ));
     }
-    let mut notes = Vec::new();
-    if let Some(o) = &args.owners {
-        notes.push(format!(
-            "Common ownership from {}: MHHI = Σ_j Σ_k s_j s_k (Σ_i γ_ij β_ik)/(Σ_i γ_ij β_ij) (O'Brien–Salop), β = ownership, γ = control.",
-            o.display()
-        ));
-    }
-    if !args.exclude.is_empty() {
-        notes.push(format!("Excluded entities: {}.", args.exclude.join(", ")));
-    }
-    let record = RunRecord {
-        name: format!("measure {stem}"),
-        description,
-        model: "measure".into(),
-        seed: 0,
-        version: counterweight::VERSION.to_string(),
-        scenario_toml: format!(
-            "# counterweight {} — measure\nfile = {:?}\nvalue = {:?}\nentity = {:?}\ntime = {:?}\nexclude = {:?}\nowners = {:?}\ngroup = {:?}\n",
-            counterweight::VERSION,
-            args.file.display().to_string(),
-            args.value,
-            args.entity.clone().unwrap_or_default(),
-            args.time.clone().unwrap_or_default(),
-            args.exclude,
-            args.owners
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            args.group.clone().unwrap_or_default()
-        ),
-        metrics: table,
-        actors: None,
-        variants: vec![VariantRecord {
-            label: m.times.last().cloned().unwrap_or_else(|| stem.clone()),
-            groups: Vec::new(),
-            final_values: m.final_values.iter().map(|(_, v)| *v).collect(),
-        }],
-        key_numbers: key_numbers.clone(),
-        notes,
+    let stem = args
+        .file
+        .file_stem()
+        .map_or("data".into(), |s| s.to_string_lossy().to_string());
+    let Some(out) = crate::run::output_dir(args.out.clone(), &format!("measure-{stem}")) else {
+        return ExitCode::from(2);
     };
-    if let Err(e) = write_run_dir(&out, &record) {
+    let record = MeasureRecord {
+        name: format!("measure {stem}"),
+        source: args.file.display().to_string(),
+        options: &opts,
+        measurement: &m,
+        version: counterweight::VERSION.to_string(),
+    };
+    let cancel = progress::interrupt_flag();
+    let written = atomic::cancellable(&cancel, || write_measure_dir(&out, &record));
+    if let Err(e) = written {
+        if cancel.load(Ordering::SeqCst) {
+            progress::exit_interrupted();
+        }
         render::error(e);
         return ExitCode::from(1);
     }
@@ -276,23 +173,24 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     let mut t = Pretty::new();
     t.load_style(UTF8_BORDERS_ONLY);
     t.set_header(vec!["metric", "value"]);
-    for (k, v) in &key_numbers {
-        t.add_row(vec![k.clone(), v.clone()]);
+    for (k, v) in key_numbers(&m).into_iter().chain(extra_keys) {
+        t.add_row(vec![k, v]);
     }
-    println!("{}", record.description);
+    println!("{}", description(&record));
     println!("{t}");
     println!("top holders:");
-    let total: f64 = m.final_values.iter().map(|(_, v)| v).sum();
-    for (e, v) in m.final_values.iter().take(5) {
-        println!("  {e:<24} {:>6.2}%", 100.0 * v / total);
+    for h in m.top_holders(5) {
+        println!("  {:<24} {:>6.2}%", h.entity, 100.0 * h.share);
     }
     if let Some(g) = &grouped {
         println!("top groups:");
-        let total: f64 = g.by_group.final_values.iter().map(|(_, v)| v).sum();
-        for (e, v) in g.by_group.final_values.iter().take(5) {
-            println!("  {e:<24} {:>6.2}%", 100.0 * v / total);
+        for h in g.by_group.top_holders(5) {
+            println!("  {:<24} {:>6.2}%", h.entity, 100.0 * h.share);
         }
     }
-    println!("report: {}", out.join("report.html").display());
+    println!(
+        "report: {} (top {TOP_HOLDERS} holders also in top_holders.csv)",
+        out.join("report.html").display()
+    );
     ExitCode::SUCCESS
 }

@@ -81,22 +81,24 @@ fn load(arg: Option<&str>, overrides: &[String]) -> Result<Experiment, ScenarioE
     scenario::load(path, overrides)
 }
 
-/// The output directory: `--out`, or `runs/<name>-<timestamp>/`. `None` (after printing why)
-/// if it exists and is not empty.
+/// The output directory: `--out`, or `runs/<name>-<timestamp>/` with the name made a
+/// safe file name (it can never escape `runs/`). `None` (after printing why) if it cannot
+/// be written: it exists and is not empty, a part of its path is a file, it is a dangling
+/// link, or its name is too long. Checked before any computation.
 pub fn output_dir(out: Option<PathBuf>, name: &str) -> Option<PathBuf> {
     let out = out.unwrap_or_else(|| {
         let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        let name = counterweight::io::atomic::file_name_of(name);
         PathBuf::from("runs").join(format!("{name}-{stamp}"))
     });
-    let non_empty = out.exists()
-        && std::fs::read_dir(&out)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true);
-    if non_empty {
-        render::error(format!(
-            "output directory {} already exists and is not empty (choose another --out)",
-            out.display()
-        ));
+    if let Err(e) = counterweight::io::atomic::check_output_dir(&out) {
+        match e {
+            counterweight::io::IoError::OutputExists { .. } => render::error(format!(
+                "output directory {} already exists and is not empty (choose another --out)",
+                out.display()
+            )),
+            e => render::error(e),
+        }
         return None;
     }
     Some(out)
@@ -139,8 +141,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     let output = match result {
         Ok(o) => o,
         Err(RunError::Cancelled) => {
-            render::error("interrupted: nothing was written");
-            return ExitCode::from(130);
+            progress::exit_interrupted();
         }
         Err(e) => {
             render::error(e);
@@ -149,7 +150,11 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let elapsed = started.elapsed();
     let record = RunRecord::from_output(&exp, &output);
-    if let Err(e) = write_run_dir(&out, &record) {
+    let written = counterweight::io::atomic::cancellable(&cancel, || write_run_dir(&out, &record));
+    if let Err(e) = written {
+        if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+            progress::exit_interrupted();
+        }
         render::error(e);
         return ExitCode::from(1);
     }

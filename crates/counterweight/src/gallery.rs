@@ -102,40 +102,20 @@ pub fn finals(m: &Table) -> Finals {
 
 /// Write the gallery directory all-or-nothing (see the module documentation).
 pub fn write_gallery_dir(out: &Path, entries: &[Entry]) -> Result<(), String> {
-    let fs_err = |op: &str, p: &Path, e: std::io::Error| format!("{op} {}: {e}", p.display());
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "gallery".into());
-    let staging = out.with_file_name(format!("{name}.partial-{}", std::process::id()));
-    if let Some(parent) = staging.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(|e| fs_err("cannot create directory", parent, e))?;
-    }
-    if staging.exists() {
-        fs::remove_dir_all(&staging)
-            .map_err(|e| fs_err("cannot remove stale staging directory", &staging, e))?;
-    }
-    let result = (|| {
+    crate::io::atomic::write_dir_atomically(out, |staging| {
         for e in entries {
             write_run(
                 &staging.join(&e.exp.name),
                 &RunRecord::from_output(&e.exp, &e.output),
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
         }
-        let html = index_html(&staging, entries);
-        write_atomic_bytes(&staging.join("report.html"), html.as_bytes())
-            .map_err(|e| e.to_string())?;
-        if out.exists() {
-            // An empty directory (checked by the caller): replace it.
-            fs::remove_dir(out).map_err(|e| fs_err("cannot replace empty directory", out, e))?;
-        }
-        fs::rename(&staging, out).map_err(|e| fs_err("cannot rename into place", out, e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
-    }
-    result
+        let html = index_html(staging, entries);
+        let index = staging.join("report.html");
+        write_atomic_bytes(&index, html.as_bytes())?;
+        Ok(vec![index])
+    })
+    .map(|_| ())
+    .map_err(|e| e.to_string())
 }
 
 const CSS: &str = r#"

@@ -1,12 +1,19 @@
 //! `measure`: concentration metrics on data a user brings (a CSV of values, optionally
 //! per entity and per time). This module reads the CSV and turns rows into a metric table
-//! with the same contract columns as a run's `metrics.csv` ([`MetricColumns`]).
+//! with the same metric columns as a run's `metrics.csv` ([`MetricColumns`]);
+//! [`crate::io::measured`] writes it out with the top holders, charts and a report.
 //!
 //! * Rows with the same (time, entity) are summed (in file order). Without an entity
 //!   column each row is its own holder, named `line N`.
-//! * Without a time column: one row of metrics. With one: a row per distinct time, times
-//!   sorted numerically if every time parses as a number, otherwise lexicographically
-//!   (ISO dates sort correctly).
+//! * Without a time column: one row of metrics. With one: a row per distinct time, in
+//!   time order. Times are of one [`TimeKind`]: numbers if every time parses as a number;
+//!   dates if every time is an ISO 8601 date or date-time (`2024-02-01`,
+//!   `2024-02-01T12:00:00`, `2024-02-01 12:00`, optional `Z`); otherwise text, sorted
+//!   lexicographically.
+//! * The `time` column is always a float (one documented type): the number itself; for
+//!   dates the decimal year (`2024-02-01` is 2024 + 31/366 = 2024.0847, so times are
+//!   ordered and evenly spaced on an axis); for text the rank (0, 1, 2, ...) in sorted
+//!   order. `time_label` holds the time as written in the file.
 //! * Values must be numbers >= 0 and finite; a time whose values are all zero gets a row of
 //!   undefined metrics (NaN, empty Nakamoto); a file whose values are all zero is an error.
 //! * Times and entities are grouped by their text (after trimming), so `1` and `1.0` are
@@ -17,11 +24,14 @@
 //!   and by group (e.g. operators and the providers they run keys for), with Nakamoto
 //!   coefficients at 1/3, 1/2 and 2/3 for both.
 //! * Line numbers in messages count physical lines of the file with the header as line 1,
-//!   i.e. the row number a spreadsheet shows for an ordinary file.
+//!   i.e. the row number a spreadsheet shows for an ordinary file, whatever the line
+//!   endings (LF or CRLF): they are counted from the byte offset of each record.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use thiserror::Error;
 
@@ -58,11 +68,63 @@ impl MeasureOptions {
     }
 }
 
+/// What the times of a time column are (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeKind {
+    /// Every time is a number; `time` is that number.
+    Number,
+    /// Every time is an ISO 8601 date or date-time; `time` is the decimal year.
+    Date,
+    /// Anything else; `time` is the rank in lexicographic order.
+    Text,
+}
+
+impl TimeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeKind::Number => "number",
+            TimeKind::Date => "date",
+            TimeKind::Text => "text",
+        }
+    }
+}
+
+/// An ISO 8601 date or date-time as a decimal year: the year plus the elapsed fraction of
+/// it (`2024-01-01` is 2024.0, `2024-07-02` is 2024.5). `None` if `s` is not one.
+pub fn decimal_year(s: &str) -> Option<f64> {
+    use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+    let t = s.trim();
+    let t = t.strip_suffix('Z').unwrap_or(t);
+    let dt = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .or_else(|| {
+            [
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%dT%H:%M",
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%dT%H:%M:%S%.f",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+        })?;
+    let year = dt.year();
+    let days = if NaiveDate::from_ymd_opt(year, 12, 31)?.ordinal() == 366 {
+        366.0
+    } else {
+        365.0
+    };
+    let seconds = dt.num_seconds_from_midnight() as f64 + dt.nanosecond() as f64 * 1e-9;
+    Some(year as f64 + (dt.ordinal0() as f64 + seconds / 86_400.0) / days)
+}
+
 /// The result of `measure`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measurement {
-    /// Columns: `time` (F64 if every time is numeric, else Str; only when a time column was
-    /// given), `n_entities` (U64), then the [`MetricColumns`] with an empty suffix.
+    /// Columns: `time` (F64, see the module documentation) and `time_label` (Str, as
+    /// written) when a time column was given, `n_entities` (U64), then the
+    /// [`MetricColumns`] with an empty suffix.
     pub table: Table,
     /// The last time's distribution (entity, value), sorted by value descending (ties by
     /// entity name).
@@ -73,6 +135,94 @@ pub struct Measurement {
     /// Every time's distribution (entity, value) in first-seen order, in table order (one
     /// entry without a time column). Used by [`add_common_ownership`].
     pub distributions: Vec<Vec<(String, f64)>>,
+    /// What the times are (`None` without a time column).
+    pub time_kind: Option<TimeKind>,
+}
+
+/// One of the largest holders at the latest time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holder {
+    /// 1 for the largest.
+    pub rank: usize,
+    pub entity: String,
+    pub value: f64,
+    /// value / total of all holders at that time.
+    pub share: f64,
+}
+
+impl Measurement {
+    /// The `n` largest holders at the latest time (ties by name), with their shares.
+    pub fn top_holders(&self, n: usize) -> Vec<Holder> {
+        let total: f64 = self.final_values.iter().map(|(_, v)| v).sum();
+        self.final_values
+            .iter()
+            .take(n)
+            .enumerate()
+            .map(|(i, (e, v))| Holder {
+                rank: i + 1,
+                entity: e.clone(),
+                value: *v,
+                share: if total > 0.0 { v / total } else { f64::NAN },
+            })
+            .collect()
+    }
+}
+
+/// A reader that remembers where its newlines are, so that a record's byte offset can be
+/// turned into a line number (the CSV reader's own line count is off by one per record
+/// with CRLF endings). Only the newlines not yet asked about are kept: memory stays
+/// bounded by the CSV reader's read-ahead.
+struct LineCounter<R> {
+    inner: R,
+    offset: u64,
+    state: Rc<RefCell<Lines>>,
+}
+
+#[derive(Default)]
+struct Lines {
+    /// Offsets of line-ending bytes (`\r` or `\n`, with whether it is `\n`) not yet
+    /// passed, ascending.
+    pending: VecDeque<(u64, bool)>,
+    /// Newlines before the last offset asked about.
+    counted: u64,
+}
+
+impl Lines {
+    /// 1-based line of the record that starts at byte `offset` (offsets asked in
+    /// ascending order). The CSV reader may place a record's start on the line ending
+    /// before it (the `\n` of a CRLF, a skipped blank line): line-ending bytes at the
+    /// offset are stepped over first.
+    fn line_at(&mut self, mut offset: u64) -> u64 {
+        loop {
+            match self.pending.front().copied() {
+                Some((o, nl)) if o < offset => {
+                    self.pending.pop_front();
+                    self.counted += u64::from(nl);
+                }
+                Some((o, nl)) if o == offset => {
+                    self.pending.pop_front();
+                    self.counted += u64::from(nl);
+                    offset += 1;
+                }
+                _ => break,
+            }
+        }
+        self.counted + 1
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut st = self.state.borrow_mut();
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                st.pending.push_back((self.offset + i as u64, b == b'\n'));
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
 }
 
 /// Why `measure` failed. Every message is one line and names the file.
@@ -174,14 +324,19 @@ pub enum MeasureError {
 /// Measure a CSV file. See the module documentation for the rules.
 pub fn measure_csv(path: &Path, opts: &MeasureOptions) -> Result<Measurement, MeasureError> {
     let source_name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => MeasureError::NotFound {
-            path: path.to_path_buf(),
-        },
-        _ => MeasureError::Unreadable {
-            source_name: source_name.clone(),
-            message: e.to_string(),
-        },
+    // Regular files only (a device such as /dev/zero, or a FIFO, would grow memory or
+    // hang); no size limit: a large table is what `measure` is for.
+    let file = crate::io::input::open_regular(path, u64::MAX).map_err(|e| {
+        if e.is_not_found() {
+            MeasureError::NotFound {
+                path: path.to_path_buf(),
+            }
+        } else {
+            MeasureError::Unreadable {
+                source_name: source_name.clone(),
+                message: e.to_string(),
+            }
+        }
     })?;
     measure_reader(file, &source_name, opts)
 }
@@ -207,6 +362,10 @@ pub fn measure_reader_by<R: Read>(
     by_group: bool,
 ) -> Result<Measurement, MeasureError> {
     let src = || source_name.to_string();
+    let lines = Rc::new(RefCell::new(Lines::default()));
+    let line_of = |pos: Option<&csv::Position>| -> u64 {
+        pos.map_or(0, |p| lines.borrow_mut().line_at(p.byte()))
+    };
     let csv_err = |e: csv::Error| {
         if e.is_io_error() {
             MeasureError::Unreadable {
@@ -214,7 +373,7 @@ pub fn measure_reader_by<R: Read>(
                 message: e.to_string(),
             }
         } else {
-            let line = e.position().map_or(0, |p| p.line());
+            let line = line_of(e.position());
             let message = match e.kind() {
                 csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
                 _ => e.to_string(),
@@ -231,7 +390,11 @@ pub fn measure_reader_by<R: Read>(
         .has_headers(true)
         .trim(csv::Trim::All)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(LineCounter {
+            inner: reader,
+            offset: 0,
+            state: lines.clone(),
+        });
     let headers: Vec<String> = rdr
         .headers()
         .map_err(csv_err)?
@@ -264,7 +427,7 @@ pub fn measure_reader_by<R: Read>(
 
     let mut record = csv::StringRecord::new();
     while rdr.read_record(&mut record).map_err(csv_err)? {
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_of(record.position());
         // A line of whitespace only is not a data row.
         if record.len() == 1 && record[0].is_empty() && headers.len() > 1 {
             continue;
@@ -326,18 +489,28 @@ pub fn measure_reader_by<R: Read>(
         });
     }
 
-    // Order the times.
-    let numeric: Option<Vec<f64>> = if time_col.is_some() {
-        slices
+    // Order the times: numbers, else dates, else text.
+    let (time_kind, numeric): (Option<TimeKind>, Option<Vec<f64>>) = if time_col.is_some() {
+        let numbers: Option<Vec<f64>> = slices
             .iter()
             .map(|s| s.time.parse::<f64>().ok().filter(|t| t.is_finite()))
-            .collect()
+            .collect();
+        match numbers {
+            Some(t) => (Some(TimeKind::Number), Some(t)),
+            None => match slices.iter().map(|s| decimal_year(&s.time)).collect() {
+                Some(t) => (Some(TimeKind::Date), Some(t)),
+                None => (Some(TimeKind::Text), None),
+            },
+        }
     } else {
-        None
+        (None, None)
     };
     let mut order: Vec<usize> = (0..slices.len()).collect();
     match &numeric {
-        Some(t) => order.sort_by(|&a, &b| t[a].total_cmp(&t[b])),
+        Some(t) => order.sort_by(|&a, &b| {
+            t[a].total_cmp(&t[b])
+                .then_with(|| slices[a].time.cmp(&slices[b].time))
+        }),
         None => order.sort_by(|&a, &b| slices[a].time.cmp(&slices[b].time)),
     }
 
@@ -365,11 +538,15 @@ pub fn measure_reader_by<R: Read>(
 
     let mut table = Table::new();
     if time_col.is_some() {
-        let column = match &numeric {
-            Some(t) => Column::F64(order.iter().map(|&i| t[i]).collect()),
-            None => Column::Str(order.iter().map(|&i| slices[i].time.clone()).collect()),
+        let time = match &numeric {
+            Some(t) => order.iter().map(|&i| t[i]).collect(),
+            None => (0..order.len()).map(|r| r as f64).collect(),
         };
-        table.push("time", column);
+        table.push("time", Column::F64(time));
+        table.push(
+            "time_label",
+            Column::Str(order.iter().map(|&i| slices[i].time.clone()).collect()),
+        );
     }
     table.push("n_entities", Column::U64(n_entities));
     for (name, column) in cols.into_columns("") {
@@ -406,6 +583,7 @@ pub fn measure_reader_by<R: Read>(
         final_values,
         times,
         distributions,
+        time_kind,
     })
 }
 

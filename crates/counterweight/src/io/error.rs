@@ -74,6 +74,13 @@ pub enum IoError {
         /// The existing directory.
         path: PathBuf,
     },
+    /// The output directory cannot be written where it was asked for (found before any
+    /// computation: a file in the path, a dangling symbolic link, a name too long).
+    #[error("cannot write output directory {path}: {reason}")]
+    BadOutput { path: PathBuf, reason: String },
+    /// Writing was cancelled (e.g. by Ctrl-C); nothing was left behind.
+    #[error("writing {path} was interrupted; nothing was written")]
+    Cancelled { path: PathBuf },
 }
 
 impl IoError {
@@ -95,7 +102,9 @@ impl IoError {
             | IoError::Json { path, .. }
             | IoError::Plot { path, .. }
             | IoError::InvalidTable { path, .. }
-            | IoError::OutputExists { path } => path,
+            | IoError::OutputExists { path }
+            | IoError::BadOutput { path, .. }
+            | IoError::Cancelled { path } => path,
         }
     }
 }

@@ -350,13 +350,15 @@ fn check_values(field: &str, v: &[f64], zero_ok: bool) -> R<Vec<f64>> {
 /// first column.
 fn read_values_csv(field: &str, path: &Path, zero_ok: bool) -> R<Vec<f64>> {
     let shown = path.display();
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| {
-        err(
-            field,
-            format!("cannot read {shown}: {e}"),
-            "a readable CSV file, relative to the scenario file",
-        )
-    })?;
+    let file =
+        crate::io::input::open_regular(path, crate::io::input::VALUES_CSV_LIMIT).map_err(|e| {
+            err(
+                field,
+                format!("cannot read {shown}: {e}"),
+                "a readable CSV file, relative to the scenario file",
+            )
+        })?;
+    let mut rdr = csv::Reader::from_reader(file);
     let headers = rdr
         .headers()
         .map_err(|e| {
@@ -379,7 +381,8 @@ fn read_values_csv(field: &str, path: &Path, zero_ok: bool) -> R<Vec<f64>> {
         let x: f64 = cell.parse().map_err(|_| {
             err(
                 field,
-                format!("{shown} line {line}: \"{cell}\" is not a number"),
+                // The cell is not echoed: the file may not be a table of values at all.
+                format!("{shown} line {line}: not a number"),
                 "positive numbers",
             )
         })?;

@@ -106,8 +106,9 @@ impl Timestamp {
 
 impl Add<Duration> for Timestamp {
     type Output = Timestamp;
+    /// Saturating: never wraps (timelines bound their clock far below `u64::MAX`).
     fn add(self, d: Duration) -> Timestamp {
-        Timestamp(self.0 + d.0 as u64)
+        Timestamp(self.0.saturating_add(d.0 as u64))
     }
 }
 
