@@ -54,29 +54,7 @@ pub fn main(cmd: GovernCommand) -> ExitCode {
 
 /// Render a timeline error as `file:line:col` with the offending line and a caret.
 pub fn render_error(path: &Path, src: &str, e: &TimelineError) -> String {
-    let mut out = format!("error: {}\n", e.message);
-    if let Some(span) = &e.span {
-        let (line, col) = timeline::line_col(src, span.start);
-        out.push_str(&format!("  --> {}:{line}:{col}\n", path.display()));
-        if let Some(text) = src.lines().nth(line - 1) {
-            let width = src[span.start..span.end.min(src.len())]
-                .lines()
-                .next()
-                .map_or(1, |s| s.chars().count().max(1));
-            let gutter = line.to_string().len();
-            out.push_str(&format!("{:gutter$} |\n", ""));
-            out.push_str(&format!("{line} | {text}\n"));
-            out.push_str(&format!(
-                "{:gutter$} | {}{}\n",
-                "",
-                " ".repeat(col - 1),
-                "^".repeat(width)
-            ));
-        }
-    } else {
-        out.push_str(&format!("  --> {}\n", path.display()));
-    }
-    out
+    timeline::render_error(&path.display().to_string(), src, e)
 }
 
 fn replay(path: &Path, json: bool) -> ExitCode {
@@ -119,27 +97,6 @@ fn replay(path: &Path, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn who(tl: &Timeline, r: &StepRecord) -> String {
-    let mut parts = Vec::new();
-    if let Some(h) = r.holder {
-        parts.push(tl.holders[h as usize].clone());
-    }
-    if let Some(p) = r.proposal {
-        parts.push(tl.proposals[p].clone());
-    }
-    if let Some(a) = r.amount {
-        parts.push(format!("{} stETH", timeline::format_wei(a)));
-    }
-    parts.join(" ")
-}
-
-fn result_str(r: &StepRecord) -> (String, String) {
-    match &r.result {
-        Ok(o) => ("ok".into(), o.to_string()),
-        Err(e) => (e.name().into(), e.to_string()),
-    }
-}
-
 fn print_table(tl: &Timeline, records: &[StepRecord]) {
     let mut t = comfy_table::Table::new();
     t.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
@@ -157,7 +114,7 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
         "",
     ]);
     for r in records {
-        let (res, detail) = result_str(r);
+        let (res, detail) = timeline::result_parts(r);
         let res = if detail.is_empty() || r.result.is_err() {
             res
         } else {
@@ -173,7 +130,7 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
             r.time.to_string(),
             human_seconds(r.time),
             r.action.name().to_string(),
-            who(tl, r),
+            timeline::step_args(tl, r),
             res,
             r.persisted.name().to_string(),
             r.effective.name().to_string(),
@@ -191,26 +148,5 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
 }
 
 fn json_line(tl: &Timeline, r: &StepRecord) -> String {
-    let (res, detail) = result_str(r);
-    let v = serde_json::json!({
-        "step": r.index + 1,
-        "line": r.line,
-        "time": r.time,
-        "time_human": human_seconds(r.time),
-        "action": r.action.name(),
-        "holder": r.holder.map(|h| tl.holders[h as usize].clone()),
-        "proposal": r.proposal.map(|p| tl.proposals[p].clone()),
-        "amount_wei": r.amount.map(|a| a.to_string()),
-        "result": res,
-        "detail": detail,
-        "persisted_state": r.persisted.name(),
-        "effective_state": r.effective.name(),
-        "r_percent": r.r.to_string(),
-        "r_d16": r.r.0.to_string(),
-        "t_lock": r.t_lock.0,
-        "t_lock_human": human_seconds(r.t_lock.as_secs()),
-        "rage_quit_round": r.rage_quit_round,
-        "expectation_failures": r.failures,
-    });
-    v.to_string()
+    timeline::step_json(tl, r).to_string()
 }
