@@ -1,0 +1,126 @@
+//! The controls of the laboratory: one description per parameter, from which the page
+//! generates sliders (bounded numbers), inputs (other numbers), toggles (booleans) and
+//! menus (choices). The page sends a changed control back as an override
+//! `path=value`, exactly as `counterweight run --set path=value`.
+
+use serde::Serialize;
+
+use counterweight::scenario::Experiment;
+
+/// One control. The fields follow the model registry's declared parameters (path, type,
+/// unit, default, valid range, choices, doc line) plus the scenario's current value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct ParamDesc {
+    /// The scenario path, e.g. `growth.returns_to_scale` (what `--set` takes).
+    pub path: String,
+    /// `real`, `integer`, `bool` or `choice`.
+    pub kind: &'static str,
+    /// The unit in words ("" when unit-free or unknown).
+    pub unit: String,
+    /// The default as TOML text ("" when unknown or required).
+    pub default: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub choices: Vec<String>,
+    /// One line saying what it means (the tooltip).
+    pub doc: String,
+    /// The value in the scenario as resolved (TOML text).
+    pub value: String,
+    /// A group heading for the page (the first segment of the path).
+    pub section: String,
+}
+
+/// The controls for a parsed scenario.
+///
+// TODO(registry): until the model registry (issue 8) lands, this derives the controls
+// from the scenario's resolved TOML alone: every number becomes an input (no range, no
+// unit, no doc line), every boolean a toggle. With the registry it becomes: the
+// experiment's model's declared parameters (type, unit, default, range, doc line), with
+// the current values read from the resolved scenario.
+pub(crate) fn describe(exp: &Experiment) -> Vec<ParamDesc> {
+    let Ok(table) = exp.resolved_toml.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    walk(&toml::Value::Table(table), String::new(), &mut out);
+    out
+}
+
+fn walk(v: &toml::Value, path: String, out: &mut Vec<ParamDesc>) {
+    let leaf = |kind: &'static str, value: String, out: &mut Vec<ParamDesc>| {
+        // The seed has its own field in the page.
+        if path == "seed" {
+            return;
+        }
+        let section = path
+            .split(['.', '['])
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        out.push(ParamDesc {
+            path: path.clone(),
+            kind,
+            unit: String::new(),
+            default: String::new(),
+            min: None,
+            max: None,
+            choices: Vec::new(),
+            doc: String::new(),
+            value,
+            section,
+        });
+    };
+    match v {
+        toml::Value::Integer(i) => leaf("integer", i.to_string(), out),
+        toml::Value::Float(f) => leaf("real", toml::Value::Float(*f).to_string(), out),
+        toml::Value::Boolean(b) => leaf("bool", b.to_string(), out),
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(v, p, out);
+            }
+        }
+        toml::Value::Array(a) => {
+            // Arrays of tables (actors, policies, variants) have addressable fields;
+            // arrays of plain values (a list of values, of groups) are edited as text.
+            if a.iter().all(toml::Value::is_table) {
+                for (i, v) in a.iter().enumerate() {
+                    walk(v, format!("{path}[{i}]"), out);
+                }
+            }
+        }
+        toml::Value::String(_) | toml::Value::Datetime(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_become_controls_with_set_paths() {
+        let ex = counterweight::scenario::examples::find("core-claim").unwrap();
+        let exp = counterweight::scenario::parse(ex.toml, "core-claim", None, &[]).unwrap();
+        let params = describe(&exp);
+        let find = |p: &str| params.iter().find(|d| d.path == p);
+        let beta = find("growth.returns_to_scale").expect("returns to scale");
+        assert_eq!(beta.kind, "real");
+        assert_eq!(beta.value, "1.0");
+        assert_eq!(find("actors[0].count").unwrap().kind, "integer");
+        assert_eq!(
+            find("compare[1].set.growth.returns_to_scale").unwrap().value,
+            "1.3"
+        );
+        assert!(find("seed").is_none(), "the seed has its own field");
+        // Every path is accepted back as an override.
+        for p in &params {
+            let o = format!("{}={}", p.path, p.value);
+            counterweight::scenario::parse(ex.toml, "core-claim", None, &[o.clone()])
+                .unwrap_or_else(|e| panic!("{o}: {e}"));
+        }
+    }
+}
