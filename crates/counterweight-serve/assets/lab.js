@@ -119,7 +119,9 @@
         $("progress").value = 1;
         $("export-zip").href = `/api/runs/${m.run_id}/run.zip`;
         $("export-zip").classList.remove("disabled");
-        downloadLink($("export-toml"), state.runToml, `${safeName()}.toml`, "application/toml");
+        // What is on screen: the run's resolved scenario, from the server.
+        $("export-toml").href = `/api/runs/${m.run_id}/scenario.toml`;
+        $("export-toml").download = `${safeName()}.toml`;
         setRunState("done", `done in ${m.elapsed.toFixed(2)} s`);
         break;
       case "cancelled":
@@ -186,7 +188,8 @@
     showError($("error"), $("editor"), null);
     state.checked = r;
     $("description").textContent = r.description;
-    if (state.seed === null) $("seed").value = r.seed;
+    // Show the scenario's seed, but never under the cursor of someone typing one.
+    if (state.seed === null && document.activeElement !== $("seed")) $("seed").value = r.seed;
     const v = r.variants;
     const actors = v[0].actors.toLocaleString("en");
     $("summary").textContent = `${v[0].model}: ${actors} actors, ${v[0].steps} steps, ${v[0].replicates} replicate(s)` +
@@ -245,7 +248,8 @@
     const id = `p-${p.path.replace(/[^A-Za-z0-9]/g, "_")}`;
     const title = controlTitle(p);
     const row = el("div", {class: "control" + (state.overrides.has(p.path) ? " changed" : ""), title});
-    const label = el("label", {for: id}, p.path.includes(".") ? p.path.slice(p.path.indexOf(".") + 1) : p.path);
+    const name = p.path.startsWith(p.section.split(":")[0] + ".") ? p.path.slice(p.path.indexOf(".") + 1) : p.path;
+    const label = el("label", {for: id}, name);
     if (p.unit) label.append(" ", el("span", {class: "unit"}, `(${p.unit})`));
     let input;
     const commit = (value) => {

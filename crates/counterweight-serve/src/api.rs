@@ -15,6 +15,10 @@
 //!
 //! Every refusal is a status code with a JSON body `{"error": "..."}` in words.
 
+// Refusals are axum responses and scenario errors carry their location and source line:
+// both are larger than clippy likes in an `Err`, and both are built once per request.
+#![allow(clippy::result_large_err)]
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -60,7 +64,9 @@ pub(crate) fn router(app: App) -> Router {
     router
         .fallback(not_found)
         .layer(axum::middleware::map_response(explain_refusals))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(upload.max(body)))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            upload.max(body),
+        ))
         .layer(axum::middleware::from_fn(same_origin_only))
         .with_state(app)
 }
@@ -95,9 +101,10 @@ async fn explain_refusals(res: Response) -> Response {
             StatusCode::PAYLOAD_TOO_LARGE,
             "request too large: scenarios and timelines may be up to 1 MiB, CSV uploads up to 16 MiB (see docs/serve.md)",
         ),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            refuse(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")
-        }
+        StatusCode::METHOD_NOT_ALLOWED => refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed on this route",
+        ),
         _ => res,
     }
 }
@@ -190,9 +197,10 @@ async fn asset(UrlPath(name): UrlPath<String>) -> Response {
 // ------------------------------------------------------------------- scenarios
 
 async fn info(State(app): State<App>) -> Response {
-    let startup = app.startup.as_ref().map(|s| {
-        json!({"name": s.name, "origin": s.origin, "text": s.text})
-    });
+    let startup = app
+        .startup
+        .as_ref()
+        .map(|s| json!({"name": s.name, "origin": s.origin, "text": s.text}));
     ok_json(json!({
         "version": counterweight::VERSION,
         "startup": startup,
@@ -230,7 +238,9 @@ async fn examples_list() -> Response {
 
 async fn example(UrlPath(name): UrlPath<String>) -> Response {
     match examples::find(&name) {
-        Some(e) => ok_json(json!({"name": e.name, "origin": format!("{}.toml", e.name), "text": e.toml})),
+        Some(e) => {
+            ok_json(json!({"name": e.name, "origin": format!("{}.toml", e.name), "text": e.toml}))
+        }
         None => refuse(
             StatusCode::NOT_FOUND,
             "no embedded scenario of that name (GET /api/examples lists them)",
@@ -313,13 +323,15 @@ const FILE_KEYS: &[&str] = &["csv"];
 
 /// A located error for the first field of `src` or of an override that names a file.
 fn file_reference(src: &str, overrides: &[String], origin: &str) -> Option<ScenarioError> {
-    let refusal = |origin: String, location, field: String, source_line| ScenarioError {
+    let refusal = |origin: String, location, field: String, source_line| {
+        ScenarioError {
         origin,
         location,
         field: Some(field),
         message: "reading files is turned off in `serve`: a scenario from the page may not name a file on the server".into(),
         help: Some("the values inline, e.g. initial = { values = [1.0, 2.0, 3.0] }, or start `counterweight serve FILE.toml` with the file".into()),
         source_line,
+    }
     };
     if let Ok(table) = src.parse::<toml::Table>()
         && let Some(field) = find_file_key(&toml::Value::Table(table), "")
@@ -333,9 +345,9 @@ fn file_reference(src: &str, overrides: &[String], origin: &str) -> Option<Scena
         let Ok((key, value)) = scenario::overrides::parse_assignment(o) else {
             continue; // the parser reports it
         };
-        let in_key = scenario::span::parse_path(&key)
-            .iter()
-            .any(|s| matches!(s, scenario::span::Segment::Key(k) if FILE_KEYS.contains(&k.as_str())));
+        let in_key = scenario::span::parse_path(&key).iter().any(
+            |s| matches!(s, scenario::span::Segment::Key(k) if FILE_KEYS.contains(&k.as_str())),
+        );
         let in_value = find_file_key(&value, &key);
         if in_key || in_value.is_some() {
             return Some(refusal(
@@ -374,11 +386,10 @@ fn find_file_key(v: &toml::Value, path: &str) -> Option<String> {
 async fn check_scenario(State(app): State<App>, body: Result<Bytes, BytesRejection>) -> Reply {
     let req: ScenarioRequest = json_body(body, app.limits.max_body)?;
     let app2 = app.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        parse_request(&app2, &req).map(|exp| describe(&exp))
-    })
-    .await
-    .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let result =
+        tokio::task::spawn_blocking(move || parse_request(&app2, &req).map(|exp| describe(&exp)))
+            .await
+            .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(match result {
         Ok(v) => ok_json(v),
         Err(e) => ok_json(json!({"ok": false, "error": e})),
@@ -418,10 +429,7 @@ fn describe(exp: &Experiment) -> serde_json::Value {
 
 // ------------------------------------------------------------------- exports
 
-async fn run_file(
-    State(app): State<App>,
-    UrlPath((id, file)): UrlPath<(String, String)>,
-) -> Reply {
+async fn run_file(State(app): State<App>, UrlPath((id, file)): UrlPath<(String, String)>) -> Reply {
     if !store::is_run_id(&id) {
         return Err(refuse(StatusCode::NOT_FOUND, "no such run"));
     }
@@ -545,9 +553,12 @@ async fn ws(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let limit = app.limits.max_message;
+    // Messages up to the limit are read; larger ones up to four times the limit are read
+    // and refused with a reply (the session goes on); beyond that the protocol closes
+    // the session (code 1009), so no message can take more memory than that.
+    let hard = app.limits.max_message.saturating_mul(4);
     upgrade
-        .max_message_size(limit)
-        .max_frame_size(limit)
+        .max_message_size(hard)
+        .max_frame_size(hard)
         .on_upgrade(move |socket| lab::session(socket, addr.ip(), app))
 }

@@ -177,7 +177,8 @@ mod tests {
     /// The menu lists every timeline of `scenarios/governance/`, and each one parses.
     #[test]
     fn every_reference_timeline_is_embedded_and_parses() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/governance");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/governance");
         let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
             .filter_map(|e| {

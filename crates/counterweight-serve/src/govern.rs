@@ -12,7 +12,9 @@ pub(crate) fn replay_json(src: &str, origin: &str) -> serde_json::Value {
     let mut origin: String = origin.chars().filter(|c| !c.is_control()).collect();
     origin.truncate(200);
     let error = |e: &TimelineError| {
-        let (line, col) = e.line_col(src).map_or((None, None), |(l, c)| (Some(l), Some(c)));
+        let (line, col) = e
+            .line_col(src)
+            .map_or((None, None), |(l, c)| (Some(l), Some(c)));
         json!({"ok": false, "error": {
             "text": timeline::render_error(&origin, src, e),
             "message": e.message,

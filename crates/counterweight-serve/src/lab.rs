@@ -10,6 +10,9 @@
 //! about 1/500 of a replicate); cancelling sets the runner's cancel flag, which it checks
 //! before every step.
 
+// `RunError` and the scenario error are large, and built at most once per run.
+#![allow(clippy::result_large_err)]
+
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -129,10 +132,7 @@ struct Running {
 /// What the run thread reports to the session.
 enum RunEvent {
     Variant(Box<VariantData>),
-    Done {
-        run_id: String,
-        elapsed: f64,
-    },
+    Done { run_id: String, elapsed: f64 },
     Failed(String),
     Cancelled,
 }
@@ -152,7 +152,7 @@ pub(crate) async fn session(mut socket: WebSocket, ip: IpAddr, app: App) {
                     Some(Ok(m)) => m,
                     Some(Err(e)) => {
                         // Over the size limit, or not WebSocket: say why and close.
-                        let reason = refusal(&e.to_string(), app.limits.max_message);
+                        let reason = refusal(&e.to_string(), app.limits.max_message.saturating_mul(4));
                         let _ = socket
                             .send(Message::Close(Some(CloseFrame {
                                 code: 1009,
@@ -172,6 +172,12 @@ pub(crate) async fn session(mut socket: WebSocket, ip: IpAddr, app: App) {
                         continue;
                     }
                 };
+                if text.len() > app.limits.max_message {
+                    send(&mut socket, json!({"type": "error", "kind": "protocol",
+                        "message": format!("message too large: {} bytes (the limit is {} bytes)",
+                            text.len(), app.limits.max_message)})).await;
+                    continue;
+                }
                 let parsed: Result<ClientMsg, _> = serde_json::from_str(text.as_str());
                 let cmd = match parsed {
                     Ok(c) => c,
@@ -290,7 +296,9 @@ fn refusal(err: &str, limit: usize) -> String {
 }
 
 async fn send(socket: &mut WebSocket, v: serde_json::Value) {
-    let _ = socket.send(Message::Text(Utf8Bytes::from(v.to_string()))).await;
+    let _ = socket
+        .send(Message::Text(Utf8Bytes::from(v.to_string())))
+        .await;
 }
 
 /// Parse, check and start a run. Returns the session's handle and the `started` reply,
@@ -407,26 +415,26 @@ fn execute(
             None => run(),
         }
         .map_err(|e| match e {
-                RunError::Model {
-                    replicate, source, ..
-                } => RunError::Model {
-                    variant: several.then(|| v.label.clone()),
-                    replicate,
-                    source,
-                },
-                RunError::Metrics {
-                    replicate,
-                    step,
-                    source,
-                    ..
-                } => RunError::Metrics {
-                    variant: several.then(|| v.label.clone()),
-                    replicate,
-                    step,
-                    source,
-                },
-                other => other,
-            })?;
+            RunError::Model {
+                replicate, source, ..
+            } => RunError::Model {
+                variant: several.then(|| v.label.clone()),
+                replicate,
+                source,
+            },
+            RunError::Metrics {
+                replicate,
+                step,
+                source,
+                ..
+            } => RunError::Metrics {
+                variant: several.then(|| v.label.clone()),
+                replicate,
+                step,
+                source,
+            },
+            other => other,
+        })?;
         base += v.scenario.time.steps * u64::from(v.scenario.replicates);
         done.store(base, Ordering::Relaxed);
         let groups = v.scenario.groups.iter().map(|g| g.name.clone()).collect();

@@ -259,6 +259,9 @@ fn open_browser(url: &str) {
         .stderr(std::process::Stdio::null())
         .spawn();
     if let Err(e) = spawned {
-        eprintln!("note: could not open a browser ({}: {e}); open {url} yourself", cmd.0);
+        eprintln!(
+            "note: could not open a browser ({}: {e}); open {url} yourself",
+            cmd.0
+        );
     }
 }

@@ -143,6 +143,11 @@ mod tests {
             time: None,
             exclude: vec![],
         });
-        assert!(bad["error"].as_str().unwrap().contains("no column \"nope\""));
+        assert!(
+            bad["error"]
+                .as_str()
+                .unwrap()
+                .contains("no column \"nope\"")
+        );
     }
 }

@@ -26,7 +26,7 @@ pub(crate) struct ParamDesc {
     pub doc: String,
     /// The value in the scenario as resolved (TOML text).
     pub value: String,
-    /// A group heading for the page (the first segment of the path).
+    /// A group heading for the page (the first segment of the path, with its index).
     pub section: String,
 }
 
@@ -43,6 +43,18 @@ pub(crate) fn describe(exp: &Experiment) -> Vec<ParamDesc> {
     };
     let mut out = Vec::new();
     walk(&toml::Value::Table(table), String::new(), &mut out);
+    // A variant's overrides are headed by its label.
+    for p in &mut out {
+        if let Some(i) = p
+            .section
+            .strip_prefix("compare[")
+            .and_then(|r| r.strip_suffix(']'))
+            .and_then(|i| i.parse::<usize>().ok())
+            && let Some(v) = exp.variants.get(i)
+        {
+            p.section = format!("{}: {}", p.section, v.label);
+        }
+    }
     out
 }
 
@@ -52,11 +64,12 @@ fn walk(v: &toml::Value, path: String, out: &mut Vec<ParamDesc>) {
         if path == "seed" {
             return;
         }
-        let section = path
-            .split(['.', '['])
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        // The first segment, with its index (`growth`, `actors[0]`, `compare[1]`); the
+        // scenario's own top-level numbers (`replicates`) under `scenario`.
+        let section = match path.split_once('.') {
+            Some((first, _)) => first.to_string(),
+            None => "scenario".to_string(),
+        };
         out.push(ParamDesc {
             path: path.clone(),
             kind,
@@ -112,14 +125,23 @@ mod tests {
         assert_eq!(beta.value, "1.0");
         assert_eq!(find("actors[0].count").unwrap().kind, "integer");
         assert_eq!(
-            find("compare[1].set.growth.returns_to_scale").unwrap().value,
+            find("compare[1].set.growth.returns_to_scale")
+                .unwrap()
+                .value,
             "1.3"
         );
         assert!(find("seed").is_none(), "the seed has its own field");
+        assert_eq!(find("replicates").unwrap().section, "scenario");
+        assert_eq!(
+            find("compare[1].set.growth.returns_to_scale")
+                .unwrap()
+                .section,
+            "compare[1]: increasing returns"
+        );
         // Every path is accepted back as an override.
         for p in &params {
             let o = format!("{}={}", p.path, p.value);
-            counterweight::scenario::parse(ex.toml, "core-claim", None, &[o.clone()])
+            counterweight::scenario::parse(ex.toml, "core-claim", None, std::slice::from_ref(&o))
                 .unwrap_or_else(|e| panic!("{o}: {e}"));
         }
     }

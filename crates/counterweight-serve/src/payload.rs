@@ -189,10 +189,10 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 
 fn last_row_of_replicate(m: &Table, reps: &[f64], r: f64) -> Option<usize> {
     let step = m.f64_column("step");
-    let rows = (0..m.rows()).filter(|&i| reps.get(i) == Some(&r));
+    let mut rows = (0..m.rows()).filter(|&i| reps.get(i) == Some(&r));
     match step {
         Some(s) => rows.max_by(|&a, &b| s[a].total_cmp(&s[b]).then(a.cmp(&b))),
-        None => rows.last(),
+        None => rows.next_back(),
     }
 }
 
@@ -250,8 +250,8 @@ initial = { constant = 1.0 }
 every = 5
 "#;
         let exp = counterweight::scenario::parse(src, "t", None, &[]).unwrap();
-        let out = counterweight::runner::run(&exp.variants[0].scenario, &Default::default())
-            .unwrap();
+        let out =
+            counterweight::runner::run(&exp.variants[0].scenario, &Default::default()).unwrap();
         let d = variant_data(0, "t", vec!["a".into()], &out);
         assert_eq!(d.replicates, 4);
         assert_eq!(d.x, vec![0.0, 0.5, 1.0]);

@@ -60,5 +60,8 @@ fn new_id() -> String {
 
 /// Whether `id` has the shape of a run id (32 lowercase hex digits).
 pub(crate) fn is_run_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

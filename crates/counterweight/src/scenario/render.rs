@@ -51,7 +51,10 @@ mod tests {
         let src = "name = \"x\"\ntime = { end = 1.0, dt = 0.1 }\n[[actors]]\ngroup = \"a\"\ncount = -5\ninitial = { constant = 1.0 }\n";
         let e = crate::scenario::parse(src, "demo.toml", None, &[]).unwrap_err();
         let text = render(&e);
-        assert!(text.starts_with("error: invalid scenario\n  --> demo.toml:5:9\n"), "{text}");
+        assert!(
+            text.starts_with("error: invalid scenario\n  --> demo.toml:5:9\n"),
+            "{text}"
+        );
         assert!(text.contains("5 | count = -5\n  |         ^\n"), "{text}");
         assert!(text.contains("  = field: actors[0].count\n"), "{text}");
     }
