@@ -415,6 +415,45 @@ async fn returns_to_scale_updates_charts_and_numbers_as_the_cli(cx: &Ctx) -> R {
     cx.screenshot("serve-lab.png").await
 }
 
+/// Open a scenario file from the disk: it becomes the page's scenario, named after the file.
+async fn open_a_scenario_file(cx: &Ctx) -> R {
+    let text = include_str!("../../../scenarios/two-oh-two.toml").replacen(
+        "name = \"two-oh-two\"",
+        "name = \"my-own\"",
+        1,
+    );
+    let path = cx.dir.join("my-own.toml");
+    std::fs::write(&path, &text).map_err(|e| e.to_string())?;
+    cx.lab("core-claim").await?;
+    cx.find("#file")
+        .await?
+        .send_keys(path.to_str().unwrap())
+        .await
+        .map_err(|e| format!("choose file: {e}"))?;
+    cx.wait(
+        "document.getElementById('origin').textContent === 'my-own.toml' && document.body.dataset.checked === 'ok'",
+        Duration::from_secs(30),
+    )
+    .await?;
+    let editor = cx
+        .js("return document.getElementById('editor').value;")
+        .await?;
+    if editor.as_str() != Some(text.as_str()) {
+        return Err("the editor does not hold the file".into());
+    }
+    cx.click("#run").await?;
+    cx.wait(
+        "document.body.dataset.runState === 'done'",
+        Duration::from_secs(60),
+    )
+    .await?;
+    let title = cx.text("#variants h3").await?;
+    if title != "my-own" {
+        return Err(format!("the run shows {title}"));
+    }
+    Ok(())
+}
+
 /// A bad edit shows the error at its line and column, with the CLI's exact text.
 async fn a_bad_edit_shows_the_located_error_of_the_cli(cx: &Ctx) -> R {
     cx.lab("cheetah-and-tortoise").await?;
@@ -634,13 +673,33 @@ async fn measure_shows_the_metrics_of_a_csv(cx: &Ctx) -> R {
     cx.screenshot("serve-measure.png").await
 }
 
-/// Cancel stops a long run at once, and the page can run again.
+/// Step (from idle: a paused run), resume, then cancel: a long run stops at once.
 async fn cancel_stops_a_long_run(cx: &Ctx) -> R {
     cx.lab("bouchaud-mezard").await?;
     cx.type_into("[data-path=\"time.end\"]", "2000.0").await?;
     cx.checked("ok").await?;
-    cx.click("#run").await?;
-    cx.wait("document.body.dataset.runState === 'running' && document.getElementById('progress').value > 0", Duration::from_secs(60)).await?;
+    // Step from idle: a paused run that advanced by one tick, and stays there.
+    cx.click("#step").await?;
+    cx.wait("document.body.dataset.runState === 'paused' && document.getElementById('progress').value > 0", Duration::from_secs(60)).await?;
+    let progress = "return document.getElementById('progress').value;";
+    let p0 = cx.js(progress).await?.as_f64().unwrap_or(0.0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let p1 = cx.js(progress).await?.as_f64().unwrap_or(0.0);
+    if p1 != p0 || p0 > 0.01 {
+        return Err(format!("paused after one step, yet progress {p0} -> {p1}"));
+    }
+    cx.click("#step").await?;
+    cx.wait(
+        &format!("document.getElementById('progress').value > {p0}"),
+        Duration::from_secs(30),
+    )
+    .await?;
+    cx.click("#pause").await?; // Resume
+    cx.wait(
+        "document.body.dataset.runState === 'running'",
+        Duration::from_secs(10),
+    )
+    .await?;
     let t = Instant::now();
     cx.click("#cancel").await?;
     cx.wait(
@@ -829,6 +888,7 @@ async fn the_pages_in_headless_chromium() {
     }
     check!(pages_load_without_console_errors);
     check!(returns_to_scale_updates_charts_and_numbers_as_the_cli);
+    check!(open_a_scenario_file);
     check!(a_bad_edit_shows_the_located_error_of_the_cli);
     check!(governance_replays_a_reference_timeline);
     check!(measure_shows_the_metrics_of_a_csv);

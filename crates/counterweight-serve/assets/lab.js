@@ -18,7 +18,6 @@
     seq: 0,                // the run the page is showing
     running: false,
     paused: false,
-    stepWhenStarted: false,
     runVariants: [],
     runData: [],
     checkTimer: null,
@@ -89,10 +88,6 @@
         $("export-zip").classList.add("disabled");
         $("export-zip").removeAttribute("href");
         setRunState(state.paused ? "paused" : "running", state.paused ? "paused" : "running…");
-        if (state.stepWhenStarted) {
-          state.stepWhenStarted = false;
-          send({type: "step"});
-        }
         break;
       case "progress": {
         const f = m.total > 0 ? m.done / m.total : 1;
@@ -457,12 +452,9 @@
     if (state.running) send({type: state.paused ? "resume" : "pause"});
   });
   $("step").addEventListener("click", () => {
-    if (state.running) {
-      send({type: "step"});
-    } else {
-      state.stepWhenStarted = true;
-      startRun(true);
-    }
+    // From idle, a paused run: it holds at its first progress tick.
+    if (state.running) send({type: "step"});
+    else startRun(true);
   });
   $("cancel").addEventListener("click", () => {
     if (state.running) {

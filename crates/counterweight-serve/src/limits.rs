@@ -17,11 +17,12 @@ pub struct Limits {
     pub runs_per_client: usize,
     /// Runs the whole server may have going at once.
     pub runs_total: usize,
-    /// Largest run: actors × replicates summed over the variants (memory is about
-    /// 8 bytes × a few arrays per actor and replicate).
+    /// Largest run: actors × replicates summed over the variants (the final values alone
+    /// take 8 bytes each, kept for export; the model a few arrays more while it runs).
     pub max_actor_replicates: u64,
     /// Largest number of recorded metric rows of one run (steps / every × replicates,
-    /// summed over the variants).
+    /// summed over the variants); a row has 8 bytes per column, about 12 columns per
+    /// group plus a dozen.
     pub max_recorded_rows: u64,
     /// Largest number of per-actor rows (`output.actors`) of one run.
     pub max_actor_rows: u64,
@@ -37,10 +38,10 @@ impl Default for Limits {
             max_message: 1 << 20,
             runs_per_client: 2,
             runs_total: 4,
-            max_actor_replicates: 20_000_000,
-            max_recorded_rows: 2_000_000,
+            max_actor_replicates: 10_000_000,
+            max_recorded_rows: 200_000,
             max_actor_rows: 5_000_000,
-            kept_runs: 16,
+            kept_runs: 8,
         }
     }
 }
