@@ -432,6 +432,47 @@ fn the_startup_scenario_is_served_and_a_missing_one_is_an_error() {
     assert_eq!(v["startup"]["name"], "mine.toml");
     assert_eq!(v["startup"]["text"], TWO_OH_TWO);
 
+    drop(s);
+
+    // A startup scenario may read the files it names; nothing else may, not even an
+    // override on top of it.
+    let with_csv = TWO_OH_TWO.replacen(
+        "initial = { constant = 1.0 }",
+        "initial = { csv = \"values.csv\" }",
+        1,
+    );
+    assert_ne!(with_csv, TWO_OH_TWO);
+    std::fs::write(dir.path().join("values.csv"), "value\n1.0\n").unwrap();
+    std::fs::write(&p, &with_csv).unwrap();
+    let s = Server::start(&[p.to_str().unwrap()]);
+    let check = |toml: &str, overrides: &[&str]| {
+        let req = serde_json::to_vec(
+            &json!({"toml": toml, "origin": "mine.toml", "overrides": overrides}),
+        )
+        .unwrap();
+        let (status, body) = post(s.addr, "/api/scenario", &req, "");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    assert_eq!(check(&with_csv, &[])["ok"], true);
+    let v = check(&with_csv, &["actors[1].initial={csv=\"/etc/passwd\"}"]);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reading files is turned off"),
+        "{v}"
+    );
+    let edited = with_csv.replacen("seed", "# a comment\nseed", 1);
+    let v = check(&edited, &[]);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reading files is turned off"),
+        "{v}"
+    );
+
     let out = Command::new(env!("CARGO_BIN_EXE_counterweight"))
         .args(["serve", "no-such-file.toml", "--port", "0"])
         .output()

@@ -78,6 +78,9 @@ const CW = (() => {
         for (let i = 0; i < err.line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
         offset += Math.max(0, (err.col || 1) - 1);
         editor.dataset.errorOffset = String(offset);
+        // Bring the line into view, a few lines from the top.
+        const lh = parseFloat(getComputedStyle(editor).lineHeight) || 16;
+        editor.scrollTop = Math.max(0, (err.line - 4) * lh);
       }
     }
   }

@@ -177,10 +177,12 @@
       state.checked = null;
       showError($("error"), $("editor"), r.error);
       openEditorOnError(r.error);
+      $("controls").classList.add("stale");
       document.body.dataset.checked = "error";
       return;
     }
     showError($("error"), $("editor"), null);
+    $("controls").classList.remove("stale");
     state.checked = r;
     $("description").textContent = r.description;
     // Show the scenario's seed, but never under the cursor of someone typing one.

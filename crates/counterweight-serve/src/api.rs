@@ -78,8 +78,7 @@ fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 async fn not_found(uri: Uri) -> Response {
-    let mut path = uri.path().to_string();
-    path.truncate(200);
+    let path: String = uri.path().chars().take(200).collect();
     refuse(
         StatusCode::NOT_FOUND,
         format!("not found: {path} (this server serves its own pages and nothing else)"),
@@ -295,8 +294,12 @@ impl From<&ScenarioError> for ErrorJson {
 /// Files are read only for the scenario `serve` was started with, unchanged; any other
 /// text that names a file (`csv = "..."`) is refused at that field.
 pub(crate) fn parse_request(app: &App, req: &ScenarioRequest) -> Result<Experiment, ErrorJson> {
-    let mut origin: String = req.origin.chars().filter(|c| !c.is_control()).collect();
-    origin.truncate(200);
+    let mut origin: String = req
+        .origin
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
     if origin.is_empty() {
         origin = "scenario.toml".into();
     }
@@ -309,9 +312,9 @@ pub(crate) fn parse_request(app: &App, req: &ScenarioRequest) -> Result<Experime
         .as_ref()
         .filter(|s| s.text == req.toml)
         .and_then(|s| s.base_dir.clone());
-    if startup_dir.is_none()
-        && let Some(e) = file_reference(&req.toml, &overrides, &origin)
-    {
+    // The startup scenario's own text may name its files; overrides never may.
+    let text = if startup_dir.is_some() { "" } else { &req.toml };
+    if let Some(e) = file_reference(text, &overrides, &origin) {
         return Err(ErrorJson::from(&e));
     }
     scenario::parse(&req.toml, &origin, startup_dir.as_deref(), &overrides)

@@ -9,8 +9,11 @@ use counterweight::governance::dual::timeline::{self, TimelineError};
 
 /// Replay `src` (named `origin` in errors).
 pub(crate) fn replay_json(src: &str, origin: &str) -> serde_json::Value {
-    let mut origin: String = origin.chars().filter(|c| !c.is_control()).collect();
-    origin.truncate(200);
+    let origin: String = origin
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
     let error = |e: &TimelineError| {
         let (line, col) = e
             .line_col(src)

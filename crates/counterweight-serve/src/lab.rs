@@ -151,11 +151,12 @@ pub(crate) async fn session(mut socket: WebSocket, ip: IpAddr, app: App) {
                     None => break,
                     Some(Ok(m)) => m,
                     Some(Err(e)) => {
-                        // Over the size limit, or not WebSocket: say why and close.
-                        let reason = refusal(&e.to_string(), app.limits.max_message.saturating_mul(4));
+                        // Over the hard size limit (1009), or not WebSocket (1002): say
+                        // why and close.
+                        let (code, reason) = refusal(&e.to_string(), app.limits.max_message.saturating_mul(4));
                         let _ = socket
                             .send(Message::Close(Some(CloseFrame {
-                                code: 1009,
+                                code,
                                 reason: Utf8Bytes::from(reason),
                             })))
                             .await;
@@ -283,15 +284,21 @@ fn progress_msg(r: &Running, done: u64) -> serde_json::Value {
         "elapsed": r.started.elapsed().as_secs_f64()})
 }
 
-/// A clear sentence for a failed receive (tungstenite's "Space limit exceeded: Message
-/// too long: N > M" and friends).
-fn refusal(err: &str, limit: usize) -> String {
+/// A close code and a clear sentence for a failed receive (tungstenite's "Space limit
+/// exceeded: Message too long: N > M" and friends).
+fn refusal(err: &str, limit: usize) -> (u16, String) {
     if err.contains("too long") || err.contains("Space limit") || err.contains("Capacity") {
-        format!("message too large: the limit is {limit} bytes")
+        (
+            1009,
+            format!("message too large: the limit is {limit} bytes"),
+        )
     } else {
         let mut s = format!("closed: {err}");
-        s.truncate(120); // a close reason must fit in 123 bytes
-        s
+        // A close reason must fit in 123 bytes.
+        while s.len() > 120 {
+            s.pop();
+        }
+        (1002, s)
     }
 }
 

@@ -57,8 +57,12 @@ pub(crate) struct MeasureRequest {
 
 pub(crate) fn measure(req: &MeasureRequest) -> serde_json::Value {
     let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
-    let mut name: String = req.name.chars().filter(|c| !c.is_control()).collect();
-    name.truncate(200);
+    let name: String = req
+        .name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
     let opts = MeasureOptions {
         entity: nonempty(&req.entity),
         time: nonempty(&req.time),
