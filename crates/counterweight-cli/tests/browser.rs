@@ -454,6 +454,61 @@ async fn open_a_scenario_file(cx: &Ctx) -> R {
     Ok(())
 }
 
+/// A policy toggle switches a [[policy]] off (its lines commented out) and the run is
+/// then the CLI's run of the text as shown.
+async fn a_policy_toggle_switches_a_policy_off(cx: &Ctx) -> R {
+    cx.lab("cheetah-and-tortoise").await?;
+    cx.click("#policies input[data-policy=\"0\"]").await?;
+    cx.checked("ok").await?;
+    let text = cx
+        .js("return document.getElementById('editor').value;")
+        .await?;
+    let text = text.as_str().unwrap_or_default().to_string();
+    if !text.contains("#off# [[policy]]") || !text.contains("#off# kind = \"openness_mandate\"") {
+        return Err(format!("the policy is not commented out:\n{text}"));
+    }
+    cx.click("#run").await?;
+    cx.wait(
+        "document.body.dataset.runState === 'done'",
+        Duration::from_secs(60),
+    )
+    .await?;
+    let page = cx.key_numbers().await?;
+    std::fs::write(cx.dir.join("no-policy.toml"), &text).map_err(|e| e.to_string())?;
+    let out = cli(
+        &["run", "no-policy.toml", "--out", "no-policy", "--quiet"],
+        &cx.dir,
+    );
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let csv =
+        std::fs::read_to_string(cx.dir.join("no-policy/metrics.csv")).map_err(|e| e.to_string())?;
+    let row = &final_rows(&csv)[0].1;
+    let want: f64 = row
+        .iter()
+        .find(|(n, _)| n == "top1_share")
+        .map_or(f64::NAN, |(_, v)| v.parse().unwrap_or(f64::NAN));
+    let got = page
+        .iter()
+        .find(|(_, c, _)| c == "top1_share")
+        .map_or(f64::NAN, |(_, _, v)| *v);
+    if got.to_bits() != want.to_bits() {
+        return Err(format!("top-1 share: page {got}, CLI {want}"));
+    }
+    // And back on.
+    cx.click("#policies input[data-policy=\"0\"]").await?;
+    cx.checked("ok").await?;
+    let back = cx
+        .js("return document.getElementById('editor').value;")
+        .await?;
+    let original = include_str!("../../../scenarios/cheetah-and-tortoise.toml");
+    if back.as_str() != Some(original) {
+        return Err("switching the policy back on does not restore the text".into());
+    }
+    Ok(())
+}
+
 /// A bad edit shows the error at its line and column, with the CLI's exact text.
 async fn a_bad_edit_shows_the_located_error_of_the_cli(cx: &Ctx) -> R {
     cx.lab("cheetah-and-tortoise").await?;
@@ -889,6 +944,7 @@ async fn the_pages_in_headless_chromium() {
     check!(pages_load_without_console_errors);
     check!(returns_to_scale_updates_charts_and_numbers_as_the_cli);
     check!(open_a_scenario_file);
+    check!(a_policy_toggle_switches_a_policy_off);
     check!(a_bad_edit_shows_the_located_error_of_the_cli);
     check!(governance_replays_a_reference_timeline);
     check!(measure_shows_the_metrics_of_a_csv);

@@ -287,6 +287,73 @@
     return row;
   }
 
+  // ------------------------------------------------------------------ policy toggles
+  // Each top-level [[policy]] block of the text gets a toggle. Switching one off comments
+  // its lines out with the prefix "#off# " (so the text stays the one truth: what runs,
+  // what is exported, where errors point); switching it on removes the prefix.
+
+  const OFF = "#off# ";
+
+  function policyBlocks(text) {
+    const lines = text.split("\n");
+    const blocks = [];
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^(#off# )?\s*\[\[policy\]\]/.exec(lines[i]);
+      if (!m) continue;
+      let j = i + 1;
+      while (j < lines.length && !/^(#off# )?\s*\[/.test(lines[j])) j++;
+      let end = j;
+      while (end > i + 1 && lines[end - 1].trim() === "") end--;
+      const body = lines.slice(i, end).map((l) => (l.startsWith(OFF) ? l.slice(OFF.length) : l)).join("\n");
+      const get = (re) => (re.exec(body) || [])[1];
+      blocks.push({
+        start: i, end, off: !!m[1],
+        kind: get(/\bkind\s*=\s*"([^"]*)"/) || "policy",
+        from: get(/\bfrom\s*=\s*([-0-9.eE+]+)/),
+        until: get(/\buntil\s*=\s*([-0-9.eE+]+)/),
+        groups: get(/\bgroups\s*=\s*\[([^\]]*)\]/),
+      });
+      i = end - 1;
+    }
+    return blocks;
+  }
+
+  function renderPolicies() {
+    const box = $("policies");
+    box.textContent = "";
+    const blocks = policyBlocks(state.text);
+    if (!blocks.length) return;
+    box.append(el("h4", {}, "policies"));
+    blocks.forEach((b, k) => {
+      const id = `policy-toggle-${k}`;
+      const what = `${b.kind}${b.from !== undefined ? ` from t = ${b.from}` : ""}` +
+        `${b.until !== undefined ? ` until t = ${b.until}` : ""}${b.groups ? ` on ${b.groups.replace(/"/g, "")}` : ""}`;
+      const input = el("input", {id, type: "checkbox", "data-policy": String(k)});
+      input.checked = !b.off;
+      input.addEventListener("change", () => togglePolicy(k, input.checked));
+      box.append(el("div", {class: "control" + (b.off ? " changed" : ""),
+        title: `Switch this [[policy]] (lines ${b.start + 1}–${b.end}) off or on: its lines are commented out with "${OFF.trim()}"`},
+        el("label", {for: id}, what), input));
+    });
+  }
+
+  function togglePolicy(k, on) {
+    const b = policyBlocks(state.text)[k];
+    if (!b) return;
+    const lines = state.text.split("\n");
+    for (let i = b.start; i < b.end; i++) {
+      if (on && lines[i].startsWith(OFF)) lines[i] = lines[i].slice(OFF.length);
+      else if (!on && !lines[i].startsWith(OFF)) lines[i] = OFF + lines[i];
+    }
+    state.text = lines.join("\n");
+    $("editor").value = state.text;
+    // Overrides of policies name them by position, which has just changed.
+    for (const key of [...state.overrides.keys()]) if (key.startsWith("policy[")) state.overrides.delete(key);
+    $("controls").dataset.paths = "";
+    renderPolicies();
+    scheduleCheck(0);
+  }
+
   function load(text, origin, description) {
     state.source = {text, origin};
     state.text = text;
@@ -299,6 +366,7 @@
     $("controls").dataset.paths = "";
     if (description !== undefined) $("description").textContent = description;
     clearResults();
+    renderPolicies();
     scheduleCheck(0);
   }
 
@@ -477,6 +545,7 @@
   });
   $("editor").addEventListener("input", () => {
     state.text = $("editor").value;
+    renderPolicies();
     scheduleCheck();
   });
   $("editor").addEventListener("focus", () => caretToError($("editor")));
