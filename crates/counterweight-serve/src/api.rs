@@ -415,7 +415,7 @@ fn describe(exp: &Experiment) -> serde_json::Value {
                 "steps": s.time.steps,
                 "dt": s.time.dt,
                 "replicates": s.replicates,
-                "policies": s.policies.len(),
+                "policies": s.policy_count,
             })
         })
         .collect();

@@ -4,7 +4,7 @@
 
 use std::io::{Cursor, Write};
 
-use counterweight::io::run::{RunRecord, VariantRecord, write_run};
+use counterweight::io::run::{RunRecord, write_run};
 
 use crate::store::StoredRun;
 
@@ -44,35 +44,8 @@ pub(crate) fn run_zip(run: &StoredRun) -> Result<Vec<u8>, String> {
     Ok(cursor.into_inner())
 }
 
-/// The run as the library writes it.
-///
-// TODO(registry): use the library's recording function once `record()` moves out of the
-// CLI (issue 8); until then this fills the record from library values only, without the
-// CLI's key numbers and notes (the metrics, actors, plots and scenario are the same).
+/// The run as `counterweight run` records it: the library's
+/// [`RunRecord::from_output`] (key numbers, notes, tables, final values).
 fn record(run: &StoredRun) -> RunRecord {
-    let exp = &run.experiment;
-    let first = &exp.variants[0].scenario;
-    RunRecord {
-        name: exp.name.clone(),
-        description: exp.description.clone(),
-        model: first.model.name().into(),
-        seed: first.seed,
-        version: counterweight::VERSION.to_string(),
-        scenario_toml: crate::lab::resolved_toml(exp),
-        metrics: run.output.metrics_table(),
-        actors: run.output.actors_table(),
-        variants: run
-            .output
-            .variants
-            .iter()
-            .zip(&exp.variants)
-            .map(|((label, o), v)| VariantRecord {
-                label: label.clone(),
-                groups: v.scenario.groups.iter().map(|g| g.name.clone()).collect(),
-                final_values: o.final_values.first().cloned().unwrap_or_default(),
-            })
-            .collect(),
-        key_numbers: Vec::new(),
-        notes: Vec::new(),
-    }
+    RunRecord::from_output(&run.experiment, &run.output)
 }
