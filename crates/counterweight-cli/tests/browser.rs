@@ -415,6 +415,136 @@ async fn returns_to_scale_updates_charts_and_numbers_as_the_cli(cx: &Ctx) -> R {
     cx.screenshot("serve-lab.png").await
 }
 
+/// Every registered model appears with no page code of its own: its embedded example
+/// gets a control per declared parameter (the doc line in the tooltip, the unit shown, a
+/// slider where the range is bounded on both sides), and a run charts what the model
+/// records (its own columns when it has them, e.g. the veto simulation) with the run
+/// record's key numbers.
+async fn every_model_renders_its_controls_and_runs(cx: &Ctx) -> R {
+    let models = cx
+        .js_async("const done = arguments[arguments.length - 1]; Promise.all([fetch('/api/models').then(r => r.json()), fetch('/api/examples').then(r => r.json())]).then(done, e => done('ERR ' + e));")
+        .await?;
+    let (models, examples) = (
+        models[0].as_array().cloned().unwrap_or_default(),
+        models[1].clone(),
+    );
+    if models.len() < 4 {
+        return Err(format!("models: {models:?}"));
+    }
+    let mut screenshot_taken = false;
+    for m in &models {
+        let name = m["name"].as_str().unwrap_or_default();
+        let example = examples
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["model"] == name)
+            .and_then(|e| e["name"].as_str())
+            .ok_or_else(|| format!("no example of {name}"))?;
+        cx.lab(example).await?;
+        for p in m["params"].as_array().into_iter().flatten() {
+            let path = p["path"].as_str().unwrap_or_default();
+            let doc = p["doc"].as_str().unwrap_or_default();
+            let found = cx
+                .js(&format!(
+                    "const i = document.querySelector('#controls [data-path=\"{path}\"]'); if (!i) return null; const row = i.closest('.control'); \
+                     return [row.title, row.textContent, !!document.querySelector('#controls [data-range=\"{path}\"]'), i.type];"
+                ))
+                .await?;
+            if found.is_null() {
+                return Err(format!("{name}: no control for {path}"));
+            }
+            if !found[0].as_str().unwrap_or_default().contains(doc) {
+                return Err(format!(
+                    "{name}: {path}: tooltip {} lacks {doc:?}",
+                    found[0]
+                ));
+            }
+            let unit = p["unit"].as_str().unwrap_or_default();
+            if !unit.is_empty() && !found[1].as_str().unwrap_or_default().contains(unit) {
+                return Err(format!("{name}: {path}: unit {unit:?} not shown"));
+            }
+            // Numbers written as words ("1%") are edited as text, without a slider.
+            let bounded = p["min"].is_number()
+                && p["max"].is_number()
+                && p["kind"] != "choice"
+                && found[3] == "number";
+            if found[2] != json!(bounded) {
+                return Err(format!(
+                    "{name}: {path}: slider {} but bounded {bounded}",
+                    found[2]
+                ));
+            }
+        }
+        cx.type_into("[data-path=\"replicates\"]", "2").await?;
+        cx.checked("ok").await?;
+        cx.click("#run").await?;
+        cx.wait(
+            "document.body.dataset.runState === 'done'",
+            Duration::from_secs(120),
+        )
+        .await?;
+        let charts = cx
+            .js("return [...document.querySelectorAll('[data-variant=\"0\"] [data-chart]')].map(c => [c.dataset.chart, !!c.querySelector('canvas')]);")
+            .await?;
+        let charts: Vec<(String, bool)> =
+            serde_json::from_value(charts).map_err(|e| e.to_string())?;
+        let drawn = |k: &str| charts.iter().any(|(c, d)| c == k && *d);
+        let own = cx
+            .js("return document.querySelectorAll('#keys-head tr td.num').length;")
+            .await?;
+        if own.as_u64().unwrap_or(0) == 0 {
+            return Err(format!("{name}: no key numbers"));
+        }
+        if name == "veto" {
+            if !drawn("outcomes") || drawn("shares") {
+                return Err(format!(
+                    "veto: its own columns are not what is charted: {charts:?}"
+                ));
+            }
+            // The same numbers as the CLI's run of the same scenario.
+            let out = cli(
+                &[
+                    "run",
+                    example,
+                    "--set",
+                    "replicates=2",
+                    "--out",
+                    "veto-cli",
+                    "--quiet",
+                ],
+                &cx.dir,
+            );
+            if !out.status.success() {
+                return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+            }
+            let csv = std::fs::read_to_string(cx.dir.join("veto-cli/metrics.csv"))
+                .map_err(|e| e.to_string())?;
+            let row = &final_rows(&csv)[0].1;
+            let page = cx.key_numbers().await?;
+            if page.len() < 10 {
+                return Err(format!("veto: few numbers on the page: {page:?}"));
+            }
+            for (_, col, got) in &page {
+                let want: f64 = row
+                    .iter()
+                    .find(|(n, _)| n == col)
+                    .map_or(f64::NAN, |(_, v)| v.parse().unwrap_or(f64::NAN));
+                if !(want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan())) {
+                    return Err(format!("veto: {col}: page {got} vs CLI {want}"));
+                }
+            }
+            if !screenshot_taken {
+                cx.screenshot("serve-lab-veto.png").await?;
+                screenshot_taken = true;
+            }
+        } else if !drawn("shares") || !drawn("concentration") {
+            return Err(format!("{name}: charts {charts:?}"));
+        }
+    }
+    Ok(())
+}
+
 /// Open a scenario file from the disk: it becomes the page's scenario, named after the file.
 async fn open_a_scenario_file(cx: &Ctx) -> R {
     let text = include_str!("../../../scenarios/two-oh-two.toml").replacen(
@@ -943,6 +1073,7 @@ async fn the_pages_in_headless_chromium() {
     }
     check!(pages_load_without_console_errors);
     check!(returns_to_scale_updates_charts_and_numbers_as_the_cli);
+    check!(every_model_renders_its_controls_and_runs);
     check!(open_a_scenario_file);
     check!(a_policy_toggle_switches_a_policy_off);
     check!(a_bad_edit_shows_the_located_error_of_the_cli);

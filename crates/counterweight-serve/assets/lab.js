@@ -189,9 +189,11 @@
     if (state.seed === null && document.activeElement !== $("seed")) $("seed").value = r.seed;
     const v = r.variants;
     const actors = v[0].actors.toLocaleString("en");
-    $("summary").textContent = `${v[0].model}: ${actors} actors, ${v[0].steps} steps, ${v[0].replicates} replicate(s)` +
+    $("summary").textContent = `${v[0].model}: ${v[0].actors ? `${actors} actors, ` : ""}${v[0].steps} steps, ${v[0].replicates} replicate(s)` +
       (v.length > 1 ? `, ${v.length} variants` : "");
     renderControls(r.params);
+    renderPolicies();
+    $("model-about").textContent = r.model_about ? `${v[0].model}: ${r.model_about}` : "";
     if (!state.running) downloadLink($("export-toml"), r.resolved_toml, `${safeName()}.toml`, "application/toml");
     document.body.dataset.checked = "ok";
   }
@@ -206,6 +208,7 @@
     if (p.unit) parts.push(`unit: ${p.unit}`);
     if (p.min !== null || p.max !== null) parts.push(`valid: ${p.min ?? "−∞"} … ${p.max ?? "∞"}`);
     if (p.default) parts.push(`default: ${p.default}`);
+    if (p.set === false) parts.push("(not set in the scenario: the default applies)");
     parts.push(`--set ${p.path}=…`);
     return parts.join("\n");
   }
@@ -218,7 +221,7 @@
         const input = box.querySelector(`[data-path="${CSS.escape(p.path)}"]`);
         if (input && document.activeElement !== input) setInputValue(input, p);
         const range = box.querySelector(`[data-range="${CSS.escape(p.path)}"]`);
-        if (range) range.value = Number(p.value);
+        if (range && p.value !== "") range.value = Number(p.value);
         const row = input && input.closest(".control");
         if (row) row.classList.toggle("changed", state.overrides.has(p.path));
       }
@@ -238,7 +241,12 @@
 
   function setInputValue(input, p) {
     if (p.kind === "bool") input.checked = p.value === "true";
-    else input.value = p.kind === "choice" ? p.value.replace(/^"|"$/g, "") : p.value;
+    else input.value = p.value.replace(/^"|"$/g, "");
+  }
+
+  // A number as TOML writes it (or nothing yet).
+  function isNumber(v) {
+    return v === "" || /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v);
   }
 
   function control(p) {
@@ -260,9 +268,20 @@
     } else if (p.kind === "choice") {
       input = el("select", {id, "data-path": p.path}, p.choices.map((c) => el("option", {value: c}, c)));
       input.addEventListener("change", () => commit(JSON.stringify(input.value)));
+    } else if (!isNumber(p.value.replace(/^"|"$/g, ""))) {
+      // A number the scenario writes as words (e.g. "1%", "3d"): edited as text.
+      input = el("input", {id, type: "text", "data-path": p.path, placeholder: p.default});
+      input.addEventListener("change", () => {
+        const v = input.value.trim();
+        if (v === "") return;
+        commit(/^-?[0-9.]+([eE][-+]?[0-9]+)?$/.test(v) ? v : JSON.stringify(v));
+      });
     } else {
       const step = p.kind === "integer" ? "1" : "any";
-      input = el("input", {id, type: "number", step, "data-path": p.path});
+      const attrs = {id, type: "number", step, "data-path": p.path, placeholder: p.default ? p.default : "derived"};
+      if (p.min !== null) attrs.min = p.min;
+      if (p.max !== null) attrs.max = p.max;
+      input = el("input", attrs);
       input.addEventListener("change", () => {
         if (input.value.trim() === "") return;
         let v = input.value.trim();
@@ -272,10 +291,10 @@
     }
     setInputValue(input, p);
     row.append(label, input);
-    if ((p.kind === "real" || p.kind === "integer") && p.min !== null && p.max !== null) {
+    if ((p.kind === "real" || p.kind === "integer") && p.min !== null && p.max !== null && p.max > p.min && input.type === "number") {
       const step = p.kind === "integer" ? 1 : (p.max - p.min) / 200;
       const range = el("input", {type: "range", min: p.min, max: p.max, step, "data-range": p.path});
-      range.value = Number(p.value);
+      range.value = p.value === "" ? p.min : Number(p.value);
       range.addEventListener("input", () => { input.value = range.value; });
       range.addEventListener("change", () => {
         let v = range.value;
@@ -322,8 +341,14 @@
     const box = $("policies");
     box.textContent = "";
     const blocks = policyBlocks(state.text);
-    if (!blocks.length) return;
+    const kinds = (state.checked && state.checked.policy_kinds) || [];
+    if (!blocks.length && !kinds.length) return;
     box.append(el("h4", {}, "policies"));
+    if (kinds.length) {
+      box.append(el("div", {class: "kinds", id: "policy-kinds"},
+        "this model takes: ", kinds.map((k, i) => el("span", {title: `[[policy]] kind = "${k.kind}": ${k.fields.join(", ")}`},
+          `${i ? ", " : ""}${k.kind}`))));
+    }
     blocks.forEach((b, k) => {
       const id = `policy-toggle-${k}`;
       const what = `${b.kind}${b.from !== undefined ? ` from t = ${b.from}` : ""}` +
@@ -382,21 +407,42 @@
     $("export-zip").removeAttribute("href");
   }
 
-  const CHARTS = [
-    ["shares", "Shares of the total over time"],
-    ["concentration", "Concentration over time"],
-    ["lorenz", "Final Lorenz curve (replicate 0)"],
-    ["distribution", "Final distribution P(X ≥ x), log–log (replicate 0)"],
-  ];
+  // The charts a variant shows follow what its model records (the registry's declared
+  // observation): concentration metrics give shares, concentration, Lorenz and
+  // distribution; a model's own columns are drawn under their declared labels, shares and
+  // probabilities on [0, 1], other quantities on their own axis.
+  function chartsFor(d) {
+    const charts = [];
+    const obs = d.observation;
+    if (obs.concentration) {
+      charts.push(["shares", "Shares of the total over time"], ["concentration", "Concentration over time"]);
+    }
+    const own = ownColumns(d);
+    if (own.some((c) => c.unit_interval)) charts.push(["outcomes", "The model's shares and probabilities over time"]);
+    if (own.some((c) => !c.unit_interval)) charts.push(["quantities", "The model's quantities over time"]);
+    if (obs.concentration || d.lorenz.length) {
+      charts.push(["lorenz", "Final Lorenz curve (replicate 0)"],
+        ["distribution", "Final distribution P(X ≥ x), log–log (replicate 0)"]);
+    }
+    return charts;
+  }
+
+  // The model's own columns that were recorded, each with a label that tells it apart
+  // (a label shared by several columns gets the column's suffix, e.g. its state).
+  function ownColumns(d) {
+    const cols = d.observation.columns.filter((c) => series(d, c.name));
+    return cols.map((c) => {
+      const shared = cols.filter((o) => o.label === c.label).length > 1;
+      const suffix = c.name.includes(".") ? c.name.slice(c.name.indexOf(".") + 1) : c.name;
+      return shared ? {...c, label: `${c.label} (${suffix})`} : c;
+    });
+  }
 
   function buildCards(labels) {
     clearResults();
     labels.forEach((label, i) => {
-      const card = el("div", {class: "variant", "data-variant": String(i)}, el("h3", {}, label));
-      for (const [key, title] of CHARTS) {
-        card.append(el("div", {class: "chart-title"}, title),
-          el("div", {class: "chart", "data-chart": key}, el("span", {class: "pending"}, "waiting for this variant…")));
-      }
+      const card = el("div", {class: "variant", "data-variant": String(i)}, el("h3", {}, label),
+        el("div", {class: "charts"}, el("span", {class: "pending"}, "waiting for this variant…")));
       $("variants").append(card);
     });
   }
@@ -408,48 +454,60 @@
   function drawVariant(d) {
     const card = $("variants").querySelector(`[data-variant="${d.index}"]`);
     if (!card) return;
+    const box = card.querySelector(".charts");
+    box.textContent = "";
+    for (const [key, title] of chartsFor(d)) {
+      box.append(el("div", {class: "chart-title"}, title), el("div", {class: "chart", "data-chart": key}));
+    }
     const chart = (key) => card.querySelector(`[data-chart="${key}"]`);
     const band = d.replicates > 1 ? ` — mean of ${d.replicates} replicates, band: middle 90%` : "";
     const line = (name, label) => {
       const s = series(d, name);
       return s ? {label, values: s.mean, lo: s.lo, hi: s.hi} : null;
     };
-    const shares = [line("top1_share", "largest actor")];
-    if (d.groups.length > 1) for (const g of d.groups) shares.push(line(`share.${g}`, `group ${g}`));
-    const conc = [line("hhi", "HHI"), line("gini", "Gini"), line("top10pct_share", "top-10% share")];
-    const own = d.series.filter((s) => !/^(top|hhi|gini|theil|effective|nakamoto|hill|share\.|total$)/.test(s.name));
-    if (shares.some(Boolean)) {
+    if (chart("shares")) {
+      const shares = [line("top1_share", "largest actor")];
+      if (d.groups.length > 1) for (const g of d.groups) shares.push(line(`share.${g}`, `group ${g}`));
       lineChart(chart("shares"), {x: d.x, series: shares.filter(Boolean), xLabel: "time" + band, yLabel: "share", yRange: [0, 1]});
-    } else {
-      chart("shares").textContent = "";
     }
-    if (conc.some(Boolean)) {
+    if (chart("concentration")) {
+      const conc = [line("hhi", "HHI"), line("gini", "Gini"), line("top10pct_share", "top-10% share")];
       lineChart(chart("concentration"), {x: d.x, series: conc.filter(Boolean), xLabel: "time" + band, yLabel: "index", yRange: [0, 1]});
-    } else if (own.length) {
-      lineChart(chart("concentration"), {x: d.x, series: own.slice(0, 6).map((s) => ({label: s.name, values: s.mean, lo: s.lo, hi: s.hi})), xLabel: "time" + band, yLabel: ""});
     }
-    if (d.lorenz.length) {
-      const xs = d.lorenz.map((p) => p[0]);
-      lineChart(chart("lorenz"), {x: xs, series: [
-        {label: "Lorenz curve", values: d.lorenz.map((p) => p[1])},
-        {label: "equality", values: xs, color: "#9aa4b8", dash: [4, 4]},
-      ], xLabel: "share of actors (smallest first)", yLabel: "share of the total", yRange: [0, 1]});
-    } else {
-      chart("lorenz").textContent = "no per-actor values";
+    const own = ownColumns(d);
+    if (chart("outcomes")) {
+      lineChart(chart("outcomes"), {x: d.x, series: own.filter((c) => c.unit_interval).map((c) => line(c.name, c.label)),
+        xLabel: "time" + band, yLabel: "share", yRange: [0, 1]});
     }
-    if (d.ccdf.length) {
-      lineChart(chart("distribution"), {x: d.ccdf.map((p) => p[0]), series: [
-        {label: "P(X ≥ x)", values: d.ccdf.map((p) => p[1])},
-      ], xLabel: "value x", yLabel: "P(X ≥ x)", log: {x: true, y: true}});
-    } else {
-      chart("distribution").textContent = "no positive values";
+    if (chart("quantities")) {
+      lineChart(chart("quantities"), {x: d.x, series: own.filter((c) => !c.unit_interval).map((c) => line(c.name, c.label)),
+        xLabel: "time" + band, yLabel: ""});
     }
-    if (d.notes.length) {
-      for (const n of d.notes) $("notes").append(el("div", {}, `${d.label}: ${n}`));
+    if (chart("lorenz")) {
+      if (d.lorenz.length) {
+        const xs = d.lorenz.map((p) => p[0]);
+        lineChart(chart("lorenz"), {x: xs, series: [
+          {label: "Lorenz curve", values: d.lorenz.map((p) => p[1])},
+          {label: "equality", values: xs, color: "#9aa4b8", dash: [4, 4]},
+        ], xLabel: "share of actors (smallest first)", yLabel: "share of the total", yRange: [0, 1]});
+      } else {
+        chart("lorenz").textContent = "no per-actor values";
+      }
     }
+    if (chart("distribution")) {
+      if (d.ccdf.length) {
+        lineChart(chart("distribution"), {x: d.ccdf.map((p) => p[0]), series: [
+          {label: "P(X ≥ x)", values: d.ccdf.map((p) => p[1])},
+        ], xLabel: "value x", yLabel: "P(X ≥ x)", log: {x: true, y: true}});
+      } else {
+        chart("distribution").textContent = "no positive values";
+      }
+    }
+    for (const n of d.notes) $("notes").append(el("div", {}, `${d.label}: ${n}`));
   }
 
-  // The key numbers: the final row of replicate 0, as `counterweight run` prints it.
+  // The final row's columns: the concentration headline columns when the model records
+  // them, then the model's own columns under their declared labels.
   const KEYS = [
     ["time", "t", 1],
     ["top1_share", "top-1 share", 3],
@@ -461,19 +519,40 @@
     ["nakamoto_1_2", "Nakamoto (> 1/2)", 0],
   ];
 
+  function keyColumns() {
+    const first = state.runData.find(Boolean);
+    if (!first) return [];
+    const present = (col) => state.runData.some((d) => d && d.final_row.some(([n]) => n === col));
+    const keys = first.observation.concentration ? KEYS.filter(([col]) => present(col)) : KEYS.slice(0, 1);
+    for (const c of ownColumns(first)) {
+      if (present(c.name)) keys.push([c.name, c.label, c.integer ? 0 : 4]);
+    }
+    return keys;
+  }
+
   function drawKeys() {
     const box = $("keys");
     box.textContent = "";
     const labels = state.runVariants;
+    // The headline numbers, as `counterweight run` prints them and report.html shows them.
+    const head = el("table", {id: "keys-head"},
+      el("caption", {}, "Key numbers (as in report.html)"),
+      el("tr", {}, el("th", {}, ""), labels.map((l) => el("th", {}, l))));
+    const first = state.runData.find(Boolean);
+    for (const [k] of first ? first.key_numbers : []) {
+      const tr = el("tr", {}, el("td", {}, k));
+      labels.forEach((label, i) => {
+        const d = state.runData[i];
+        const cell = d && d.key_numbers.find(([n]) => n === k);
+        tr.append(el("td", {class: "num", dataset: {variant: label, key: k}}, cell ? cell[1] : "…"));
+      });
+      head.append(tr);
+    }
+    box.append(head);
     const table = el("table", {id: "keys-table"},
       el("caption", {}, "Final values (replicate 0; hover a number for its full precision)"),
       el("tr", {}, el("th", {}, "metric"), labels.map((l) => el("th", {}, l))));
-    const present = (col) => state.runData.some((d) => d && d.final_row.some(([n]) => n === col));
-    let keys = KEYS.filter(([col]) => present(col));
-    if (keys.length <= 1) {
-      const first = state.runData.find(Boolean);
-      keys = first ? first.final_row.filter(([n]) => !["replicate", "step"].includes(n)).slice(0, 8).map(([n]) => [n, n, 4]) : [];
-    }
+    const keys = keyColumns();
     for (const [col, name, digits] of keys) {
       const tr = el("tr", {}, el("td", {}, name));
       labels.forEach((label, i) => {

@@ -32,6 +32,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use counterweight::registry::Registry;
 use counterweight::scenario::{self, Experiment, ScenarioError, examples};
 
 use crate::{App, assets, lab, params, store};
@@ -47,6 +48,7 @@ pub(crate) fn router(app: App) -> Router {
         .layer(DefaultBodyLimit::max(upload));
     let mut router = Router::new()
         .route("/api/info", get(info))
+        .route("/api/models", get(models))
         .route("/api/examples", get(examples_list))
         .route("/api/examples/{name}", get(example))
         .route("/api/scenario", post(check_scenario))
@@ -213,18 +215,39 @@ async fn info(State(app): State<App>) -> Response {
     }))
 }
 
+/// Every registered model with its declared parameters and policy kinds: what the
+/// laboratory generates its controls from.
+async fn models(State(app): State<App>) -> Response {
+    let list: Vec<_> = app
+        .registry
+        .models()
+        .map(|m| {
+            json!({
+                "name": m.name(),
+                "about": m.about(),
+                "sections": m.keys(),
+                "params": params::declared_list(m),
+                "policy_kinds": m.policy_kinds().iter().map(|(k, f)| json!({"kind": k, "fields": f})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    ok_json(list)
+}
+
 async fn examples_list() -> Response {
     let list: Vec<_> = examples::EXAMPLES
         .iter()
         .map(|e| {
-            let description = e
-                .toml
-                .parse::<toml::Table>()
-                .ok()
-                .and_then(|t| t.get("description")?.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let table = e.toml.parse::<toml::Table>().ok();
+            let text = |key: &str| {
+                table
+                    .as_ref()
+                    .and_then(|t| t.get(key)?.as_str().map(str::to_string))
+            };
+            let description = text("description").unwrap_or_default();
             json!({
                 "name": e.name,
+                "model": text("model").unwrap_or_else(|| counterweight::model::DEFAULT.into()),
                 "summary": e.summary,
                 "description": description,
                 "default": e.name == examples::DEFAULT,
@@ -317,8 +340,14 @@ pub(crate) fn parse_request(app: &App, req: &ScenarioRequest) -> Result<Experime
     if let Some(e) = file_reference(text, &overrides, &origin) {
         return Err(ErrorJson::from(&e));
     }
-    scenario::parse(&req.toml, &origin, startup_dir.as_deref(), &overrides)
-        .map_err(|e| ErrorJson::from(&e))
+    scenario::parse_with(
+        &app.registry,
+        &req.toml,
+        &origin,
+        startup_dir.as_deref(),
+        &overrides,
+    )
+    .map_err(|e| ErrorJson::from(&e))
 }
 
 /// The keys whose value names a file that validation would read.
@@ -389,10 +418,11 @@ fn find_file_key(v: &toml::Value, path: &str) -> Option<String> {
 async fn check_scenario(State(app): State<App>, body: Result<Bytes, BytesRejection>) -> Reply {
     let req: ScenarioRequest = json_body(body, app.limits.max_body)?;
     let app2 = app.clone();
-    let result =
-        tokio::task::spawn_blocking(move || parse_request(&app2, &req).map(|exp| describe(&exp)))
-            .await
-            .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let result = tokio::task::spawn_blocking(move || {
+        parse_request(&app2, &req).map(|exp| describe(&exp, &app2.registry))
+    })
+    .await
+    .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(match result {
         Ok(v) => ok_json(v),
         Err(e) => ok_json(json!({"ok": false, "error": e})),
@@ -400,7 +430,7 @@ async fn check_scenario(State(app): State<App>, body: Result<Bytes, BytesRejecti
 }
 
 /// What the page needs to know about a valid scenario: the variants and the controls.
-fn describe(exp: &Experiment) -> serde_json::Value {
+fn describe(exp: &Experiment, registry: &Registry) -> serde_json::Value {
     let first = &exp.variants[0].scenario;
     let variants: Vec<_> = exp
         .variants
@@ -425,7 +455,9 @@ fn describe(exp: &Experiment) -> serde_json::Value {
         "description": exp.description,
         "seed": first.seed,
         "variants": variants,
-        "params": params::describe(exp),
+        "model_about": registry.get(first.model.name()).map_or("", |m| m.about()),
+        "params": params::describe(exp, registry),
+        "policy_kinds": params::policy_kinds(exp, registry),
         "resolved_toml": lab::resolved_toml(exp),
     })
 }

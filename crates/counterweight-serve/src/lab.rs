@@ -28,7 +28,7 @@ use counterweight::scenario::Experiment;
 
 use crate::App;
 use crate::api::{ScenarioRequest, parse_request};
-use crate::payload::{VariantData, variant_data};
+use crate::payload::{VariantData, variant_payload};
 
 /// Progress messages are sent at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -444,8 +444,7 @@ fn execute(
         })?;
         base += v.scenario.time.steps * u64::from(v.scenario.replicates);
         done.store(base, Ordering::Relaxed);
-        let groups = v.scenario.groups.iter().map(|g| g.name.clone()).collect();
-        let data = variant_data(i, &v.label, groups, &out);
+        let (data, out) = variant_payload(exp, i, out);
         let _ = tx.blocking_send((seq, RunEvent::Variant(Box::new(data))));
         variants.push((v.label.clone(), out));
     }

@@ -45,6 +45,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use counterweight::registry::Registry;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -107,6 +108,10 @@ pub struct Config {
     /// Open the laboratory in the default browser once listening.
     pub open: bool,
     pub limits: Limits,
+    /// The models the server knows: the built-in ones, plus any a downstream crate
+    /// registers ([`counterweight::registry::Registry::with`]). The laboratory's controls
+    /// and charts come from each model's declaration.
+    pub registry: Registry,
 }
 
 impl Default for Config {
@@ -117,6 +122,7 @@ impl Default for Config {
             scenario: None,
             open: false,
             limits: Limits::default(),
+            registry: counterweight::model::builtin().clone(),
         }
     }
 }
@@ -141,6 +147,7 @@ pub enum ServeError {
 pub(crate) struct AppState {
     pub startup: Option<StartupScenario>,
     pub limits: Limits,
+    pub registry: Registry,
     pub clients: limits::Clients,
     pub runs: store::RunStore,
     /// Becomes true when the server shuts down: sessions close, runs are cancelled.
@@ -197,6 +204,7 @@ pub async fn serve(
     let state: App = Arc::new(AppState {
         startup: config.scenario,
         limits: config.limits,
+        registry: config.registry,
         clients: limits::Clients::default(),
         runs: store::RunStore::default(),
         shutdown: stop_rx.clone(),

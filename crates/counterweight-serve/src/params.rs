@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use counterweight::registry::{ModelDef, ParamInfo, ParamType, Registry};
 use counterweight::scenario::Experiment;
 
 /// One control. The fields follow the model registry's declared parameters (path, type,
@@ -24,25 +25,38 @@ pub(crate) struct ParamDesc {
     pub choices: Vec<String>,
     /// One line saying what it means (the tooltip).
     pub doc: String,
-    /// The value in the scenario as resolved (TOML text).
+    /// The value in the scenario as resolved (TOML text), else the default.
     pub value: String,
+    /// Whether the scenario sets it (false: the default applies).
+    pub set: bool,
     /// A group heading for the page (the first segment of the path, with its index).
     pub section: String,
 }
 
-/// The controls for a parsed scenario.
-///
-// TODO(registry): until the model registry (issue 8) lands, this derives the controls
-// from the scenario's resolved TOML alone: every number becomes an input (no range, no
-// unit, no doc line), every boolean a toggle. With the registry it becomes: the
-// experiment's model's declared parameters (type, unit, default, range, doc line), with
-// the current values read from the resolved scenario.
-pub(crate) fn describe(exp: &Experiment) -> Vec<ParamDesc> {
+/// The controls for a parsed scenario, generated from the registry: first the declared
+/// parameters of the experiment's model ([`counterweight::registry::ModelDef::params`]:
+/// type, unit, default, valid range, doc line), each with its current value (the
+/// scenario's, else the declared default); then every other number or boolean the
+/// scenario sets (replicates, the time grid, actor counts, policy fields, variant
+/// overrides), as plain inputs. No model is named here: a model registered tomorrow gets
+/// its controls from its own declaration.
+pub(crate) fn describe(exp: &Experiment, registry: &Registry) -> Vec<ParamDesc> {
     let Ok(table) = exp.resolved_toml.parse::<toml::Table>() else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    walk(&toml::Value::Table(table), String::new(), &mut out);
+    let root = toml::Value::Table(table);
+    let model = exp.variants[0].scenario.model.name();
+    let mut out: Vec<ParamDesc> = registry
+        .get(model)
+        .map(|m| m.params())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| declared(&p, model, &root))
+        .collect();
+    let mut rest = Vec::new();
+    walk(&root, String::new(), &mut rest);
+    rest.retain(|r| !out.iter().any(|d| d.path == r.path));
+    out.append(&mut rest);
     // A variant's overrides are headed by its label.
     for p in &mut out {
         if let Some(i) = p
@@ -56,6 +70,74 @@ pub(crate) fn describe(exp: &Experiment) -> Vec<ParamDesc> {
         }
     }
     out
+}
+
+/// A model's declared parameters as controls with their defaults (no scenario).
+pub(crate) fn declared_list(model: &dyn ModelDef) -> Vec<ParamDesc> {
+    let empty = toml::Value::Table(toml::Table::new());
+    model
+        .params()
+        .iter()
+        .map(|p| declared(p, model.name(), &empty))
+        .collect()
+}
+
+/// The kinds of `[[policy]]` the experiment's model accepts, with their fields.
+pub(crate) fn policy_kinds(exp: &Experiment, registry: &Registry) -> Vec<PolicyKind> {
+    let model = exp.variants[0].scenario.model.name();
+    registry
+        .get(model)
+        .map(|m| {
+            m.policy_kinds()
+                .iter()
+                .map(|(kind, fields)| PolicyKind {
+                    kind,
+                    fields: fields.to_vec(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One `[[policy]]` kind a model accepts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct PolicyKind {
+    pub kind: &'static str,
+    pub fields: Vec<&'static str>,
+}
+
+/// A declared parameter as a control, with the scenario's value or the default.
+fn declared(p: &ParamInfo, model: &str, root: &toml::Value) -> ParamDesc {
+    let value = lookup(root, p.path).and_then(|v| match v {
+        toml::Value::Float(f) => Some(toml::Value::Float(*f).to_string()),
+        toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::String(_) => {
+            Some(v.to_string())
+        }
+        _ => None,
+    });
+    ParamDesc {
+        path: p.path.to_string(),
+        kind: match p.kind {
+            ParamType::Real => "real",
+            ParamType::Integer => "integer",
+            ParamType::Choice => "choice",
+            ParamType::Bool => "bool",
+        },
+        unit: p.unit.to_string(),
+        default: p.default.to_string(),
+        min: p.min,
+        max: p.max,
+        choices: p.choices.iter().map(|c| c.to_string()).collect(),
+        doc: p.doc.to_string(),
+        set: value.is_some(),
+        value: value.unwrap_or_else(|| p.default.to_string()),
+        section: format!("model: {model}"),
+    }
+}
+
+/// The value at a dotted path of plain keys (`growth.returns_to_scale`).
+fn lookup<'a>(root: &'a toml::Value, path: &str) -> Option<&'a toml::Value> {
+    path.split('.').try_fold(root, |v, k| v.get(k))
 }
 
 fn walk(v: &toml::Value, path: String, out: &mut Vec<ParamDesc>) {
@@ -80,6 +162,7 @@ fn walk(v: &toml::Value, path: String, out: &mut Vec<ParamDesc>) {
             choices: Vec::new(),
             doc: String::new(),
             value,
+            set: true,
             section,
         });
     };
@@ -118,7 +201,7 @@ mod tests {
     fn numbers_become_controls_with_set_paths() {
         let ex = counterweight::scenario::examples::find("core-claim").unwrap();
         let exp = counterweight::scenario::parse(ex.toml, "core-claim", None, &[]).unwrap();
-        let params = describe(&exp);
+        let params = describe(&exp, counterweight::model::builtin());
         let find = |p: &str| params.iter().find(|d| d.path == p);
         let beta = find("growth.returns_to_scale").expect("returns to scale");
         assert_eq!(beta.kind, "real");

@@ -5,7 +5,9 @@
 use serde::Serialize;
 
 use counterweight::io::Table;
-use counterweight::runner::ScenarioOutput;
+use counterweight::io::run::RunRecord;
+use counterweight::runner::{ExperimentOutput, ScenarioOutput};
+use counterweight::scenario::Experiment;
 
 /// At most this many points per line (longer runs are thinned evenly, the last point kept).
 pub(crate) const MAX_POINTS: usize = 2000;
@@ -41,15 +43,86 @@ pub(crate) struct VariantData {
     pub final_row: Vec<(String, f64)>,
     /// With several replicates: the mean over replicates of the last recorded rows.
     pub final_mean: Option<Vec<(String, f64)>>,
-    /// Replicates that ended early (`stop_at_share`), in words.
+    /// Notes on the run (early stops, replicates), as the run's report words them.
     pub notes: Vec<String>,
+    /// What the model records: whether concentration metrics, and its own columns.
+    pub observation: ObservationData,
+    /// The key numbers, as `counterweight run` prints them and `report.html` shows them
+    /// ([`RunRecord::from_output`]).
+    pub key_numbers: Vec<(String, String)>,
 }
 
-/// Whether a metrics column is drawn over time: every numeric column without a group
-/// suffix (the metrics of all actors, a model's own columns), and each group's share.
-fn charted(name: &str) -> bool {
-    !matches!(name, "replicate" | "step" | "time")
-        && (!name.contains('.') || name.starts_with("share."))
+/// A model's declared observation ([`counterweight::registry::Observation`]), for the
+/// page: which charts to draw and how to label them.
+#[derive(Debug, Serialize)]
+pub(crate) struct ObservationData {
+    /// The concentration metrics are recorded (shares, Gini, HHI, Lorenz).
+    pub concentration: bool,
+    /// The model's own columns, in order.
+    pub columns: Vec<ColumnData>,
+    /// The columns shown first.
+    pub key: Vec<&'static str>,
+}
+
+/// One of a model's own columns.
+#[derive(Debug, Serialize)]
+pub(crate) struct ColumnData {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub integer: bool,
+    pub unit_interval: bool,
+}
+
+/// The chart data of variant `index` of `exp`, whose run gave `out`. The key numbers and
+/// notes come from the library's run record of that variant alone, so they read as
+/// `counterweight run` prints them for a scenario without `[[compare]]`.
+pub(crate) fn variant_payload(
+    exp: &Experiment,
+    index: usize,
+    out: ScenarioOutput,
+) -> (VariantData, ScenarioOutput) {
+    let v = &exp.variants[index];
+    let groups = v.scenario.groups.iter().map(|g| g.name.clone()).collect();
+    let observation = v.scenario.model.setup().observation();
+    let own: Vec<&str> = observation.columns.iter().map(|c| c.name).collect();
+    let mut data = variant_data(index, &v.label, groups, &out, &own);
+    data.observation = ObservationData {
+        concentration: observation.concentration,
+        key: observation.key_columns(),
+        columns: observation
+            .columns
+            .iter()
+            .map(|c| ColumnData {
+                name: c.name,
+                label: c.label,
+                integer: c.integer,
+                unit_interval: c.unit_interval,
+            })
+            .collect(),
+    };
+    let one = Experiment {
+        name: exp.name.clone(),
+        description: exp.description.clone(),
+        resolved_toml: String::new(),
+        variants: vec![v.clone()],
+    };
+    let mut whole = ExperimentOutput {
+        variants: vec![(v.label.clone(), out)],
+    };
+    let record = RunRecord::from_output(&one, &whole);
+    data.key_numbers = record.key_numbers;
+    data.notes = record.notes;
+    let (_, out) = whole.variants.pop().expect("one variant");
+    (data, out)
+}
+
+/// Whether a metrics column is drawn over time: the model's own columns (`own`, whatever
+/// their names), every other numeric column without a group suffix (the metrics of all
+/// actors), and each group's share.
+fn charted(name: &str, own: &[&str]) -> bool {
+    own.contains(&name)
+        || (!matches!(name, "replicate" | "step" | "time")
+            && (!name.contains('.') || name.starts_with("share.")))
 }
 
 pub(crate) fn variant_data(
@@ -57,6 +130,7 @@ pub(crate) fn variant_data(
     label: &str,
     groups: Vec<String>,
     out: &ScenarioOutput,
+    own: &[&str],
 ) -> VariantData {
     let m = &out.metrics;
     let n = m.rows();
@@ -88,7 +162,7 @@ pub(crate) fn variant_data(
     let series = m
         .names
         .iter()
-        .filter(|name| charted(name))
+        .filter(|name| charted(name, own))
         .filter_map(|name| {
             let col = m.f64_column(name)?;
             let mut mean = Vec::with_capacity(keep.len());
@@ -138,17 +212,6 @@ pub(crate) fn variant_data(
             .collect();
         numeric_row(m, &lasts)
     });
-    let notes = out
-        .early_stops
-        .iter()
-        .map(|s| {
-            format!(
-                "replicate {} stopped at t = {:.3} (step {}): the top actor held {:.3} of the total",
-                s.replicate, s.time, s.step, s.top1_share
-            )
-        })
-        .collect();
-
     VariantData {
         index,
         label: label.to_string(),
@@ -160,7 +223,13 @@ pub(crate) fn variant_data(
         ccdf,
         final_row,
         final_mean,
-        notes,
+        notes: Vec::new(),
+        observation: ObservationData {
+            concentration: true,
+            columns: Vec::new(),
+            key: Vec::new(),
+        },
+        key_numbers: Vec::new(),
     }
 }
 
@@ -252,7 +321,7 @@ every = 5
         let exp = counterweight::scenario::parse(src, "t", None, &[]).unwrap();
         let out =
             counterweight::runner::run(&exp.variants[0].scenario, &Default::default()).unwrap();
-        let d = variant_data(0, "t", vec!["a".into()], &out);
+        let d = variant_data(0, "t", vec!["a".into()], &out, &[]);
         assert_eq!(d.replicates, 4);
         assert_eq!(d.x, vec![0.0, 0.5, 1.0]);
         let gini = d.series.iter().find(|s| s.name == "gini").unwrap();
