@@ -269,6 +269,24 @@ fn a_run_over_the_websocket_gives_the_cli_numbers_and_files() {
         .read_to_string(&mut zipped)
         .unwrap();
     assert_eq!(zipped, metrics, "the zipped metrics.csv is the CLI's");
+    // Recorded by the library as the CLI records it: the same key numbers and notes.
+    let mut summary = String::new();
+    archive
+        .by_name("core-claim/summary.json")
+        .unwrap()
+        .read_to_string(&mut summary)
+        .unwrap();
+    let summary: Value = serde_json::from_str(&summary).unwrap();
+    let cli_summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("cli/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        summary["key_numbers"]
+            .as_object()
+            .is_some_and(|k| k.len() >= 12)
+    );
+    assert_eq!(summary["key_numbers"], cli_summary["key_numbers"]);
 
     // A message over the limit (1 MiB) is refused and the session goes on; one beyond
     // four times the limit closes the session (code 1009, with the reason); a new one works.
