@@ -64,20 +64,21 @@ pub const METRICS_CONTRACT: [&str; 11] = [
     "nakamoto_1_2",
 ];
 
-/// Metrics shown in the report's "final values" table, when present.
-const FINAL_TABLE_METRICS: [(&str, &str); 12] = [
-    ("hhi", "HHI"),
-    ("effective_number", "effective number (1/HHI)"),
-    ("gini", "Gini"),
-    ("theil_t", "Theil T"),
-    ("top1_share", "top-1 share"),
-    ("top3_share", "top-3 share"),
-    ("top1pct_share", "top-1% share"),
-    ("top10pct_share", "top-10% share"),
-    ("nakamoto_1_3", "Nakamoto (> 1/3)"),
-    ("nakamoto_1_2", "Nakamoto (> 1/2)"),
-    ("hill_alpha", "Hill tail exponent α"),
-    ("total", "total"),
+/// Metrics shown in the report's "final values" table, when present (labels from
+/// [`crate::metrics::columns::label`]).
+const FINAL_TABLE_METRICS: [&str; 12] = [
+    "hhi",
+    "effective_number",
+    "gini",
+    "theil_t",
+    "top1_share",
+    "top3_share",
+    "top1pct_share",
+    "top10pct_share",
+    "nakamoto_1_3",
+    "nakamoto_1_2",
+    "hill_alpha",
+    "total",
 ];
 
 // --- views of the metrics table --------------------------------------------------------
@@ -751,7 +752,12 @@ fn final_values_table(
     let mut rows = Vec::new();
     let mut wanted: Vec<(String, String)> = FINAL_TABLE_METRICS
         .iter()
-        .map(|(c, l)| (c.to_string(), l.to_string()))
+        .map(|c| {
+            (
+                c.to_string(),
+                crate::metrics::label(c).unwrap_or_default().into(),
+            )
+        })
         .collect();
     for g in share_groups(m) {
         wanted.push((format!("share.{g}"), format!("share of group {g}")));

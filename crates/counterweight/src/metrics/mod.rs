@@ -27,7 +27,7 @@ mod inequality;
 mod sorted;
 mod tail;
 
-pub use columns::{METRIC_COLUMN_NAMES, MetricColumns};
+pub use columns::{METRIC_COLUMN_NAMES, MetricColumns, label};
 pub use concentration::top_share;
 pub use inequality::lorenz;
 pub use tail::{HillEstimate, default_hill_k, hill};
