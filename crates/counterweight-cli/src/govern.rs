@@ -216,7 +216,7 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
         "",
     ]);
     for r in records {
-        let (res, detail) = result_str(r);
+        let (res, detail) = timeline::result_parts(r);
         let res = if detail.is_empty() || r.result.is_err() {
             res
         } else {

@@ -9,6 +9,7 @@
 pub mod examples;
 pub mod file;
 pub mod overrides;
+pub mod render;
 pub mod span;
 pub mod suggest;
 pub mod validate;

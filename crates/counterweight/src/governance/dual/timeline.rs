@@ -1141,6 +1141,86 @@ pub fn replay(tl: &Timeline) -> Result<Replay, TimelineError> {
     })
 }
 
+// ---------------------------------------------------------------------------- for people
+
+/// Render a timeline error as `origin:line:col` with the offending line and a caret
+/// under the span: the text every shell shows (the CLI on stderr, `serve` in the page).
+pub fn render_error(origin: &str, src: &str, e: &TimelineError) -> String {
+    let mut out = format!("error: {}\n", e.message);
+    if let Some(span) = &e.span {
+        let (line, col) = line_col(src, span.start);
+        out.push_str(&format!("  --> {origin}:{line}:{col}\n"));
+        if let Some(text) = src.lines().nth(line - 1) {
+            let width = src[span.start.min(src.len())..span.end.min(src.len())]
+                .lines()
+                .next()
+                .map_or(1, |s| s.chars().count().max(1));
+            let gutter = line.to_string().len();
+            out.push_str(&format!("{:gutter$} |\n", ""));
+            out.push_str(&format!("{line} | {text}\n"));
+            out.push_str(&format!(
+                "{:gutter$} | {}{}\n",
+                "",
+                " ".repeat(col - 1),
+                "^".repeat(width)
+            ));
+        }
+    } else {
+        out.push_str(&format!("  --> {origin}\n"));
+    }
+    out
+}
+
+/// A step's result as (`ok` or the error's name, the outcome or the error's message).
+pub fn result_parts(r: &StepRecord) -> (String, String) {
+    match &r.result {
+        Ok(o) => ("ok".into(), o.to_string()),
+        Err(e) => (e.name().into(), e.to_string()),
+    }
+}
+
+/// The holder, proposal and amount of a step, in words (`attacker P 90900 stETH`).
+pub fn step_args(tl: &Timeline, r: &StepRecord) -> String {
+    let mut parts = Vec::new();
+    if let Some(h) = r.holder {
+        parts.push(tl.holders[h as usize].clone());
+    }
+    if let Some(p) = r.proposal {
+        parts.push(tl.proposals[p].clone());
+    }
+    if let Some(a) = r.amount {
+        parts.push(format!("{} stETH", format_wei(a)));
+    }
+    parts.join(" ")
+}
+
+/// One replayed step as a JSON object (`govern replay --json` prints one per line;
+/// `serve` sends them to the page). The keys are a public contract (docs/governance.md).
+pub fn step_json(tl: &Timeline, r: &StepRecord) -> serde_json::Value {
+    use super::types::human_seconds;
+    let (res, detail) = result_parts(r);
+    serde_json::json!({
+        "step": r.index + 1,
+        "line": r.line,
+        "time": r.time,
+        "time_human": human_seconds(r.time),
+        "action": r.action.name(),
+        "holder": r.holder.map(|h| tl.holders[h as usize].clone()),
+        "proposal": r.proposal.map(|p| tl.proposals[p].clone()),
+        "amount_wei": r.amount.map(|a| a.to_string()),
+        "result": res,
+        "detail": detail,
+        "persisted_state": r.persisted.name(),
+        "effective_state": r.effective.name(),
+        "r_percent": r.r.to_string(),
+        "r_d16": r.r.0.to_string(),
+        "t_lock": r.t_lock.0,
+        "t_lock_human": human_seconds(r.t_lock.as_secs()),
+        "rage_quit_round": r.rage_quit_round,
+        "expectation_failures": r.failures,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
