@@ -29,9 +29,9 @@ use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
+use super::market::{self, MarketLayer, MarketSpec};
 use crate::network::section::{self, NetworkSetup};
 use crate::network::{self, Network};
-use super::market::{self, MarketLayer, MarketSpec};
 use crate::policy::{self, Ledger, Policy, PolicyCx, PolicyFields, Rebate};
 use crate::registry::{
     ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,

@@ -9,9 +9,9 @@ pub mod checks;
 pub mod dacc;
 pub mod exchange;
 pub mod growth;
-pub mod opinion;
 pub mod harberger;
 pub mod market;
+pub mod opinion;
 pub mod staking;
 
 use std::sync::OnceLock;
