@@ -135,11 +135,11 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
                 .unwrap_or(f64::NAN)
         };
         extra_keys.push((
-            "MHHI (0-10,000 scale)".to_string(),
+            "MHHI (0-10,000)".to_string(),
             format!("{:.0}", last("mhhi") * 10_000.0),
         ));
         extra_keys.push((
-            "ΔMHHI = MHHI − HHI (0-10,000 scale)".to_string(),
+            "ΔMHHI = MHHI − HHI (0-10,000)".to_string(),
             format!("{:.0}", last("delta_mhhi") * 10_000.0),
         ));
     }

@@ -106,6 +106,15 @@ pub(crate) struct PolicyKind {
     pub fields: Vec<&'static str>,
 }
 
+/// Whether `path` lies in a top-level table other than the model's own section that the
+/// scenario does not have.
+fn optional_table_absent(path: &str, model: &str, root: &toml::Value) -> bool {
+    match path.split_once('.') {
+        Some((table, _)) => table != model && root.get(table).is_none(),
+        None => false,
+    }
+}
+
 /// A declared parameter as a control, with the scenario's value or the default.
 fn declared(p: &ParamInfo, model: &str, root: &toml::Value) -> ParamDesc {
     let value = lookup(root, p.path).and_then(|v| match v {
@@ -130,7 +139,13 @@ fn declared(p: &ParamInfo, model: &str, root: &toml::Value) -> ParamDesc {
         choices: p.choices.iter().map(|c| c.to_string()).collect(),
         doc: p.doc.to_string(),
         set: value.is_some(),
-        value: value.unwrap_or_else(|| p.default.to_string()),
+        // An optional table of the model that the scenario leaves out (growth's `[market]`)
+        // switches a feature on when present: no value to resend until the user sets one.
+        value: match value {
+            Some(v) => v,
+            None if optional_table_absent(p.path, model, root) => String::new(),
+            None => p.default.to_string(),
+        },
         section: format!("model: {model}"),
     }
 }
@@ -223,6 +238,9 @@ mod tests {
         );
         // Every path is accepted back as an override.
         for p in &params {
+            if p.value.is_empty() {
+                continue; // an optional table the scenario leaves out
+            }
             let o = format!("{}={}", p.path, p.value);
             counterweight::scenario::parse(ex.toml, "core-claim", None, std::slice::from_ref(&o))
                 .unwrap_or_else(|e| panic!("{o}: {e}"));
