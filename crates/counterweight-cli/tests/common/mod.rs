@@ -122,11 +122,12 @@ pub fn final_rows(csv: &str) -> Vec<(String, Vec<(String, String)>)> {
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let vi = header.iter().position(|h| *h == "variant");
-    let ri = header.iter().position(|h| *h == "replicate").unwrap();
+    // measure's metrics.csv has no replicate column: its rows are all "replicate 0".
+    let ri = header.iter().position(|h| *h == "replicate");
     let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
     for line in lines {
         let cells: Vec<&str> = line.split(',').collect();
-        if cells[ri] != "0" {
+        if ri.is_some_and(|ri| cells[ri] != "0") {
             continue;
         }
         let label = vi.map_or(String::new(), |i| cells[i].to_string());
