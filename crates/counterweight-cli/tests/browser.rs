@@ -538,7 +538,7 @@ async fn every_model_renders_its_controls_and_runs(cx: &Ctx) -> R {
                 cx.screenshot("serve-lab-veto.png").await?;
                 screenshot_taken = true;
             }
-        } else if !(drawn("shares") && drawn("concentration")) && !drawn("outcomes") {
+        } else if !(drawn("outcomes") || (drawn("shares") && drawn("concentration"))) {
             // Value-per-actor models chart shares and concentration; models without
             // concentration metrics (opinion) chart their own outcomes.
             return Err(format!("{name}: charts {charts:?}"));
