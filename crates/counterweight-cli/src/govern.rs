@@ -148,7 +148,7 @@ fn replay(path: &Path, json: bool) -> ExitCode {
         match rp.step(step) {
             Ok(r) => {
                 if json {
-                    println!("{}", json_line(&tl, &r));
+                    println!("{}", timeline::step_json(&tl, &r));
                 }
                 records.push(r);
             }
@@ -173,30 +173,6 @@ fn replay(path: &Path, json: bool) -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
-}
-
-fn who(tl: &Timeline, r: &StepRecord) -> String {
-    let mut parts = Vec::new();
-    if let Some(h) = r.holder {
-        parts.push(tl.holders[h as usize].clone());
-    }
-    if let Some(p) = r.proposal {
-        parts.push(tl.proposals[p].clone());
-    }
-    if let Some(e) = r.escrow {
-        parts.push(format!("escrow {e}"));
-    }
-    if let Some(a) = r.amount {
-        parts.push(format!("{} stETH", timeline::format_wei(a)));
-    }
-    parts.join(" ")
-}
-
-fn result_str(r: &StepRecord) -> (String, String) {
-    match &r.result {
-        Ok(o) => ("ok".into(), o.to_string()),
-        Err(e) => (e.name().into(), e.to_string()),
-    }
 }
 
 fn print_table(tl: &Timeline, records: &[StepRecord]) {
@@ -232,7 +208,7 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
             r.time.to_string(),
             human_seconds(r.time),
             r.action.name().to_string(),
-            who(tl, r),
+            timeline::step_args(tl, r),
             res,
             r.persisted.name().to_string(),
             r.effective.name().to_string(),
@@ -247,30 +223,4 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
         }
     }
     println!("{t}");
-}
-
-fn json_line(tl: &Timeline, r: &StepRecord) -> String {
-    let (res, detail) = result_str(r);
-    let v = serde_json::json!({
-        "step": r.index + 1,
-        "line": r.line,
-        "time": r.time,
-        "time_human": human_seconds(r.time),
-        "action": r.action.name(),
-        "holder": r.holder.map(|h| tl.holders[h as usize].clone()),
-        "proposal": r.proposal.map(|p| tl.proposals[p].clone()),
-        "amount_wei": r.amount.map(|a| a.to_string()),
-        "escrow": r.escrow,
-        "result": res,
-        "detail": detail,
-        "persisted_state": r.persisted.name(),
-        "effective_state": r.effective.name(),
-        "r_percent": r.r.to_string(),
-        "r_d16": r.r.0.to_string(),
-        "t_lock": r.t_lock.0,
-        "t_lock_human": human_seconds(r.t_lock.as_secs()),
-        "rage_quit_round": r.rage_quit_round,
-        "expectation_failures": r.failures,
-    });
-    v.to_string()
 }

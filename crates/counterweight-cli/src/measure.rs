@@ -12,7 +12,8 @@ use counterweight::io::measured::{
     MeasureRecord, TOP_HOLDERS, description, key_numbers, write_measure_dir,
 };
 use counterweight::measure::{
-    MeasureOptions, add_common_ownership, measure_csv, measure_grouped_csv, read_owners_csv,
+    MeasureOptions, add_common_ownership, measure_csv, measure_grouped_csv, ownership_key_numbers,
+    read_owners_csv,
 };
 
 use crate::{progress, render};
@@ -78,6 +79,10 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             }
         },
     };
+    let mut extra_keys = Vec::new();
+    if let Some(g) = &grouped {
+        extra_keys.extend(g.key_numbers(args.group.as_deref().unwrap_or_default()));
+    }
     if let Some(owners_path) = &args.owners {
         let added = read_owners_csv(owners_path).and_then(|owners| {
             add_common_ownership(&mut m, &opts, &owners, &args.file.display().to_string())
@@ -86,62 +91,10 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             render::error(e);
             return ExitCode::from(2);
         }
+        extra_keys.extend(ownership_key_numbers(&m));
     }
-    // By group: the same times in the same order, the group columns follow, suffixed.
-    let mut extra_keys = Vec::new();
     if let Some(g) = &grouped {
-        for (name, col) in g.by_group.table.names.iter().zip(&g.by_group.table.columns) {
-            match name.as_str() {
-                "time" | "time_label" => {}
-                "n_entities" => m.table.push("n_groups", col.clone()),
-                _ => m.table.push(format!("{name}_by_group"), col.clone()),
-            }
-        }
-        let nc = |x: Option<usize>| x.map_or("-".to_string(), |v| v.to_string());
-        let layer = |l: &counterweight::model::staking::LayerMetrics| {
-            format!(
-                "{}, {}, {}",
-                nc(l.nakamoto_1_3),
-                nc(l.nakamoto_1_2),
-                nc(l.nakamoto_2_3)
-            )
-        };
-        let group = args.group.clone().unwrap_or_default();
-        extra_keys.extend([
-            (
-                "Nakamoto by entity (> 1/3, > 1/2, > 2/3)".to_string(),
-                layer(&g.entity_layer),
-            ),
-            (format!("groups ({group})"), g.group_layer.n.to_string()),
-            (
-                "top-1 group share".to_string(),
-                format!("{:.4}", g.group_layer.top1_share),
-            ),
-            (
-                "HHI by group (0-10,000 scale)".to_string(),
-                format!("{:.0}", g.group_layer.hhi * 10_000.0),
-            ),
-            (
-                "Nakamoto by group (> 1/3, > 1/2, > 2/3)".to_string(),
-                layer(&g.group_layer),
-            ),
-        ]);
-    }
-    if args.owners.is_some() {
-        let last = |name: &str| {
-            m.table
-                .f64_column(name)
-                .and_then(|c| c.last().copied())
-                .unwrap_or(f64::NAN)
-        };
-        extra_keys.push((
-            "MHHI (0-10,000)".to_string(),
-            format!("{:.0}", last("mhhi") * 10_000.0),
-        ));
-        extra_keys.push((
-            "ΔMHHI = MHHI − HHI (0-10,000)".to_string(),
-            format!("{:.0}", last("delta_mhhi") * 10_000.0),
-        ));
+        g.append_group_columns(&mut m);
     }
     let stem = args
         .file

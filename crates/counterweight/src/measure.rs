@@ -882,6 +882,77 @@ pub struct GroupedMeasurement {
     pub group_layer: LayerMetrics,
 }
 
+impl GroupedMeasurement {
+    /// Append the by-group columns to `m` (a measurement of the same rows, e.g.
+    /// `by_entity`; same times, same order): `n_groups` and each metric suffixed
+    /// `_by_group`.
+    pub fn append_group_columns(&self, m: &mut Measurement) {
+        let t = &self.by_group.table;
+        for (name, col) in t.names.iter().zip(&t.columns) {
+            match name.as_str() {
+                "time" | "time_label" => {}
+                "n_entities" => m.table.push("n_groups", col.clone()),
+                _ => m.table.push(format!("{name}_by_group"), col.clone()),
+            }
+        }
+    }
+
+    /// Headline numbers of the layers (Nakamoto coefficients at 1/3, 1/2, 2/3 by entity
+    /// and by group; the group count, top share and HHI), `group` naming the column.
+    pub fn key_numbers(&self, group: &str) -> Vec<(String, String)> {
+        let nc = |x: Option<usize>| x.map_or("-".to_string(), |v| v.to_string());
+        let layer = |l: &LayerMetrics| {
+            format!(
+                "{}, {}, {}",
+                nc(l.nakamoto_1_3),
+                nc(l.nakamoto_1_2),
+                nc(l.nakamoto_2_3)
+            )
+        };
+        let g = &self.group_layer;
+        vec![
+            (
+                "Nakamoto by entity (> 1/3, > 1/2, > 2/3)".to_string(),
+                layer(&self.entity_layer),
+            ),
+            (format!("groups ({group})"), g.n.to_string()),
+            (
+                "top-1 group share".to_string(),
+                format!("{:.4}", g.top1_share),
+            ),
+            (
+                "HHI by group (0-10,000 scale)".to_string(),
+                format!("{:.0}", g.hhi * 10_000.0),
+            ),
+            (
+                "Nakamoto by group (> 1/3, > 1/2, > 2/3)".to_string(),
+                layer(g),
+            ),
+        ]
+    }
+}
+
+/// MHHI and ΔMHHI at the latest time on the 0–10,000 scale, for a measurement that
+/// [`add_common_ownership`] extended.
+pub fn ownership_key_numbers(m: &Measurement) -> Vec<(String, String)> {
+    let last = |name: &str| {
+        m.table
+            .f64_column(name)
+            .and_then(|c| c.last().copied())
+            .unwrap_or(f64::NAN)
+    };
+    vec![
+        (
+            "MHHI (0-10,000)".to_string(),
+            format!("{:.0}", last("mhhi") * 10_000.0),
+        ),
+        (
+            "ΔMHHI = MHHI − HHI (0-10,000)".to_string(),
+            format!("{:.0}", last("delta_mhhi") * 10_000.0),
+        ),
+    ]
+}
+
 /// Measure a holdings CSV by entity and by the group column `group`. `opts.entity` is
 /// required. See [`measure_grouped_reader`].
 pub fn measure_grouped_csv(

@@ -1179,7 +1179,8 @@ pub fn result_parts(r: &StepRecord) -> (String, String) {
     }
 }
 
-/// The holder, proposal and amount of a step, in words (`attacker P 90900 stETH`).
+/// The holder, proposal, escrow and amount of a step, in words
+/// (`attacker P escrow 1 90900 stETH`).
 pub fn step_args(tl: &Timeline, r: &StepRecord) -> String {
     let mut parts = Vec::new();
     if let Some(h) = r.holder {
@@ -1187,6 +1188,9 @@ pub fn step_args(tl: &Timeline, r: &StepRecord) -> String {
     }
     if let Some(p) = r.proposal {
         parts.push(tl.proposals[p].clone());
+    }
+    if let Some(e) = r.escrow {
+        parts.push(format!("escrow {e}"));
     }
     if let Some(a) = r.amount {
         parts.push(format!("{} stETH", format_wei(a)));
@@ -1208,6 +1212,7 @@ pub fn step_json(tl: &Timeline, r: &StepRecord) -> serde_json::Value {
         "holder": r.holder.map(|h| tl.holders[h as usize].clone()),
         "proposal": r.proposal.map(|p| tl.proposals[p].clone()),
         "amount_wei": r.amount.map(|a| a.to_string()),
+        "escrow": r.escrow,
         "result": res,
         "detail": detail,
         "persisted_state": r.persisted.name(),
