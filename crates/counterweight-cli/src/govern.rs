@@ -6,10 +6,13 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use counterweight::governance::dual::records;
 use counterweight::governance::dual::simulate;
-use counterweight::governance::dual::timeline::{self, StepRecord, Timeline, TimelineError};
+use counterweight::governance::dual::timeline::{
+    self, Replayer, StepRecord, Timeline, TimelineError,
+};
 use counterweight::governance::dual::types::human_seconds;
+
+use crate::render;
 
 #[derive(Subcommand)]
 pub enum GovernCommand {
@@ -31,7 +34,7 @@ pub struct SimulateArgs {
     /// The simulation scenario (TOML); default: the embedded `veto-default`
     /// (scenarios/governance/simulate/default.toml).
     pub scenario: Option<String>,
-    /// Output directory (default: runs/<name>-<timestamp>/). Must not exist or be empty.
+    /// Output directory (default: `runs/<name>-<timestamp>/`). Must not exist or be empty.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Override the master seed.
@@ -84,7 +87,8 @@ pub fn main(cmd: GovernCommand) -> ExitCode {
     }
 }
 
-/// Render a timeline error as `file:line:col` with the offending line and a caret.
+/// Render a timeline error as `file:line:col` with a window of the offending line (at
+/// most about 120 characters around the column) and a caret: one screen, always.
 pub fn render_error(path: &Path, src: &str, e: &TimelineError) -> String {
     format!(
         "error: {}",
@@ -93,8 +97,16 @@ pub fn render_error(path: &Path, src: &str, e: &TimelineError) -> String {
 }
 
 fn replay(path: &Path, json: bool) -> ExitCode {
-    let src = match std::fs::read_to_string(path) {
+    use counterweight::io::input::{self, ReadError};
+    let src = match input::read_text(path, input::TEXT_LIMIT) {
         Ok(s) => s,
+        Err(ReadError::NotUtf8 { line, col, .. }) => {
+            eprintln!(
+                "error: invalid UTF-8: a timeline is UTF-8 text\n  --> {}:{line}:{col}",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", path.display());
             return ExitCode::from(2);
@@ -107,43 +119,49 @@ fn replay(path: &Path, json: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rp = match timeline::replay(&tl) {
+    let mut rp = match Replayer::new(tl.config, tl.total_supply, tl.proposals.len()) {
         Ok(r) => r,
         Err(e) => {
+            let e = TimelineError {
+                message: format!("invalid [config]: {e}"),
+                span: None,
+            };
             eprint!("{}", render_error(path, &src, &e));
             return ExitCode::from(2);
         }
     };
-    if json {
-        for r in &rp.records {
-            println!("{}", json_line(&tl, r));
+    // Step by step: with --json each step is printed as soon as it is replayed, so a
+    // run-time error (exit 2) comes after the steps that were replayed before it.
+    let mut records = Vec::with_capacity(tl.steps.len());
+    for step in &tl.steps {
+        match rp.step(step) {
+            Ok(r) => {
+                if json {
+                    println!("{}", timeline::step_json(&tl, &r));
+                }
+                records.push(r);
+            }
+            Err(e) => {
+                if !json && !records.is_empty() {
+                    print_table(&tl, &records);
+                }
+                eprint!("{}", render_error(path, &src, &e));
+                return ExitCode::from(2);
+            }
         }
-    } else {
-        print_table(&tl, &rp.records);
     }
-    if let Some(f) = rp.first_failure() {
+    if !json {
+        print_table(&tl, &records);
+    }
+    let failures: usize = records.iter().map(|r| r.failures.len()).sum();
+    if let Some(f) = records.iter().flat_map(|r| r.failures.iter()).next() {
         eprintln!(
-            "{}: expectation failed: {f} ({} failed expectation(s) in total)",
+            "{}: expectation failed: {f} ({failures} failed expectation(s) in total)",
             path.display(),
-            rp.failures()
         );
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
-}
-
-fn who(tl: &Timeline, r: &StepRecord) -> String {
-    let mut parts = Vec::new();
-    if let Some(h) = r.holder {
-        parts.push(tl.holders[h as usize].clone());
-    }
-    if let Some(p) = r.proposal {
-        parts.push(tl.proposals[p].clone());
-    }
-    if let Some(a) = r.amount {
-        parts.push(format!("{} stETH", timeline::format_wei(a)));
-    }
-    parts.join(" ")
 }
 
 fn print_table(tl: &Timeline, records: &[StepRecord]) {
@@ -163,7 +181,7 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
         "",
     ]);
     for r in records {
-        let (res, detail) = records::result_text(r);
+        let (res, detail) = timeline::result_parts(r);
         let res = if detail.is_empty() || r.result.is_err() {
             res
         } else {
@@ -179,7 +197,7 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
             r.time.to_string(),
             human_seconds(r.time),
             r.action.name().to_string(),
-            who(tl, r),
+            timeline::step_args(tl, r),
             res,
             r.persisted.name().to_string(),
             r.effective.name().to_string(),
@@ -194,8 +212,4 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
         }
     }
     println!("{t}");
-}
-
-fn json_line(tl: &Timeline, r: &StepRecord) -> String {
-    records::step_json(tl, r).to_string()
 }

@@ -1,5 +1,5 @@
-//! Errors for people: one screen, the file:line:col, the offending line with a caret,
-//! the field and what would be valid.
+//! Errors on the terminal: the library's [`counterweight::diagnostic`] text after a
+//! label `error` (bold red on a terminal).
 
 use std::io::IsTerminal;
 

@@ -1,7 +1,6 @@
 //! Dual Governance: replay a timeline (as `counterweight govern replay --json`).
 
-use counterweight::governance::dual::records::{FIELDS, step_json};
-use counterweight::governance::dual::timeline;
+use counterweight::governance::dual::timeline::{self, STEP_FIELDS, step_json};
 use pyo3::prelude::*;
 
 use crate::errors;
@@ -19,7 +18,7 @@ fn replay(py: Python<'_>, src: &str, origin: &str) -> PyResult<(String, usize, V
     Ok((
         serde_json::Value::Array(rows).to_string(),
         rp.failures(),
-        FIELDS.to_vec(),
+        STEP_FIELDS.to_vec(),
     ))
 }
 

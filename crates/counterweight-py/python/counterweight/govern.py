@@ -21,7 +21,7 @@ def replay(timeline: Union[str, "os.PathLike[str]"]):
     """Replay a timeline (a path to its TOML file, or TOML text) and return a
     ``pyarrow.Table`` with one row per step and the columns of
     ``counterweight govern replay --json``: ``step, line, time, time_human, action,
-    holder, proposal, amount_wei, result, detail, persisted_state, effective_state,
+    holder, proposal, amount_wei, escrow, result, detail, persisted_state, effective_state,
     r_percent, r_d16, t_lock, t_lock_human, rage_quit_round, expectation_failures``.
 
     A failed expectation does not raise: it is listed in ``expectation_failures`` (and

@@ -14,14 +14,12 @@
 //! * [`errors`] — typed errors named like the reference (`DgError::name`).
 //! * [`system`] — the thin stateful shell, one atomic method per transaction.
 //! * [`timeline`] — the timeline format and the replay engine (no printing).
-//! * [`records`] — a replayed step as the JSON object of `govern replay --json`.
 //! * [`simulate`] — the veto simulation (agents on top of the shell).
 
 pub mod config;
 pub mod emergency;
 pub mod errors;
 pub mod escrow;
-pub mod records;
 pub mod simulate;
 pub mod state_machine;
 pub mod system;
