@@ -37,5 +37,8 @@ pub mod metrics;
 // --- outputs: tables (CSV/Parquet), atomic writes, plots, reports ---------------------
 pub mod io;
 
+// --- vectorisable elementary functions (bit-identical with and without AVX2) ----------
+pub(crate) mod vmath;
+
 /// The crate version, recorded in every run directory.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -19,7 +19,7 @@
 //! than 1.3e-8.
 //!
 //! `ln`, `sin` and `cos` are fdlibm's algorithms (Sun Microsystems, 1993, as in FreeBSD's
-//! msun and musl): `e_log.c` without its special cases (the argument is in [2^-52, 1]),
+//! msun and musl): `vmath::ln_fast` (the argument is in [2^-52, 1]),
 //! and the kernels `__sin`/`__cos` on [-π/4, π/4] after an exact quadrant reduction done
 //! on the integer angle. Their error is below 1 ulp (checked against the standard library
 //! in the tests); what matters here is that they are deterministic and smooth.
@@ -140,7 +140,7 @@ fn pair(w0: u64, w1: u64, w2: u64) -> (f64, f64) {
     // u1 = 2 - (1 + v 2^-52) = 1 - v 2^-52, exact (v < 2^52), in [2^-52, 1].
     let v = (w1 << 32 | w0) >> 12;
     let u1 = 2.0 - f64::from_bits(v | ONE_BITS);
-    let r = (-2.0 * ln_unit(u1)).sqrt();
+    let r = (-2.0 * crate::vmath::ln_fast(u1)).sqrt();
     let (c, s) = cos_sin_turn(w2);
     (r * c, r * s)
 }
@@ -150,38 +150,6 @@ const ONE_BITS: u64 = 0x3FF0_0000_0000_0000;
 /// 2^52 as a bit pattern: `from_bits(MAGIC | m) - 2^52` is `m` as f64 for m < 2^52.
 const MAGIC: u64 = 0x4330_0000_0000_0000;
 const TWO52: f64 = 4_503_599_627_370_496.0;
-
-/// Natural log for x in [2^-1022, 1] (fdlibm `e_log.c`, no special cases).
-#[inline(always)]
-pub(crate) fn ln_unit(x: f64) -> f64 {
-    const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
-    const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
-    const LG1: f64 = f64::from_bits(0x3FE5_5555_5555_5593);
-    const LG2: f64 = f64::from_bits(0x3FD9_9999_9997_FA04);
-    const LG3: f64 = f64::from_bits(0x3FD2_4924_9422_9359);
-    const LG4: f64 = f64::from_bits(0x3FCC_71C5_1D8E_78AF);
-    const LG5: f64 = f64::from_bits(0x3FC7_4664_96CB_03DE);
-    const LG6: f64 = f64::from_bits(0x3FC3_9A09_D078_C69F);
-    const LG7: f64 = f64::from_bits(0x3FC2_F112_DF3E_5244);
-    let bits = x.to_bits();
-    let hx = bits >> 32;
-    // x = 2^k (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)): fdlibm's normalisation.
-    let m = hx & 0x000F_FFFF;
-    let i = (m + 0x95F64) & 0x0010_0000;
-    let k = (hx >> 20) + (i >> 20); // k + 1023, in [1, 1024]
-    let xn = f64::from_bits((m | (i ^ 0x3FF0_0000)) << 32 | (bits & 0xFFFF_FFFF));
-    let f = xn - 1.0;
-    let s = f / (2.0 + f);
-    // k - 1023 as f64 without an integer-to-float conversion instruction (exact).
-    let dk = f64::from_bits(MAGIC | k) - (TWO52 + 1023.0);
-    let z = s * s;
-    let w = z * z;
-    let t1 = w * (LG2 + w * (LG4 + w * LG6));
-    let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
-    let r = t2 + t1;
-    let hfsq = 0.5 * f * f;
-    dk * LN2_HI - ((hfsq - (s * (hfsq + r) + dk * LN2_LO)) - f)
-}
 
 /// (cos θ, sin θ) for θ = 2π · w / 2^32, w a 32-bit value: the nearest quarter turn q is
 /// taken off exactly in integers, leaving |x| <= π/4 for fdlibm's kernels.
@@ -230,37 +198,6 @@ fn cos_sin_turn(w: u64) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ulps(a: f64, b: f64) -> u64 {
-        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
-    }
-
-    #[test]
-    fn ln_within_one_ulp() {
-        let mut state = 3u64;
-        let mut xs = vec![
-            1.0,
-            0.5,
-            2f64.powi(-52),
-            2f64.powi(-1022),
-            0.999_999_999,
-            0.7071,
-        ];
-        for _ in 0..200_000 {
-            state = super::super::mix64(state);
-            let e = (state % 60) as i32;
-            let u = 1.0 - ((state >> 11) as f64 / (1u64 << 53) as f64); // (0, 1]
-            xs.push(u * 2f64.powi(-e));
-        }
-        for x in xs {
-            assert!(
-                ulps(ln_unit(x), x.ln()) <= 1,
-                "ln({x}) = {} vs {}",
-                ln_unit(x),
-                x.ln()
-            );
-        }
-    }
 
     #[test]
     fn cos_sin_within_one_ulp_or_1e_16() {
