@@ -62,7 +62,7 @@ fn ln_in_place_avx2(v: &mut [f64]) {
 #[inline(always)]
 fn ln_in_place_generic(v: &mut [f64]) {
     let normal = v.iter().fold(true, |ok, &x| {
-        ok & (x >= f64::MIN_POSITIVE) & (x <= f64::MAX)
+        ok & (f64::MIN_POSITIVE..=f64::MAX).contains(&x)
     });
     if normal {
         v.iter_mut().for_each(|x| *x = ln_fast(*x));

@@ -1,8 +1,9 @@
-//! Statistical battery for the normal deviates the models use (`rng::Normals`: Philox4x32-10
-//! + Box–Muller, DESIGN.md §2 "Randomness", issue 14): moments, a Kolmogorov–Smirnov test
-//! against N(0, 1), tail frequencies out to 6σ, serial correlation inside a stream (lags
-//! 1 … 16 and the model's chunk of 8192 actors), and correlation between streams (the
-//! next step's stream, replicate and sweep-point keys, neighbouring and one-bit-apart keys).
+//! Statistical battery for the normal deviates the models use (`rng::Normals`, Philox4x32-10
+//! with Box–Muller; DESIGN.md §2 "Randomness", issue 14): moments, a Kolmogorov–Smirnov
+//! test against N(0, 1), tail frequencies out to 6σ, serial correlation inside a stream
+//! (lags from 1 to 16 and the model's chunk of 8192 actors), and correlation between
+//! streams (the next step's stream, replicate and sweep-point keys, neighbouring and
+//! one-bit-apart keys).
 //!
 //! Draws: 10^8 in an optimised build (`cargo test --release`, as the suite runs), 10^6 in
 //! a debug build; every tolerance below is derived from the number of draws, so both are
@@ -136,8 +137,8 @@ impl Acc {
                 self.hist[(b as usize).min(nb - 1)] += 1;
             }
         }
-        for k in 0..4 {
-            self.s[k] += s[k];
+        for (acc, part) in self.s.iter_mut().zip(s) {
+            *acc += part;
         }
         for (li, &lag) in LAGS.iter().enumerate() {
             let lag = lag as usize;

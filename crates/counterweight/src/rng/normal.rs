@@ -62,7 +62,7 @@ impl Normals {
             self.key,
         );
         let (c, s) = pair(u64::from(w[0]), u64::from(w[1]), u64::from(w[2]));
-        if j % 2 == 0 { c } else { s }
+        if j.is_multiple_of(2) { c } else { s }
     }
 
     /// `out[i]` = normal number `start + i` of the stream, for every i.
