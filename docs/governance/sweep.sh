@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The first_seal / second_seal sweep as a shell loop over `govern simulate --json`
 # (the same numbers as `cargo run --release --example dg_seal_sweep -- docs/governance 100`,
-# which also draws the figure). Prints one JSON summary per line.
+# which also draws the figure). Prints each run's summary.json (key numbers: means over the
+# replicates). `counterweight sweep FILE --vary config.first_seal=...` does the same in one
+# command, with results.csv and summary.csv (docs/sweeps.md).
 set -euo pipefail
 BIN=${BIN:-target/release/counterweight}
 REPS=${REPS:-100}

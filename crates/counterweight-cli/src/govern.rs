@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-mod simulate;
+use counterweight::governance::dual::simulate;
 use counterweight::governance::dual::timeline::{self, StepRecord, Timeline, TimelineError};
 use counterweight::governance::dual::types::human_seconds;
 
@@ -21,13 +21,15 @@ pub enum GovernCommand {
         json: bool,
     },
     /// Veto simulation: holders, proposals, detection and reaction; Monte Carlo replicates.
+    /// An alias of `counterweight run SCENARIO` with `model = "veto"`.
     Simulate(SimulateArgs),
 }
 
 #[derive(clap::Args)]
 pub struct SimulateArgs {
-    /// The simulation scenario (TOML); default: scenarios/governance/simulate/default.toml (embedded).
-    pub scenario: Option<PathBuf>,
+    /// The simulation scenario (TOML); default: the embedded `veto-default`
+    /// (scenarios/governance/simulate/default.toml).
+    pub scenario: Option<String>,
     /// Output directory (default: runs/<name>-<timestamp>/). Must not exist or be empty.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -48,7 +50,36 @@ pub struct SimulateArgs {
 pub fn main(cmd: GovernCommand) -> ExitCode {
     match cmd {
         GovernCommand::Replay { timeline, json } => replay(&timeline, json),
-        GovernCommand::Simulate(args) => simulate::run(args),
+        GovernCommand::Simulate(args) => {
+            // Files written before the veto simulation was a model have no `model` line.
+            // Nor, often, a `name` (it was optional there): the file's stem stands in.
+            let mut set = vec![format!("model=\"{}\"", simulate::MODEL)];
+            if let Some(path) = args.scenario.as_deref().map(Path::new)
+                && let Ok(text) = std::fs::read_to_string(path)
+                && text
+                    .parse::<toml::Table>()
+                    .is_ok_and(|t| !t.contains_key("name"))
+            {
+                let stem = path
+                    .file_stem()
+                    .map_or("veto".into(), |s| s.to_string_lossy());
+                set.push(format!("name={}", toml::Value::from(stem.to_string())));
+            }
+            set.extend(args.set);
+            crate::run::run(crate::run::RunArgs {
+                scenario: Some(
+                    args.scenario
+                        .unwrap_or_else(|| simulate::DEFAULT_EXAMPLE.into()),
+                ),
+                out: args.out,
+                seed: args.seed,
+                set,
+                actors: None,
+                quiet: args.quiet,
+                json: args.json,
+                gallery: false,
+            })
+        }
     }
 }
 

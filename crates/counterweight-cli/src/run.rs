@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
-use counterweight::io::Table;
-use counterweight::io::run::{RunRecord, VariantRecord, write_run_dir};
+use counterweight::io::run::{
+    RunRecord, final_mean, final_row, fmt_count, format_number, write_run_dir,
+};
 use counterweight::runner::{self, ExperimentOutput, RunError, RunOptions};
 use counterweight::scenario::{self, Experiment, ScenarioError, examples};
 
@@ -33,6 +34,9 @@ pub struct RunArgs {
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the run's summary.json (the final values) instead of the table.
+    #[arg(long)]
+    pub json: bool,
     /// Run every entry of the gallery of the essays' claims (docs/gallery.md) and write one
     /// report: a directory with one run per entry and an index report.html.
     #[arg(long, conflicts_with_all = ["scenario", "seed", "set", "actors"])]
@@ -143,105 +147,28 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     };
     let elapsed = started.elapsed();
-    let record = record(&exp, &output);
+    let record = RunRecord::from_output(&exp, &output);
     if let Err(e) = write_run_dir(&out, &record) {
         render::error(e);
         return ExitCode::from(1);
     }
-    if !args.quiet {
+    if args.json {
+        match std::fs::read_to_string(out.join("summary.json")) {
+            Ok(s) => println!("{}", s.trim_end()),
+            Err(e) => {
+                render::error(format!(
+                    "cannot read {}: {e}",
+                    out.join("summary.json").display()
+                ));
+                return ExitCode::from(1);
+            }
+        }
+    } else if !args.quiet {
         print_summary(&exp, &output, &out, elapsed);
     } else {
         println!("{}", out.join("report.html").display());
     }
     ExitCode::SUCCESS
-}
-
-/// The final row (last recorded step of replicate 0) of a metrics table, as a lookup.
-fn final_row(t: &Table) -> impl Fn(&str) -> f64 + '_ {
-    let reps = t.f64_column("replicate").unwrap_or_default();
-    let last = reps
-        .iter()
-        .rposition(|&r| r == 0.0)
-        .unwrap_or(t.rows().saturating_sub(1));
-    move |name| {
-        t.f64_column(name)
-            .and_then(|c| c.get(last).copied())
-            .unwrap_or(f64::NAN)
-    }
-}
-
-pub(crate) fn record(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
-    let first = &exp.variants[0].scenario;
-    let mut key_numbers = Vec::new();
-    let mut notes = Vec::new();
-    let mut variants = Vec::new();
-    for ((label, o), v) in out.variants.iter().zip(&exp.variants) {
-        let row = final_row(&o.metrics);
-        let prefix = if out.variants.len() > 1 {
-            format!("{label}: ")
-        } else {
-            String::new()
-        };
-        key_numbers.push((
-            format!("{prefix}final top-1 share"),
-            format!("{:.3}", row("top1_share")),
-        ));
-        key_numbers.push((format!("{prefix}final Gini"), format!("{:.3}", row("gini"))));
-        key_numbers.push((
-            format!("{prefix}final effective number"),
-            format!("{:.1}", row("effective_number")),
-        ));
-        key_numbers.push((
-            format!("{prefix}Nakamoto coefficient (1/3, 1/2)"),
-            format!(
-                "{}, {}",
-                fmt_count(row("nakamoto_1_3")),
-                fmt_count(row("nakamoto_1_2"))
-            ),
-        ));
-        for s in &o.early_stops {
-            notes.push(format!(
-                "{prefix}replicate {} stopped at t = {:.3} (step {}): the top actor held {:.3} of the total (growth.stop_at_share = {}).",
-                s.replicate, s.time, s.step, s.top1_share, v.scenario.growth.stop_at_share
-            ));
-        }
-        variants.push(VariantRecord {
-            label: label.clone(),
-            groups: v.scenario.groups.iter().map(|g| g.name.clone()).collect(),
-            final_values: o.final_values.first().cloned().unwrap_or_default(),
-        });
-    }
-    if first.replicates > 1 {
-        notes.push(format!(
-            "{} replicates; key numbers are those of replicate 0.",
-            first.replicates
-        ));
-    }
-    RunRecord {
-        name: exp.name.clone(),
-        description: exp.description.clone(),
-        model: first.model.name().into(),
-        seed: first.seed,
-        version: counterweight::VERSION.to_string(),
-        scenario_toml: format!(
-            "# counterweight {} — resolved scenario\n{}",
-            counterweight::VERSION,
-            exp.resolved_toml
-        ),
-        metrics: out.metrics_table(),
-        actors: out.actors_table(),
-        variants,
-        key_numbers,
-        notes,
-    }
-}
-
-fn fmt_count(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.0}")
-    } else {
-        "-".into()
-    }
 }
 
 fn print_summary(
@@ -250,6 +177,43 @@ fn print_summary(
     dir: &Path,
     elapsed: std::time::Duration,
 ) {
+    let observation = exp.variants[0].scenario.model.setup().observation();
+    if !observation.concentration {
+        let keys = observation.key_columns();
+        let mut t = Pretty::new();
+        t.load_style(UTF8_BORDERS_ONLY);
+        let mut header = vec!["variant".to_string(), "t".to_string()];
+        header.extend(keys.iter().map(|k| k.to_string()));
+        t.set_header(header);
+        let replicates = exp.variants[0].scenario.replicates;
+        for (label, o) in &out.variants {
+            let row = final_row(&o.metrics);
+            let mut cells = vec![label.clone(), format!("{:.1}", row("time"))];
+            cells.extend(keys.iter().map(|k| {
+                format_number(if replicates > 1 {
+                    final_mean(&o.metrics, k)
+                } else {
+                    row(k)
+                })
+            }));
+            t.add_row(cells);
+        }
+        if replicates > 1 {
+            println!(
+                "{} — final state (mean of {replicates} replicates, where defined)",
+                exp.name
+            );
+        } else {
+            println!("{} — final state", exp.name);
+        }
+        println!("{t}");
+        println!(
+            "finished in {:.2} s; report: {}",
+            elapsed.as_secs_f64(),
+            dir.join("report.html").display()
+        );
+        return;
+    }
     let mut t = Pretty::new();
     t.load_style(UTF8_BORDERS_ONLY);
     t.set_header(vec![
@@ -300,15 +264,16 @@ pub fn check(args: CheckArgs) -> ExitCode {
             for v in &exp.variants {
                 let s = &v.scenario;
                 println!(
-                    "ok: {} — {} actors in {} group(s), {} steps of dt = {}, {} replicate(s), {} polic{}",
+                    "ok: {} — model {}, {} actors in {} group(s), {} steps of dt = {}, {} replicate(s), {} polic{}",
                     v.label,
+                    s.model.name(),
                     s.actor_count(),
                     s.groups.len(),
                     s.time.steps,
                     s.time.dt,
                     s.replicates,
-                    s.policies.len(),
-                    if s.policies.len() == 1 { "y" } else { "ies" }
+                    s.policy_count,
+                    if s.policy_count == 1 { "y" } else { "ies" }
                 );
             }
             ExitCode::SUCCESS

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use clap::Args;
 use counterweight::scenario::examples;
-use counterweight::sweep::{self, ExecOptions, Outcome, Source, SweepError};
+use counterweight::sweep::{self, ExecOptions, Source, SweepError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::{progress, render};
@@ -108,7 +108,7 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         sets.push(format!("seed={seed}"));
     }
     // The master seed keys a Latin hypercube's draws.
-    let seed = match sweep::plan::base_seed(&src, &sets) {
+    let seed = match sweep::plan::base_seed(counterweight::model::builtin(), &src, &sets) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -171,11 +171,11 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         cancel: Some(&cancel),
     };
     let started = std::time::Instant::now();
-    let outcome = pool.install(|| sweep::execute(&plan, &out, &opened, &opts));
+    let outcome = pool.install(|| sweep::run(&plan, &out, &opened, &opts));
     pb.finish_and_clear();
-    match outcome {
-        Ok(Outcome::Complete) => {}
-        Ok(Outcome::Interrupted { saved }) => {
+    let summary = match outcome {
+        Ok(sweep::Finished::Complete(s)) => s,
+        Ok(sweep::Finished::Interrupted { saved }) => {
             let why = if cancel.load(Ordering::SeqCst) {
                 "interrupted"
             } else {
@@ -189,19 +189,8 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
             return ExitCode::from(130);
         }
         Err(e) => return fail(e),
-    }
+    };
     let elapsed = started.elapsed();
-    let summary = match sweep::finalize(&plan, &out) {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    let figures = match sweep::pictures::write_charts(&plan, &summary, &out) {
-        Ok(f) => f,
-        Err(e) => return fail(e),
-    };
-    if let Err(e) = sweep::pictures::write_report(&plan, &summary, &out, figures) {
-        return fail(e);
-    }
     if args.quiet {
         println!("{}", out.join("report.html").display());
     } else {

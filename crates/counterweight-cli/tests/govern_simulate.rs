@@ -1,4 +1,5 @@
-//! `counterweight govern simulate`: summary table, outputs, reproducibility, bad input.
+//! `counterweight govern simulate` (the registered `veto` model through `run`): summary
+//! table, outputs, reproducibility, bad input (also in files without `model` or `name`).
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -25,23 +26,28 @@ fn default_scenario_prints_a_table_and_writes_outputs() {
         .args(SMALL)
         .assert()
         .success()
-        .stdout(predicate::str::contains("harmful blocked (never executed)"))
-        .stdout(predicate::str::contains("honest delay p90 (days)"))
-        .stdout(predicate::str::contains("RageQuit"));
+        .stdout(predicate::str::contains("mean of 6 replicates"))
+        .stdout(predicate::str::contains("harmful_blocked_share"))
+        .stdout(predicate::str::contains("honest_delay_mean_days"));
+    // The veto simulation is a registered model: the run directory of every model.
     for f in [
-        "replicates.csv",
-        "honest_delays.csv",
+        "metrics.csv",
+        "metrics.parquet",
         "summary.json",
         "scenario.toml",
         "report.html",
-        "time_in_state.svg",
-        "time_in_state.png",
     ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
-    let csv = std::fs::read_to_string(out.join("replicates.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 7);
-    assert!(csv.starts_with("replicate,harmful,harmful_executed,harmful_blocked"));
+    // Start and end of each replicate (output.every defaults to the whole run).
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6 * 2);
+    assert!(
+        csv.starts_with("replicate,step,time,harmful,harmful_executed,harmful_blocked"),
+        "{csv}"
+    );
+    let scenario = std::fs::read_to_string(out.join("scenario.toml")).unwrap();
+    assert!(scenario.contains("model = \"veto\""), "{scenario}");
 }
 
 #[test]
@@ -62,32 +68,32 @@ fn same_seed_same_numbers() {
     assert_eq!(a, b);
     let v: serde_json::Value = serde_json::from_str(&a).unwrap();
     assert_eq!(v["seed"], 11);
-    assert_eq!(v["replicates"], 6);
+    assert_eq!(v["model"], "veto");
+    assert_eq!(v["variants"][0]["replicates"], 6);
     assert_eq!(
-        std::fs::read(d.path().join("a/replicates.csv")).unwrap(),
-        std::fs::read(d.path().join("b/replicates.csv")).unwrap()
+        std::fs::read(d.path().join("a/metrics.csv")).unwrap(),
+        std::fs::read(d.path().join("b/metrics.csv")).unwrap()
     );
 }
 
 #[test]
 fn set_overrides_the_seals() {
     let d = tempfile::tempdir().unwrap();
-    let out = cw()
-        .args([
-            "govern",
-            "simulate",
-            "--json",
-            "--set",
-            "config.first_seal=0.5%",
-            "--out",
-        ])
-        .arg(d.path().join("x"))
-        .args(SMALL)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["first_seal"], "0.50%");
+    let run = |name: &str, extra: &[&str]| {
+        cw().args(["govern", "simulate", "--quiet", "--out"])
+            .arg(d.path().join(name))
+            .args(SMALL)
+            .args(extra)
+            .assert()
+            .success();
+        std::fs::read_to_string(d.path().join(name).join("metrics.csv")).unwrap()
+    };
+    let base = run("base", &[]);
+    let low = run("low", &["--set", "config.first_seal=0.5%"]);
+    let scenario = std::fs::read_to_string(d.path().join("low/scenario.toml")).unwrap();
+    assert!(scenario.contains("first_seal = \"0.5%\""), "{scenario}");
+    // A lower first seal starts more veto signals with the same seed: different outcomes.
+    assert_ne!(base, low);
 }
 
 #[test]

@@ -478,7 +478,7 @@ fn govern_simulate_scenarios_sweep_too() {
     let results = String::from_utf8(read(&outs[0].join("results.csv"))).unwrap();
     assert!(
         results.starts_with(
-            "point,replicate,seed,config.second_seal,status,harmful,harmful_executed,harmful_blocked,"
+            "point,replicate,seed,config.second_seal,status,step,time,harmful,harmful_executed,harmful_blocked,"
         ),
         "{results}"
     );

@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use counterweight::model::ModelKind;
+use counterweight::model::adoption::AdoptionSetup;
 use counterweight::model::adoption::Method;
 use counterweight::runner;
 use counterweight::scenario;
@@ -46,8 +46,8 @@ fn main() {
                     &[Method::Sequential]
                 };
                 for &method in methods {
-                    if let ModelKind::Adoption(p) = &mut sc.model {
-                        p.method = method;
+                    if let Some(s) = sc.model.get_mut::<AdoptionSetup>() {
+                        s.params.method = method;
                     }
                     let t = Instant::now();
                     let out = runner::run(&sc, &Default::default()).expect("runs");
@@ -81,8 +81,8 @@ fn main() {
             );
             let exp = scenario::parse(&src, "bench", None, &[]).expect("valid");
             let mut sc = exp.variants[0].scenario.clone();
-            if let ModelKind::Adoption(p) = &mut sc.model {
-                p.method = Method::Sequential;
+            if let Some(s) = sc.model.get_mut::<AdoptionSetup>() {
+                s.params.method = Method::Sequential;
             }
             let t = Instant::now();
             runner::run(&sc, &Default::default()).expect("runs");

@@ -8,23 +8,31 @@
 //! Data flows one way:
 //!
 //! ```text
-//! scenario (TOML) -> Scenario (validated) -> runner -> Model::step -> observations
-//!                 -> metrics -> io (CSV, Parquet, plots, report)
+//! scenario (TOML) -> Scenario (validated by the model's registry entry) -> runner
+//!                 -> Model::step -> observations -> metrics -> io (CSV, Parquet, plots, report)
 //! ```
+//!
+//! Models are plug-ins: each implements [`registry::ModelDef`] once and is listed in
+//! [`model::builtin`]; nothing else names a model.
 //!
 //! The library never touches a terminal; progress and cancellation are callbacks and
 //! flags passed in by the caller (the CLI, later a Python binding or a dashboard).
 
+// --- at the bottom: tables, random streams, what every model stands on -----------------
+pub mod rng;
+pub mod setup;
+pub mod table;
+
 // --- scenario: the TOML format and its validation -------------------------------------
 pub mod scenario;
 
-// --- models: one module per model, all behind the `Model` trait ----------------------
+// --- models: the registry, one module per model, and the policy framework -------------
 pub mod governance;
 pub mod model;
 pub mod policy;
+pub mod registry;
 
-// --- randomness, the time loop, replicates ------------------------------------------
-pub mod rng;
+// --- the time loop, replicates ----------------------------------------------------------
 pub mod runner;
 
 // --- sweeps: many runs over a grid of parameters, replicates, resumable ------------------
@@ -34,7 +42,8 @@ pub mod sweep;
 pub mod measure;
 pub mod metrics;
 
-// --- outputs: tables (CSV/Parquet), atomic writes, plots, reports ---------------------
+// --- outputs: tables (CSV/Parquet), atomic writes, plots, reports; the gallery ----------
+pub mod gallery;
 pub mod io;
 
 // --- vectorisable elementary functions (bit-identical with and without AVX2) ----------

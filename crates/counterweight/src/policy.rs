@@ -1,11 +1,20 @@
 //! Policies: time-scheduled interventions, the essays' levers (DESIGN.md §5).
 //!
-//! Each policy is active on the steps whose start time `t` satisfies `from <= t < until`,
-//! applies to a set of groups, and acts after the model's own terms in a step (term 6 of
-//! DESIGN.md §4.1). Taxes are budget-neutral by construction: every unit collected is
-//! paid out in the same step, and the runner records both sides.
+//! The framework every model's policies share: a `[[policy]]` table's common fields
+//! (`kind`, `from`, `until`, `groups`), its active [`Window`], the targeted groups, and a
+//! [`PolicyCx`] through which a model reads the fields of the kinds it accepts (see
+//! [`crate::registry::ValidateCx::policies`]). Which kinds exist, and what each does, is
+//! each model's own business: its module defines its policy enum.
+//!
+//! Each policy is active on the steps whose start time `t` satisfies `from <= t < until`
+//! and applies to a set of groups. The transfer helpers here ([`wealth_tax`],
+//! [`proprietary_tax`]) are budget-neutral by construction: every unit collected is paid
+//! out in the same step, and the [`Ledger`] records both sides.
 
-use crate::model::growth::GrowthParam;
+use crate::scenario::FieldError;
+use crate::scenario::file::PolicySpec;
+use crate::scenario::validate::check;
+use crate::setup::ActorGroup;
 
 /// The active window of a policy, in model time.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,81 +42,195 @@ pub enum Rebate {
     Open,
 }
 
-/// What a policy does.
+/// A validated policy of a model whose policy kinds are `K`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum PolicyKind {
-    /// Change a model parameter while active; the previous value returns after `until`.
-    Set { param: GrowthParam, value: f64 },
-    /// Forced diffusion (copyleft, standards mandates, technology transfer): a floor on
-    /// the openness of the targeted groups while active.
-    OpennessMandate { openness: f64 },
-    /// Non-compete bans, labour mobility: multiplies the spillover rate that the targeted
-    /// groups receive.
-    SpilloverBoost { factor: f64 },
-    /// A tax at `rate` per unit time on resources above `threshold` times the mean of all
-    /// actors, paid by the targeted groups; the revenue is returned equally to all actors.
-    WealthTax { rate: f64, threshold: f64 },
-    /// A tax on the proprietary part of growth, `rate * (1 - o_i) * g_i` where `g_i` is
-    /// the actor's growth from returns to scale in this step; paid by the targeted groups.
-    ProprietaryTax { rate: f64, rebate: Rebate },
-    /// Exchange model: a wealth tax with an equal rebate, as a rate of redistribution.
-    /// While active, sets the redistribution rate chi (`[exchange] redistribution`) to
-    /// `rate`: everyone moves toward the mean as `w <- W/N + (w - W/N) exp(-rate dt)`,
-    /// which is a flat tax on wealth at `rate` per unit time whose revenue is returned in
-    /// equal shares. Essay lever: taxing fortunes and returning the proceeds.
-    Redistribution { rate: f64 },
-    /// Exchange model: antitrust as a cap on wealth-attained advantage. While active,
-    /// the advantage zeta (`[exchange] advantage`) is at most `cap` (written `value` in
-    /// the scenario): limits on what size alone buys in a trade (market power).
-    AdvantageCap { cap: f64 },
-    /// Adoption model: a floor `value` on interoperability θ while active (adversarial
-    /// interoperability, alternative clients, mandated standards such as the common
-    /// charger). The θ in force is the largest of `adoption.interoperability` and the
-    /// active floors; model-wide.
-    Interoperability { value: f64 },
-}
-
-/// A validated policy.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Policy {
-    pub kind: PolicyKind,
+pub struct Policy<K> {
+    pub kind: K,
     pub window: Window,
     /// `groups[g]` is true if group `g` is targeted.
     pub groups: Vec<bool>,
 }
 
-impl PolicyKind {
-    /// The name used in scenario files.
-    pub fn name(&self) -> &'static str {
-        match self {
-            PolicyKind::Set { .. } => "set",
-            PolicyKind::OpennessMandate { .. } => "openness_mandate",
-            PolicyKind::SpilloverBoost { .. } => "spillover_boost",
-            PolicyKind::WealthTax { .. } => "wealth_tax",
-            PolicyKind::ProprietaryTax { .. } => "proprietary_tax",
-            PolicyKind::Redistribution { .. } => "redistribution",
-            PolicyKind::AdvantageCap { .. } => "advantage_cap",
-            PolicyKind::Interoperability { .. } => "interoperability",
+/// The money trail of the policies in one step: what taxes collected and what transfers
+/// paid out. Budget neutrality means the two agree to rounding.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Ledger {
+    pub collected: f64,
+    pub paid: f64,
+}
+
+/// A policy kind a model accepts, with the names of its own fields (besides `kind`,
+/// `from`, `until`, `groups`).
+pub type PolicyFields = (&'static str, &'static [&'static str]);
+
+/// One `[[policy]]` table being validated: its index, kind, window and targets, and its
+/// own fields, read by the model through the typed accessors. Fields that the kind does
+/// not declare are rejected before the model sees the policy.
+pub struct PolicyCx<'a> {
+    index: usize,
+    spec: &'a PolicySpec,
+    window: Window,
+    targets: Vec<bool>,
+}
+
+impl<'a> PolicyCx<'a> {
+    pub(crate) fn new(
+        index: usize,
+        spec: &'a PolicySpec,
+        groups: &[ActorGroup],
+        model: &str,
+        kinds: &[PolicyFields],
+    ) -> Result<Self, FieldError> {
+        let f = |name: &str| format!("policy[{index}].{name}");
+        let Some(&(_, allowed)) = kinds.iter().find(|(k, _)| *k == spec.kind) else {
+            let names: Vec<&str> = kinds.iter().map(|(k, _)| *k).collect();
+            let help = if kinds.is_empty() {
+                format!("model = \"{model}\" takes no policies: remove [[policy]]")
+            } else {
+                format!("for model = \"{model}\": {}", names.join(", "))
+            };
+            return Err(FieldError {
+                field: f("kind"),
+                message: format!(
+                    "policy \"{}\" does not apply to model = \"{model}\"",
+                    spec.kind
+                ),
+                help: Some(help),
+            });
+        };
+        // Fields the kind does not take are named before anything else is checked.
+        for name in spec.fields.keys() {
+            if !allowed.contains(&name.as_str()) {
+                let valid = if allowed.is_empty() {
+                    "no other field".to_string()
+                } else {
+                    allowed.join(", ")
+                };
+                return Err(check::err(
+                    f(name),
+                    format!("`{name}` does not apply to kind = \"{}\"", spec.kind),
+                    format!("for {}: {valid}", spec.kind),
+                ));
+            }
+        }
+        let from = check::non_negative(&f("from"), spec.from)?;
+        let until = match spec.until {
+            Some(u) => {
+                let u = check::finite(&f("until"), u)?;
+                if u <= from {
+                    return Err(check::err(
+                        f("until"),
+                        format!("until = {u} is not after from = {from}"),
+                        "until > from",
+                    ));
+                }
+                u
+            }
+            None => f64::INFINITY,
+        };
+        let targets = match &spec.groups {
+            None => vec![true; groups.len()],
+            Some(names) => {
+                let mut t = vec![false; groups.len()];
+                for (j, n) in names.iter().enumerate() {
+                    match groups.iter().position(|g| &g.name == n) {
+                        Some(k) => t[k] = true,
+                        None => {
+                            let known: Vec<_> =
+                                groups.iter().map(|g| format!("\"{}\"", g.name)).collect();
+                            return Err(check::err(
+                                format!("policy[{index}].groups[{j}]"),
+                                format!("no group \"{n}\""),
+                                format!("one of {}", known.join(", ")),
+                            ));
+                        }
+                    }
+                }
+                t
+            }
+        };
+        Ok(PolicyCx {
+            index,
+            spec,
+            window: Window { from, until },
+            targets,
+        })
+    }
+
+    /// The policy's `kind`.
+    pub fn kind(&self) -> &str {
+        &self.spec.kind
+    }
+
+    /// The field path of one of this policy's fields, e.g. `policy[0].rate`.
+    pub fn field(&self, name: &str) -> String {
+        format!("policy[{}].{name}", self.index)
+    }
+
+    /// The active window.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
+    /// An optional number field.
+    pub fn f64(&self, name: &str) -> Result<Option<f64>, FieldError> {
+        match self.spec.fields.get(name) {
+            None => Ok(None),
+            Some(toml::Value::Float(x)) => Ok(Some(*x)),
+            Some(toml::Value::Integer(i)) => Ok(Some(*i as f64)),
+            Some(v) => Err(check::err(
+                self.field(name),
+                format!("{} is not a number", v.type_str()),
+                "a number",
+            )),
+        }
+    }
+
+    /// A number field the kind requires; finite.
+    pub fn require_f64(&self, name: &str) -> Result<f64, FieldError> {
+        let v = self.f64(name)?.ok_or_else(|| {
+            check::err(
+                self.field(name),
+                format!("`{name}` is required for kind = \"{}\"", self.kind()),
+                format!("e.g. {name} = 0.5"),
+            )
+        })?;
+        check::finite(&self.field(name), v)
+    }
+
+    /// An optional text field.
+    pub fn str(&self, name: &str) -> Result<Option<String>, FieldError> {
+        match self.spec.fields.get(name) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(v) => Err(check::err(
+                self.field(name),
+                format!("{} is not a string", v.type_str()),
+                "a quoted string",
+            )),
+        }
+    }
+
+    /// Reject `groups` for a kind that changes a model-wide parameter.
+    pub fn no_groups(&self) -> Result<(), FieldError> {
+        if self.spec.groups.is_some() {
+            return Err(check::err(
+                self.field("groups"),
+                format!("`{}` changes a model-wide parameter", self.kind()),
+                "leave `groups` out",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn policy<K>(&self, kind: K) -> Policy<K> {
+        Policy {
+            kind,
+            window: self.window,
+            groups: self.targets.clone(),
         }
     }
 }
-
-/// Every policy kind a scenario may name.
-pub const POLICY_KINDS: &[&str] = &[
-    "set",
-    "openness_mandate",
-    "spillover_boost",
-    "wealth_tax",
-    "proprietary_tax",
-    "redistribution",
-    "advantage_cap",
-    "interoperability",
-];
-
-/// The policy kinds that act on the exchange model (and only on it).
-pub const EXCHANGE_POLICY_KINDS: &[&str] = &["redistribution", "advantage_cap"];
-
-use crate::model::Ledger;
 
 /// Wealth tax: every targeted actor pays `rate_dt * max(R_i - threshold, 0)`; the revenue
 /// is returned in equal shares to all actors. Requires `rate_dt <= 1` (validated), so no

@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use rayon::prelude::*;
 use thiserror::Error;
 
-use crate::io::{Column, Table};
 use crate::metrics::{self, MetricColumns, MetricOptions, MetricsError};
-use crate::model::{Model, ModelError};
+use crate::registry::{ColumnDef, Model, ModelError};
 use crate::scenario::{ActorsOutput, Experiment, Scenario};
+use crate::table::{Column, Table};
 
 /// Why a run did not complete.
 #[derive(Debug, Error)]
@@ -187,20 +187,23 @@ struct Replicate {
     early_stop: Option<EarlyStop>,
 }
 
-/// Collects one replicate's observations, column by column.
+/// Collects one replicate's observations, column by column: the concentration metrics
+/// of the actors' values when the model's observation asks for them (all actors, then
+/// per group), then the model's own columns.
 struct Recorder<'a> {
     sc: &'a Scenario,
     replicate: u32,
     opts: MetricOptions,
+    concentration: bool,
     ranges: Vec<std::ops::Range<usize>>,
     steps: Vec<u64>,
     times: Vec<f64>,
     all: MetricColumns,
     group_shares: Vec<Vec<f64>>,
     groups: Vec<MetricColumns>,
-    collected: Vec<f64>,
-    paid: Vec<f64>,
-    record_budget: bool,
+    own: Vec<ColumnDef>,
+    own_values: Vec<Vec<f64>>,
+    row: Vec<f64>,
     actors: Option<ActorRows>,
 }
 
@@ -226,13 +229,12 @@ impl<'a> Recorder<'a> {
             })
             .collect::<Vec<_>>();
         let top_k = sc.output.top_k;
-        let record_budget = sc.policies.iter().any(|p| {
-            matches!(
-                p.kind,
-                crate::policy::PolicyKind::WealthTax { .. }
-                    | crate::policy::PolicyKind::ProprietaryTax { .. }
-            )
-        });
+        let observation = sc.model.setup().observation();
+        let groups = if observation.concentration {
+            ranges.len()
+        } else {
+            0
+        };
         Recorder {
             sc,
             replicate,
@@ -240,17 +242,16 @@ impl<'a> Recorder<'a> {
                 top_k,
                 hill_k: sc.output.hill_k,
             },
-            group_shares: vec![Vec::new(); ranges.len()],
-            groups: (0..ranges.len())
-                .map(|_| MetricColumns::new(top_k))
-                .collect(),
+            concentration: observation.concentration,
+            group_shares: vec![Vec::new(); groups],
+            groups: (0..groups).map(|_| MetricColumns::new(top_k)).collect(),
             ranges,
             steps: Vec::new(),
             times: Vec::new(),
             all: MetricColumns::new(top_k),
-            collected: Vec::new(),
-            paid: Vec::new(),
-            record_budget,
+            own_values: vec![Vec::new(); observation.columns.len()],
+            own: observation.columns,
+            row: Vec::new(),
             actors: (sc.output.actors != ActorsOutput::None).then(ActorRows::default),
         }
     }
@@ -265,32 +266,38 @@ impl<'a> Recorder<'a> {
         let values = model.values();
         self.steps.push(step);
         self.times.push(time);
-        let all = metrics::concentration(values, &self.opts)?;
-        self.all.push(&all);
-        let total = model.total();
-        for (g, range) in self.ranges.iter().enumerate() {
-            let slice = &values[range.clone()];
-            let opts = MetricOptions {
-                hill_k: self.opts.hill_k.filter(|&k| k < slice.len()),
-                ..self.opts
-            };
-            // A group holding every actor has the metrics of all actors: no second sort.
-            let c = if slice.len() == values.len() && opts == self.opts {
-                all
-            } else {
-                metrics::concentration(slice, &opts)?
-            };
-            self.group_shares[g].push(c.total / total);
-            self.groups[g].push(&c);
+        if self.concentration {
+            let all = metrics::concentration(values, &self.opts)?;
+            self.all.push(&all);
+            let total = model.total();
+            for (g, range) in self.ranges.iter().enumerate() {
+                let slice = &values[range.clone()];
+                let opts = MetricOptions {
+                    hill_k: self.opts.hill_k.filter(|&k| k < slice.len()),
+                    ..self.opts
+                };
+                // A group holding every actor has the metrics of all actors: no second sort.
+                let c = if slice.len() == values.len() && opts == self.opts {
+                    all
+                } else {
+                    metrics::concentration(slice, &opts)?
+                };
+                self.group_shares[g].push(c.total / total);
+                self.groups[g].push(&c);
+            }
         }
-        let ledger = model.ledger();
-        self.collected.push(ledger.collected);
-        self.paid.push(ledger.paid);
+        if !self.own.is_empty() {
+            self.row.clear();
+            model.observe(&mut self.row);
+            for (i, col) in self.own_values.iter_mut().enumerate() {
+                col.push(self.row.get(i).copied().unwrap_or(f64::NAN));
+            }
+        }
         if let Some(rows) = &mut self.actors
             && (last || self.sc.output.actors == ActorsOutput::All)
         {
             for (g, range) in self.ranges.iter().enumerate() {
-                for i in range.clone() {
+                for i in range.clone().take(values.len().saturating_sub(range.start)) {
                     rows.step.push(step);
                     rows.time.push(time);
                     rows.actor.push(i as u64);
@@ -308,24 +315,35 @@ impl<'a> Recorder<'a> {
         t.push("replicate", Column::U64(vec![u64::from(self.replicate); n]));
         t.push("step", Column::U64(self.steps));
         t.push("time", Column::F64(self.times));
-        for (name, col) in self.all.into_columns("") {
-            t.push(name, col);
-        }
-        for ((g, shares), cols) in self
-            .sc
-            .groups
-            .iter()
-            .zip(self.group_shares)
-            .zip(self.groups)
-        {
-            t.push(format!("share.{}", g.name), Column::F64(shares));
-            for (name, col) in cols.into_columns(&format!(".{}", g.name)) {
+        if self.concentration {
+            for (name, col) in self.all.into_columns("") {
                 t.push(name, col);
             }
+            for ((g, shares), cols) in self
+                .sc
+                .groups
+                .iter()
+                .zip(self.group_shares)
+                .zip(self.groups)
+            {
+                t.push(format!("share.{}", g.name), Column::F64(shares));
+                for (name, col) in cols.into_columns(&format!(".{}", g.name)) {
+                    t.push(name, col);
+                }
+            }
         }
-        if self.record_budget {
-            t.push("tax_collected", Column::F64(self.collected));
-            t.push("transfers_paid", Column::F64(self.paid));
+        for (def, values) in self.own.iter().zip(self.own_values) {
+            let col = if def.integer {
+                Column::OptU64(
+                    values
+                        .into_iter()
+                        .map(|x| (x.is_finite() && x >= 0.0).then_some(x as u64))
+                        .collect(),
+                )
+            } else {
+                Column::F64(values)
+            };
+            t.push(def.name, col);
         }
         let actors = self.actors.map(|rows| {
             let n = rows.step.len();
@@ -348,7 +366,8 @@ fn run_replicate(
     opts: &RunOptions,
     done: &AtomicU64,
 ) -> Result<Replicate, RunError> {
-    let mut model = crate::model::build(sc, replicate);
+    let mut model = sc.model.setup().build(sc, replicate);
+    let stop_at_share = sc.model.setup().stop_at_share();
     let mut rec = Recorder::new(sc, replicate);
     let every = sc.output.every;
     let steps = sc.time.steps;
@@ -375,10 +394,13 @@ fn run_replicate(
             source,
         })?;
         let time = step as f64 * dt;
-        let top1 = model.max() / model.total();
-        // 1.0 means never: a share that rounds to 1.0 (a leader ~1e16 times the rest,
-        // e.g. just before a blow-up) must not end the run.
-        let stop = sc.growth.stop_at_share < 1.0 && top1 >= sc.growth.stop_at_share;
+        // A share that rounds to 1.0 (a leader ~1e16 times the rest, e.g. just before a
+        // blow-up) ends the run only if the threshold is below 1.
+        let top1 = match stop_at_share {
+            Some(_) => model.max() / model.total(),
+            None => f64::NAN,
+        };
+        let stop = stop_at_share.is_some_and(|s| s < 1.0 && top1 >= s);
         let last = step == steps || stop;
         if step % every == 0 || last {
             rec.observe(model.as_ref(), step, time, last)

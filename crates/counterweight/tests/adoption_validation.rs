@@ -11,7 +11,7 @@
 //! Run with `cargo test --release -p counterweight --test adoption_validation`.
 
 use counterweight::model::adoption::{Method, Urn};
-use counterweight::model::{self, ModelKind};
+use counterweight::model::{self, adoption::AdoptionSetup};
 use counterweight::rng;
 use counterweight::scenario::{self, Scenario};
 use rayon::prelude::*;
@@ -406,7 +406,7 @@ fn interoperability_policy_stops_the_leader() {
 #[test]
 fn runs_through_the_runner() {
     let sc = adoption_scenario("[output]\nevery = 10\nactors = \"final\"\n");
-    assert!(matches!(sc.model, ModelKind::Adoption(_)));
+    assert!(sc.model.get::<AdoptionSetup>().is_some());
     assert_eq!(sc.groups.len(), 1);
     assert_eq!(sc.groups[0].name, "platforms");
     let out = counterweight::runner::run(&sc, &Default::default()).unwrap();

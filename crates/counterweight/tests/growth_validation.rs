@@ -18,11 +18,17 @@ use std::time::Instant;
 use counterweight::io::Column;
 use counterweight::metrics::{MetricOptions, concentration};
 use counterweight::model::growth::GrowthModel;
+use counterweight::model::growth::GrowthSetup;
 use counterweight::model::{Model, ModelError};
 use counterweight::runner::{self, RunError, RunOptions, ScenarioOutput};
 use counterweight::scenario::{self, Initial, Scenario};
 use proptest::prelude::*;
 use statrs::distribution::{ContinuousCDF, InverseGamma};
+
+/// The growth parameters and policies of a growth scenario.
+fn growth(sc: &counterweight::scenario::Scenario) -> &GrowthSetup {
+    sc.model.get().expect("a growth scenario")
+}
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -235,7 +241,7 @@ initial = { constant = 2.0 }
 fn blow_up_time_and_stop_at_share() {
     timed("blow_up_time_and_stop_at_share", || {
         let sc = scenario(BLOWUP_SRC);
-        let (a, dt) = (sc.growth.base_rate, sc.time.dt);
+        let (a, dt) = (growth(&sc).params.base_rate, sc.time.dt);
         let t_star = 1.0 / (2.0 * a); // R0^(1-beta)/((beta-1) a) = (1/2)/a = 51 for the leader
         let err = runner::run(&sc, &RunOptions::default()).expect_err("must blow up");
         let RunError::Model { source, .. } = err else {
@@ -283,7 +289,11 @@ fn blow_up_time_and_stop_at_share() {
         // stop_at_share = 0.99 ends the run cleanly before the blow-up. The closed-form
         // leader share (102 - t)/(153 - 2t) reaches 0.99 at t_99 = (102 - 0.99*153)/(1 - 1.98).
         let mut sc99 = sc.clone();
-        sc99.growth.stop_at_share = 0.99;
+        sc99.model
+            .get_mut::<GrowthSetup>()
+            .unwrap()
+            .params
+            .stop_at_share = 0.99;
         let out = runner::run(&sc99, &RunOptions::default()).expect("clean early stop");
         assert_eq!(out.early_stops.len(), 1);
         let stop = &out.early_stops[0];

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use counterweight::model::Model;
 use counterweight::model::growth::GrowthModel;
-use counterweight::policy::PolicyKind;
+use counterweight::model::growth::{GrowthPolicy as PolicyKind, GrowthSetup};
 use counterweight::runner::{self, RunOptions, ScenarioOutput};
 use counterweight::scenario::{self, Initial, Scenario};
 
@@ -47,7 +47,7 @@ fn timed<T>(name: &str, f: impl FnOnce() -> T) -> T {
 
 fn without_policies(sc: &Scenario) -> Scenario {
     let mut s = sc.clone();
-    s.policies.clear();
+    s.model.get_mut::<GrowthSetup>().unwrap().policies.clear();
     s
 }
 
@@ -217,7 +217,9 @@ fn spillover_boost_raises_the_targeted_laggards() {
         assert!(sa > sb);
         // Factor 1 is no policy at all, bit for bit.
         let mut unit = with.clone();
-        if let PolicyKind::SpilloverBoost { factor } = &mut unit.policies[0].kind {
+        if let PolicyKind::SpilloverBoost { factor } =
+            &mut unit.model.get_mut::<GrowthSetup>().unwrap().policies[0].kind
+        {
             *factor = 1.0;
         }
         let u = run(&unit);
@@ -370,7 +372,7 @@ fn tax_step_moves_resources_without_creating_any() {
         // sum(A) = sum(B) to rounding, and each actor's change follows the formula.
         for (name, sc) in budget_scenarios() {
             let plain = without_policies(&sc);
-            let policy = sc.policies[0].clone();
+            let policy = sc.model.get::<GrowthSetup>().unwrap().policies[0].clone();
             let dt = sc.time.dt;
             let n = sc.actor_count();
             let group_of: Vec<usize> = sc

@@ -1,7 +1,7 @@
 //! Outputs: columnar tables (CSV and Parquet), atomic file writes, plots and reports.
 //! Everything that touches the file system lives here.
 //!
-//! - [`table`]: the [`Table`] every output is written from;
+//! - [`Table`] (from [`crate::table`]): what every output is written from;
 //! - [`atomic`]: temp-file-then-rename writes ([`write_atomic`], [`AtomicFile`]);
 //! - [`csv`] and [`parquet`]: [`write_csv`], [`write_parquet`];
 //! - [`plot`]: SVG + PNG charts ([`line_chart`], [`lorenz_chart`], [`distribution_chart`],
@@ -17,8 +17,8 @@ pub mod parquet;
 pub mod plot;
 pub mod report;
 pub mod run;
-pub mod table;
 
+pub use crate::table::{Column, Table};
 pub use atomic::{AtomicFile, write_atomic, write_atomic_bytes};
 pub use csv::write_csv;
 pub use error::IoError;
@@ -28,4 +28,3 @@ pub use plot::{
     line_chart, lorenz_chart, panel_chart,
 };
 pub use run::{METRICS_CONTRACT, RunRecord, VariantRecord, write_run, write_run_dir};
-pub use table::{Column, Table};

@@ -14,6 +14,8 @@ use serde::ser::SerializeMap;
 use super::plot::{LineChart, Series, distribution_chart, line_chart, lorenz_chart, panel_chart};
 use super::report::{Figure, Report, render_html};
 use super::{Column, IoError, Table, write_atomic_bytes, write_csv, write_parquet};
+use crate::runner::ExperimentOutput;
+use crate::scenario::Experiment;
 
 /// Everything a run directory is written from. Pure values: the runner (or a Python
 /// binding) fills it, `write_run` turns it into files.
@@ -844,6 +846,145 @@ pub fn write_run_dir(out: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoErro
         let _ = fs::remove_dir_all(&staging);
     }
     result
+}
+
+// --- from a run's output ---------------------------------------------------------------
+
+/// The final row (last recorded step of replicate 0) of a metrics table, as a lookup.
+pub fn final_row(t: &Table) -> impl Fn(&str) -> f64 + '_ {
+    let reps = t.f64_column("replicate").unwrap_or_default();
+    let last = reps
+        .iter()
+        .rposition(|&r| r == 0.0)
+        .unwrap_or(t.rows().saturating_sub(1));
+    move |name| {
+        t.f64_column(name)
+            .and_then(|c| c.get(last).copied())
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// The mean over replicates of a column's last value in each replicate, over the
+/// replicates where it is defined (finite); NaN when it is defined in none. Models with
+/// their own outcome columns (the veto simulation's shares, say) are read this way: one
+/// replicate is an anecdote.
+pub fn final_mean(t: &Table, name: &str) -> f64 {
+    let Some(col) = t.f64_column(name) else {
+        return f64::NAN;
+    };
+    let reps = t.f64_column("replicate").unwrap_or_default();
+    let (mut sum, mut n) = (0.0, 0u32);
+    for (i, &x) in col.iter().enumerate() {
+        let last_of_replicate = reps.get(i + 1).is_none_or(|next| Some(next) != reps.get(i));
+        if last_of_replicate && x.is_finite() {
+            sum += x;
+            n += 1;
+        }
+    }
+    if n == 0 { f64::NAN } else { sum / n as f64 }
+}
+
+/// A count for a table: the integer, or `-` when undefined.
+pub fn fmt_count(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.0}")
+    } else {
+        "-".into()
+    }
+}
+
+impl RunRecord {
+    /// Everything a run directory is written from, for an experiment and its output: the
+    /// key numbers (the model's key columns, or the concentration headline numbers), notes
+    /// on early stops and replicates, the tables and the final values.
+    pub fn from_output(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
+        let first = &exp.variants[0].scenario;
+        let mut key_numbers = Vec::new();
+        let mut notes = Vec::new();
+        let mut variants = Vec::new();
+        for ((label, o), v) in out.variants.iter().zip(&exp.variants) {
+            let row = final_row(&o.metrics);
+            let prefix = if out.variants.len() > 1 {
+                format!("{label}: ")
+            } else {
+                String::new()
+            };
+            let observation = v.scenario.model.setup().observation();
+            if observation.concentration && observation.key.is_empty() {
+                key_numbers.push((
+                    format!("{prefix}final top-1 share"),
+                    format!("{:.3}", row("top1_share")),
+                ));
+                key_numbers.push((format!("{prefix}final Gini"), format!("{:.3}", row("gini"))));
+                key_numbers.push((
+                    format!("{prefix}final effective number"),
+                    format!("{:.1}", row("effective_number")),
+                ));
+                key_numbers.push((
+                    format!("{prefix}Nakamoto coefficient (1/3, 1/2)"),
+                    format!(
+                        "{}, {}",
+                        fmt_count(row("nakamoto_1_3")),
+                        fmt_count(row("nakamoto_1_2"))
+                    ),
+                ));
+            } else {
+                for name in observation.key_columns() {
+                    let label = observation
+                        .columns
+                        .iter()
+                        .find(|c| c.name == name)
+                        .map_or(name, |c| c.label);
+                    let (what, x) = if v.scenario.replicates > 1 {
+                        ("mean final", final_mean(&o.metrics, name))
+                    } else {
+                        ("final", row(name))
+                    };
+                    key_numbers.push((format!("{prefix}{what} {label}"), format_number(x)));
+                }
+            }
+            let stop = v.scenario.model.setup().stop_at_share().unwrap_or(1.0);
+            for s in &o.early_stops {
+                notes.push(format!(
+                    "{prefix}replicate {} stopped at t = {:.3} (step {}): the top actor held {:.3} of the total (stop_at_share = {stop}).",
+                    s.replicate, s.time, s.step, s.top1_share
+                ));
+            }
+            variants.push(VariantRecord {
+                label: label.clone(),
+                groups: v.scenario.groups.iter().map(|g| g.name.clone()).collect(),
+                final_values: o.final_values.first().cloned().unwrap_or_default(),
+            });
+        }
+        if first.replicates > 1 {
+            let observation = first.model.setup().observation();
+            notes.push(if observation.concentration && observation.key.is_empty() {
+                format!("{} replicates; key numbers are those of replicate 0.", first.replicates)
+            } else {
+                format!(
+                    "{} replicates; key numbers are means over replicates of each one's final value (where defined).",
+                    first.replicates
+                )
+            });
+        }
+        RunRecord {
+            name: exp.name.clone(),
+            description: exp.description.clone(),
+            model: first.model.name().into(),
+            seed: first.seed,
+            version: crate::VERSION.to_string(),
+            scenario_toml: format!(
+                "# counterweight {} — resolved scenario\n{}",
+                crate::VERSION,
+                exp.resolved_toml
+            ),
+            metrics: out.metrics_table(),
+            actors: out.actors_table(),
+            variants,
+            key_numbers,
+            notes,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The contract metric columns, built the same way by the runner and by `measure`.
 
 use super::Concentration;
-use crate::io::Column;
+use crate::table::Column;
 
 /// Accumulates one [`Concentration`] per row and turns them into the contract columns
 /// (DESIGN.md §10), in this order, each name followed by a suffix:

@@ -34,7 +34,7 @@ pub(crate) fn top_interpolated(s: &Sorted, whole: usize, frac: f64) -> f64 {
 
 /// Top-p share for a fraction `p` (clamped to [0, 1]) of the population, interpolated on
 /// the piecewise-linear Lorenz curve: S(p) = 1 − L(1 − p), i.e. the ⌊p·n⌋ largest values
-/// plus the fractional part of p·n times the next one (top 30% of [1,2,3,4] =
+/// plus the fractional part of p·n times the next one (top 30% of `[1, 2, 3, 4]` =
 /// (4 + 0.2·3)/10 = 0.46). `Concentration::top1pct_share`/`top10pct_share` use the same
 /// rule with p·n computed exactly in integers.
 ///

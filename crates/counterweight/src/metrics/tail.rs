@@ -6,7 +6,7 @@ use super::sorted::Sorted;
 /// A Hill estimate with the number of order statistics it used.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HillEstimate {
-    /// α̂_k = [ (1/k)·Σ_{i=1..k} ln(X_[i] / X_[k+1]) ]^{−1}, X_[1] >= X_[2] >= … .
+    /// `α̂_k = [ (1/k)·Σ_{i=1..k} ln(X_(i) / X_(k+1)) ]^{−1}`, `X_(1) >= X_(2) >= …`.
     pub alpha: f64,
     /// Asymptotic standard error α̂/√k.
     pub se: f64,

@@ -77,10 +77,123 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, Gamma, Poisson};
 use serde::{Deserialize, Serialize};
 
-use super::{Model, ModelError};
-use crate::policy::{Policy, PolicyKind};
+use crate::policy::{Policy, PolicyCx, PolicyFields, Window};
+use crate::registry::{Model, ModelDef, ModelError, ModelSetup, ParamInfo, ValidateCx};
 use crate::rng;
-use crate::scenario::{ActorGroup, ActorKind, FieldError, Initial, Scenario, TimeGrid};
+use crate::scenario::validate::check::unit_interval;
+use crate::scenario::{FieldError, Scenario};
+use crate::setup::{ActorGroup, ActorKind, Initial, TimeGrid, replicate_seed};
+
+/// What an adoption policy does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdoptionPolicy {
+    /// A floor `value` on interoperability θ while active (adversarial interoperability,
+    /// alternative clients, mandated standards such as the common charger). The θ in
+    /// force is the largest of `adoption.interoperability` and the active floors;
+    /// model-wide.
+    Interoperability { value: f64 },
+}
+
+/// The policy kinds of the adoption model.
+pub const POLICY_KINDS: &[PolicyFields] = &[("interoperability", &["value"])];
+
+/// The adoption model's validated setup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdoptionSetup {
+    pub params: AdoptionParams,
+    pub policies: Vec<Policy<AdoptionPolicy>>,
+}
+
+/// The adoption model, as registered.
+pub struct Adoption;
+
+impl ModelDef for Adoption {
+    fn name(&self) -> &'static str {
+        "adoption"
+    }
+    fn about(&self) -> &'static str {
+        "increasing returns and lock-in: a generalised Pólya urn with interoperability (DESIGN.md §4.3)"
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        &["adoption"]
+    }
+    fn uses_actors(&self) -> bool {
+        false
+    }
+    fn params(&self) -> Vec<ParamInfo> {
+        let r = ParamInfo::real;
+        vec![
+            r(
+                "adoption.platforms",
+                "",
+                Some(1.0),
+                Some(MAX_PLATFORMS as f64),
+                "platforms",
+                "K, the number of competing platforms",
+            ),
+            r(
+                "adoption.adopters",
+                "",
+                Some(0.0),
+                Some(MAX_ADOPTERS),
+                "adopters",
+                "arrivals over the run",
+            ),
+            r(
+                "adoption.gamma",
+                "1.0",
+                Some(0.0),
+                Some(MAX_GAMMA),
+                "",
+                "network effect exponent: 1 = Pólya urn, > 1 lock-in",
+            ),
+            r(
+                "adoption.interoperability",
+                "0.0",
+                Some(0.0),
+                Some(1.0),
+                "",
+                "theta: the share of rivals' networks each platform can use",
+            ),
+            r(
+                "adoption.switching",
+                "0.0",
+                Some(0.0),
+                None,
+                "per adopter per unit time",
+                "rate at which adopters re-choose",
+            ),
+        ]
+    }
+    fn policy_kinds(&self) -> &'static [PolicyFields] {
+        POLICY_KINDS
+    }
+    fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
+        let time = cx.time()?;
+        let spec: AdoptionSpec = cx.require_section("adoption")?;
+        let params = validate(&spec, &time, cx.actor_count())?;
+        // The platforms are the actors: one group.
+        cx.groups = vec![params.group()];
+        let policies = cx.policies(POLICY_KINDS, |p: &PolicyCx<'_>| {
+            p.no_groups()?;
+            Ok(AdoptionPolicy::Interoperability {
+                value: unit_interval(&p.field("value"), p.require_f64("value")?)?,
+            })
+        })?;
+        Ok(Box::new(AdoptionSetup { params, policies }))
+    }
+}
+
+impl ModelSetup for AdoptionSetup {
+    fn build(&self, sc: &Scenario, replicate: u32) -> Box<dyn Model> {
+        Box::new(AdoptionModel::new(
+            sc,
+            &self.params,
+            &self.policies,
+            replicate,
+        ))
+    }
+}
 
 /// Largest number of platforms.
 pub const MAX_PLATFORMS: usize = 1_000_000;
@@ -655,14 +768,19 @@ pub struct AdoptionModel {
     steps: u64,
     dt: f64,
     /// (window, θ floor) of every `interoperability` policy.
-    interop: Vec<(crate::policy::Window, f64)>,
+    interop: Vec<(Window, f64)>,
     values: Vec<f64>,
     max: f64,
 }
 
 impl AdoptionModel {
-    pub fn new(sc: &Scenario, params: &AdoptionParams, replicate: u32) -> AdoptionModel {
-        let seed = super::growth::replicate_seed(sc.seed, replicate);
+    pub fn new(
+        sc: &Scenario,
+        params: &AdoptionParams,
+        policies: &[Policy<AdoptionPolicy>],
+        replicate: u32,
+    ) -> AdoptionModel {
+        let seed = replicate_seed(sc.seed, replicate);
         let urn = Urn::new(
             &params.initial,
             &params.quality,
@@ -670,12 +788,10 @@ impl AdoptionModel {
             params.interoperability,
             params.switching > 0.0,
         );
-        let interop = sc
-            .policies
+        let interop = policies
             .iter()
-            .filter_map(|p: &Policy| match p.kind {
-                PolicyKind::Interoperability { value } => Some((p.window, value)),
-                _ => None,
+            .map(|p| match p.kind {
+                AdoptionPolicy::Interoperability { value } => (p.window, value),
             })
             .collect();
         let mut m = AdoptionModel {
@@ -688,7 +804,7 @@ impl AdoptionModel {
             values: Vec::new(),
             max: 0.0,
         };
-        m.observe();
+        m.refresh_values();
         m
     }
 
@@ -705,7 +821,7 @@ impl AdoptionModel {
         at(step) - at(step.saturating_sub(1))
     }
 
-    fn observe(&mut self) {
+    fn refresh_values(&mut self) {
         self.values.clear();
         self.values
             .extend(self.urn.counts().iter().map(|&n| n as f64));
@@ -731,7 +847,7 @@ impl Model for AdoptionModel {
             0
         };
         self.urn.advance(m, s, self.params.method, &mut self.rng);
-        self.observe();
+        self.refresh_values();
         Ok(())
     }
     fn values(&self) -> &[f64] {

@@ -44,11 +44,149 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::growth::{INIT_STREAM, draw_initial, replicate_seed};
-use super::{Model, ModelError};
-use crate::policy::{Policy, PolicyKind};
+use crate::policy::{Policy, PolicyCx, PolicyFields};
+use crate::registry::{Model, ModelDef, ModelError, ModelSetup, ParamInfo, ValidateCx};
 use crate::rng;
-use crate::scenario::{ActorGroup, FieldError, Initial, Scenario, TimeGrid};
+use crate::scenario::validate::check::{err, non_negative as nonneg};
+use crate::scenario::{FieldError, Scenario};
+use crate::setup::{ActorGroup, Initial, TimeGrid, initial_values, replicate_seed};
+
+/// What an exchange policy does (DESIGN.md §5; both act on the yard-sale rule).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExchangePolicy {
+    /// A wealth tax with an equal rebate, as a rate of redistribution. While active, sets
+    /// the redistribution rate chi (`[exchange] redistribution`) to `rate`: everyone moves
+    /// toward the mean as `w <- W/N + (w - W/N) exp(-rate dt)`, which is a flat tax on
+    /// wealth at `rate` per unit time whose revenue is returned in equal shares. Essay
+    /// lever: taxing fortunes and returning the proceeds.
+    Redistribution { rate: f64 },
+    /// Antitrust as a cap on wealth-attained advantage. While active, the advantage zeta
+    /// (`[exchange] advantage`) is at most `cap` (written `value` in the scenario): limits
+    /// on what size alone buys in a trade (market power).
+    AdvantageCap { cap: f64 },
+}
+
+/// The policy kinds of the exchange model.
+pub const POLICY_KINDS: &[PolicyFields] =
+    &[("redistribution", &["rate"]), ("advantage_cap", &["value"])];
+
+/// The exchange model's validated setup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExchangeSetup {
+    pub params: ExchangeParams,
+    pub policies: Vec<Policy<ExchangePolicy>>,
+}
+
+/// The exchange model, as registered.
+pub struct Exchange;
+
+impl ModelDef for Exchange {
+    fn name(&self) -> &'static str {
+        "exchange"
+    }
+    fn about(&self) -> &'static str {
+        "pairwise exchange of a conserved wealth: yard-sale with advantage, Boltzmann, fixed amount (DESIGN.md §4.2)"
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        &["exchange"]
+    }
+    fn params(&self) -> Vec<ParamInfo> {
+        let r = ParamInfo::real;
+        vec![
+            ParamInfo::choice(
+                "exchange.rule",
+                "\"yard_sale\"",
+                &["yard_sale", "boltzmann", "fixed_amount"],
+                "the trading rule",
+            ),
+            r(
+                "exchange.stake_rate",
+                "",
+                Some(0.0),
+                None,
+                "per unit time",
+                "gamma: the stake per step is sqrt(gamma dt) of the poorer side's wealth",
+            ),
+            r(
+                "exchange.advantage",
+                "0.0",
+                Some(0.0),
+                None,
+                "",
+                "zeta: wealth-attained advantage",
+            ),
+            r(
+                "exchange.redistribution",
+                "0.0",
+                Some(0.0),
+                None,
+                "per unit time",
+                "chi: pull of every actor toward the mean",
+            ),
+            r(
+                "exchange.growth_rate",
+                "0.0",
+                None,
+                None,
+                "per unit time",
+                "common growth of all wealth",
+            ),
+            r(
+                "exchange.amount",
+                "",
+                Some(0.0),
+                None,
+                "wealth units",
+                "fixed_amount: the amount moved per trade",
+            ),
+        ]
+    }
+    fn policy_kinds(&self) -> &'static [PolicyFields] {
+        POLICY_KINDS
+    }
+    fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
+        let time = cx.time()?;
+        let spec: ExchangeSpec = cx.require_section("exchange")?;
+        let params = validate(&spec, &time, &cx.groups)?;
+        let yard_sale = matches!(params.rule, Rule::YardSale { .. });
+        let policies = cx.policies(POLICY_KINDS, |p| validate_policy(p, yard_sale, &params))?;
+        Ok(Box::new(ExchangeSetup { params, policies }))
+    }
+}
+
+fn validate_policy(
+    p: &PolicyCx<'_>,
+    yard_sale: bool,
+    params: &ExchangeParams,
+) -> Result<ExchangePolicy, FieldError> {
+    if !yard_sale {
+        return Err(err(
+            p.field("kind"),
+            format!(
+                "policy \"{}\" acts on the yard-sale rule, but rule = \"{}\"",
+                p.kind(),
+                params.rule_name()
+            ),
+            "exchange.rule = \"yard_sale\", or remove the policy",
+        ));
+    }
+    p.no_groups()?;
+    Ok(match p.kind() {
+        "redistribution" => ExchangePolicy::Redistribution {
+            rate: nonneg(&p.field("rate"), p.require_f64("rate")?)?,
+        },
+        "advantage_cap" => ExchangePolicy::AdvantageCap {
+            cap: nonneg(&p.field("value"), p.require_f64("value")?)?,
+        },
+        _ => unreachable!("kinds checked by the policy framework"),
+    })
+}
+
+impl ModelSetup for ExchangeSetup {
+    fn build(&self, sc: &Scenario, replicate: u32) -> Box<dyn Model> {
+        Box::new(ExchangeModel::new(sc, self, replicate))
+    }
+}
 
 /// `[exchange]` as written in a scenario. Every field is optional in the file; which
 /// ones apply depends on `rule` (fields that do not apply are rejected).
@@ -342,28 +480,24 @@ pub struct ExchangeModel {
     /// The matching / activation order: a permutation of 0..N, reshuffled every step.
     perm: Vec<u32>,
     rng: ChaCha8Rng,
-    policies: Vec<Policy>,
+    policies: Vec<Policy<ExchangePolicy>>,
     total: f64,
     max: f64,
 }
 
 impl ExchangeModel {
-    pub fn new(sc: &Scenario, params: &ExchangeParams, replicate: u32) -> ExchangeModel {
+    pub fn new(sc: &Scenario, setup: &ExchangeSetup, replicate: u32) -> ExchangeModel {
         let seed = replicate_seed(sc.seed, replicate);
         let n = sc.actor_count();
-        let mut w = Vec::with_capacity(n);
-        for (g, spec) in sc.groups.iter().enumerate() {
-            let mut init_rng = rng::stream(seed, INIT_STREAM + g as u64);
-            draw_initial(&spec.initial, spec.count, &mut init_rng, &mut w);
-        }
+        let w = initial_values(&sc.groups, sc.seed, replicate);
         let total = w.iter().sum();
         let max = w.iter().copied().fold(f64::MIN, f64::max);
         ExchangeModel {
-            rule: params.rule,
+            rule: setup.params.rule,
             dt: sc.time.dt,
             perm: (0..n as u32).collect(),
             rng: rng::stream(seed, 0),
-            policies: sc.policies.clone(),
+            policies: setup.policies.clone(),
             total,
             max,
             w,
@@ -387,9 +521,8 @@ impl ExchangeModel {
                 continue;
             }
             match p.kind {
-                PolicyKind::Redistribution { rate } => chi = rate,
-                PolicyKind::AdvantageCap { cap } => zeta = zeta.min(cap),
-                _ => {}
+                ExchangePolicy::Redistribution { rate } => chi = rate,
+                ExchangePolicy::AdvantageCap { cap } => zeta = zeta.min(cap),
             }
         }
         (zeta, chi)

@@ -16,22 +16,351 @@
 //! State is struct-of-arrays. Actors are processed in fixed chunks of [`CHUNK`], each
 //! with its own random stream, so results are identical on any number of threads.
 
-use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::{Ledger, Model, ModelError};
-use crate::policy::{self, Policy, PolicyKind, Rebate};
+use crate::policy::{self, Ledger, Policy, PolicyCx, PolicyFields, Rebate};
+use crate::registry::{
+    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+};
 use crate::rng;
-use crate::scenario::{Initial, Scenario};
+use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
+use crate::scenario::{FieldError, Scenario};
+use crate::setup::numerics::{SHOCK_BLOCK, exp_in_place};
+use crate::setup::{initial_values, replicate_seed};
+
+// --- the scenario section and its validation -------------------------------------------
+
+/// `[growth]` as written in a scenario (DESIGN.md §4.1).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrowthSpec {
+    pub returns_to_scale: f64,
+    pub base_rate: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_scale: Option<f64>,
+    pub diseconomy_rate: f64,
+    pub diseconomy_exponent: f64,
+    pub spillover: f64,
+    pub exchange: f64,
+    pub volatility: f64,
+    pub diffusion_scaling: String,
+    pub stop_at_share: f64,
+}
+
+impl Default for GrowthSpec {
+    fn default() -> Self {
+        GrowthSpec {
+            returns_to_scale: 1.0,
+            base_rate: 0.0,
+            reference_scale: None,
+            diseconomy_rate: 0.0,
+            diseconomy_exponent: 2.0,
+            spillover: 0.0,
+            exchange: 0.0,
+            volatility: 0.0,
+            diffusion_scaling: "constant".into(),
+            stop_at_share: 1.0,
+        }
+    }
+}
+
+/// What a growth policy does (DESIGN.md §5).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GrowthPolicy {
+    /// Change a model parameter while active; the previous value returns after `until`.
+    Set { param: GrowthParam, value: f64 },
+    /// Forced diffusion (copyleft, standards mandates, technology transfer): a floor on
+    /// the openness of the targeted groups while active.
+    OpennessMandate { openness: f64 },
+    /// Non-compete bans, labour mobility: multiplies the spillover rate that the targeted
+    /// groups receive.
+    SpilloverBoost { factor: f64 },
+    /// A tax at `rate` per unit time on resources above `threshold` times the mean of all
+    /// actors, paid by the targeted groups; the revenue is returned equally to all actors.
+    WealthTax { rate: f64, threshold: f64 },
+    /// A tax on the proprietary part of growth, `rate * (1 - o_i) * g_i` where `g_i` is
+    /// the actor's growth from returns to scale in this step; paid by the targeted groups.
+    ProprietaryTax { rate: f64, rebate: Rebate },
+}
+
+/// The policy kinds of the growth model.
+pub const POLICY_KINDS: &[PolicyFields] = &[
+    ("set", &["param", "value"]),
+    ("openness_mandate", &["openness"]),
+    ("spillover_boost", &["factor"]),
+    ("wealth_tax", &["rate", "threshold"]),
+    ("proprietary_tax", &["rate", "rebate"]),
+];
+
+/// The growth model's validated setup: its parameters and policies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrowthSetup {
+    pub params: GrowthParams,
+    pub policies: Vec<Policy<GrowthPolicy>>,
+}
+
+/// The growth model, as registered.
+pub struct Growth;
+
+impl ModelDef for Growth {
+    fn name(&self) -> &'static str {
+        "growth"
+    }
+    fn about(&self) -> &'static str {
+        "returns to scale, diseconomies, spillover, exchange and shocks (DESIGN.md §4.1)"
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        &["growth"]
+    }
+    fn params(&self) -> Vec<ParamInfo> {
+        let r = ParamInfo::real;
+        vec![
+            r(
+                "growth.returns_to_scale",
+                "1.0",
+                Some(0.0),
+                None,
+                "",
+                "beta: 1 = proportional growth, > 1 economies of scale",
+            ),
+            r(
+                "growth.base_rate",
+                "0.0",
+                None,
+                None,
+                "per unit time",
+                "a: the growth rate at the reference scale",
+            ),
+            r(
+                "growth.reference_scale",
+                "",
+                Some(0.0),
+                None,
+                "resources",
+                "K; default: the initial mean of all actors",
+            ),
+            r(
+                "growth.diseconomy_rate",
+                "0.0",
+                Some(0.0),
+                None,
+                "per unit time",
+                "c: coordination and distance costs",
+            ),
+            r(
+                "growth.diseconomy_exponent",
+                "2.0",
+                Some(0.0),
+                None,
+                "",
+                "delta (> beta for an optimal size)",
+            ),
+            r(
+                "growth.spillover",
+                "0.0",
+                Some(0.0),
+                None,
+                "per unit time",
+                "D: non-rival catch-up toward more advanced, open actors",
+            ),
+            r(
+                "growth.exchange",
+                "0.0",
+                Some(0.0),
+                None,
+                "per unit time",
+                "J: rival transfer toward the mean (Bouchaud–Mézard)",
+            ),
+            r(
+                "growth.volatility",
+                "0.0",
+                Some(0.0),
+                None,
+                "per sqrt(unit time)",
+                "sigma: standard deviation of log-returns",
+            ),
+            ParamInfo::choice(
+                "growth.diffusion_scaling",
+                "\"constant\"",
+                &["constant", "frontier"],
+                "how D and J scale with progress",
+            ),
+            r(
+                "growth.stop_at_share",
+                "1.0",
+                Some(0.0),
+                Some(1.0),
+                "share",
+                "end a run once one actor holds this share (1 = never)",
+            ),
+        ]
+    }
+    fn policy_kinds(&self) -> &'static [PolicyFields] {
+        POLICY_KINDS
+    }
+    fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
+        let time = cx.time()?;
+        let params = validate_params(&cx.section_or_default::<GrowthSpec>("growth")?)?;
+        let policies = cx.policies(POLICY_KINDS, |p| validate_policy(p, time.dt))?;
+        Ok(Box::new(GrowthSetup { params, policies }))
+    }
+}
+
+fn validate_params(g: &GrowthSpec) -> Result<GrowthParams, FieldError> {
+    let scaling = match g.diffusion_scaling.as_str() {
+        "constant" => DiffusionScaling::Constant,
+        "frontier" => DiffusionScaling::Frontier,
+        other => {
+            return Err(err(
+                "growth.diffusion_scaling",
+                format!("unknown scaling \"{other}\""),
+                "\"constant\" or \"frontier\"",
+            ));
+        }
+    };
+    let stop = finite("growth.stop_at_share", g.stop_at_share)?;
+    if !(stop > 0.0 && stop <= 1.0) {
+        return Err(err(
+            "growth.stop_at_share",
+            format!("{stop} is outside (0, 1]"),
+            "a share in (0, 1]; 1 = never stop",
+        ));
+    }
+    Ok(GrowthParams {
+        returns_to_scale: positive("growth.returns_to_scale", g.returns_to_scale)?,
+        base_rate: finite("growth.base_rate", g.base_rate)?,
+        reference_scale: g
+            .reference_scale
+            .map(|k| positive("growth.reference_scale", k))
+            .transpose()?,
+        diseconomy_rate: non_negative("growth.diseconomy_rate", g.diseconomy_rate)?,
+        diseconomy_exponent: positive("growth.diseconomy_exponent", g.diseconomy_exponent)?,
+        spillover: non_negative("growth.spillover", g.spillover)?,
+        exchange: non_negative("growth.exchange", g.exchange)?,
+        volatility: non_negative("growth.volatility", g.volatility)?,
+        diffusion_scaling: scaling,
+        stop_at_share: stop,
+    })
+}
+
+fn validate_policy(p: &PolicyCx<'_>, dt: f64) -> Result<GrowthPolicy, FieldError> {
+    Ok(match p.kind() {
+        "set" => {
+            let path = p.str("param")?.ok_or_else(|| {
+                err(
+                    p.field("param"),
+                    "`param` is required for kind = \"set\"",
+                    "e.g. param = \"growth.spillover\"",
+                )
+            })?;
+            let param = GrowthParam::from_path(&path).ok_or_else(|| {
+                err(
+                    p.field("param"),
+                    format!("\"{path}\" cannot be set over time"),
+                    format!(
+                        "one of {}",
+                        GrowthParam::ALL
+                            .iter()
+                            .map(|g| g.path())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
+            let value = p.require_f64("value")?;
+            param.check(value).map_err(|help| {
+                err(
+                    p.field("value"),
+                    format!("{value} is not valid for {path}"),
+                    help,
+                )
+            })?;
+            p.no_groups()?;
+            GrowthPolicy::Set { param, value }
+        }
+        "openness_mandate" => GrowthPolicy::OpennessMandate {
+            openness: unit_interval(&p.field("openness"), p.require_f64("openness")?)?,
+        },
+        "spillover_boost" => GrowthPolicy::SpilloverBoost {
+            factor: non_negative(&p.field("factor"), p.require_f64("factor")?)?,
+        },
+        "wealth_tax" => {
+            let rate = non_negative(&p.field("rate"), p.require_f64("rate")?)?;
+            if rate * dt > 1.0 {
+                return Err(err(
+                    p.field("rate"),
+                    format!(
+                        "rate * dt = {} would tax more than the excess in one step",
+                        rate * dt
+                    ),
+                    format!("rate <= 1/dt = {}", 1.0 / dt),
+                ));
+            }
+            let threshold = p.f64("threshold")?.unwrap_or(1.0);
+            GrowthPolicy::WealthTax {
+                rate,
+                threshold: non_negative(&p.field("threshold"), threshold)?,
+            }
+        }
+        "proprietary_tax" => {
+            let rebate = match p.str("rebate")?.as_deref().unwrap_or("equal") {
+                "equal" => Rebate::Equal,
+                "open" => Rebate::Open,
+                other => {
+                    return Err(err(
+                        p.field("rebate"),
+                        format!("unknown rebate \"{other}\""),
+                        "\"equal\" or \"open\"",
+                    ));
+                }
+            };
+            let rate = unit_interval(&p.field("rate"), p.require_f64("rate")?)?;
+            GrowthPolicy::ProprietaryTax { rate, rebate }
+        }
+        _ => unreachable!("kinds checked by the policy framework"),
+    })
+}
+
+/// Columns recorded when a tax policy is present: the policies' money trail.
+const BUDGET_COLUMNS: [ColumnDef; 2] = [
+    ColumnDef::real("tax_collected", "tax collected in the step"),
+    ColumnDef::real("transfers_paid", "transfers paid in the step"),
+];
+
+impl ModelSetup for GrowthSetup {
+    fn build(&self, sc: &Scenario, replicate: u32) -> Box<dyn Model> {
+        Box::new(GrowthModel::new(sc, replicate))
+    }
+    fn observation(&self) -> Observation {
+        let taxes = self.policies.iter().any(|p| {
+            matches!(
+                p.kind,
+                GrowthPolicy::WealthTax { .. } | GrowthPolicy::ProprietaryTax { .. }
+            )
+        });
+        Observation {
+            columns: if taxes {
+                BUDGET_COLUMNS.to_vec()
+            } else {
+                Vec::new()
+            },
+            ..Observation::default()
+        }
+    }
+    fn stop_at_share(&self) -> Option<f64> {
+        (self.params.stop_at_share < 1.0).then_some(self.params.stop_at_share)
+    }
+}
+
+// --- the model --------------------------------------------------------------------------
 
 /// Actors per chunk: the unit of parallel work and of random streams.
 pub const CHUNK: usize = 8192;
 /// Below this many actors a step runs on the calling thread (same results, less overhead).
 const PARALLEL_MIN: usize = 4 * CHUNK;
-/// Random stream numbers at and above this are used for initial values, one per group.
-pub(crate) const INIT_STREAM: u64 = 1 << 62;
 
 /// How the diffusion rates (spillover D and exchange J) scale with progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,11 +479,13 @@ pub struct GrowthModel {
     /// This step's growth from returns to scale (for the proprietary tax).
     growth_term: Vec<f64>,
     rngs: Vec<ChaCha8Rng>,
-    policies: Vec<Policy>,
+    policies: Vec<Policy<GrowthPolicy>>,
     active: Vec<bool>,
     total: f64,
     max: f64,
     ledger: Ledger,
+    /// Whether [`Model::observe`] reports the ledger (a tax policy is present).
+    records_budget: bool,
     /// Scratch for the spillover sort.
     order: Vec<u32>,
     spill: Vec<f64>,
@@ -218,26 +549,27 @@ fn sum_max_ok(values: &[f64]) -> (f64, f64, bool) {
 impl GrowthModel {
     /// Build replicate `replicate` of a scenario: initial values are drawn from the
     /// replicate's own streams.
+    ///
+    /// Panics if `sc` is not a growth scenario.
     pub fn new(sc: &Scenario, replicate: u32) -> GrowthModel {
+        let setup: &GrowthSetup = sc.model.get().expect("a growth scenario");
         let seed = replicate_seed(sc.seed, replicate);
         let n = sc.actor_count();
-        let mut r = Vec::with_capacity(n);
+        let r = initial_values(&sc.groups, sc.seed, replicate);
         let mut base_openness = Vec::with_capacity(n);
         let mut group = Vec::with_capacity(n);
         for (g, spec) in sc.groups.iter().enumerate() {
-            let mut init_rng = rng::stream(seed, INIT_STREAM + g as u64);
-            draw_initial(&spec.initial, spec.count, &mut init_rng, &mut r);
             base_openness.extend(std::iter::repeat_n(spec.openness, spec.count));
             group.extend(std::iter::repeat_n(g as u32, spec.count));
         }
         let chunks = n.div_ceil(CHUNK);
         let rngs = (0..chunks as u64).map(|c| rng::stream(seed, c)).collect();
         let total: f64 = sum_chunked(&r);
-        let k = sc.growth.reference_scale.unwrap_or(total / n as f64);
+        let k = setup.params.reference_scale.unwrap_or(total / n as f64);
         let max = r.iter().copied().fold(f64::MIN, f64::max);
         GrowthModel {
-            base: sc.growth,
-            params: sc.growth,
+            base: setup.params,
+            params: setup.params,
             k,
             dt: sc.time.dt,
             openness: base_openness.clone(),
@@ -247,11 +579,12 @@ impl GrowthModel {
             group_names: sc.groups.iter().map(|g| g.name.clone()).collect(),
             growth_term: Vec::new(),
             rngs,
-            policies: sc.policies.clone(),
-            active: vec![false; sc.policies.len()],
+            policies: setup.policies.clone(),
+            active: vec![false; setup.policies.len()],
             total,
             max,
             ledger: Ledger::default(),
+            records_budget: !setup.observation().columns.is_empty(),
             order: Vec::new(),
             spill: Vec::new(),
             r,
@@ -294,26 +627,22 @@ impl GrowthModel {
         self.spill_mult.iter_mut().for_each(|m| *m = 1.0);
         for (p, _) in self.policies.iter().zip(&self.active).filter(|(_, a)| **a) {
             match p.kind {
-                PolicyKind::Set { param, value } => param.apply(&mut params, value),
-                PolicyKind::OpennessMandate { openness } => {
+                GrowthPolicy::Set { param, value } => param.apply(&mut params, value),
+                GrowthPolicy::OpennessMandate { openness } => {
                     for (o, &g) in self.openness.iter_mut().zip(&self.group) {
                         if p.groups[g as usize] {
                             *o = o.max(openness);
                         }
                     }
                 }
-                PolicyKind::SpilloverBoost { factor } => {
+                GrowthPolicy::SpilloverBoost { factor } => {
                     for (m, &g) in self.spill_mult.iter_mut().zip(&self.group) {
                         if p.groups[g as usize] {
                             *m *= factor;
                         }
                     }
                 }
-                PolicyKind::WealthTax { .. } | PolicyKind::ProprietaryTax { .. } => {}
-                // Exchange-model levers (rejected for growth scenarios at validation).
-                PolicyKind::Redistribution { .. } | PolicyKind::AdvantageCap { .. } => {}
-                // Adoption only (validation rejects it for growth).
-                PolicyKind::Interoperability { .. } => {}
+                GrowthPolicy::WealthTax { .. } | GrowthPolicy::ProprietaryTax { .. } => {}
             }
         }
         params.stop_at_share = self.base.stop_at_share;
@@ -420,11 +749,11 @@ impl GrowthModel {
             }
             let targeted = |i: usize| p.groups[self.group[i] as usize];
             let l = match p.kind {
-                PolicyKind::WealthTax { rate, threshold } => {
+                GrowthPolicy::WealthTax { rate, threshold } => {
                     let mean = self.total / self.r.len() as f64;
                     policy::wealth_tax(&mut self.r, targeted, rate * dt, threshold * mean)
                 }
-                PolicyKind::ProprietaryTax { rate, rebate } => {
+                GrowthPolicy::ProprietaryTax { rate, rebate } => {
                     let weights = match rebate {
                         Rebate::Equal => None,
                         Rebate::Open => Some(self.openness.as_slice()),
@@ -452,8 +781,8 @@ impl GrowthModel {
         for (p, &a) in self.policies.iter().zip(&self.active) {
             if a {
                 match p.kind {
-                    PolicyKind::WealthTax { .. } => any = true,
-                    PolicyKind::ProprietaryTax { .. } => {
+                    GrowthPolicy::WealthTax { .. } => any = true,
+                    GrowthPolicy::ProprietaryTax { .. } => {
                         any = true;
                         proprietary = true;
                     }
@@ -462,6 +791,13 @@ impl GrowthModel {
             }
         }
         (any, proprietary)
+    }
+}
+
+impl GrowthModel {
+    /// The policies' money trail in the last step.
+    pub fn ledger(&self) -> Ledger {
+        self.ledger
     }
 }
 
@@ -588,8 +924,11 @@ impl Model for GrowthModel {
         self.max
     }
 
-    fn ledger(&self) -> Ledger {
-        self.ledger
+    fn observe(&self, out: &mut Vec<f64>) {
+        if self.records_budget {
+            out.push(self.ledger.collected);
+            out.push(self.ledger.paid);
+        }
     }
 }
 
@@ -623,146 +962,13 @@ where
     (total, max, stats.iter().find_map(|s| s.bad))
 }
 
-/// Actors per block of the shock term: normals are drawn for a block, then
-/// exponentiated together by [`exp_in_place`].
-const SHOCK_BLOCK: usize = 256;
-
-/// Arguments of magnitude up to this take [`exp_in_place`]'s fast path (results normal).
-const EXP_FAST_MAX: f64 = 708.0;
-
-/// `v[i] = exp(v[i])` for every element, with error below 1 ulp (fdlibm's e_exp.c
-/// algorithm) and only IEEE +, -, *, / in the fast path, so it vectorises and gives
-/// bit-identical results with or without AVX2. Blocks with an argument outside
-/// [-708, 708] (or NaN) use the standard library's `exp` instead.
-fn exp_in_place(v: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 is available (checked just above).
-        unsafe { exp_in_place_avx2(v) };
-        return;
-    }
-    exp_in_place_generic(v);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn exp_in_place_avx2(v: &mut [f64]) {
-    exp_in_place_generic(v);
-}
-
-#[inline(always)]
-fn exp_in_place_generic(v: &mut [f64]) {
-    let in_range = v.iter().fold(true, |ok, &x| ok & (x.abs() <= EXP_FAST_MAX));
-    if in_range {
-        v.iter_mut().for_each(|x| *x = exp_fast(*x));
-    } else {
-        v.iter_mut().for_each(|x| *x = x.exp());
-    }
-}
-
-/// exp(x) for |x| <= [`EXP_FAST_MAX`]: x = k ln2 + r with |r| <= ln2/2 (Cody–Waite), the
-/// rational approximation of fdlibm's e_exp.c on r, times 2^k built from bits.
-#[inline(always)]
-fn exp_fast(x: f64) -> f64 {
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    // fdlibm's constants, as bit patterns (ln2 split in a high part with trailing zeros
-    // and a low part; P1..P5 the rational approximation's coefficients).
-    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // 6.93147180369123816490e-01
-    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // 1.90821492927058770002e-10
-    const P1: f64 = f64::from_bits(0x3fc5_5555_5555_553e); // 1.66666666666666019037e-01
-    const P2: f64 = f64::from_bits(0xbf66_c16c_16be_bd93); // -2.77777777770155933842e-03
-    const P3: f64 = f64::from_bits(0x3f11_566a_af25_de2c); // 6.61375632143793436117e-05
-    const P4: f64 = f64::from_bits(0xbebb_bd41_c5d2_6bf1); // -1.65339022054652515390e-06
-    const P5: f64 = f64::from_bits(0x3e66_3769_72be_a4d0); // 4.13813679705723846039e-08
-    // Adding 1.5 * 2^52 rounds to the nearest integer k and leaves k in the low bits.
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let t = x * LOG2E + SHIFT;
-    let k = t - SHIFT;
-    let hi = x - k * LN2_HI;
-    let lo = k * LN2_LO;
-    let r = hi - lo;
-    let rr = r * r;
-    let c = r - rr * (P1 + rr * (P2 + rr * (P3 + rr * (P4 + rr * P5))));
-    let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
-    // 2^k for k in [-1021, 1022]: biased exponent k + 1023 from t's low bits.
-    let scale = f64::from_bits(t.to_bits().wrapping_add(1023) << 52);
-    y * scale
-}
-
 /// Term 1's increment `dt a K (R/K)^beta`.
 #[inline]
 fn growth_increment(x: f64, dt: f64, a: f64, k: f64, beta: f64) -> f64 {
     dt * a * k * (x / k).powf(beta)
 }
 
-/// The seed of one replicate of a scenario.
-pub fn replicate_seed(seed: u64, replicate: u32) -> u64 {
-    rng::derive_seed(seed, &[u64::from(replicate)])
-}
-
 /// Sum in fixed chunks, then the chunk sums in order (the same association as a pass).
 fn sum_chunked(v: &[f64]) -> f64 {
     v.chunks(CHUNK).map(|c| sum_max_ok(c).0).sum()
-}
-
-pub(crate) fn draw_initial(init: &Initial, count: usize, rng: &mut ChaCha8Rng, out: &mut Vec<f64>) {
-    match init {
-        Initial::Constant(v) => out.extend(std::iter::repeat_n(*v, count)),
-        Initial::Values(v) => out.extend_from_slice(v),
-        Initial::Uniform { low, high } => {
-            out.extend((0..count).map(|_| low + (high - low) * rng.random::<f64>()));
-        }
-        Initial::Lognormal { mu, sigma } => {
-            out.extend((0..count).map(|_| {
-                let z: f64 = StandardNormal.sample(rng);
-                (mu + sigma * z).exp()
-            }));
-        }
-        Initial::Pareto { scale, alpha } => {
-            // Inverse CDF: x = scale * U^(-1/alpha), U in (0, 1].
-            out.extend((0..count).map(|_| {
-                let u = 1.0 - rng.random::<f64>();
-                scale * u.powf(-1.0 / alpha)
-            }));
-        }
-    }
-}
-
-#[cfg(test)]
-mod exp_tests {
-    use super::*;
-
-    fn ulps(a: f64, b: f64) -> u64 {
-        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
-    }
-
-    #[test]
-    fn exp_within_one_ulp_of_std() {
-        let mut xs: Vec<f64> = vec![0.0, -0.0, 1e-300, -1e-20, 0.5, -0.5, 1.0, 708.0, -708.0];
-        let mut state = 1u64;
-        for i in 0..200_000 {
-            state = crate::rng::mix64(state);
-            let u = (state >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
-            let width = [1.0, 10.0, 700.0][i % 3];
-            xs.push((2.0 * u - 1.0) * width);
-        }
-        let mut got = xs.clone();
-        for block in got.chunks_mut(SHOCK_BLOCK) {
-            exp_in_place(block);
-        }
-        let mut generic = xs.clone();
-        exp_in_place_generic(&mut generic);
-        for ((&x, &g), &h) in xs.iter().zip(&got).zip(&generic) {
-            assert!(ulps(g, x.exp()) <= 1, "exp({x}) = {g}, std {}", x.exp());
-            assert_eq!(g.to_bits(), h.to_bits(), "AVX2 and generic differ at {x}");
-        }
-        // Out of the fast range: the standard library's exp.
-        let mut v = vec![0.5, 800.0, -800.0, f64::NAN, f64::INFINITY];
-        exp_in_place(&mut v);
-        assert_eq!(v[0], 0.5f64.exp());
-        assert_eq!(v[1], f64::INFINITY);
-        assert_eq!(v[2], 0.0);
-        assert!(v[3].is_nan());
-        assert_eq!(v[4], f64::INFINITY);
-    }
 }

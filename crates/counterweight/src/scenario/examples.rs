@@ -49,6 +49,11 @@ pub const EXAMPLES: &[Example] = &[
         toml: include_str!("../../../../scenarios/lock-in.toml"),
     },
     Example {
+        name: "veto-default",
+        summary: "Lido Dual Governance veto simulation: can stakers block harmful proposals? (mainnet parameters)",
+        toml: include_str!("../../../../scenarios/governance/simulate/default.toml"),
+    },
+    Example {
         name: "gallery-brakes",
         summary: "The two brakes (diseconomies, diffusion); automation and proprietary tech remove them",
         toml: include_str!("../../../../scenarios/gallery/brakes.toml"),

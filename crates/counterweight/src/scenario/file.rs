@@ -1,48 +1,150 @@
 //! The TOML scenario format as written by users (DESIGN.md §3). Field names are a
 //! public contract; unknown fields are errors so that typos fail fast.
 //! [`super::validate`] turns this into typed, checked parameters.
+//!
+//! The common fields are typed here; every other top-level key is kept as a *section*
+//! ([`ScenarioFile::sections`]) for the model that owns it (see [`crate::registry`]),
+//! which reads it with [`section_from_text`] so that its errors still point into the
+//! text. A key that no model owns is an error at validation.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::marker::PhantomData;
 
-/// A scenario file, as parsed.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::FieldError;
+
+/// A scenario file, as parsed: the common fields, and the model's sections.
+#[derive(Debug, Clone, Serialize)]
 pub struct ScenarioFile {
     pub name: String,
-    #[serde(default)]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
-    #[serde(default = "default_model")]
     pub model: String,
-    #[serde(default = "default_seed")]
     pub seed: u64,
-    pub time: TimeSpec,
-    #[serde(default = "default_replicates")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeSpec>,
     pub replicates: i64,
-    #[serde(default)]
-    pub growth: GrowthSpec,
-    /// `[exchange]`, for `model = "exchange"`.
-    pub exchange: Option<crate::model::exchange::ExchangeSpec>,
-    /// `[adoption]`, for `model = "adoption"`.
-    pub adoption: Option<crate::model::adoption::AdoptionSpec>,
-    #[serde(default)]
+    /// Every other top-level key: the model's own sections (e.g. `[growth]`), in order.
+    #[serde(flatten)]
+    pub sections: toml::Table,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actors: Vec<ActorGroupSpec>,
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub policy: Vec<PolicySpec>,
-    #[serde(default)]
     pub output: OutputSpec,
     /// Variants run side by side: each applies `set` overrides to this scenario.
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub compare: Vec<CompareSpec>,
 }
 
-fn default_model() -> String {
-    "growth".into()
+/// The common top-level fields of a scenario (every other key is a model's section).
+pub const COMMON_FIELDS: [&str; 10] = [
+    "name",
+    "description",
+    "model",
+    "seed",
+    "time",
+    "replicates",
+    "actors",
+    "policy",
+    "output",
+    "compare",
+];
+
+impl<'de> Deserialize<'de> for ScenarioFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ScenarioFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scenario table")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ScenarioFile, A::Error> {
+                let mut name = None;
+                let mut file = ScenarioFile {
+                    name: String::new(),
+                    description: String::new(),
+                    model: crate::model::DEFAULT.into(),
+                    seed: 1,
+                    time: None,
+                    replicates: 1,
+                    sections: toml::Table::new(),
+                    actors: Vec::new(),
+                    policy: Vec::new(),
+                    output: OutputSpec::default(),
+                    compare: Vec::new(),
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "name" => name = Some(map.next_value()?),
+                        "description" => file.description = map.next_value()?,
+                        "model" => file.model = map.next_value()?,
+                        "seed" => file.seed = map.next_value()?,
+                        "time" => file.time = Some(map.next_value()?),
+                        "replicates" => file.replicates = map.next_value()?,
+                        "actors" => file.actors = map.next_value()?,
+                        "policy" => file.policy = map.next_value()?,
+                        "output" => file.output = map.next_value()?,
+                        "compare" => file.compare = map.next_value()?,
+                        _ => {
+                            let v: toml::Value = map.next_value()?;
+                            file.sections.insert(key, v);
+                        }
+                    }
+                }
+                file.name = name.ok_or_else(|| de::Error::missing_field("name"))?;
+                Ok(file)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
-fn default_seed() -> u64 {
-    1
-}
-fn default_replicates() -> i64 {
-    1
+
+/// Deserialize the top-level key `key` of TOML `text` as `T`, skipping every other key,
+/// so that errors carry the field path of the problem. `Ok(None)` when absent.
+pub fn section_from_text<T: DeserializeOwned>(
+    text: &str,
+    key: &str,
+) -> Result<Option<T>, FieldError> {
+    struct Only<'k, T>(&'k str, PhantomData<T>);
+    impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Only<'_, T> {
+        type Value = Option<T>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de, T: DeserializeOwned> Visitor<'de> for Only<'_, T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a table")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+            let mut out = None;
+            while let Some(k) = map.next_key::<String>()? {
+                if k == self.0 {
+                    out = Some(map.next_value::<T>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+    }
+    let located = |e: toml::de::Error| {
+        let field = e
+            .span()
+            .and_then(|s| super::overrides::path_at(text, s.start))
+            .unwrap_or_else(|| key.to_string());
+        FieldError {
+            field,
+            message: super::words(e.message().trim()),
+            help: Some("see docs/scenarios.md for every field, its type and range".into()),
+        }
+    };
+    let de = toml::Deserializer::parse(text).map_err(located)?;
+    Only::<T>(key, PhantomData).deserialize(de).map_err(located)
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -50,39 +152,6 @@ fn default_replicates() -> i64 {
 pub struct TimeSpec {
     pub end: f64,
     pub dt: f64,
-}
-
-/// `[growth]`: DESIGN.md §4.1.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GrowthSpec {
-    pub returns_to_scale: f64,
-    pub base_rate: f64,
-    pub reference_scale: Option<f64>,
-    pub diseconomy_rate: f64,
-    pub diseconomy_exponent: f64,
-    pub spillover: f64,
-    pub exchange: f64,
-    pub volatility: f64,
-    pub diffusion_scaling: String,
-    pub stop_at_share: f64,
-}
-
-impl Default for GrowthSpec {
-    fn default() -> Self {
-        GrowthSpec {
-            returns_to_scale: 1.0,
-            base_rate: 0.0,
-            reference_scale: None,
-            diseconomy_rate: 0.0,
-            diseconomy_exponent: 2.0,
-            spillover: 0.0,
-            exchange: 0.0,
-            volatility: 0.0,
-            diffusion_scaling: "constant".into(),
-            stop_at_share: 1.0,
-        }
-    }
 }
 
 /// `[[actors]]`: a group of actors sharing a kind, an openness and an initial law.
@@ -126,37 +195,61 @@ pub enum InitialSpec {
     Csv(String),
 }
 
-/// `[[policy]]`: one intervention (DESIGN.md §5). One flat table; which fields apply
-/// depends on `kind`, and fields that do not apply are rejected.
-#[derive(Debug, Clone, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
+/// `[[policy]]`: one intervention (DESIGN.md §5). The common fields are typed here;
+/// the kind's own fields (`rate`, `value`, ...) are kept for the model that accepts the
+/// kind, which reads them through [`crate::policy::PolicyCx`] (fields it does not read
+/// are rejected).
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct PolicySpec {
     pub kind: String,
-    #[serde(default)]
     pub from: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
-    /// `set`: the parameter path, e.g. `growth.spillover`.
-    pub param: Option<String>,
-    /// `set`: the new value; `interoperability`: the floor on theta.
-    pub value: Option<f64>,
-    /// `openness_mandate`: the floor on openness.
-    pub openness: Option<f64>,
-    /// `spillover_boost`: multiplier on the spillover rate the groups receive.
-    pub factor: Option<f64>,
-    /// `wealth_tax`, `proprietary_tax`: the tax rate.
-    pub rate: Option<f64>,
-    /// `wealth_tax`: taxed above this multiple of the mean.
-    pub threshold: Option<f64>,
-    /// `proprietary_tax`: `equal` (default) or `open`.
-    pub rebate: Option<String>,
+    /// The kind's own fields.
+    #[serde(flatten)]
+    pub fields: toml::Table,
+}
+
+impl<'de> Deserialize<'de> for PolicySpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PolicySpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a policy table")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PolicySpec, A::Error> {
+                let mut kind = None;
+                let mut p = PolicySpec::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "kind" => kind = Some(map.next_value()?),
+                        "from" => p.from = map.next_value()?,
+                        "until" => p.until = Some(map.next_value()?),
+                        "groups" => p.groups = Some(map.next_value()?),
+                        _ => {
+                            let v: toml::Value = map.next_value()?;
+                            p.fields.insert(key, v);
+                        }
+                    }
+                }
+                p.kind = kind.ok_or_else(|| de::Error::missing_field("kind"))?;
+                Ok(p)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// `[output]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutputSpec {
-    pub every: i64,
+    /// Record every k steps (default: the model's, 1 for most).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub every: Option<i64>,
     pub top_k: i64,
     pub hill_k: Option<i64>,
     /// `none`, `final` or `all`.
@@ -166,7 +259,7 @@ pub struct OutputSpec {
 impl Default for OutputSpec {
     fn default() -> Self {
         OutputSpec {
-            every: 1,
+            every: None,
             top_k: 3,
             hill_k: None,
             actors: "none".into(),

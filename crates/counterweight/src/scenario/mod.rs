@@ -15,9 +15,8 @@ pub mod validate;
 use std::fmt;
 use std::path::Path;
 
-use crate::model::ModelKind;
-use crate::model::growth::GrowthParams;
-use crate::policy::Policy;
+use crate::registry::{ModelSpec, Registry};
+pub use crate::setup::{ActorGroup, ActorKind, Initial, TimeGrid};
 pub use file::ScenarioFile;
 pub use span::LineCol;
 pub use validate::FieldError;
@@ -30,12 +29,11 @@ pub struct Scenario {
     pub seed: u64,
     pub replicates: u32,
     pub time: TimeGrid,
-    /// The model and its parameters (other than growth's).
-    pub model: ModelKind,
-    /// `[growth]`: the growth model's parameters; `stop_at_share` applies to every model.
-    pub growth: GrowthParams,
+    /// The model, with its validated parameters and policies.
+    pub model: ModelSpec,
     pub groups: Vec<ActorGroup>,
-    pub policies: Vec<Policy>,
+    /// The number of `[[policy]]` tables (each validated by the model).
+    pub policy_count: usize,
     pub output: OutputParams,
 }
 
@@ -43,51 +41,6 @@ impl Scenario {
     pub fn actor_count(&self) -> usize {
         self.groups.iter().map(|g| g.count).sum()
     }
-}
-
-/// The time grid: `steps` steps of `dt`; step k starts at `k * dt`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TimeGrid {
-    pub end: f64,
-    pub dt: f64,
-    pub steps: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActorKind {
-    State,
-    Firm,
-    Civic,
-}
-
-impl ActorKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ActorKind::State => "state",
-            ActorKind::Firm => "firm",
-            ActorKind::Civic => "civic",
-        }
-    }
-}
-
-/// A group of actors.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActorGroup {
-    pub name: String,
-    pub kind: ActorKind,
-    pub count: usize,
-    pub initial: Initial,
-    pub openness: f64,
-}
-
-/// A validated initial distribution (CSV files are read into `Values`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Initial {
-    Constant(f64),
-    Uniform { low: f64, high: f64 },
-    Lognormal { mu: f64, sigma: f64 },
-    Pareto { scale: f64, alpha: f64 },
-    Values(Vec<f64>),
 }
 
 /// Which per-actor values to record.
@@ -185,10 +138,20 @@ impl ScenarioError {
     }
 }
 
-/// Load a scenario file, applying `--set key=value` overrides.
+/// Load a scenario file of a built-in model, applying `--set key=value` overrides.
 // The error is large on purpose (origin, location, source line, help); it is built once.
 #[allow(clippy::result_large_err)]
 pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ScenarioError> {
+    load_with(crate::model::builtin(), path, overrides)
+}
+
+/// [`load`] with the models of `registry`.
+#[allow(clippy::result_large_err)]
+pub fn load_with(
+    registry: &Registry,
+    path: &Path,
+    overrides: &[String],
+) -> Result<Experiment, ScenarioError> {
     let src = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         origin: path.display().to_string(),
         location: None,
@@ -200,7 +163,8 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ScenarioErr
         source_line: None,
     })?;
     let base = path.parent().map(Path::to_path_buf);
-    parse(
+    parse_with(
+        registry,
         &src,
         &path.display().to_string(),
         base.as_deref(),
@@ -208,8 +172,8 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment, ScenarioErr
     )
 }
 
-/// Parse and validate scenario text. `origin` names it in errors; `base_dir` resolves
-/// relative `csv` paths.
+/// Parse and validate scenario text of a built-in model. `origin` names it in errors;
+/// `base_dir` resolves relative `csv` paths.
 #[allow(clippy::result_large_err)]
 pub fn parse(
     src: &str,
@@ -217,9 +181,25 @@ pub fn parse(
     base_dir: Option<&Path>,
     overrides: &[String],
 ) -> Result<Experiment, ScenarioError> {
-    // 1. Syntax and types against the user's own text, so errors point into it.
-    let file: ScenarioFile = toml::from_str(src).map_err(|e| toml_error(origin, src, &e))?;
+    parse_with(crate::model::builtin(), src, origin, base_dir, overrides)
+}
+
+/// [`parse`] with the models of `registry`.
+#[allow(clippy::result_large_err)]
+pub fn parse_with(
+    registry: &Registry,
+    src: &str,
+    origin: &str,
+    base_dir: Option<&Path>,
+    overrides: &[String],
+) -> Result<Experiment, ScenarioError> {
+    // 1. Syntax and types against the user's own text, so errors point into it (a field
+    //    missing there may still come from an override: that error waits for step 2).
     let mut table: toml::Table = toml::from_str(src).map_err(|e| toml_error(origin, src, &e))?;
+    let first = toml::from_str::<ScenarioFile>(src).map_err(|e| toml_error(origin, src, &e));
+    if overrides.is_empty() {
+        first.as_ref().map_err(Clone::clone)?;
+    }
     // 2. Overrides.
     let mut overridden = Vec::new();
     for o in overrides {
@@ -228,16 +208,17 @@ pub fn parse(
             .map_err(|m| set_error(o, Some(key.clone()), m))?;
         overridden.push((key, o.clone()));
     }
-    let file = if overrides.is_empty() {
-        file
-    } else {
-        deserialize_table(&table).map_err(|m| {
-            set_error(
+    let (file, text) = match first {
+        Ok(file) if overrides.is_empty() => (file, src.to_string()),
+        first => deserialize_table(&table).map_err(|m| match first {
+            // The user's text was wrong before any override: point into it.
+            Err(located) => located,
+            Ok(_) => set_error(
                 &overridden.last().map(|o| o.1.clone()).unwrap_or_default(),
                 None,
                 m,
-            )
-        })?
+            ),
+        })?,
     };
     let resolved_toml = toml::to_string_pretty(&file).unwrap_or_default();
 
@@ -262,7 +243,7 @@ pub fn parse(
 
     let mut variants = Vec::new();
     if file.compare.is_empty() {
-        let scenario = validate::validate(&file, base_dir).map_err(&locate)?;
+        let scenario = validate::validate(&file, &text, base_dir, registry).map_err(&locate)?;
         variants.push(Variant {
             label: file.name.clone(),
             scenario,
@@ -289,14 +270,14 @@ pub fn parse(
                     help: None,
                 })
             })?;
-            let vf = deserialize_table(&t).map_err(|m| {
+            let (vf, vtext) = deserialize_table(&t).map_err(|m| {
                 locate(FieldError {
                     field: format!("{field}.set"),
                     message: m,
                     help: None,
                 })
             })?;
-            let scenario = validate::validate(&vf, base_dir).map_err(|fe| {
+            let scenario = validate::validate(&vf, &vtext, base_dir, registry).map_err(|fe| {
                 let mut e = locate(FieldError {
                     field: format!("{field}.set"),
                     ..fe.clone()
@@ -339,16 +320,36 @@ fn set_error(assignment: &str, field: Option<String>, message: String) -> Scenar
     }
 }
 
-fn deserialize_table(t: &toml::Table) -> Result<ScenarioFile, String> {
+/// A table (after overrides) as a scenario file, with the TOML text it was read from.
+fn deserialize_table(t: &toml::Table) -> Result<(ScenarioFile, String), String> {
     let text = toml::to_string(t).map_err(|e| e.to_string())?;
-    toml::from_str::<ScenarioFile>(&text).map_err(|e| e.message().to_string())
+    let file = toml::from_str::<ScenarioFile>(&text).map_err(|e| words(e.message()))?;
+    Ok((file, text))
+}
+
+/// A parser's message in words: Rust type names become what a user writes.
+pub(crate) fn words(message: &str) -> String {
+    message
+        .trim()
+        .replace("f64", "a number")
+        .replace("i64", "an integer")
+        .replace("u64", "a non-negative integer")
+        .replace("u32", "a non-negative integer")
 }
 
 /// Turn a toml error into a located scenario error, naming the field when possible.
 fn toml_error(origin: &str, src: &str, e: &toml::de::Error) -> ScenarioError {
-    let offset = e.span().map(|s| s.start);
-    let field = offset.and_then(|o| overrides::path_at(src, o));
     let msg = e.message().trim().to_string();
+    // A field missing from the top level has an empty span at 0 (or the whole document):
+    // no line to point at.
+    let whole = e
+        .span()
+        .is_some_and(|s| s.start == 0 && (s.end == 0 || s.end >= src.trim_end().len()));
+    let offset = e.span().filter(|_| !whole).map(|s| s.start);
+    let field = match (offset, msg.strip_prefix("missing field `")) {
+        (None, Some(rest)) => rest.split('`').next().map(str::to_string),
+        _ => offset.and_then(|o| overrides::path_at(src, o)),
+    };
     let help = if msg.contains("unknown field") || msg.contains("unknown variant") {
         None // toml already lists what is expected
     } else {

@@ -3,11 +3,10 @@
 
 use std::path::Path;
 
-use super::file::{ActorGroupSpec, InitialSpec, PolicySpec, ScenarioFile};
-use super::{ActorGroup, ActorKind, ActorsOutput, Initial, OutputParams, Scenario, TimeGrid};
-use crate::model::ModelKind;
-use crate::model::growth::{DiffusionScaling, GrowthParam, GrowthParams};
-use crate::policy::{POLICY_KINDS, Policy, PolicyKind, Rebate, Window};
+use super::file::{ActorGroupSpec, COMMON_FIELDS, InitialSpec, ScenarioFile};
+use super::{ActorsOutput, OutputParams, Scenario};
+use crate::registry::{ModelSpec, Registry, ValidateCx};
+use crate::setup::{ActorGroup, ActorKind, Initial, TimeGrid};
 
 /// A validation failure: the field path, the problem, and what would be valid.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,70 +16,85 @@ pub struct FieldError {
     pub help: Option<String>,
 }
 
-fn err(
-    field: impl Into<String>,
-    message: impl Into<String>,
-    help: impl Into<String>,
-) -> FieldError {
-    FieldError {
-        field: field.into(),
-        message: message.into(),
-        help: Some(help.into()),
+/// Checks every model's validation uses: each returns the value or a [`FieldError`]
+/// naming the field and what would be valid.
+pub mod check {
+    use super::FieldError;
+
+    pub fn err(
+        field: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+            help: Some(help.into()),
+        }
+    }
+
+    pub type R<T> = Result<T, FieldError>;
+
+    pub fn finite(field: &str, v: f64) -> R<f64> {
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(err(
+                field,
+                format!("{v} is not a finite number"),
+                "a finite number",
+            ))
+        }
+    }
+
+    pub fn positive(field: &str, v: f64) -> R<f64> {
+        finite(field, v)?;
+        if v > 0.0 {
+            Ok(v)
+        } else {
+            Err(err(field, format!("{v} is not positive"), "a number > 0"))
+        }
+    }
+
+    pub fn non_negative(field: &str, v: f64) -> R<f64> {
+        finite(field, v)?;
+        if v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(err(field, format!("{v} is negative"), "a number >= 0"))
+        }
+    }
+
+    pub fn unit_interval(field: &str, v: f64) -> R<f64> {
+        finite(field, v)?;
+        if (0.0..=1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(err(
+                field,
+                format!("{v} is outside [0, 1]"),
+                "a number between 0 and 1",
+            ))
+        }
     }
 }
 
-type R<T> = Result<T, FieldError>;
-
-fn finite(field: &str, v: f64) -> R<f64> {
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(err(
-            field,
-            format!("{v} is not a finite number"),
-            "a finite number",
-        ))
-    }
-}
-
-fn positive(field: &str, v: f64) -> R<f64> {
-    finite(field, v)?;
-    if v > 0.0 {
-        Ok(v)
-    } else {
-        Err(err(field, format!("{v} is not positive"), "a number > 0"))
-    }
-}
-
-fn non_negative(field: &str, v: f64) -> R<f64> {
-    finite(field, v)?;
-    if v >= 0.0 {
-        Ok(v)
-    } else {
-        Err(err(field, format!("{v} is negative"), "a number >= 0"))
-    }
-}
-
-fn unit_interval(field: &str, v: f64) -> R<f64> {
-    finite(field, v)?;
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(err(
-            field,
-            format!("{v} is outside [0, 1]"),
-            "a number between 0 and 1",
-        ))
-    }
-}
+use check::{R, err, finite, non_negative, positive, unit_interval};
 
 /// Largest number of steps a run may have (a guard against `dt` typos).
 pub const MAX_STEPS: u64 = 1_000_000_000;
 /// Largest number of actors in a run.
 pub const MAX_ACTORS: usize = 200_000_000;
 
-/// Validate a parsed scenario. `base_dir` resolves `csv` initial files.
-pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
+/// Validate a parsed scenario against the models of `registry`. `text` is the TOML the
+/// file was parsed from (the model reads its sections from it); `base_dir` resolves
+/// relative paths.
+pub fn validate(
+    file: &ScenarioFile,
+    text: &str,
+    base_dir: Option<&Path>,
+    registry: &Registry,
+) -> R<Scenario> {
     if file.name.trim().is_empty() {
         return Err(err(
             "name",
@@ -88,15 +102,110 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
             "a short name, e.g. \"cheetah-and-tortoise\"",
         ));
     }
-    if !["growth", "exchange", "adoption"].contains(&file.model.as_str()) {
+    let Some(def) = registry.get(&file.model) else {
+        let names: Vec<String> = registry
+            .names()
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect();
         return Err(err(
             "model",
             format!("unknown model \"{}\"", file.model),
-            "\"growth\", \"exchange\" or \"adoption\" (Dual Governance runs with `counterweight govern`)",
+            format!("one of {}", names.join(", ")),
+        ));
+    };
+    // Every top-level key that is not a common field belongs to the model.
+    for key in file.sections.keys() {
+        if def.keys().contains(&key.as_str()) {
+            continue;
+        }
+        let help = match registry.owner_of(key) {
+            Some(owner) => format!(
+                "`{key}` belongs to model = \"{0}\": set model = \"{0}\", or remove `{key}`",
+                owner.name()
+            ),
+            None => {
+                let mut valid: Vec<&str> = COMMON_FIELDS.to_vec();
+                valid.extend(def.keys());
+                format!("one of {}", valid.join(", "))
+            }
+        };
+        return Err(FieldError {
+            field: key.clone(),
+            message: format!("unknown field `{key}` for model = \"{}\"", file.model),
+            help: Some(help),
+        });
+    }
+    let time = file
+        .time
+        .as_ref()
+        .map(|t| -> R<TimeGrid> {
+            let end = positive("time.end", t.end)?;
+            let dt = positive("time.dt", t.dt)?;
+            time_grid(end, dt)
+        })
+        .transpose()?;
+    if !(1..=1_000_000).contains(&file.replicates) {
+        return Err(err(
+            "replicates",
+            format!("{} replicates", file.replicates),
+            "an integer from 1 to 1000000",
         ));
     }
-    let end = positive("time.end", file.time.end)?;
-    let dt = positive("time.dt", file.time.dt)?;
+    let mut groups: Vec<ActorGroup> = Vec::with_capacity(file.actors.len());
+    for (i, spec) in file.actors.iter().enumerate() {
+        let g = validate_group(i, spec, base_dir)?;
+        if groups.iter().any(|o| o.name == g.name) {
+            return Err(err(
+                format!("actors[{i}].group"),
+                format!("group \"{}\" is defined twice", g.name),
+                "a unique group name",
+            ));
+        }
+        groups.push(g);
+    }
+    let mut cx = ValidateCx::new(file, text, base_dir, groups, time);
+    let setup = def.validate(&mut cx)?;
+    let ValidateCx { groups, time, .. } = cx;
+    if def.uses_actors() && groups.is_empty() {
+        return Err(err(
+            "actors",
+            "the scenario has no [[actors]]",
+            "at least one [[actors]] table",
+        ));
+    }
+    let time = time.ok_or_else(|| {
+        err(
+            "time",
+            "the scenario has no time grid",
+            "time = { end = 50.0, dt = 0.1 }",
+        )
+    })?;
+    let total: usize = groups.iter().map(|g| g.count).sum();
+    if total > MAX_ACTORS {
+        return Err(err(
+            "actors",
+            format!("{total} actors in all"),
+            format!("at most {MAX_ACTORS} actors"),
+        ));
+    }
+    let output = validate_output(file, total, setup.default_every(time.steps))?;
+    Ok(Scenario {
+        name: file.name.clone(),
+        description: file.description.clone(),
+        seed: file.seed,
+        replicates: file.replicates as u32,
+        time,
+        model: ModelSpec::new(def.name(), setup),
+        groups,
+        policy_count: file.policy.len(),
+        output,
+    })
+}
+
+/// The time grid of `end` over steps of `dt`: `ceil(end / dt)` steps (with a tolerance
+/// of 1e-9 for rounding), between 1 and [`MAX_STEPS`].
+pub fn time_grid(end: f64, dt: f64) -> R<TimeGrid> {
     let ratio = end / dt;
     let steps = (ratio - 1e-9 * ratio.max(1.0)).ceil();
     if !(1.0..=MAX_STEPS as f64).contains(&steps) {
@@ -106,204 +215,14 @@ pub fn validate(file: &ScenarioFile, base_dir: Option<&Path>) -> R<Scenario> {
             format!("dt such that end / dt is between 1 and {MAX_STEPS}"),
         ));
     }
-    let time = TimeGrid {
+    Ok(TimeGrid {
         end,
         dt,
         steps: steps as u64,
-    };
-    if !(1..=1_000_000).contains(&file.replicates) {
-        return Err(err(
-            "replicates",
-            format!("{} replicates", file.replicates),
-            "an integer from 1 to 1000000",
-        ));
-    }
-
-    let growth = validate_growth(file)?;
-    // The adoption model's platforms are its actors: one group, no [[actors]].
-    let adoption = match (file.model.as_str(), &file.adoption) {
-        ("adoption", Some(spec)) => Some(crate::model::adoption::validate(
-            spec,
-            &time,
-            file.actors.len(),
-        )?),
-        ("adoption", None) => {
-            return Err(err(
-                "adoption",
-                "model = \"adoption\" needs an [adoption] table",
-                "an [adoption] table",
-            ));
-        }
-        _ => None,
-    };
-    if file.actors.is_empty() && adoption.is_none() {
-        return Err(err(
-            "actors",
-            "the scenario has no [[actors]]",
-            "at least one [[actors]] table",
-        ));
-    }
-    let mut groups = Vec::with_capacity(file.actors.len());
-    let mut total = 0usize;
-    if let Some(p) = &adoption {
-        groups.push(p.group());
-        total = p.platforms;
-    }
-    for (i, spec) in file.actors.iter().enumerate() {
-        let g = validate_group(i, spec, base_dir)?;
-        if groups.iter().any(|o: &ActorGroup| o.name == g.name) {
-            return Err(err(
-                format!("actors[{i}].group"),
-                format!("group \"{}\" is defined twice", g.name),
-                "a unique group name",
-            ));
-        }
-        total += g.count;
-        groups.push(g);
-    }
-    if total > MAX_ACTORS {
-        return Err(err(
-            "actors",
-            format!("{total} actors in all"),
-            format!("at most {MAX_ACTORS} actors"),
-        ));
-    }
-    let policies = file
-        .policy
-        .iter()
-        .enumerate()
-        .map(|(i, p)| validate_policy(i, p, &groups, dt))
-        .collect::<R<Vec<_>>>()?;
-    check_policy_models(&file.model, &policies)?;
-    let output = validate_output(file, total)?;
-    let model = match file.model.as_str() {
-        "exchange" => {
-            let spec = file.exchange.clone().ok_or_else(|| {
-                err(
-                    "exchange",
-                    "model = \"exchange\" needs an [exchange] table",
-                    "an [exchange] table",
-                )
-            })?;
-            ModelKind::Exchange(crate::model::exchange::validate(&spec, &time, &groups)?)
-        }
-        "adoption" => {
-            let spec = file.adoption.clone().ok_or_else(|| {
-                err(
-                    "adoption",
-                    "model = \"adoption\" needs an [adoption] table",
-                    "an [adoption] table",
-                )
-            })?;
-            ModelKind::Adoption(match adoption {
-                Some(p) => p,
-                None => crate::model::adoption::validate(&spec, &time, file.actors.len())?,
-            })
-        }
-        _ => ModelKind::Growth,
-    };
-    // The exchange levers act on the exchange model only, and only they do.
-    for (i, p) in policies.iter().enumerate() {
-        let name = p.kind.name();
-        let exchange_kind = crate::policy::EXCHANGE_POLICY_KINDS.contains(&name);
-        if exchange_kind != (file.model == "exchange") && file.model != "adoption" {
-            let help = if exchange_kind {
-                "model = \"exchange\"".to_string()
-            } else {
-                format!(
-                    "for model = \"exchange\": {}",
-                    crate::policy::EXCHANGE_POLICY_KINDS.join(", ")
-                )
-            };
-            return Err(err(
-                format!("policy[{i}].kind"),
-                format!(
-                    "policy \"{name}\" does not apply to model = \"{}\"",
-                    file.model
-                ),
-                help,
-            ));
-        }
-    }
-    if let ModelKind::Exchange(x) = &model {
-        let yard_sale = matches!(x.rule, crate::model::exchange::Rule::YardSale { .. });
-        if let Some(i) = policies.iter().position(|_| !yard_sale) {
-            return Err(err(
-                format!("policy[{i}].kind"),
-                format!(
-                    "policy \"{}\" acts on the yard-sale rule, but rule = \"{}\"",
-                    policies[i].kind.name(),
-                    x.rule_name()
-                ),
-                "exchange.rule = \"yard_sale\", or remove the policy",
-            ));
-        }
-    }
-    for (section, present) in [
-        ("exchange", file.exchange.is_some()),
-        ("adoption", file.adoption.is_some()),
-    ] {
-        if present && section != file.model {
-            return Err(err(
-                section,
-                format!("[{section}] is given but model = \"{}\"", file.model),
-                format!("model = \"{section}\", or remove [{section}]"),
-            ));
-        }
-    }
-    Ok(Scenario {
-        name: file.name.clone(),
-        description: file.description.clone(),
-        seed: file.seed,
-        replicates: file.replicates as u32,
-        time,
-        model,
-        growth,
-        groups,
-        policies,
-        output,
     })
 }
 
-fn validate_growth(file: &ScenarioFile) -> R<GrowthParams> {
-    let g = &file.growth;
-    let scaling = match g.diffusion_scaling.as_str() {
-        "constant" => DiffusionScaling::Constant,
-        "frontier" => DiffusionScaling::Frontier,
-        other => {
-            return Err(err(
-                "growth.diffusion_scaling",
-                format!("unknown scaling \"{other}\""),
-                "\"constant\" or \"frontier\"",
-            ));
-        }
-    };
-    let stop = finite("growth.stop_at_share", g.stop_at_share)?;
-    if !(stop > 0.0 && stop <= 1.0) {
-        return Err(err(
-            "growth.stop_at_share",
-            format!("{stop} is outside (0, 1]"),
-            "a share in (0, 1]; 1 = never stop",
-        ));
-    }
-    Ok(GrowthParams {
-        returns_to_scale: positive("growth.returns_to_scale", g.returns_to_scale)?,
-        base_rate: finite("growth.base_rate", g.base_rate)?,
-        reference_scale: g
-            .reference_scale
-            .map(|k| positive("growth.reference_scale", k))
-            .transpose()?,
-        diseconomy_rate: non_negative("growth.diseconomy_rate", g.diseconomy_rate)?,
-        diseconomy_exponent: positive("growth.diseconomy_exponent", g.diseconomy_exponent)?,
-        spillover: non_negative("growth.spillover", g.spillover)?,
-        exchange: non_negative("growth.exchange", g.exchange)?,
-        volatility: non_negative("growth.volatility", g.volatility)?,
-        diffusion_scaling: scaling,
-        stop_at_share: stop,
-    })
-}
-
-fn validate_group(i: usize, spec: &ActorGroupSpec, base_dir: Option<&Path>) -> R<ActorGroup> {
+pub fn validate_group(i: usize, spec: &ActorGroupSpec, base_dir: Option<&Path>) -> R<ActorGroup> {
     let f = |name: &str| format!("actors[{i}].{name}");
     if spec.group.trim().is_empty() {
         return Err(err(
@@ -464,234 +383,17 @@ fn read_values_csv(field: &str, path: &Path) -> R<Vec<f64>> {
     Ok(out)
 }
 
-fn validate_policy(i: usize, p: &PolicySpec, groups: &[ActorGroup], dt: f64) -> R<Policy> {
-    let f = |name: &str| format!("policy[{i}].{name}");
-    let from = non_negative(&f("from"), p.from)?;
-    let until = match p.until {
-        Some(u) => {
-            let u = finite(&f("until"), u)?;
-            if u <= from {
-                return Err(err(
-                    f("until"),
-                    format!("until = {u} is not after from = {from}"),
-                    "until > from",
-                ));
-            }
-            u
-        }
-        None => f64::INFINITY,
-    };
-    let targets = match &p.groups {
-        None => vec![true; groups.len()],
-        Some(names) => {
-            let mut t = vec![false; groups.len()];
-            for (j, n) in names.iter().enumerate() {
-                match groups.iter().position(|g| &g.name == n) {
-                    Some(k) => t[k] = true,
-                    None => {
-                        let known: Vec<_> =
-                            groups.iter().map(|g| format!("\"{}\"", g.name)).collect();
-                        return Err(err(
-                            format!("policy[{i}].groups[{j}]"),
-                            format!("no group \"{n}\""),
-                            format!("one of {}", known.join(", ")),
-                        ));
-                    }
-                }
-            }
-            t
-        }
-    };
-    // Which optional fields each kind takes; any other set field is an error.
-    let present: Vec<(&str, bool)> = vec![
-        ("param", p.param.is_some()),
-        ("value", p.value.is_some()),
-        ("openness", p.openness.is_some()),
-        ("factor", p.factor.is_some()),
-        ("rate", p.rate.is_some()),
-        ("threshold", p.threshold.is_some()),
-        ("rebate", p.rebate.is_some()),
-    ];
-    let allowed: &[&str] = match p.kind.as_str() {
-        "set" => &["param", "value"],
-        "openness_mandate" => &["openness"],
-        "spillover_boost" => &["factor"],
-        "wealth_tax" => &["rate", "threshold"],
-        "proprietary_tax" => &["rate", "rebate"],
-        "redistribution" => &["rate"],
-        "advantage_cap" => &["value"],
-        "interoperability" => &["value"],
-        other => {
-            return Err(err(
-                f("kind"),
-                format!("unknown policy \"{other}\""),
-                format!("one of {}", POLICY_KINDS.join(", ")),
-            ));
-        }
-    };
-    for (name, is_set) in present {
-        if is_set && !allowed.contains(&name) {
-            return Err(err(
-                f(name),
-                format!("`{name}` does not apply to kind = \"{}\"", p.kind),
-                format!("for {}: {}", p.kind, allowed.join(", ")),
-            ));
-        }
-    }
-    let need = |v: Option<f64>, name: &str| {
-        v.ok_or_else(|| {
-            err(
-                f(name),
-                format!("`{name}` is required for kind = \"{}\"", p.kind),
-                format!("e.g. {name} = 0.5"),
-            )
-        })
-    };
-    let kind = match p.kind.as_str() {
-        "set" => {
-            let path = p.param.as_deref().ok_or_else(|| {
-                err(
-                    f("param"),
-                    "`param` is required for kind = \"set\"",
-                    "e.g. param = \"growth.spillover\"",
-                )
-            })?;
-            let param = GrowthParam::from_path(path).ok_or_else(|| {
-                err(
-                    f("param"),
-                    format!("\"{path}\" cannot be set over time"),
-                    format!(
-                        "one of {}",
-                        GrowthParam::ALL
-                            .iter()
-                            .map(|g| g.path())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
-            })?;
-            let value = finite(&f("value"), need(p.value, "value")?)?;
-            param.check(value).map_err(|help| {
-                err(f("value"), format!("{value} is not valid for {path}"), help)
-            })?;
-            if p.groups.is_some() {
-                return Err(err(
-                    f("groups"),
-                    "`set` changes a model-wide parameter",
-                    "leave `groups` out",
-                ));
-            }
-            PolicyKind::Set { param, value }
-        }
-        "openness_mandate" => PolicyKind::OpennessMandate {
-            openness: unit_interval(&f("openness"), need(p.openness, "openness")?)?,
-        },
-        "spillover_boost" => PolicyKind::SpilloverBoost {
-            factor: non_negative(&f("factor"), need(p.factor, "factor")?)?,
-        },
-        "wealth_tax" => {
-            let rate = non_negative(&f("rate"), need(p.rate, "rate")?)?;
-            if rate * dt > 1.0 {
-                return Err(err(
-                    f("rate"),
-                    format!(
-                        "rate * dt = {} would tax more than the excess in one step",
-                        rate * dt
-                    ),
-                    format!("rate <= 1/dt = {}", 1.0 / dt),
-                ));
-            }
-            PolicyKind::WealthTax {
-                rate,
-                threshold: non_negative(&f("threshold"), p.threshold.unwrap_or(1.0))?,
-            }
-        }
-        "proprietary_tax" => {
-            let rebate = match p.rebate.as_deref().unwrap_or("equal") {
-                "equal" => Rebate::Equal,
-                "open" => Rebate::Open,
-                other => {
-                    return Err(err(
-                        f("rebate"),
-                        format!("unknown rebate \"{other}\""),
-                        "\"equal\" or \"open\"",
-                    ));
-                }
-            };
-            let rate = unit_interval(&f("rate"), need(p.rate, "rate")?)?;
-            PolicyKind::ProprietaryTax { rate, rebate }
-        }
-        "redistribution" | "advantage_cap" => {
-            if p.groups.is_some() {
-                return Err(err(
-                    f("groups"),
-                    format!("`{}` changes a model-wide parameter", p.kind),
-                    "leave `groups` out",
-                ));
-            }
-            if p.kind == "redistribution" {
-                PolicyKind::Redistribution {
-                    rate: non_negative(&f("rate"), need(p.rate, "rate")?)?,
-                }
-            } else {
-                PolicyKind::AdvantageCap {
-                    cap: non_negative(&f("value"), need(p.value, "value")?)?,
-                }
-            }
-        }
-        "interoperability" => {
-            if p.groups.is_some() {
-                return Err(err(
-                    f("groups"),
-                    "`interoperability` changes a model-wide parameter",
-                    "leave `groups` out",
-                ));
-            }
-            PolicyKind::Interoperability {
-                value: unit_interval(&f("value"), need(p.value, "value")?)?,
-            }
-        }
-        _ => unreachable!("kind checked above"),
-    };
-    Ok(Policy {
-        kind,
-        window: Window { from, until },
-        groups: targets,
-    })
-}
-
-/// Policies that act on one model only: `interoperability` on adoption, which takes no
-/// other policy.
-fn check_policy_models(model: &str, policies: &[Policy]) -> R<()> {
-    for (i, p) in policies.iter().enumerate() {
-        let interop = matches!(p.kind, PolicyKind::Interoperability { .. });
-        if interop && model != "adoption" {
-            return Err(err(
-                format!("policy[{i}].kind"),
-                format!("\"interoperability\" does not apply to model = \"{model}\""),
-                "model = \"adoption\"",
-            ));
-        }
-        if !interop && model == "adoption" {
-            return Err(err(
-                format!("policy[{i}].kind"),
-                format!(
-                    "\"{}\" does not apply to model = \"adoption\"",
-                    p.kind.name()
-                ),
-                "kind = \"interoperability\"",
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn validate_output(file: &ScenarioFile, total_actors: usize) -> R<OutputParams> {
+fn validate_output(
+    file: &ScenarioFile,
+    total_actors: usize,
+    default_every: u64,
+) -> R<OutputParams> {
     let o = &file.output;
-    if o.every < 1 {
+    let every = o.every.unwrap_or(default_every.max(1) as i64);
+    if every < 1 {
         return Err(err(
             "output.every",
-            format!("every = {}", o.every),
+            format!("every = {every}"),
             "an integer >= 1 (record every k steps)",
         ));
     }
@@ -729,7 +431,7 @@ fn validate_output(file: &ScenarioFile, total_actors: usize) -> R<OutputParams> 
         }
     };
     Ok(OutputParams {
-        every: o.every as u64,
+        every: every as u64,
         top_k: o.top_k as usize,
         hill_k,
         actors,

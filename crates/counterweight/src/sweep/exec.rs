@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use super::SweepError;
-use super::plan::{Kind, Plan, Target};
+use super::plan::{Kind, Plan};
 use super::store::{self, Opened};
 use crate::io::{Column, Table};
 use crate::runner::{self, RunError, RunOptions};
@@ -52,21 +52,6 @@ pub const STOPPED: &str = "stopped";
 
 /// Run one run of the plan. `None` when cancelled.
 fn run_one(plan: &Plan, r: u64, cancel: Option<&AtomicBool>) -> Option<Finished> {
-    if plan.target == Target::Govern {
-        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-            return None;
-        }
-        return Some(match plan.govern_run(r) {
-            Ok(sc) => Finished {
-                status: OK.into(),
-                finals: super::plan::govern_finals(
-                    &crate::governance::dual::simulate::run_replicate(&sc, 0),
-                ),
-                series: None,
-            },
-            Err(e) => failed(plan, format!("error: invalid scenario: {e}")),
-        });
-    }
     let sc = match plan.run_scenario(r) {
         Ok(sc) => sc,
         Err(e) => {

@@ -93,3 +93,30 @@ pub fn parse_spec(
     };
     spec::build(axes, design, seed).map_err(SweepError::Spec)
 }
+
+/// How [`run`] ended.
+#[derive(Debug)]
+pub enum Finished {
+    /// Every run is saved; the summary, charts and report are written.
+    Complete(Summary),
+    /// Cancelled or stopped: `saved` runs are on disk; the same call resumes.
+    Interrupted { saved: u64 },
+}
+
+/// Run a prepared sweep into `dir` (resuming what is saved there), then aggregate it and
+/// write its charts and `report.html`: the whole `counterweight sweep`, as a value.
+pub fn run(
+    plan: &Plan,
+    dir: &std::path::Path,
+    opened: &store::Opened,
+    opts: &ExecOptions,
+) -> Result<Finished, SweepError> {
+    match execute(plan, dir, opened, opts)? {
+        Outcome::Complete => {}
+        Outcome::Interrupted { saved } => return Ok(Finished::Interrupted { saved }),
+    }
+    let summary = finalize(plan, dir)?;
+    let figures = pictures::write_charts(plan, &summary, dir)?;
+    pictures::write_report(plan, &summary, dir, figures)?;
+    Ok(Finished::Complete(summary))
+}

@@ -4,28 +4,26 @@
 
 use std::path::Path;
 
+/// One phase map: the column, the file stem, the colour range, the caption.
+type PhaseMap<'a> = (&'a str, String, Option<(f64, f64)>, String);
+
 use super::SweepError;
 use super::aggregate::Summary;
-use super::plan::{Plan, Target};
+use super::plan::Plan;
 
-/// The metrics charted against the first key.
+/// The metrics charted against the first key: the model's key columns.
 fn key_metrics(plan: &Plan) -> Vec<&'static str> {
-    match plan.target {
-        Target::Model => vec!["top1_share", "gini", "effective_number"],
-        Target::Govern => vec![
-            "harmful_blocked_share",
-            "honest_executed_share",
-            "honest_delay_mean_days",
-        ],
-    }
+    plan.observation.key_columns()
 }
 
-fn unit_range(metric: &str) -> Option<(f64, f64)> {
-    matches!(
-        metric,
-        "top1_share" | "gini" | "harmful_blocked_share" | "honest_executed_share"
-    )
-    .then_some((0.0, 1.0))
+/// [0, 1] for shares and probabilities.
+fn unit_range(plan: &Plan, metric: &str) -> Option<(f64, f64)> {
+    let own = plan
+        .observation
+        .columns
+        .iter()
+        .any(|c| c.name == metric && c.unit_interval);
+    (own || matches!(metric, "top1_share" | "gini")).then_some((0.0, 1.0))
 }
 use super::spec::{AxisKind, Design};
 use crate::io::report::{Figure, Report, render_html};
@@ -34,7 +32,10 @@ use crate::io::{Band, BandChart, Heatmap, Table, band_chart, heatmap, write_atom
 /// Most lines drawn in one band chart.
 const MAX_LINES: usize = 8;
 
-fn label_of(metric: &str) -> &str {
+fn label_of<'a>(plan: &Plan, metric: &'a str) -> &'a str {
+    if let Some(c) = plan.observation.columns.iter().find(|c| c.name == metric) {
+        return c.label;
+    }
     match metric {
         "top1_share" => "final top-1 share",
         "gini" => "final Gini",
@@ -42,9 +43,6 @@ fn label_of(metric: &str) -> &str {
         "hhi" => "final HHI",
         "time" => "time at the end of the run",
         "stopped_fraction" => "fraction of runs stopped at stop_at_share",
-        "harmful_blocked_share" => "share of harmful proposals blocked",
-        "honest_executed_share" => "share of honest proposals executed",
-        "honest_delay_mean_days" => "mean delay of honest proposals (days)",
         _ => metric,
     }
 }
@@ -132,11 +130,11 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                     })
                     .collect();
                 let chart = BandChart {
-                    title: format!("{} vs {}", label_of(metric), x_axis.key),
+                    title: format!("{} vs {}", label_of(plan, metric), x_axis.key),
                     x_label: x_axis.key.clone(),
-                    y_label: format!("{} (mean, 95% CI)", label_of(metric)),
+                    y_label: format!("{} (mean, 95% CI)", label_of(plan, metric)),
                     bands,
-                    y_range: unit_range(metric),
+                    y_range: unit_range(plan, metric),
                     log_x: matches!(x_axis.kind, AxisKind::Log { .. }),
                 };
                 let stem = format!("final_{metric}");
@@ -165,33 +163,32 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                 .map(|iy| (0..nx).map(|ix| c[ix * ny + iy]).collect())
                 .collect()
         };
-        let mut maps = if plan.target == Target::Govern {
-            vec![(
-                "harmful_blocked_share",
-                "phase_harmful_blocked_share",
-                Some((0.0, 1.0)),
-                "Colour: mean share of harmful proposals never executed, per point (grey: no harmful proposal arrived).",
-            )]
-        } else {
-            vec![(
-                "top1_share",
-                "phase_top1_share",
-                Some((0.0, 1.0)),
-                "Colour: mean final top-1 share per point (grey: every run failed).",
-            )]
-        };
+        let key = key_metrics(plan)[0];
+        let mut maps: Vec<PhaseMap> = vec![(
+            key,
+            format!("phase_{key}"),
+            unit_range(plan, key),
+            if key == "top1_share" {
+                "Colour: mean final top-1 share per point (grey: every run failed).".to_string()
+            } else {
+                format!(
+                    "Colour: mean final {} per point (grey: no value: every run failed, or the value is undefined).",
+                    label_of(plan, key)
+                )
+            },
+        )];
         if s.stopped > 0 {
             maps.push((
                 "stopped_fraction",
-                "phase_stopped",
+                "phase_stopped".into(),
                 Some((0.0, 1.0)),
-                "Colour: the fraction of runs that ended because one actor reached growth.stop_at_share of the total.",
+                "Colour: the fraction of runs that ended because one actor reached the model's stop_at_share of the total.".into(),
             ));
             maps.push((
                 "time",
-                "phase_end_time",
+                "phase_end_time".into(),
                 None,
-                "Colour: mean time at which the runs ended, i.e. when one actor first held growth.stop_at_share of the total, or time.end.",
+                "Colour: mean time at which the runs ended, i.e. when one actor first held the model's stop_at_share of the total, or time.end.".into(),
             ));
         }
         for (metric, stem, range, caption) in maps {
@@ -209,7 +206,7 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
             let map = Heatmap {
                 title: format!(
                     "{} over {} × {}",
-                    label_of(metric),
+                    label_of(plan, metric),
                     axes[0].key,
                     axes[1].key
                 ),
@@ -221,8 +218,8 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                 colour_label: bar_label(metric).to_string(),
                 range,
             };
-            let files = heatmap(dir, stem, &map).map_err(SweepError::Io)?;
-            add(files, map.title.clone(), caption.to_string());
+            let files = heatmap(dir, &stem, &map).map_err(SweepError::Io)?;
+            add(files, map.title.clone(), caption);
         }
     }
 
@@ -344,7 +341,7 @@ pub fn write_report(
     }
     if s.stopped > 0 {
         notes.push(format!(
-            "{} runs ended early because one actor held growth.stop_at_share of the total (status \"stopped\").",
+            "{} runs ended early because one actor held the model's stop_at_share of the total (status \"stopped\").",
             s.stopped
         ));
     }

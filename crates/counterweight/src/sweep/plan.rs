@@ -8,92 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::SweepError;
 use super::spec::SweepSpec;
-use crate::governance::dual::State;
-use crate::governance::dual::simulate::{self as gsim, ReplicateResult, SimScenario as GovSim};
-use crate::io::{Column, Table};
+use crate::registry::{Observation, Registry};
 use crate::rng;
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, Scenario, ScenarioError};
-
-/// Parse a governance simulation with `key=value` overrides.
-fn govern_parse(text: &str, sets: &[String]) -> Result<GovSim, String> {
-    let resolved = if sets.is_empty() {
-        text.to_string()
-    } else {
-        gsim::apply_overrides(text, sets).map_err(|e| e.message)?
-    };
-    gsim::parse(&resolved).map_err(|e| e.message)
-}
-
-/// The final metrics of one governance replicate, in [`govern_metric_names`] order.
-pub fn govern_finals(r: &ReplicateResult) -> Vec<f64> {
-    let ratio = |a: u32, b: u32| {
-        if b == 0 {
-            f64::NAN
-        } else {
-            f64::from(a) / f64::from(b)
-        }
-    };
-    let days: Vec<f64> = r
-        .honest_delays
-        .iter()
-        .map(|&d| d as f64 / 86_400.0)
-        .collect();
-    let mean = if days.is_empty() {
-        f64::NAN
-    } else {
-        days.iter().sum::<f64>() / days.len() as f64
-    };
-    let max = days.iter().copied().fold(f64::NAN, f64::max);
-    let total: u64 = r.state_time.iter().sum();
-    let mut v = vec![
-        f64::from(r.harmful),
-        f64::from(r.harmful_executed),
-        f64::from(r.harmful_blocked),
-        f64::from(r.harmful_executed_after_rage_quit),
-        ratio(r.harmful_blocked, r.harmful),
-        f64::from(r.honest),
-        f64::from(r.honest_executed),
-        ratio(r.honest_executed, r.honest),
-        mean,
-        max,
-        f64::from(r.veto_signals),
-        f64::from(r.rage_quits),
-        f64::from(r.cancellations),
-        r.stake_left,
-    ];
-    v.extend(r.state_time.iter().map(|&t| t as f64 / total.max(1) as f64));
-    v
-}
-
-/// The result columns of a governance sweep (one replicate of `govern simulate` per run).
-pub fn govern_metric_names() -> Vec<String> {
-    let mut n: Vec<String> = [
-        "harmful",
-        "harmful_executed",
-        "harmful_blocked",
-        "harmful_executed_after_rage_quit",
-        "harmful_blocked_share",
-        "honest",
-        "honest_executed",
-        "honest_executed_share",
-        "honest_delay_mean_days",
-        "honest_delay_max_days",
-        "veto_signals",
-        "rage_quits",
-        "cancellations",
-        "stake_left",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    n.extend(
-        State::ALL
-            .iter()
-            .map(|s| format!("time_share.{}", s.name())),
-    );
-    n
-}
+use crate::table::{Column, Table};
 
 /// The type of a metric column in the results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,34 +33,11 @@ pub struct Source {
     pub base_dir: Option<PathBuf>,
 }
 
-/// What each run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// A model scenario (`counterweight run`): growth, exchange, adoption, ...
-    Model,
-    /// A Dual Governance veto simulation (`counterweight govern simulate`).
-    Govern,
-}
-
-/// Which kind of scenario `text` is: a governance simulation has a top-level `horizon`
-/// and no `model` or `[[actors]]`.
-pub fn detect(text: &str) -> Target {
-    match toml::from_str::<toml::Table>(text) {
-        Ok(t)
-            if t.contains_key("horizon")
-                && !t.contains_key("model")
-                && !t.contains_key("actors") =>
-        {
-            Target::Govern
-        }
-        _ => Target::Model,
-    }
-}
-
 /// A checked sweep: what to run, in which order, with which seeds.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub target: Target,
+    /// The models the sweep's scenarios may use.
+    pub registry: Registry,
     pub source: Source,
     /// The user's `--set` overrides (applied before each point's values).
     pub sets: Vec<String>,
@@ -161,6 +57,8 @@ pub struct Plan {
     /// The final-metric columns of `results.csv`, in order (the names of `metrics.csv`,
     /// without `replicate`; the union over all points).
     pub metrics: Vec<(String, Kind)>,
+    /// What the base scenario's model records (its key columns and their labels).
+    pub observation: Observation,
 }
 
 /// The seed of run (point, replicate): derived from the master seed and the coordinates,
@@ -218,7 +116,8 @@ impl Plan {
     /// The scenario of point `p` (its master seed and replicates still the base's).
     #[allow(clippy::result_large_err)]
     pub fn point_scenario(&self, p: usize) -> Result<Scenario, ScenarioError> {
-        let exp = scenario::parse(
+        let exp = scenario::parse_with(
+            &self.registry,
             &self.source.text,
             &self.source.origin,
             self.source.base_dir.as_deref(),
@@ -230,15 +129,6 @@ impl Plan {
             .next()
             .expect("an experiment has a variant")
             .scenario)
-    }
-
-    /// The governance simulation of run `r`: its point's, one replicate, its own seed.
-    pub fn govern_run(&self, r: u64) -> Result<GovSim, String> {
-        let (p, _) = self.coords(r);
-        let mut sc = govern_parse(&self.source.text, &self.overrides(p as usize))?;
-        sc.seed = self.seed(r);
-        sc.replicates = 1;
-        Ok(sc)
     }
 
     /// The scenario of run `r`: its point's, with one replicate and the run's own seed.
@@ -266,10 +156,19 @@ pub fn prepare(
     spec: SweepSpec,
     replicates: Option<u32>,
 ) -> Result<Plan, SweepError> {
-    if detect(&source.text) == Target::Govern {
-        return prepare_govern(source, sets, spec, replicates);
-    }
-    let base = scenario::parse(
+    prepare_with(crate::model::builtin(), source, sets, spec, replicates)
+}
+
+/// [`prepare`] with the models of `registry`.
+pub fn prepare_with(
+    registry: &Registry,
+    source: Source,
+    sets: Vec<String>,
+    spec: SweepSpec,
+    replicates: Option<u32>,
+) -> Result<Plan, SweepError> {
+    let base = scenario::parse_with(
+        registry,
         &source.text,
         &source.origin,
         source.base_dir.as_deref(),
@@ -290,7 +189,8 @@ pub fn prepare(
     }
     check_axes(&spec)?;
     let mut plan = Plan {
-        target: Target::Model,
+        registry: registry.clone(),
+        observation: base_sc.model.setup().observation(),
         sets,
         replicates,
         master_seed: base_sc.seed,
@@ -310,7 +210,8 @@ pub fn prepare(
         for v in &a.values {
             let mut o = plan.sets.clone();
             o.push(format!("{}={}", a.key, v.text));
-            scenario::parse(
+            scenario::parse_with(
+                &plan.registry,
                 &plan.source.text,
                 &plan.source.origin,
                 plan.source.base_dir.as_deref(),
@@ -345,84 +246,10 @@ fn check_axes(spec: &SweepSpec) -> Result<(), SweepError> {
     Ok(())
 }
 
-/// [`prepare`] for a governance simulation scenario.
-fn prepare_govern(
-    source: Source,
-    sets: Vec<String>,
-    spec: SweepSpec,
-    replicates: Option<u32>,
-) -> Result<Plan, SweepError> {
-    let bad = |m: String| {
-        SweepError::Spec(format!(
-            "{}: invalid governance simulation: {m}",
-            source.origin
-        ))
-    };
-    let base = govern_parse(&source.text, &sets).map_err(bad)?;
-    let resolved = if sets.is_empty() {
-        source.text.clone()
-    } else {
-        gsim::apply_overrides(&source.text, &sets).map_err(|e| bad(e.message))?
-    };
-    let replicates = replicates.unwrap_or(base.replicates);
-    if replicates == 0 {
-        return Err(SweepError::Spec("--replicates must be at least 1".into()));
-    }
-    check_axes(&spec)?;
-    let mut plan = Plan {
-        target: Target::Govern,
-        sets,
-        replicates,
-        master_seed: base.seed,
-        batch_size: 1,
-        scenario_hash: fingerprint(resolved.as_bytes()),
-        name: base.name.clone(),
-        model: "govern simulate".into(),
-        resolved_toml: resolved,
-        metrics: govern_metric_names()
-            .into_iter()
-            .map(|n| (n, Kind::F64))
-            .collect(),
-        spec,
-        source,
-    };
-    plan.batch_size = batch_size(plan.runs());
-    for a in &plan.spec.axes {
-        for v in &a.values {
-            let mut o = plan.sets.clone();
-            o.push(format!("{}={}", a.key, v.text));
-            govern_parse(&plan.source.text, &o).map_err(|m| {
-                SweepError::Spec(format!(
-                    "--vary {}={} (at {} = {}): {m}",
-                    a.key, a.spec, a.key, v.text
-                ))
-            })?;
-        }
-    }
-    for p in 0..plan.spec.points.len() {
-        govern_parse(&plan.source.text, &plan.overrides(p)).map_err(|m| {
-            SweepError::Spec(format!(
-                "point {p} ({}): {m}",
-                plan.spec.assignments(p).join(", ")
-            ))
-        })?;
-    }
-    Ok(plan)
-}
-
 /// The master seed of the base scenario with `--set` (it keys a Latin hypercube's draws).
-pub fn base_seed(source: &Source, sets: &[String]) -> Result<u64, SweepError> {
-    if detect(&source.text) == Target::Govern {
-        return govern_parse(&source.text, sets)
-            .map(|sc| sc.seed)
-            .map_err(|m| {
-                SweepError::Spec(format!(
-                    "{}: invalid governance simulation: {m}",
-                    source.origin
-                ))
-            });
-    }
-    scenario::parse(
+pub fn base_seed(registry: &Registry, source: &Source, sets: &[String]) -> Result<u64, SweepError> {
+    scenario::parse_with(
+        registry,
         &source.text,
         &source.origin,
         source.base_dir.as_deref(),

@@ -32,6 +32,11 @@ use super::timeline::{
     RawConfig, T0, TimelineError, duration_value, parse_config, parse_percent_d16,
 };
 use super::types::{PercentD16, Timestamp};
+use crate::registry::{
+    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+};
+use crate::scenario::{FieldError, Scenario};
+use crate::setup::TimeGrid;
 
 /// How a group's stakes are given.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +109,9 @@ type V = Option<Spanned<toml::Value>>;
 #[serde(deny_unknown_fields)]
 struct RawSim {
     name: Option<String>,
+    /// `"veto"` when the file is a scenario of the registered model.
+    #[allow(dead_code)]
+    model: Option<String>,
     description: Option<String>,
     seed: Option<u64>,
     replicates: Option<Spanned<i64>>,
@@ -560,203 +568,248 @@ fn realise_stakes(sc: &SimScenario, rng: &mut impl rand::Rng) -> Vec<(f64, usize
     out
 }
 
-/// Run one replicate.
-pub fn run_replicate(sc: &SimScenario, replicate: u32) -> ReplicateResult {
-    let mut rng = crate::rng::stream(sc.seed, replicate as u64);
-    let mut dg = DualGovernance::new(sc.config, sc.total_supply, T0).expect("validated config");
-    let supply0 = sc.total_supply as f64;
-    let mut holders: Vec<HolderState> = realise_stakes(sc, &mut rng)
-        .into_iter()
-        .map(|(s, g)| HolderState {
-            stake: ((s * supply0) as u128).max(1),
-            group: g,
-            locked: false,
-            opposing: 0,
-            gone: false,
-        })
-        .collect();
-    let reaction: Vec<LogNormal<f64>> = sc
-        .groups
-        .iter()
-        .map(|g| {
-            LogNormal::new((g.reaction_median as f64).ln(), g.reaction_sigma).expect("sigma > 0")
-        })
-        .collect();
-    let arrivals = Exp::new(sc.proposals_per_year / (365.0 * 86_400.0)).expect("rate > 0");
+/// One replicate of the veto simulation as a stepped model: each step is one tick (one
+/// activation of the state machine and the agents' decisions at time `t`).
+pub struct VetoRun {
+    sc: SimScenario,
+    rng: rand_chacha::ChaCha8Rng,
+    dg: DualGovernance,
+    supply0: f64,
+    holders: Vec<HolderState>,
+    reaction: Vec<LogNormal<f64>>,
+    arrivals: Exp<f64>,
+    res: ReplicateResult,
+    props: Vec<Prop>,
+    /// (time, holder, proposal) reactions, earliest first.
+    reactions: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    next_arrival: u64,
+    rq_withdrawals_at: Option<u64>,
+    cancel_decided_for: Option<Timestamp>,
+    last_rq_escrow: Option<usize>,
+    last_t_act: Timestamp,
+    stake_left: u128,
+    /// Seconds since the start of the simulation of the next tick.
+    t: u64,
+}
 
-    let mut res = ReplicateResult {
-        replicate,
-        ..Default::default()
-    };
-    let mut props: Vec<Prop> = Vec::new();
-    // (time, holder, proposal) reactions, earliest first
-    let mut reactions: BinaryHeap<Reverse<(u64, u32, u32)>> = BinaryHeap::new();
-    let mut next_arrival = arrivals.sample(&mut rng) as u64;
-    let mut rq_withdrawals_at: Option<u64> = None;
-    let mut cancel_decided_for: Option<Timestamp> = None;
-    let mut last_rq_escrow = dg.rage_quit_escrow;
-    let mut last_t_act = dg.ctx.veto_signalling_activated_at;
-    let mut stake_left: u128 = 0;
-    let end = sc.horizon + sc.drain;
-
-    // Bookkeeping after any call: rage-quit entry (exits), veto-signal count.
-    macro_rules! observe {
-        ($t:expr) => {{
-            if dg.rage_quit_escrow != last_rq_escrow {
-                last_rq_escrow = dg.rage_quit_escrow;
-                res.rage_quits += 1;
-                let esc = &dg.escrows[last_rq_escrow.unwrap()];
-                for (h, hs) in holders.iter_mut().enumerate() {
-                    if hs.locked && esc.holds_stake_of(h as u32) {
-                        hs.gone = true;
-                        hs.locked = false;
-                        stake_left += hs.stake;
-                    }
-                }
-                rq_withdrawals_at = Some($t + sc.withdrawals_duration);
-            }
-            if dg.ctx.veto_signalling_activated_at != last_t_act {
-                last_t_act = dg.ctx.veto_signalling_activated_at;
-                res.veto_signals += 1;
-            }
-        }};
+impl VetoRun {
+    /// Replicate `replicate`: its own stream `rng::stream(seed, replicate)`.
+    pub fn new(sc: &SimScenario, replicate: u32) -> VetoRun {
+        let mut rng = crate::rng::stream(sc.seed, replicate as u64);
+        let dg = DualGovernance::new(sc.config, sc.total_supply, T0).expect("validated config");
+        let supply0 = sc.total_supply as f64;
+        let holders: Vec<HolderState> = realise_stakes(sc, &mut rng)
+            .into_iter()
+            .map(|(s, g)| HolderState {
+                stake: ((s * supply0) as u128).max(1),
+                group: g,
+                locked: false,
+                opposing: 0,
+                gone: false,
+            })
+            .collect();
+        let reaction: Vec<LogNormal<f64>> = sc
+            .groups
+            .iter()
+            .map(|g| {
+                LogNormal::new((g.reaction_median as f64).ln(), g.reaction_sigma)
+                    .expect("sigma > 0")
+            })
+            .collect();
+        let arrivals = Exp::new(sc.proposals_per_year / (365.0 * 86_400.0)).expect("rate > 0");
+        let next_arrival = arrivals.sample(&mut rng) as u64;
+        VetoRun {
+            last_rq_escrow: dg.rage_quit_escrow,
+            last_t_act: dg.ctx.veto_signalling_activated_at,
+            sc: sc.clone(),
+            rng,
+            dg,
+            supply0,
+            holders,
+            reaction,
+            arrivals,
+            res: ReplicateResult {
+                replicate,
+                ..Default::default()
+            },
+            props: Vec::new(),
+            reactions: BinaryHeap::new(),
+            next_arrival,
+            rq_withdrawals_at: None,
+            cancel_decided_for: None,
+            stake_left: 0,
+            t: 0,
+        }
     }
 
-    let mut t = 0u64;
-    while t <= end {
+    /// The number of ticks in a run: every `tick` from 0 to `horizon + drain`.
+    pub fn ticks(sc: &SimScenario) -> u64 {
+        (sc.horizon + sc.drain) / sc.tick + 1
+    }
+
+    /// Bookkeeping after any call: rage-quit entry (exits), veto-signal count.
+    fn observe_dg(&mut self, t: u64) {
+        if self.dg.rage_quit_escrow != self.last_rq_escrow {
+            self.last_rq_escrow = self.dg.rage_quit_escrow;
+            self.res.rage_quits += 1;
+            let esc = &self.dg.escrows[self.last_rq_escrow.expect("just entered")];
+            for (h, hs) in self.holders.iter_mut().enumerate() {
+                if hs.locked && esc.holds_stake_of(h as u32) {
+                    hs.gone = true;
+                    hs.locked = false;
+                    self.stake_left += hs.stake;
+                }
+            }
+            self.rq_withdrawals_at = Some(t + self.sc.withdrawals_duration);
+        }
+        if self.dg.ctx.veto_signalling_activated_at != self.last_t_act {
+            self.last_t_act = self.dg.ctx.veto_signalling_activated_at;
+            self.res.veto_signals += 1;
+        }
+    }
+
+    /// One tick at time `self.t`, then advance the clock.
+    pub fn tick(&mut self) {
+        let t = self.t;
         let now = Timestamp(T0.0 + t);
-        dg.activate_next_state(now);
-        observe!(t);
+        self.dg.activate_next_state(now);
+        self.observe_dg(t);
 
         // exogenous rage-quit withdrawals, then the extension
-        if let Some(at) = rq_withdrawals_at
+        if let Some(at) = self.rq_withdrawals_at
             && t >= at
         {
-            let _ = dg.withdrawals_done(now);
-            let _ = dg.start_extension(now);
-            rq_withdrawals_at = None;
+            let _ = self.dg.withdrawals_done(now);
+            let _ = self.dg.start_extension(now);
+            self.rq_withdrawals_at = None;
         }
 
         // proposal arrivals
-        while t < sc.horizon && next_arrival <= t {
-            let harmful = rng.random_bool(sc.harmful_share);
-            let pi = props.len() as u32;
-            for (h, hs) in holders.iter().enumerate() {
+        while t < self.sc.horizon && self.next_arrival <= t {
+            let harmful = self.rng.random_bool(self.sc.harmful_share);
+            let pi = self.props.len() as u32;
+            for (h, hs) in self.holders.iter().enumerate() {
                 if hs.gone {
                     continue;
                 }
-                let g = &sc.groups[hs.group];
+                let g = &self.sc.groups[hs.group];
                 let p = if harmful {
                     g.detect_probability
                 } else {
                     g.oppose_honest_probability
                 };
-                if p > 0.0 && rng.random_bool(p) {
-                    let delay = reaction[hs.group].sample(&mut rng).min(1e12) as u64;
-                    reactions.push(Reverse((next_arrival + delay, h as u32, pi)));
+                if p > 0.0 && self.rng.random_bool(p) {
+                    let delay = self.reaction[hs.group].sample(&mut self.rng).min(1e12) as u64;
+                    self.reactions
+                        .push(Reverse((self.next_arrival + delay, h as u32, pi)));
                 }
             }
             if harmful {
-                res.harmful += 1;
+                self.res.harmful += 1;
             } else {
-                res.honest += 1;
+                self.res.honest += 1;
             }
-            props.push(Prop {
+            self.props.push(Prop {
                 harmful,
-                arrival: next_arrival,
+                arrival: self.next_arrival,
                 id: None,
                 scheduled: false,
                 executed: false,
                 dropped: false,
                 opponents: Vec::new(),
-                rage_quits_at_submission: res.rage_quits,
+                rage_quits_at_submission: self.res.rage_quits,
             });
-            next_arrival += (arrivals.sample(&mut rng) as u64).max(1);
+            self.next_arrival += (self.arrivals.sample(&mut self.rng) as u64).max(1);
         }
 
         // holders react
-        while let Some(Reverse((at, h, p))) = reactions.peek().copied() {
+        while let Some(Reverse((at, h, p))) = self.reactions.peek().copied() {
             if at > t {
                 break;
             }
-            reactions.pop();
-            let hs = &mut holders[h as usize];
-            let prop = &mut props[p as usize];
-            if hs.gone || prop.resolved() {
+            self.reactions.pop();
+            let (hu, pu) = (h as usize, p as usize);
+            if self.holders[hu].gone || self.props[pu].resolved() {
                 continue;
             }
-            hs.opposing += 1;
-            prop.opponents.push(h);
-            if !hs.locked {
-                let e = dg.signalling_escrow;
-                if dg.lock(e, h, hs.stake, now).is_ok() {
-                    holders[h as usize].locked = true;
+            self.holders[hu].opposing += 1;
+            self.props[pu].opponents.push(h);
+            if !self.holders[hu].locked {
+                let e = self.dg.signalling_escrow;
+                if self.dg.lock(e, h, self.holders[hu].stake, now).is_ok() {
+                    self.holders[hu].locked = true;
                 }
-                observe!(t);
+                self.observe_dg(t);
             }
         }
 
         // the DAO: submit, schedule, execute
-        for p in props.iter_mut() {
+        for i in 0..self.props.len() {
+            let p = &self.props[i];
             if p.resolved() || p.arrival > t {
                 continue;
             }
             match (p.id, p.scheduled) {
                 (None, _) => {
-                    if let Ok(id) = dg.submit(now) {
-                        p.id = Some(id);
-                        p.rage_quits_at_submission = res.rage_quits;
+                    if let Ok(id) = self.dg.submit(now) {
+                        self.props[i].id = Some(id);
+                        self.props[i].rage_quits_at_submission = self.res.rage_quits;
                     }
                 }
                 (Some(id), false) => {
-                    if dg.schedule(id, now).is_ok() {
-                        p.scheduled = true;
+                    if self.dg.schedule(id, now).is_ok() {
+                        self.props[i].scheduled = true;
                     }
                 }
                 (Some(id), true) => {
-                    if dg.execute(id, now).is_ok() {
+                    if self.dg.execute(id, now).is_ok() {
+                        let p = &mut self.props[i];
                         p.executed = true;
                         if p.harmful {
-                            res.harmful_executed += 1;
-                            if res.rage_quits > p.rage_quits_at_submission {
-                                res.harmful_executed_after_rage_quit += 1;
+                            self.res.harmful_executed += 1;
+                            if self.res.rage_quits > p.rage_quits_at_submission {
+                                self.res.harmful_executed_after_rage_quit += 1;
                             }
                         } else {
-                            res.honest_executed += 1;
-                            res.honest_delays.push(t - p.arrival);
+                            self.res.honest_executed += 1;
+                            self.res.honest_delays.push(t - p.arrival);
                         }
                         for &h in &p.opponents {
-                            let hs = &mut holders[h as usize];
+                            let hs = &mut self.holders[h as usize];
                             hs.opposing = hs.opposing.saturating_sub(1);
                         }
                     }
                 }
             }
-            observe!(t);
+            self.observe_dg(t);
         }
 
         // the DAO cancels when a veto against a harmful proposal has lasted long enough
-        let st = dg.persisted_state();
+        let st = self.dg.persisted_state();
+        let activated = self.dg.ctx.veto_signalling_activated_at;
         if matches!(
             st,
             State::VetoSignalling | State::VetoSignallingDeactivation
-        ) && cancel_decided_for != Some(dg.ctx.veto_signalling_activated_at)
-            && now.0 >= dg.ctx.veto_signalling_activated_at.0 + sc.cancel_after
-            && props
+        ) && self.cancel_decided_for != Some(activated)
+            && now.0 >= activated.0 + self.sc.cancel_after
+            && self
+                .props
                 .iter()
                 .any(|p| p.harmful && !p.resolved() && p.id.is_some())
         {
-            cancel_decided_for = Some(dg.ctx.veto_signalling_activated_at);
-            if rng.random_bool(sc.cancel_probability) && dg.cancel_all(now) == Ok(true) {
-                res.cancellations += 1;
-                for p in props.iter_mut() {
+            self.cancel_decided_for = Some(activated);
+            if self.rng.random_bool(self.sc.cancel_probability)
+                && self.dg.cancel_all(now) == Ok(true)
+            {
+                self.res.cancellations += 1;
+                for p in self.props.iter_mut() {
                     if p.resolved() || p.id.is_none() {
                         continue;
                     }
                     if p.harmful {
                         p.dropped = true;
                         for &h in &p.opponents {
-                            let hs = &mut holders[h as usize];
+                            let hs = &mut self.holders[h as usize];
                             hs.opposing = hs.opposing.saturating_sub(1);
                         }
                     } else {
@@ -765,29 +818,49 @@ pub fn run_replicate(sc: &SimScenario, replicate: u32) -> ReplicateResult {
                     }
                 }
             }
-            observe!(t);
+            self.observe_dg(t);
         }
 
         // holders with nothing left to oppose unlock (retry until the min lock passed)
-        for h in 0..holders.len() {
-            let hs = &holders[h];
+        for h in 0..self.holders.len() {
+            let hs = &self.holders[h];
             if hs.locked && hs.opposing == 0 && !hs.gone {
-                let e = dg.signalling_escrow;
-                if dg.unlock(e, h as u32, now).is_ok() {
-                    holders[h].locked = false;
+                let e = self.dg.signalling_escrow;
+                if self.dg.unlock(e, h as u32, now).is_ok() {
+                    self.holders[h].locked = false;
                 }
-                observe!(t);
+                self.observe_dg(t);
             }
         }
 
-        if t < sc.horizon {
-            res.state_time[dg.persisted_state().index()] += sc.tick.min(sc.horizon - t);
+        if t < self.sc.horizon {
+            self.res.state_time[self.dg.persisted_state().index()] +=
+                self.sc.tick.min(self.sc.horizon - t);
         }
-        t += sc.tick;
+        self.t += self.sc.tick;
     }
-    res.harmful_blocked = res.harmful - res.harmful_executed;
-    res.stake_left = stake_left as f64 / supply0;
-    res
+
+    /// The outcomes so far (final after the last tick).
+    pub fn result(&self) -> ReplicateResult {
+        let mut res = self.res.clone();
+        res.harmful_blocked = res.harmful - res.harmful_executed;
+        res.stake_left = self.stake_left as f64 / self.supply0;
+        res
+    }
+
+    /// The persisted state now.
+    pub fn state(&self) -> State {
+        self.dg.persisted_state()
+    }
+}
+
+/// Run one replicate.
+pub fn run_replicate(sc: &SimScenario, replicate: u32) -> ReplicateResult {
+    let mut run = VetoRun::new(sc, replicate);
+    for _ in 0..VetoRun::ticks(sc) {
+        run.tick();
+    }
+    run.result()
 }
 
 /// Run every replicate (in parallel; results in replicate order, independent of threads).
@@ -837,6 +910,292 @@ pub fn apply_overrides(src: &str, sets: &[String]) -> Result<String, TimelineErr
         message: e.to_string(),
         span: None,
     })
+}
+
+// ---------------------------------------------------------------------------- the model
+
+/// The veto simulation as a registered model (`model = "veto"`): one step is one tick;
+/// model time is in days. Its sections are those of `govern simulate` files: `horizon`,
+/// `drain`, `tick`, `[config]`, `[proposals]`, `[dao]`, `[rage_quit]`, `[[group]]`.
+pub struct Veto;
+
+/// The veto model's name (`model = "veto"`), which `counterweight govern simulate` sets.
+pub const MODEL: &str = "veto";
+/// The embedded example `govern simulate` runs when given no file.
+pub const DEFAULT_EXAMPLE: &str = "veto-default";
+
+/// The keys of a veto simulation scenario besides the common ones.
+const VETO_KEYS: &[&str] = &[
+    "horizon",
+    "drain",
+    "tick",
+    "config",
+    "proposals",
+    "dao",
+    "rage_quit",
+    "group",
+];
+
+/// The columns a veto simulation records: outcomes so far (final at the last step), then
+/// the share of the horizon spent in each state so far and the state now.
+fn veto_columns() -> Vec<ColumnDef> {
+    let mut c = vec![
+        ColumnDef::count("harmful", "harmful proposals"),
+        ColumnDef::count("harmful_executed", "harmful proposals executed"),
+        ColumnDef::count("harmful_blocked", "harmful proposals blocked"),
+        ColumnDef::count(
+            "harmful_executed_after_rage_quit",
+            "harmful executed after a rage quit",
+        ),
+        ColumnDef::share(
+            "harmful_blocked_share",
+            "share of harmful proposals blocked",
+        ),
+        ColumnDef::count("honest", "honest proposals"),
+        ColumnDef::count("honest_executed", "honest proposals executed"),
+        ColumnDef::share(
+            "honest_executed_share",
+            "share of honest proposals executed",
+        ),
+        ColumnDef::real(
+            "honest_delay_mean_days",
+            "mean delay of honest proposals (days)",
+        ),
+        ColumnDef::real(
+            "honest_delay_max_days",
+            "longest delay of an honest proposal (days)",
+        ),
+        ColumnDef::count("veto_signals", "veto signals"),
+        ColumnDef::count("rage_quits", "rage quits"),
+        ColumnDef::count("cancellations", "cancellations by the DAO"),
+        ColumnDef::share(
+            "stake_left",
+            "stake that left by rage quit (share of supply)",
+        ),
+    ];
+    const TIME_SHARE: [&str; 5] = [
+        "time_share.Normal",
+        "time_share.VetoSignalling",
+        "time_share.VetoSignallingDeactivation",
+        "time_share.VetoCooldown",
+        "time_share.RageQuit",
+    ];
+    debug_assert!(
+        State::ALL
+            .iter()
+            .zip(TIME_SHARE)
+            .all(|(s, n)| n == format!("time_share.{}", s.name()))
+    );
+    c.extend(
+        TIME_SHARE
+            .iter()
+            .map(|&n| ColumnDef::share(n, "share of the horizon in this state")),
+    );
+    c.push(ColumnDef::count(
+        "state",
+        "persisted state now (0 Normal, 1 VetoSignalling, 2 Deactivation, 3 VetoCooldown, 4 RageQuit)",
+    ));
+    c
+}
+
+/// The final metrics of one replicate, in the order of the veto model's columns (without
+/// `state`).
+pub fn finals(r: &ReplicateResult) -> Vec<f64> {
+    let ratio = |a: u32, b: u32| {
+        if b == 0 {
+            f64::NAN
+        } else {
+            f64::from(a) / f64::from(b)
+        }
+    };
+    let days: Vec<f64> = r
+        .honest_delays
+        .iter()
+        .map(|&d| d as f64 / 86_400.0)
+        .collect();
+    let mean = if days.is_empty() {
+        f64::NAN
+    } else {
+        days.iter().sum::<f64>() / days.len() as f64
+    };
+    let max = days.iter().copied().fold(f64::NAN, f64::max);
+    let total: u64 = r.state_time.iter().sum();
+    let mut v = vec![
+        f64::from(r.harmful),
+        f64::from(r.harmful_executed),
+        f64::from(r.harmful_blocked),
+        f64::from(r.harmful_executed_after_rage_quit),
+        ratio(r.harmful_blocked, r.harmful),
+        f64::from(r.honest),
+        f64::from(r.honest_executed),
+        ratio(r.honest_executed, r.honest),
+        mean,
+        max,
+        f64::from(r.veto_signals),
+        f64::from(r.rage_quits),
+        f64::from(r.cancellations),
+        r.stake_left,
+    ];
+    v.extend(r.state_time.iter().map(|&t| t as f64 / total.max(1) as f64));
+    v
+}
+
+/// The veto model's validated setup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VetoSetup {
+    pub sim: SimScenario,
+}
+
+impl ModelDef for Veto {
+    fn name(&self) -> &'static str {
+        MODEL
+    }
+    fn about(&self) -> &'static str {
+        "Dual Governance veto simulation: holders, harmful and honest proposals, veto signals and rage quits"
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        VETO_KEYS
+    }
+    fn uses_actors(&self) -> bool {
+        false
+    }
+    fn params(&self) -> Vec<ParamInfo> {
+        let r = ParamInfo::real;
+        vec![
+            r(
+                "proposals.per_year",
+                "12",
+                Some(0.0),
+                None,
+                "per year",
+                "Poisson rate of DAO proposals",
+            ),
+            r(
+                "proposals.harmful_share",
+                "0.1",
+                Some(0.0),
+                Some(1.0),
+                "",
+                "share of proposals that are harmful",
+            ),
+            r(
+                "dao.cancel_probability",
+                "0.5",
+                Some(0.0),
+                Some(1.0),
+                "",
+                "probability the DAO cancels once a veto lasted cancel_after",
+            ),
+            r(
+                "config.first_seal",
+                "1%",
+                Some(0.0),
+                Some(1.0),
+                "share of supply",
+                "rage-quit support that starts a veto signal",
+            ),
+            r(
+                "config.second_seal",
+                "10%",
+                Some(0.0),
+                Some(1.0),
+                "share of supply",
+                "rage-quit support that leads to rage quit",
+            ),
+        ]
+    }
+    fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
+        if !cx.groups.is_empty() {
+            return Err(FieldError {
+                field: "actors".into(),
+                message: "model = \"veto\" takes no [[actors]]: holders are [[group]] tables"
+                    .into(),
+                help: Some("[[group]] tables (docs/governance.md)".into()),
+            });
+        }
+        if cx.time.is_some() {
+            return Err(FieldError {
+                field: "time".into(),
+                message: "model = \"veto\" has its own clock: horizon, drain and tick".into(),
+                help: Some(
+                    "remove `time`; set horizon = \"730d\", drain = \"365d\", tick = \"1h\"".into(),
+                ),
+            });
+        }
+        // The simulation's own format: the model's keys, with the common seed and count.
+        let mut t = toml::Table::new();
+        t.insert("name".into(), cx.file.name.clone().into());
+        t.insert("seed".into(), toml::Value::Integer(cx.file.seed as i64));
+        t.insert(
+            "replicates".into(),
+            toml::Value::Integer(cx.file.replicates),
+        );
+        for (k, v) in &cx.file.sections {
+            t.insert(k.clone(), v.clone());
+        }
+        let text = toml::to_string(&t).map_err(|e| FieldError {
+            field: "model".into(),
+            message: e.to_string(),
+            help: None,
+        })?;
+        let sim = parse(&text).map_err(|e| FieldError {
+            field: e
+                .span
+                .and_then(|s| crate::scenario::overrides::path_at(&text, s.start))
+                .unwrap_or_else(|| "model".into()),
+            message: e.message,
+            help: Some("see docs/governance.md (veto simulation)".into()),
+        })?;
+        let ticks = VetoRun::ticks(&sim);
+        let dt = sim.tick as f64 / 86_400.0;
+        cx.time = Some(TimeGrid {
+            end: ticks as f64 * dt,
+            dt,
+            steps: ticks,
+        });
+        Ok(Box::new(VetoSetup { sim }))
+    }
+}
+
+impl ModelSetup for VetoSetup {
+    fn build(&self, sc: &Scenario, replicate: u32) -> Box<dyn Model> {
+        let mut sim = self.sim.clone();
+        sim.seed = sc.seed;
+        Box::new(VetoModel(VetoRun::new(&sim, replicate)))
+    }
+    fn observation(&self) -> Observation {
+        Observation {
+            concentration: false,
+            columns: veto_columns(),
+            key: vec![
+                "harmful_blocked_share",
+                "honest_executed_share",
+                "honest_delay_mean_days",
+            ],
+        }
+    }
+    /// Outcomes are recorded at the start and the end only, unless `output.every` says
+    /// otherwise (a run has one step per tick: tens of thousands).
+    fn default_every(&self, steps: u64) -> u64 {
+        steps
+    }
+}
+
+/// One replicate of the veto simulation behind the runner's [`Model`] contract.
+struct VetoModel(VetoRun);
+
+impl Model for VetoModel {
+    fn step(&mut self, _step: u64, _t: f64) -> Result<(), ModelError> {
+        self.0.tick();
+        Ok(())
+    }
+    fn values(&self) -> &[f64] {
+        &[]
+    }
+    fn observe(&self, out: &mut Vec<f64>) {
+        out.extend(finals(&self.0.result()));
+        out.push(self.0.state().index() as f64);
+    }
 }
 
 #[cfg(test)]

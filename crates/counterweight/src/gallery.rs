@@ -1,0 +1,247 @@
+//! The gallery of the essays' claims (`counterweight run --gallery`): every entry of
+//! `scenario::examples::GALLERY`, run, written as one directory with one ordinary run
+//! directory per entry and an index `report.html` that links their pictures by relative
+//! paths (it opens from disk). The whole directory appears at once: it is assembled in a
+//! sibling staging directory and renamed into place, like a single run's directory.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use crate::io::report::escape;
+use crate::io::run::{RunRecord, format_number, write_run};
+use crate::io::{Table, write_atomic_bytes};
+use crate::runner::ExperimentOutput;
+use crate::scenario::{self, Experiment, ScenarioError, examples};
+
+/// Load every entry: a broken entry fails before anything runs.
+#[allow(clippy::result_large_err)]
+pub fn load() -> Result<Vec<(&'static examples::GalleryEntry, Experiment)>, ScenarioError> {
+    examples::GALLERY
+        .iter()
+        .map(|g| {
+            let ex = examples::find(g.example).unwrap_or_else(|| {
+                panic!(
+                    "gallery entry {} is not embedded (a build error)",
+                    g.example
+                )
+            });
+            scenario::parse(ex.toml, &format!("<embedded {}>", ex.name), None, &[])
+                .map(|exp| (g, exp))
+        })
+        .collect()
+}
+
+/// The pictures of a run directory, in the order the index shows them.
+const PICTURES: [&str; 4] = ["shares", "concentration", "lorenz", "distribution"];
+
+/// One gallery entry, run.
+pub struct Entry {
+    pub gallery: &'static examples::GalleryEntry,
+    pub exp: Experiment,
+    pub output: ExperimentOutput,
+}
+
+/// Final numbers of one variant: the mean over replicates of each replicate's last
+/// recorded row, and the tax revenue summed over the run (mean over replicates).
+pub struct Finals {
+    pub time: f64,
+    pub top1: f64,
+    pub gini: f64,
+    pub eff_n: f64,
+    pub total: f64,
+    pub tax_revenue: Option<f64>,
+}
+
+pub fn finals(m: &Table) -> Finals {
+    let reps = m.f64_column("replicate").unwrap_or_default();
+    let mut ids: Vec<f64> = reps.clone();
+    ids.sort_by(f64::total_cmp);
+    ids.dedup();
+    if ids.is_empty() {
+        ids.push(0.0);
+    }
+    let last: Vec<usize> = ids
+        .iter()
+        .filter_map(|&r| {
+            (0..m.rows())
+                .rev()
+                .find(|&i| reps.get(i).is_none_or(|&x| x == r))
+        })
+        .collect();
+    let n = last.len().max(1) as f64;
+    let mean = |name: &str| {
+        m.f64_column(name)
+            .map(|c| last.iter().map(|&i| c[i]).sum::<f64>() / n)
+            .unwrap_or(f64::NAN)
+    };
+    let tax_revenue = m
+        .f64_column("tax_collected")
+        .map(|c| c.iter().filter(|x| x.is_finite()).sum::<f64>() / n);
+    Finals {
+        time: mean("time"),
+        top1: mean("top1_share"),
+        gini: mean("gini"),
+        eff_n: mean("effective_number"),
+        total: mean("total"),
+        tax_revenue,
+    }
+}
+
+/// Write the gallery directory all-or-nothing (see the module documentation).
+pub fn write_gallery_dir(out: &Path, entries: &[Entry]) -> Result<(), String> {
+    let fs_err = |op: &str, p: &Path, e: std::io::Error| format!("{op} {}: {e}", p.display());
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "gallery".into());
+    let staging = out.with_file_name(format!("{name}.partial-{}", std::process::id()));
+    if let Some(parent) = staging.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| fs_err("cannot create directory", parent, e))?;
+    }
+    if staging.exists() {
+        fs::remove_dir_all(&staging)
+            .map_err(|e| fs_err("cannot remove stale staging directory", &staging, e))?;
+    }
+    let result = (|| {
+        for e in entries {
+            write_run(
+                &staging.join(&e.exp.name),
+                &RunRecord::from_output(&e.exp, &e.output),
+            )
+            .map_err(|e| e.to_string())?;
+        }
+        let html = index_html(&staging, entries);
+        write_atomic_bytes(&staging.join("report.html"), html.as_bytes())
+            .map_err(|e| e.to_string())?;
+        if out.exists() {
+            // An empty directory (checked by the caller): replace it.
+            fs::remove_dir(out).map_err(|e| fs_err("cannot replace empty directory", out, e))?;
+        }
+        fs::rename(&staging, out).map_err(|e| fs_err("cannot rename into place", out, e))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+const CSS: &str = r#"
+:root { --ink:#1f2328; --muted:#5b6470; --line:#e3e6ea; --accent:#0072b2; --bg:#fbfbfa; }
+body { margin:0; background:var(--bg); color:var(--ink);
+  font: 16px/1.55 -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif; }
+main { max-width: 1180px; margin: 0 auto; padding: 2rem 1.4rem 4rem; }
+h1 { margin-bottom: .2rem; } h2 { margin-top: 3rem; border-top: 1px solid var(--line); padding-top: 1.4rem; }
+blockquote { margin: .8rem 0; padding: .4rem 1rem; border-left: 4px solid var(--accent); color: var(--muted); font-style: italic; }
+.muted { color: var(--muted); }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .92rem; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .7rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.pics { display: grid; grid-template-columns: 1fr 1fr; gap: .8rem; }
+.pics a.wide { grid-column: 1 / -1; }
+.pics img { width: 100%; border: 1px solid var(--line); background: white; }
+nav li { margin: .2rem 0; }
+"#;
+
+/// Whether a PNG is a wide multi-panel chart (width more than twice the height, read from
+/// its IHDR header), shown across the whole page in the index.
+fn is_wide(png: &Path) -> bool {
+    let Ok(bytes) = fs::read(png) else {
+        return false;
+    };
+    if bytes.len() < 24 || &bytes[12..16] != b"IHDR" {
+        return false;
+    }
+    let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    be(16) > 2 * be(20)
+}
+
+/// The index page: every entry's claim, explanation, key numbers and pictures (PNG, by
+/// relative path).
+fn index_html(dir: &Path, entries: &[Entry]) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>counterweight — the gallery of the essays' claims</title><style>{CSS}</style></head><body><main>\n\
+         <h1>The gallery of the essays' claims</h1>\n\
+         <p class=\"muted\">counterweight {} · {} entries · each entry is an ordinary run directory; \
+         open its own report for every table, the data and the resolved scenario. \
+         Numbers are final values, means over replicates (each replicate's last recorded step).</p>\n<nav><ol>\n",
+        escape(crate::VERSION),
+        entries.len()
+    );
+    for e in entries {
+        let _ = writeln!(
+            h,
+            "<li><a href=\"#{0}\">{1}</a> <span class=\"muted\">({0})</span></li>",
+            escape(&e.exp.name),
+            escape(e.gallery.title)
+        );
+    }
+    h.push_str("</ol></nav>\n");
+    for e in entries {
+        let n = escape(&e.exp.name);
+        let _ = write!(
+            h,
+            "<section id=\"{n}\"><h2>{}</h2>\n<blockquote>{}</blockquote>\n<p>{}</p>\n\
+             <p class=\"muted\">Scenario <code>{n}</code> · run it alone with \
+             <code>counterweight run {n}</code> · <a href=\"{n}/report.html\">full report</a></p>\n",
+            escape(e.gallery.title),
+            escape(e.gallery.quote),
+            escape(&e.exp.description),
+        );
+        let taxed = e
+            .output
+            .variants
+            .iter()
+            .any(|(_, o)| o.metrics.f64_column("tax_collected").is_some());
+        h.push_str("<table><tr><th>variant</th><th>final t</th><th>top-1 share</th><th>Gini</th><th>effective number</th><th>total</th>");
+        if taxed {
+            h.push_str("<th>tax revenue (sum over the run)</th>");
+        }
+        h.push_str("</tr>\n");
+        for (label, o) in &e.output.variants {
+            let f = finals(&o.metrics);
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{:.2}</td><td>{}</td>",
+                escape(label),
+                format_number(f.time),
+                f.top1,
+                f.gini,
+                f.eff_n,
+                format_number(f.total)
+            );
+            if taxed {
+                let _ = write!(
+                    h,
+                    "<td>{}</td>",
+                    f.tax_revenue.map_or("—".into(), format_number)
+                );
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table>\n<div class=\"pics\">\n");
+        for stem in PICTURES {
+            let rel = format!("{}/{stem}.png", e.exp.name);
+            if dir.join(&rel).exists() {
+                let class = if is_wide(&dir.join(&rel)) {
+                    " class=\"wide\""
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    h,
+                    "<a href=\"{0}\"{class}><img src=\"{0}\" alt=\"{1} — {2}\" loading=\"lazy\"></a>",
+                    escape(&rel),
+                    stem,
+                    n
+                );
+            }
+        }
+        h.push_str("</div></section>\n");
+    }
+    h.push_str("</main></body></html>\n");
+    h
+}

@@ -1,0 +1,506 @@
+//! The registry of models: the one place where the engine learns which models exist.
+//!
+//! A model implements [`ModelDef`] once: its name (`model = "..."` in a scenario), the
+//! top-level TOML keys it owns (its sections), its declared parameters (for docs, hints and
+//! dashboards), the policy kinds it accepts, and [`ModelDef::validate`], which turns its
+//! sections and `[[policy]]` tables into a [`ModelSetup`]: the validated parameters that
+//! build replicate `r` ([`ModelSetup::build`]) and declare what a run records
+//! ([`ModelSetup::observation`]). Scenario validation, the runner, sweeps, reports and
+//! every shell iterate a [`Registry`]; nothing outside a model's module names the model.
+//!
+//! The built-in models are listed once, in [`crate::model::builtin`]. A downstream crate
+//! registers its own with [`Registry::with`] (see `docs/extending.md`).
+
+use std::any::Any;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+use crate::policy::{Policy, PolicyCx, PolicyFields};
+use crate::scenario::{FieldError, Scenario, ScenarioFile};
+use crate::setup::{ActorGroup, TimeGrid};
+
+/// A model as registered: its name, sections, parameters and validation.
+pub trait ModelDef: Send + Sync + 'static {
+    /// The name used in scenario files (`model = "..."`).
+    fn name(&self) -> &'static str;
+    /// One line saying what the model is (listed by `counterweight scenarios`, the docs and
+    /// dashboards).
+    fn about(&self) -> &'static str;
+    /// The top-level scenario keys this model owns, e.g. `["growth"]` for `[growth]`.
+    /// Any other key that is not a common scenario field is an error.
+    fn keys(&self) -> &'static [&'static str];
+    /// The model's declared parameters (paths, types, units, defaults, ranges, doc lines).
+    fn params(&self) -> Vec<ParamInfo> {
+        Vec::new()
+    }
+    /// The `[[policy]]` kinds this model accepts, each with its own fields.
+    fn policy_kinds(&self) -> &'static [PolicyFields] {
+        &[]
+    }
+    /// Whether scenarios of this model describe their actors with `[[actors]]`.
+    fn uses_actors(&self) -> bool {
+        true
+    }
+    /// Validate the model's sections and policies (see [`ValidateCx`]).
+    fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError>;
+}
+
+/// A model's validated parameters: what builds a replicate and what a run records.
+pub trait ModelSetup: SetupClone + fmt::Debug + Send + Sync + 'static {
+    /// Build replicate `replicate` of the scenario `sc` (its streams derive from
+    /// [`crate::setup::replicate_seed`]`(sc.seed, replicate)`).
+    fn build(&self, sc: &Scenario, replicate: u32) -> Box<dyn Model>;
+    /// What a run records each recorded step.
+    fn observation(&self) -> Observation {
+        Observation::default()
+    }
+    /// End a replicate cleanly once one actor holds at least this share.
+    fn stop_at_share(&self) -> Option<f64> {
+        None
+    }
+    /// The default of `output.every` (record every k steps) for a run of `steps` steps.
+    fn default_every(&self, _steps: u64) -> u64 {
+        1
+    }
+}
+
+/// Cloning and downcasting of boxed setups, implemented for every `Clone` setup.
+pub trait SetupClone {
+    fn clone_box(&self) -> Box<dyn ModelSetup>;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<T: ModelSetup + Clone> SetupClone for T {
+    fn clone_box(&self) -> Box<dyn ModelSetup> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// One replicate's state: the contract between a model and the runner. The runner owns
+/// the loop, recording, progress and cancellation; the model owns only its step.
+pub trait Model: Send {
+    /// Advance one step; `step` is 1-based, `t` the time at the start of the step.
+    fn step(&mut self, step: u64, t: f64) -> Result<(), ModelError>;
+    /// The current value of every actor: non-negative for models whose observation
+    /// records concentration; empty for models without per-actor values.
+    fn values(&self) -> &[f64];
+    /// The sum of [`Model::values`].
+    fn total(&self) -> f64 {
+        self.values().iter().sum()
+    }
+    /// The largest value.
+    fn max(&self) -> f64 {
+        self.values().iter().copied().fold(0.0, f64::max)
+    }
+    /// The current values of the model's own columns ([`Observation::columns`]), in
+    /// order, appended to `out`.
+    fn observe(&self, _out: &mut Vec<f64>) {}
+}
+
+/// A step that cannot be completed: the state left the model's domain.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ModelError {
+    /// A value became non-finite or non-positive (finite-time blow-up under increasing
+    /// returns, or a step too large for a term).
+    #[error(
+        "numerical blow-up at step {step} (t = {time}): actor {actor} (group \"{group}\") became {value} in the {term} term{hint}"
+    )]
+    BlowUp {
+        step: u64,
+        time: f64,
+        actor: usize,
+        group: String,
+        value: f64,
+        term: &'static str,
+        hint: String,
+    },
+    /// The step size is too large for a term (e.g. the exchange model's win probability
+    /// would leave [0, 1]): names the largest safe dt at that state.
+    #[error(
+        "step {step} (t = {time}): time.dt is too large for the {term} term: {detail}; \
+         the largest safe dt at this state is {safe_dt:e}, and dt <= {never_dt:e} never fails"
+    )]
+    StepTooLarge {
+        step: u64,
+        time: f64,
+        term: &'static str,
+        detail: String,
+        safe_dt: f64,
+        never_dt: f64,
+    },
+    /// Any other failure of a step, in words.
+    #[error("step {step} (t = {time}): {message}")]
+    Other {
+        step: u64,
+        time: f64,
+        message: String,
+    },
+}
+
+/// What a run records at each recorded step, after `replicate, step, time`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Record the concentration metrics of the actors' values (DESIGN.md §6: `hhi`,
+    /// `gini`, top shares, Nakamoto, ...) for all actors and per group. The default for
+    /// models with one non-negative value per actor.
+    pub concentration: bool,
+    /// The model's own columns, filled by [`Model::observe`], after the concentration
+    /// columns.
+    pub columns: Vec<ColumnDef>,
+    /// The columns a report or a sweep shows first (by name: concentration metrics or
+    /// own columns). Empty: `top1_share`, `gini`, `effective_number`.
+    pub key: Vec<&'static str>,
+}
+
+impl Default for Observation {
+    fn default() -> Self {
+        Observation {
+            concentration: true,
+            columns: Vec::new(),
+            key: Vec::new(),
+        }
+    }
+}
+
+impl Observation {
+    /// The key columns, with the concentration default.
+    pub fn key_columns(&self) -> Vec<&'static str> {
+        if !self.key.is_empty() {
+            self.key.clone()
+        } else if self.concentration {
+            vec!["top1_share", "gini", "effective_number"]
+        } else {
+            self.columns.iter().take(3).map(|c| c.name).collect()
+        }
+    }
+}
+
+/// A column a model records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    /// The column name in `metrics.csv` (a public contract once published).
+    pub name: &'static str,
+    /// A human label for tables and charts.
+    pub label: &'static str,
+    /// Integer-valued (written without a fractional part, nullable in Parquet).
+    pub integer: bool,
+    /// The column holds a share or probability in [0, 1] (charts use that range).
+    pub unit_interval: bool,
+}
+
+impl ColumnDef {
+    /// A real-valued column.
+    pub const fn real(name: &'static str, label: &'static str) -> Self {
+        ColumnDef {
+            name,
+            label,
+            integer: false,
+            unit_interval: false,
+        }
+    }
+    /// A share or probability in [0, 1].
+    pub const fn share(name: &'static str, label: &'static str) -> Self {
+        ColumnDef {
+            name,
+            label,
+            integer: false,
+            unit_interval: true,
+        }
+    }
+    /// An integer-valued column (a count).
+    pub const fn count(name: &'static str, label: &'static str) -> Self {
+        ColumnDef {
+            name,
+            label,
+            integer: true,
+            unit_interval: false,
+        }
+    }
+}
+
+/// The type of a declared parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    Real,
+    Integer,
+    /// One of a set of words (see [`ParamInfo::choices`]).
+    Choice,
+    Bool,
+}
+
+/// A declared model parameter: what docs, `--set` hints and dashboards show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamInfo {
+    /// The scenario path, e.g. `growth.returns_to_scale`.
+    pub path: &'static str,
+    pub kind: ParamType,
+    /// The unit in words, e.g. "per unit time" ("" when unit-free).
+    pub unit: &'static str,
+    /// The default, as TOML text ("" when required).
+    pub default: &'static str,
+    /// The valid range (inclusive bounds; `None` when unbounded on that side).
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// For [`ParamType::Choice`]: the valid words.
+    pub choices: &'static [&'static str],
+    /// One line saying what it means.
+    pub doc: &'static str,
+}
+
+impl ParamInfo {
+    /// A real parameter in `[min, max]`.
+    pub const fn real(
+        path: &'static str,
+        default: &'static str,
+        min: Option<f64>,
+        max: Option<f64>,
+        unit: &'static str,
+        doc: &'static str,
+    ) -> Self {
+        ParamInfo {
+            path,
+            kind: ParamType::Real,
+            unit,
+            default,
+            min,
+            max,
+            choices: &[],
+            doc,
+        }
+    }
+    /// A choice among words.
+    pub const fn choice(
+        path: &'static str,
+        default: &'static str,
+        choices: &'static [&'static str],
+        doc: &'static str,
+    ) -> Self {
+        ParamInfo {
+            path,
+            kind: ParamType::Choice,
+            unit: "",
+            default,
+            min: None,
+            max: None,
+            choices,
+            doc,
+        }
+    }
+}
+
+/// The model of a validated scenario: its name and its validated setup.
+pub struct ModelSpec {
+    name: &'static str,
+    setup: Box<dyn ModelSetup>,
+}
+
+impl ModelSpec {
+    pub fn new(name: &'static str, setup: Box<dyn ModelSetup>) -> Self {
+        ModelSpec { name, setup }
+    }
+    /// The name used in scenario files.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    /// The validated setup.
+    pub fn setup(&self) -> &dyn ModelSetup {
+        self.setup.as_ref()
+    }
+    /// The setup as its concrete type (for tests and tools that know the model).
+    pub fn get<T: 'static>(&self) -> Option<&T> {
+        self.setup.as_any().downcast_ref()
+    }
+    /// The setup as its concrete type, mutably.
+    pub fn get_mut<T: 'static>(&mut self) -> Option<&mut T> {
+        self.setup.as_any_mut().downcast_mut()
+    }
+}
+
+impl Clone for ModelSpec {
+    fn clone(&self) -> Self {
+        ModelSpec {
+            name: self.name,
+            setup: self.setup.clone_box(),
+        }
+    }
+}
+
+impl fmt::Debug for ModelSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {:?}", self.name, self.setup)
+    }
+}
+
+impl PartialEq for ModelSpec {
+    /// Two specs are equal when they name the same model with the same parameters.
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && format!("{:?}", self.setup) == format!("{:?}", other.setup)
+    }
+}
+
+/// What [`ModelDef::validate`] works with: the scenario's common part, already
+/// validated, and typed access to the model's own sections and policies.
+pub struct ValidateCx<'a> {
+    /// The parsed scenario (common fields; the model's sections are read with
+    /// [`ValidateCx::section`]).
+    pub file: &'a ScenarioFile,
+    /// Where relative paths in the scenario are resolved.
+    pub base_dir: Option<&'a Path>,
+    /// The validated `[[actors]]` groups. A model whose actors are not given by
+    /// `[[actors]]` (e.g. platforms) may add or replace groups.
+    pub groups: Vec<ActorGroup>,
+    /// The validated `[time]` grid, if the scenario has one. A model that defines its
+    /// own clock sets it.
+    pub time: Option<TimeGrid>,
+    text: &'a str,
+}
+
+impl<'a> ValidateCx<'a> {
+    pub(crate) fn new(
+        file: &'a ScenarioFile,
+        text: &'a str,
+        base_dir: Option<&'a Path>,
+        groups: Vec<ActorGroup>,
+        time: Option<TimeGrid>,
+    ) -> Self {
+        ValidateCx {
+            file,
+            base_dir,
+            groups,
+            time,
+            text,
+        }
+    }
+
+    /// The model's section `key`, deserialized as `T` (`None` when absent). Type errors
+    /// and unknown fields name the field.
+    pub fn section<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, FieldError> {
+        if !self.file.sections.contains_key(key) {
+            return Ok(None);
+        }
+        crate::scenario::file::section_from_text(self.text, key)
+    }
+
+    /// Like [`ValidateCx::section`], with `T::default()` when absent.
+    pub fn section_or_default<T: DeserializeOwned + Default>(
+        &self,
+        key: &str,
+    ) -> Result<T, FieldError> {
+        Ok(self.section(key)?.unwrap_or_default())
+    }
+
+    /// The section `key`, which this model requires.
+    pub fn require_section<T: DeserializeOwned>(&self, key: &str) -> Result<T, FieldError> {
+        let model = &self.file.model;
+        self.section(key)?.ok_or_else(|| FieldError {
+            field: key.to_string(),
+            message: format!("model = \"{model}\" needs a [{key}] table"),
+            help: Some(format!("a [{key}] table (see docs/scenarios.md)")),
+        })
+    }
+
+    /// The time grid, which this model requires.
+    pub fn time(&self) -> Result<TimeGrid, FieldError> {
+        self.time.ok_or_else(|| FieldError {
+            field: "time".into(),
+            message: format!(
+                "model = \"{}\" needs a time grid: time = {{ end = ..., dt = ... }}",
+                self.file.model
+            ),
+            help: Some("time = { end = 50.0, dt = 0.1 }".into()),
+        })
+    }
+
+    /// The number of actors in all groups.
+    pub fn actor_count(&self) -> usize {
+        self.groups.iter().map(|g| g.count).sum()
+    }
+
+    /// Validate every `[[policy]]` with `kind_of`, which reads a policy's own fields from
+    /// its [`PolicyCx`] and returns the model's typed policy. The window (`from`,
+    /// `until`), the targeted `groups`, unknown kinds and fields a kind does not take are
+    /// checked here.
+    pub fn policies<K>(
+        &self,
+        kinds: &[PolicyFields],
+        mut kind_of: impl FnMut(&PolicyCx<'_>) -> Result<K, FieldError>,
+    ) -> Result<Vec<Policy<K>>, FieldError> {
+        self.file
+            .policy
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let cx = PolicyCx::new(i, spec, &self.groups, &self.file.model, kinds)?;
+                Ok(cx.policy(kind_of(&cx)?))
+            })
+            .collect()
+    }
+}
+
+/// A set of models: the built-in ones ([`crate::model::builtin`]) and any a downstream
+/// crate adds.
+#[derive(Clone, Default)]
+pub struct Registry {
+    models: Vec<Arc<dyn ModelDef>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    /// This registry with `model` added (replacing a model of the same name).
+    pub fn with(mut self, model: impl ModelDef) -> Self {
+        self.models.retain(|m| m.name() != model.name());
+        self.models.push(Arc::new(model));
+        self
+    }
+
+    /// The model named `name`.
+    pub fn get(&self, name: &str) -> Option<&dyn ModelDef> {
+        self.models
+            .iter()
+            .find(|m| m.name() == name)
+            .map(|m| m.as_ref())
+    }
+
+    /// Every model, in registration order.
+    pub fn models(&self) -> impl Iterator<Item = &dyn ModelDef> {
+        self.models.iter().map(|m| m.as_ref())
+    }
+
+    /// The names of every model.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.models.iter().map(|m| m.name()).collect()
+    }
+
+    /// The model that owns the top-level scenario key `key`.
+    pub fn owner_of(&self, key: &str) -> Option<&dyn ModelDef> {
+        self.models().find(|m| m.keys().contains(&key))
+    }
+
+    /// Every declared parameter path of every model.
+    pub fn param_paths(&self) -> Vec<&'static str> {
+        self.models()
+            .flat_map(|m| m.params().into_iter().map(|p| p.path))
+            .collect()
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
