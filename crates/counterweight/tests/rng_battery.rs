@@ -1,5 +1,5 @@
 //! Statistical battery for the normal deviates the models use (`rng::Normals`, Philox4x32-10
-//! with Box–Muller; DESIGN.md §2 "Randomness", issue 14): moments, a Kolmogorov–Smirnov
+//! with a 256-layer ziggurat; DESIGN.md §2 "Randomness", issue 14): moments, a Kolmogorov–Smirnov
 //! test against N(0, 1), tail frequencies out to 6σ, serial correlation inside a stream
 //! (lags from 1 to 16 and the model's chunk of 8192 actors), and correlation between
 //! streams (the next step's stream, replicate and sweep-point keys, neighbouring and
@@ -48,8 +48,8 @@ fn draws() -> u64 {
 
 /// Values per unit of parallel work.
 const BLOCK: u64 = 1 << 16;
-/// Serial-correlation lags inside one stream: neighbours in a Box–Muller pair (1), across
-/// pairs (2, 3), across the generator's lanes (8, 16, 17) and across the growth model's
+/// Serial-correlation lags inside one stream: neighbours in a Philox block (1), across
+/// blocks (2, 3), across the generator's lanes (8, 16, 17) and across the growth model's
 /// chunk of 8192 actors ("between chunks").
 const LAGS: [u64; 7] = [1, 2, 3, 8, 16, 17, 8192];
 const MAX_LAG: u64 = 8192;
@@ -205,6 +205,19 @@ fn check_z(what: &str, got: f64, want: f64, se: f64, failures: &mut Vec<String>)
     if z.abs() > 5.0 {
         failures.push(format!("{what}: {got} vs {want}, {z:+.2} standard errors"));
     }
+}
+
+/// The first values of one stream, printed (`--nocapture`) for the pinned test in
+/// `src/rng/normal.rs`.
+#[test]
+fn stream_prints_its_first_values() {
+    let n = Normals::new(7, 0);
+    let got: Vec<f64> = (0..4).map(|j| n.get(j)).collect();
+    println!(
+        "Normals::new(7, 0): {got:?} bits {:x?}",
+        got.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+    assert!(got.iter().all(|x| x.is_finite()));
 }
 
 #[test]

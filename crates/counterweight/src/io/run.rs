@@ -281,6 +281,9 @@ struct Summary<'a> {
     model: &'a str,
     seed: u64,
     version: &'a str,
+    /// The mapping from seeds to normal deviates (`rng::NORMAL_STREAM_VERSION`): a change
+    /// of it changes every random result of the models that draw through it.
+    normal_stream: &'static str,
     rows: usize,
     columns: &'a [String],
     variants: Vec<VariantSummary>,
@@ -665,6 +668,7 @@ pub fn write_run(dir: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoError> {
         model: &rec.model,
         seed: rec.seed,
         version: &rec.version,
+        normal_stream: crate::rng::NORMAL_STREAM_VERSION,
         rows: m.rows(),
         columns: &m.names,
         variants: variants
