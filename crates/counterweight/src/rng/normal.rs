@@ -10,7 +10,7 @@
 //! w0..w3: the 64-bit word `a = w1·2^32 + w0` for even j, `a = w3·2^32 + w2` for odd j.
 //! From `a`: the layer `i = a mod 256`, the sign bit 8, and `u = (a >> 12)·2^-52` ∈ [0, 1).
 //!
-//! * If `x = u·X[i] < X[i+1]` (the layer's rectangle under the density: 98.8% of draws),
+//! * If `x = u·X[i] < X[i+1]` (the layer's rectangle under the density: 98.5% of draws),
 //!   the normal is `±x`.
 //! * Otherwise (the wedge of layer i > 0, or the tail beyond `R = X[1]` for the base layer
 //!   i = 0) the standard ziggurat continues with fresh uniforms from the *fix-up blocks*
@@ -292,19 +292,21 @@ mod tests {
     #[test]
     fn tables_are_a_ziggurat() {
         let t = tables();
-        // Layers have area V: x[i] (f[i+1] - f[i]) = V for i >= 1; the base layer with
-        // its tail too; the top layer closes at the mode.
+        // Layers have area V: x[i] (f[i+1] - f[i]) = V for i >= 1 (by construction up to
+        // rounding, ~1e-13); the base layer with its tail too. The top layer, which closes at
+        // the mode, matches V only as well as the published V (12 significant digits):
+        // 1e-9 relative in double precision, so 1e-8 allows for our exp/ln's last bits.
         for i in 1..LAYERS {
             let area = t.x[i] * (t.f[i + 1] - t.f[i]);
-            assert!((area / ZIG_V - 1.0).abs() < 1e-9, "layer {i}: area {area}");
+            assert!((area / ZIG_V - 1.0).abs() < 1e-8, "layer {i}: area {area}");
         }
         assert!((t.x[0] * t.f[1] / ZIG_V - 1.0).abs() < 1e-15);
         assert!(t.x.windows(2).all(|w| w[0] > w[1]));
         // The last computed edge is small (the top layer's area matches V to ~1e-9).
         assert!(t.x[LAYERS - 1] < 0.3, "{}", t.x[LAYERS - 1]);
-        // Fast-path probability: sum of x[i+1]/x[i] over layers / 256 = 0.988...
+        // Fast-path probability: sum of x[i+1]/x[i] over layers / 256 = 0.98508...
         let p: f64 = (0..LAYERS).map(|i| t.x[i + 1] / t.x[i]).sum::<f64>() / LAYERS as f64;
-        assert!((p - 0.988).abs() < 0.001, "{p}");
+        assert!((p - 0.98508).abs() < 1e-5, "{p}");
     }
 
     #[test]
