@@ -42,8 +42,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
             }),
             Err(RunError::Cancelled) => {
                 bar.finish_and_clear();
-                render::error("interrupted: nothing was written");
-                return ExitCode::from(130);
+                progress::exit_interrupted();
             }
             Err(e) => {
                 bar.finish_and_clear();
@@ -55,7 +54,12 @@ pub fn run(args: &RunArgs) -> ExitCode {
     }
     bar.finish_and_clear();
 
-    if let Err(e) = write_gallery_dir(&out, &entries) {
+    let written =
+        counterweight::io::atomic::cancellable(&cancel, || write_gallery_dir(&out, &entries));
+    if let Err(e) = written {
+        if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+            progress::exit_interrupted();
+        }
         render::error(e);
         return ExitCode::from(1);
     }

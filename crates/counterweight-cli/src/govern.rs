@@ -7,8 +7,12 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use counterweight::governance::dual::simulate;
-use counterweight::governance::dual::timeline::{self, StepRecord, Timeline, TimelineError};
+use counterweight::governance::dual::timeline::{
+    self, Replayer, StepRecord, Timeline, TimelineError,
+};
 use counterweight::governance::dual::types::human_seconds;
+
+use crate::render;
 
 #[derive(Subcommand)]
 pub enum GovernCommand {
@@ -30,7 +34,7 @@ pub struct SimulateArgs {
     /// The simulation scenario (TOML); default: the embedded `veto-default`
     /// (scenarios/governance/simulate/default.toml).
     pub scenario: Option<String>,
-    /// Output directory (default: runs/<name>-<timestamp>/). Must not exist or be empty.
+    /// Output directory (default: `runs/<name>-<timestamp>/`). Must not exist or be empty.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Override the master seed.
@@ -83,26 +87,19 @@ pub fn main(cmd: GovernCommand) -> ExitCode {
     }
 }
 
-/// Render a timeline error as `file:line:col` with the offending line and a caret.
+/// Render a timeline error as `file:line:col` with a window of the offending line (at
+/// most about 120 characters around the column) and a caret: one screen, always.
 pub fn render_error(path: &Path, src: &str, e: &TimelineError) -> String {
-    let mut out = format!("error: {}\n", e.message);
+    let mut out = format!("error: {}\n", render::plain_words(&e.message));
     if let Some(span) = &e.span {
         let (line, col) = timeline::line_col(src, span.start);
         out.push_str(&format!("  --> {}:{line}:{col}\n", path.display()));
         if let Some(text) = src.lines().nth(line - 1) {
-            let width = src[span.start..span.end.min(src.len())]
-                .lines()
-                .next()
+            let width = src
+                .get(span.start.min(src.len())..span.end.min(src.len()))
+                .and_then(|s| s.lines().next())
                 .map_or(1, |s| s.chars().count().max(1));
-            let gutter = line.to_string().len();
-            out.push_str(&format!("{:gutter$} |\n", ""));
-            out.push_str(&format!("{line} | {text}\n"));
-            out.push_str(&format!(
-                "{:gutter$} | {}{}\n",
-                "",
-                " ".repeat(col - 1),
-                "^".repeat(width)
-            ));
+            out.push_str(&render::source_window(line, text, col, width));
         }
     } else {
         out.push_str(&format!("  --> {}\n", path.display()));
@@ -111,8 +108,16 @@ pub fn render_error(path: &Path, src: &str, e: &TimelineError) -> String {
 }
 
 fn replay(path: &Path, json: bool) -> ExitCode {
-    let src = match std::fs::read_to_string(path) {
+    use counterweight::io::input::{self, ReadError};
+    let src = match input::read_text(path, input::TEXT_LIMIT) {
         Ok(s) => s,
+        Err(ReadError::NotUtf8 { line, col, .. }) => {
+            eprintln!(
+                "error: invalid UTF-8: a timeline is UTF-8 text\n  --> {}:{line}:{col}",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", path.display());
             return ExitCode::from(2);
@@ -125,50 +130,49 @@ fn replay(path: &Path, json: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rp = match timeline::replay(&tl) {
+    let mut rp = match Replayer::new(tl.config, tl.total_supply, tl.proposals.len()) {
         Ok(r) => r,
         Err(e) => {
+            let e = TimelineError {
+                message: format!("invalid [config]: {e}"),
+                span: None,
+            };
             eprint!("{}", render_error(path, &src, &e));
             return ExitCode::from(2);
         }
     };
-    if json {
-        for r in &rp.records {
-            println!("{}", json_line(&tl, r));
+    // Step by step: with --json each step is printed as soon as it is replayed, so a
+    // run-time error (exit 2) comes after the steps that were replayed before it.
+    let mut records = Vec::with_capacity(tl.steps.len());
+    for step in &tl.steps {
+        match rp.step(step) {
+            Ok(r) => {
+                if json {
+                    println!("{}", timeline::step_json(&tl, &r));
+                }
+                records.push(r);
+            }
+            Err(e) => {
+                if !json && !records.is_empty() {
+                    print_table(&tl, &records);
+                }
+                eprint!("{}", render_error(path, &src, &e));
+                return ExitCode::from(2);
+            }
         }
-    } else {
-        print_table(&tl, &rp.records);
     }
-    if let Some(f) = rp.first_failure() {
+    if !json {
+        print_table(&tl, &records);
+    }
+    let failures: usize = records.iter().map(|r| r.failures.len()).sum();
+    if let Some(f) = records.iter().flat_map(|r| r.failures.iter()).next() {
         eprintln!(
-            "{}: expectation failed: {f} ({} failed expectation(s) in total)",
+            "{}: expectation failed: {f} ({failures} failed expectation(s) in total)",
             path.display(),
-            rp.failures()
         );
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
-}
-
-fn who(tl: &Timeline, r: &StepRecord) -> String {
-    let mut parts = Vec::new();
-    if let Some(h) = r.holder {
-        parts.push(tl.holders[h as usize].clone());
-    }
-    if let Some(p) = r.proposal {
-        parts.push(tl.proposals[p].clone());
-    }
-    if let Some(a) = r.amount {
-        parts.push(format!("{} stETH", timeline::format_wei(a)));
-    }
-    parts.join(" ")
-}
-
-fn result_str(r: &StepRecord) -> (String, String) {
-    match &r.result {
-        Ok(o) => ("ok".into(), o.to_string()),
-        Err(e) => (e.name().into(), e.to_string()),
-    }
 }
 
 fn print_table(tl: &Timeline, records: &[StepRecord]) {
@@ -188,7 +192,7 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
         "",
     ]);
     for r in records {
-        let (res, detail) = result_str(r);
+        let (res, detail) = timeline::result_parts(r);
         let res = if detail.is_empty() || r.result.is_err() {
             res
         } else {
@@ -204,7 +208,7 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
             r.time.to_string(),
             human_seconds(r.time),
             r.action.name().to_string(),
-            who(tl, r),
+            timeline::step_args(tl, r),
             res,
             r.persisted.name().to_string(),
             r.effective.name().to_string(),
@@ -219,29 +223,4 @@ fn print_table(tl: &Timeline, records: &[StepRecord]) {
         }
     }
     println!("{t}");
-}
-
-fn json_line(tl: &Timeline, r: &StepRecord) -> String {
-    let (res, detail) = result_str(r);
-    let v = serde_json::json!({
-        "step": r.index + 1,
-        "line": r.line,
-        "time": r.time,
-        "time_human": human_seconds(r.time),
-        "action": r.action.name(),
-        "holder": r.holder.map(|h| tl.holders[h as usize].clone()),
-        "proposal": r.proposal.map(|p| tl.proposals[p].clone()),
-        "amount_wei": r.amount.map(|a| a.to_string()),
-        "result": res,
-        "detail": detail,
-        "persisted_state": r.persisted.name(),
-        "effective_state": r.effective.name(),
-        "r_percent": r.r.to_string(),
-        "r_d16": r.r.0.to_string(),
-        "t_lock": r.t_lock.0,
-        "t_lock_human": human_seconds(r.t_lock.as_secs()),
-        "rage_quit_round": r.rage_quit_round,
-        "expectation_failures": r.failures,
-    });
-    v.to_string()
 }

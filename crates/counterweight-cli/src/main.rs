@@ -14,6 +14,7 @@ mod measure;
 mod progress;
 mod render;
 mod run;
+mod serve;
 mod sweep;
 
 #[derive(Parser)]
@@ -43,6 +44,8 @@ enum Command {
     /// Lido Dual Governance: replay a timeline or simulate vetoes.
     #[command(subcommand)]
     Govern(govern::GovernCommand),
+    /// The interactive laboratory in the browser: run, measure and replay on a local web page.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,5 +64,6 @@ fn main() -> ExitCode {
         Command::Scenarios(args) => run::scenarios(args),
         Command::Measure(args) => measure::measure(args),
         Command::Govern(cmd) => govern::main(cmd),
+        Command::Serve(args) => serve::serve(args),
     }
 }

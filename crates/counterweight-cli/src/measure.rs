@@ -3,13 +3,20 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::atomic::Ordering;
+
 use clap::Args;
 use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
-use counterweight::io::run::{RunRecord, VariantRecord, write_run_dir};
-use counterweight::io::{Column, Table};
-use counterweight::measure::{MeasureOptions, measure_csv};
+use counterweight::io::atomic;
+use counterweight::io::measured::{
+    MeasureRecord, TOP_HOLDERS, description, key_numbers, write_measure_dir,
+};
+use counterweight::measure::{
+    MeasureOptions, add_common_ownership, measure_csv, measure_grouped_csv, ownership_key_numbers,
+    read_owners_csv,
+};
 
-use crate::render;
+use crate::{progress, render};
 
 #[derive(Args)]
 pub struct MeasureArgs {
@@ -22,12 +29,21 @@ pub struct MeasureArgs {
     #[arg(long, value_name = "COL")]
     pub entity: Option<String>,
     /// The column holding the time: one row of metrics per time, and plots over time.
+    /// Numbers, ISO 8601 dates (2024-02-01, 2024-02-01T12:00) or any text (sorted).
     #[arg(long, value_name = "COL")]
     pub time: Option<String>,
     /// Leave out an entity (repeatable), e.g. --exclude Other for an aggregate row. Needs --entity.
     #[arg(long, value_name = "NAME", requires = "entity")]
     pub exclude: Vec<String>,
-    /// Output directory (default: runs/measure-<file>-<timestamp>/).
+    /// Common ownership: a CSV with columns investor, firm, fraction (and optionally control);
+    /// adds the modified HHI (mhhi) and delta_mhhi. Firms are matched to --entity names.
+    #[arg(long, value_name = "OWNERS.csv", requires = "entity")]
+    pub owners: Option<PathBuf>,
+    /// The column naming each entity's group (e.g. the provider an operator runs keys for):
+    /// report shares and layered metrics by entity and by group. Needs --entity.
+    #[arg(long, value_name = "COL", requires = "entity")]
+    pub group: Option<String>,
+    /// Output directory (default: `runs/measure-<file>-<timestamp>/`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Print only the report's path.
@@ -43,13 +59,43 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         exclude: args.exclude.clone(),
         ..MeasureOptions::new(args.value.clone())
     };
-    let m = match measure_csv(&args.file, &opts) {
-        Ok(m) => m,
-        Err(e) => {
+    let grouped = match &args.group {
+        Some(g) => match measure_grouped_csv(&args.file, &opts, g) {
+            Ok(gm) => Some(gm),
+            Err(e) => {
+                render::error(e);
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let mut m = match &grouped {
+        Some(g) => g.by_entity.clone(),
+        None => match measure_csv(&args.file, &opts) {
+            Ok(m) => m,
+            Err(e) => {
+                render::error(e);
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut extra_keys = Vec::new();
+    if let Some(g) = &grouped {
+        extra_keys.extend(g.key_numbers(args.group.as_deref().unwrap_or_default()));
+    }
+    if let Some(owners_path) = &args.owners {
+        let added = read_owners_csv(owners_path).and_then(|owners| {
+            add_common_ownership(&mut m, &opts, &owners, &args.file.display().to_string())
+        });
+        if let Err(e) = added {
             render::error(e);
             return ExitCode::from(2);
         }
-    };
+        extra_keys.extend(ownership_key_numbers(&m));
+    }
+    if let Some(g) = &grouped {
+        g.append_group_columns(&mut m);
+    }
     let stem = args
         .file
         .file_stem()
@@ -57,109 +103,19 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     let Some(out) = crate::run::output_dir(args.out.clone(), &format!("measure-{stem}")) else {
         return ExitCode::from(2);
     };
-
-    // The contract columns: replicate, step, time, then the metrics.
-    let rows = m.table.rows();
-    let mut table = Table::new();
-    table.push("replicate", Column::U64(vec![0; rows]));
-    table.push("step", Column::U64((0..rows as u64).collect()));
-    match m.table.column("time") {
-        Some(c) => table.push("time", c.clone()),
-        None => table.push("time", Column::F64(vec![0.0; rows])),
-    }
-    for (name, col) in m.table.names.iter().zip(&m.table.columns) {
-        if name != "time" {
-            table.push(name.clone(), col.clone());
-        }
-    }
-
-    let last = |name: &str| {
-        table
-            .f64_column(name)
-            .and_then(|c| c.last().copied())
-            .unwrap_or(f64::NAN)
-    };
-    let count = |x: f64| {
-        if x.is_finite() {
-            format!("{x:.0}")
-        } else {
-            "-".into()
-        }
-    };
-    let leader = m
-        .final_values
-        .first()
-        .map_or("-".to_string(), |(e, _)| e.clone());
-    let mut description = format!(
-        "Concentration of `{}` in {}",
-        args.value,
-        args.file.display()
-    );
-    if !args.exclude.is_empty() {
-        description.push_str(&format!(", excluding {}", args.exclude.join(", ")));
-    }
-    if let Some(t) = m.times.last() {
-        description.push_str(&format!("; final time {t}"));
-    }
-    let key_numbers = vec![
-        ("entities".to_string(), count(last("n_entities"))),
-        ("largest".to_string(), leader.clone()),
-        (
-            "top-1 share".to_string(),
-            format!("{:.4}", last("top1_share")),
-        ),
-        (
-            "top-10% share".to_string(),
-            format!("{:.4}", last("top10pct_share")),
-        ),
-        (
-            "HHI (0-10,000)".to_string(),
-            format!("{:.0}", last("hhi") * 10_000.0),
-        ),
-        (
-            "effective number".to_string(),
-            format!("{:.2}", last("effective_number")),
-        ),
-        ("Gini".to_string(), format!("{:.4}", last("gini"))),
-        (
-            "Nakamoto coefficient (> 1/3, > 1/2)".to_string(),
-            format!(
-                "{}, {}",
-                count(last("nakamoto_1_3")),
-                count(last("nakamoto_1_2"))
-            ),
-        ),
-    ];
-    let mut notes = Vec::new();
-    if !args.exclude.is_empty() {
-        notes.push(format!("Excluded entities: {}.", args.exclude.join(", ")));
-    }
-    let record = RunRecord {
+    let record = MeasureRecord {
         name: format!("measure {stem}"),
-        description,
-        model: "measure".into(),
-        seed: 0,
+        source: args.file.display().to_string(),
+        options: &opts,
+        measurement: &m,
         version: counterweight::VERSION.to_string(),
-        scenario_toml: format!(
-            "# counterweight {} — measure\nfile = {:?}\nvalue = {:?}\nentity = {:?}\ntime = {:?}\nexclude = {:?}\n",
-            counterweight::VERSION,
-            args.file.display().to_string(),
-            args.value,
-            args.entity.clone().unwrap_or_default(),
-            args.time.clone().unwrap_or_default(),
-            args.exclude
-        ),
-        metrics: table,
-        actors: None,
-        variants: vec![VariantRecord {
-            label: m.times.last().cloned().unwrap_or_else(|| stem.clone()),
-            groups: Vec::new(),
-            final_values: m.final_values.iter().map(|(_, v)| *v).collect(),
-        }],
-        key_numbers: key_numbers.clone(),
-        notes,
     };
-    if let Err(e) = write_run_dir(&out, &record) {
+    let cancel = progress::interrupt_flag();
+    let written = atomic::cancellable(&cancel, || write_measure_dir(&out, &record));
+    if let Err(e) = written {
+        if cancel.load(Ordering::SeqCst) {
+            progress::exit_interrupted();
+        }
         render::error(e);
         return ExitCode::from(1);
     }
@@ -170,16 +126,24 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     let mut t = Pretty::new();
     t.load_style(UTF8_BORDERS_ONLY);
     t.set_header(vec!["metric", "value"]);
-    for (k, v) in &key_numbers {
-        t.add_row(vec![k.clone(), v.clone()]);
+    for (k, v) in key_numbers(&m).into_iter().chain(extra_keys) {
+        t.add_row(vec![k, v]);
     }
-    println!("{}", record.description);
+    println!("{}", description(&record));
     println!("{t}");
     println!("top holders:");
-    let total: f64 = m.final_values.iter().map(|(_, v)| v).sum();
-    for (e, v) in m.final_values.iter().take(5) {
-        println!("  {e:<24} {:>6.2}%", 100.0 * v / total);
+    for h in m.top_holders(5) {
+        println!("  {:<24} {:>6.2}%", h.entity, 100.0 * h.share);
     }
-    println!("report: {}", out.join("report.html").display());
+    if let Some(g) = &grouped {
+        println!("top groups:");
+        for h in g.by_group.top_holders(5) {
+            println!("  {:<24} {:>6.2}%", h.entity, 100.0 * h.share);
+        }
+    }
+    println!(
+        "report: {} (top {TOP_HOLDERS} holders also in top_holders.csv)",
+        out.join("report.html").display()
+    );
     ExitCode::SUCCESS
 }

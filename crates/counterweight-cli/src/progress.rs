@@ -23,12 +23,24 @@ pub fn bar(total: u64, quiet: bool, what: &str) -> ProgressBar {
     pb
 }
 
-/// A flag set by Ctrl-C (SIGINT). The run stops at the next step boundary and nothing
-/// is written; once writing has begun it completes, so the run directory is either
-/// complete or absent.
+/// A flag set by Ctrl-C (SIGINT), SIGTERM or SIGHUP. The run stops at the next step
+/// boundary and nothing is written; during writing (see
+/// `counterweight::io::atomic::cancellable`) the write stops at the next check, within a
+/// fraction of a second, and its staging directory is removed, so the run directory is
+/// either complete or absent.
 pub fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
     let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
     flag
+}
+
+/// Say that the command was interrupted and exit with 130 at once: the (possibly large)
+/// results in memory are not dropped one by one, which could take longer than the user
+/// should wait after Ctrl-C. Call it only once every output has been removed or finished.
+pub fn exit_interrupted() -> ! {
+    use std::io::Write as _;
+    crate::render::error("interrupted: nothing was written");
+    let _ = std::io::stdout().flush();
+    std::process::exit(130)
 }

@@ -1,34 +1,179 @@
-//! Errors for people: one screen, the file:line:col, the offending line with a caret,
-//! the field and what would be valid.
+//! Errors for people: one screen, the file:line:col, a window of the offending line with a
+//! caret, the field and what would be valid, in words rather than Rust type names.
 
 use std::io::IsTerminal;
 
 use counterweight::scenario::ScenarioError;
 
+/// At most this many characters of a source line are echoed around the column.
+pub const WINDOW: usize = 120;
+
+/// At most this many characters of a message, a help text or a suggestion are shown.
+pub const MAX_TEXT: usize = 480;
+
 /// Print a located scenario error to stderr.
 pub fn scenario_error(e: &ScenarioError) {
+    eprint!("{}", format_scenario_error(e, label()));
+}
+
+/// A located scenario error as text (`label` is "error", coloured on a terminal).
+pub fn format_scenario_error(e: &ScenarioError, label: &str) -> String {
     let mut out = String::new();
-    out.push_str(&format!("{}: invalid scenario\n", label()));
+    out.push_str(&format!("{label}: invalid scenario\n"));
     match e.location {
-        Some(l) => out.push_str(&format!("  --> {}:{}:{}\n", e.origin, l.line, l.col)),
-        None => out.push_str(&format!("  --> {}\n", e.origin)),
+        Some(l) => out.push_str(&format!(
+            "  --> {}:{}:{}\n",
+            shorten(&e.origin, MAX_TEXT),
+            l.line,
+            l.col
+        )),
+        None => out.push_str(&format!("  --> {}\n", shorten(&e.origin, MAX_TEXT))),
     }
     if let (Some(l), Some(line)) = (e.location, &e.source_line) {
-        let num = l.line.to_string();
-        let pad = " ".repeat(num.len());
-        out.push_str(&format!(
-            "{pad} |\n{num} | {line}\n{pad} | {}^\n",
-            " ".repeat(l.col.saturating_sub(1))
-        ));
+        out.push_str(&source_window(l.line, line, l.col, 1));
     }
     if let Some(f) = &e.field {
-        out.push_str(&format!("  = field: {f}\n"));
+        out.push_str(&format!("  = field: {}\n", shorten(f, MAX_TEXT)));
     }
-    out.push_str(&format!("  = {}\n", e.message));
+    out.push_str(&format!("  = {}\n", plain_words(&e.message)));
     if let Some(h) = &e.help {
-        out.push_str(&format!("  = valid: {h}\n"));
+        out.push_str(&format!("  = valid: {}\n", plain_words(h)));
     }
-    eprint!("{out}");
+    if let Some(s) = &e.suggestion {
+        out.push_str(&format!("  = help: {}\n", plain_words(s)));
+    }
+    out
+}
+
+/// The gutter, a window of `text` (line number `line`) around the 1-based character
+/// column `col`, and a caret of `width` characters under it: at most [`WINDOW`]
+/// characters of the line, with `…` where it was cut, tabs and control characters shown
+/// as spaces so that the caret lines up.
+pub fn source_window(line: usize, text: &str, col: usize, width: usize) -> String {
+    let (shown, caret_col) = window(text, col, WINDOW);
+    let room = shown.chars().count().saturating_sub(caret_col - 1).max(1);
+    let width = width.clamp(1, room);
+    let num = line.to_string();
+    let pad = " ".repeat(num.len());
+    format!(
+        "{pad} |\n{num} | {shown}\n{pad} | {}{}\n",
+        " ".repeat(caret_col - 1),
+        "^".repeat(width)
+    )
+}
+
+/// At most `max` characters of `line` around the 1-based character column `col`, and
+/// the column of that character in the window. A cut is marked with `…`.
+pub fn window(line: &str, col: usize, max: usize) -> (String, usize) {
+    let len = line.chars().count();
+    let col = col.clamp(1, len + 1);
+    let max = max.max(8);
+    let (start, end) = if len <= max {
+        (0, len)
+    } else {
+        // Keep the column about a third into the window, so the context before it and
+        // the rest of the value after it both show.
+        let start = (col - 1).saturating_sub(max / 3).min(len - max);
+        (start, start + max)
+    };
+    let mut s = String::with_capacity(max + 8);
+    if start > 0 {
+        s.push('…');
+    }
+    for c in line.chars().skip(start).take(end - start) {
+        s.push(if c == '\t' || c.is_control() { ' ' } else { c });
+    }
+    if end < len {
+        s.push('…');
+    }
+    let caret = col - start + usize::from(start > 0);
+    (s, caret)
+}
+
+/// At most `max` characters of `s`, cut with `…` (one line: newlines become spaces).
+pub fn shorten(s: &str, max: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if s.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// A message with Rust and serde type names said in words (`expected f64` becomes
+/// `expected a number`), cut to [`MAX_TEXT`] characters.
+pub fn plain_words(msg: &str) -> String {
+    // Longest first, so `expected a sequence` is not caught by a shorter rule.
+    const RULES: &[(&str, &str)] = &[
+        (
+            "invalid type: floating point",
+            "invalid type: a decimal number",
+        ),
+        ("invalid type: integer", "invalid type: a whole number"),
+        ("invalid type: string", "invalid type: text"),
+        ("invalid type: boolean", "invalid type: true/false"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: a table"),
+        ("invalid value: integer", "invalid value: the whole number"),
+        ("invalid value: floating point", "invalid value: the number"),
+        ("expected a sequence", "expected a list [..]"),
+        ("expected a map", "expected a table"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a string", "expected text in quotes"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected u64", "expected a whole number >= 0"),
+        ("expected u32", "expected a whole number >= 0"),
+        ("expected u16", "expected a whole number >= 0"),
+        ("expected u8", "expected a whole number >= 0"),
+        ("expected usize", "expected a whole number >= 0"),
+        ("expected a borrowed string", "expected text in quotes"),
+        ("expected struct ", "expected a table "),
+        ("expected enum ", "expected one of the forms of "),
+        ("expected tuple struct ", "expected "),
+    ];
+    let mut s = msg.to_string();
+    for (from, to) in RULES {
+        if s.contains(from) {
+            s = s.replace(from, to);
+        }
+    }
+    shorten(&elide_quoted(&s, 60), MAX_TEXT)
+}
+
+/// Quoted text (`"..."`) longer than `max` characters cut to its start and `…"`, so that
+/// a message quoting a huge value still shows what comes after it.
+fn elide_quoted(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(4 * MAX_TEXT));
+    let mut rest = s;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        match after.find('"') {
+            Some(close) => {
+                let inner = &after[..close];
+                if inner.chars().count() > max {
+                    out.extend(inner.chars().take(max * 2 / 3));
+                    out.push('…');
+                } else {
+                    out.push_str(inner);
+                }
+                out.push('"');
+                rest = &after[close + 1..];
+            }
+            None => {
+                rest = after;
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Print a one-line error to stderr.
@@ -41,5 +186,61 @@ fn label() -> &'static str {
         "\x1b[1;31merror\x1b[0m"
     } else {
         "error"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_keeps_the_caret_under_the_column() {
+        // short line: unchanged
+        assert_eq!(window("abc = 1", 7, 120), ("abc = 1".to_string(), 7));
+        // long line, column far in: cut on both sides, caret on the same character
+        let line: String = (0..10_000)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let col = 5_000;
+        let (w, c) = window(&line, col, 120);
+        assert!(w.chars().count() <= 122, "{}", w.chars().count());
+        assert!(w.starts_with('…') && w.ends_with('…'));
+        let target = line.chars().nth(col - 1).unwrap();
+        assert_eq!(w.chars().nth(c - 1).unwrap(), target);
+        // column at the end of a long line
+        let (w, c) = window(&line, 10_000, 120);
+        assert_eq!(w.chars().nth(c - 1), line.chars().last());
+        assert!(!w.ends_with('…'));
+        // tabs become spaces
+        assert_eq!(window("\tx", 2, 120), (" x".to_string(), 2));
+    }
+
+    #[test]
+    fn source_window_is_one_screen() {
+        let line = "x".repeat(10_000_000);
+        let out = source_window(1, &line, 9_000_000, 5_000_000);
+        assert!(out.len() < 400, "{}", out.len());
+        assert_eq!(out.lines().count(), 3);
+    }
+
+    #[test]
+    fn jargon_in_words() {
+        assert_eq!(
+            plain_words("invalid type: string \"abc\", expected f64"),
+            "invalid type: text \"abc\", expected a number"
+        );
+        assert_eq!(
+            plain_words("invalid type: integer `3`, expected a sequence"),
+            "invalid type: a whole number `3`, expected a list [..]"
+        );
+        assert!(plain_words(&"y".repeat(100_000)).chars().count() <= MAX_TEXT + 1);
+        // a huge quoted value does not hide the rest of the message
+        let huge = format!(
+            "invalid type: string \"{}\", expected f64",
+            "x".repeat(1_000_000)
+        );
+        let w = plain_words(&huge);
+        assert!(w.ends_with("expected a number"), "{w}");
+        assert!(w.chars().count() < 120, "{w}");
     }
 }

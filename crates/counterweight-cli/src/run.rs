@@ -8,6 +8,7 @@ use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
 use counterweight::io::run::{
     RunRecord, final_mean, final_row, fmt_count, format_number, write_run_dir,
 };
+use counterweight::registry::Observation;
 use counterweight::runner::{self, ExperimentOutput, RunError, RunOptions};
 use counterweight::scenario::{self, Experiment, ScenarioError, examples};
 
@@ -80,22 +81,24 @@ fn load(arg: Option<&str>, overrides: &[String]) -> Result<Experiment, ScenarioE
     scenario::load(path, overrides)
 }
 
-/// The output directory: `--out`, or `runs/<name>-<timestamp>/`. `None` (after printing why)
-/// if it exists and is not empty.
+/// The output directory: `--out`, or `runs/<name>-<timestamp>/` with the name made a
+/// safe file name (it can never escape `runs/`). `None` (after printing why) if it cannot
+/// be written: it exists and is not empty, a part of its path is a file, it is a dangling
+/// link, or its name is too long. Checked before any computation.
 pub fn output_dir(out: Option<PathBuf>, name: &str) -> Option<PathBuf> {
     let out = out.unwrap_or_else(|| {
         let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        let name = counterweight::io::atomic::file_name_of(name);
         PathBuf::from("runs").join(format!("{name}-{stamp}"))
     });
-    let non_empty = out.exists()
-        && std::fs::read_dir(&out)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true);
-    if non_empty {
-        render::error(format!(
-            "output directory {} already exists and is not empty (choose another --out)",
-            out.display()
-        ));
+    if let Err(e) = counterweight::io::atomic::check_output_dir(&out) {
+        match e {
+            counterweight::io::IoError::OutputExists { .. } => render::error(format!(
+                "output directory {} already exists and is not empty (choose another --out)",
+                out.display()
+            )),
+            e => render::error(e),
+        }
         return None;
     }
     Some(out)
@@ -138,8 +141,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     let output = match result {
         Ok(o) => o,
         Err(RunError::Cancelled) => {
-            render::error("interrupted: nothing was written");
-            return ExitCode::from(130);
+            progress::exit_interrupted();
         }
         Err(e) => {
             render::error(e);
@@ -148,7 +150,11 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let elapsed = started.elapsed();
     let record = RunRecord::from_output(&exp, &output);
-    if let Err(e) = write_run_dir(&out, &record) {
+    let written = counterweight::io::atomic::cancellable(&cancel, || write_run_dir(&out, &record));
+    if let Err(e) = written {
+        if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+            progress::exit_interrupted();
+        }
         render::error(e);
         return ExitCode::from(1);
     }
@@ -179,34 +185,7 @@ fn print_summary(
 ) {
     let observation = exp.variants[0].scenario.model.setup().observation();
     if !observation.concentration {
-        let keys = observation.key_columns();
-        let mut t = Pretty::new();
-        t.load_style(UTF8_BORDERS_ONLY);
-        let mut header = vec!["variant".to_string(), "t".to_string()];
-        header.extend(keys.iter().map(|k| k.to_string()));
-        t.set_header(header);
-        let replicates = exp.variants[0].scenario.replicates;
-        for (label, o) in &out.variants {
-            let row = final_row(&o.metrics);
-            let mut cells = vec![label.clone(), format!("{:.1}", row("time"))];
-            cells.extend(keys.iter().map(|k| {
-                format_number(if replicates > 1 {
-                    final_mean(&o.metrics, k)
-                } else {
-                    row(k)
-                })
-            }));
-            t.add_row(cells);
-        }
-        if replicates > 1 {
-            println!(
-                "{} — final state (mean of {replicates} replicates, where defined)",
-                exp.name
-            );
-        } else {
-            println!("{} — final state", exp.name);
-        }
-        println!("{t}");
+        print_key_columns(exp, out, &observation);
         println!(
             "finished in {:.2} s; report: {}",
             elapsed.as_secs_f64(),
@@ -243,6 +222,11 @@ fn print_summary(
     }
     println!("{} — final state (replicate 0)", exp.name);
     println!("{t}");
+    // A concentration model with its own key columns (a market's Lerner index, staking's
+    // layers) shows them too.
+    if !observation.key.is_empty() {
+        print_key_columns(exp, out, &observation);
+    }
     for (label, o) in &out.variants {
         for s in &o.early_stops {
             println!(
@@ -256,6 +240,39 @@ fn print_summary(
         elapsed.as_secs_f64(),
         dir.join("report.html").display()
     );
+}
+
+/// The final value of each key column per variant (the mean over replicates when there
+/// are several).
+fn print_key_columns(exp: &Experiment, out: &ExperimentOutput, observation: &Observation) {
+    let keys = observation.key_columns();
+    let mut t = Pretty::new();
+    t.load_style(UTF8_BORDERS_ONLY);
+    let mut header = vec!["variant".to_string(), "t".to_string()];
+    header.extend(keys.iter().map(|k| k.to_string()));
+    t.set_header(header);
+    let replicates = exp.variants[0].scenario.replicates;
+    for (label, o) in &out.variants {
+        let row = final_row(&o.metrics);
+        let mut cells = vec![label.clone(), format!("{:.1}", row("time"))];
+        cells.extend(keys.iter().map(|k| {
+            format_number(if replicates > 1 {
+                final_mean(&o.metrics, k)
+            } else {
+                row(k)
+            })
+        }));
+        t.add_row(cells);
+    }
+    if replicates > 1 {
+        println!(
+            "{} — final state (mean of {replicates} replicates, where defined)",
+            exp.name
+        );
+    } else {
+        println!("{} — final state", exp.name);
+    }
+    println!("{t}");
 }
 
 pub fn check(args: CheckArgs) -> ExitCode {

@@ -98,7 +98,16 @@ fn bar(total: u64, quiet: bool) -> ProgressBar {
     pb
 }
 
+/// The most worker threads `--threads` accepts (more only cost memory and start-up time).
+const MAX_THREADS: usize = 1024;
+
 pub fn sweep(args: SweepArgs) -> ExitCode {
+    if let Some(n) = args.threads.filter(|&n| n > MAX_THREADS) {
+        render::error(format!(
+            "--threads {n}: at most {MAX_THREADS} worker threads (results do not depend on it)"
+        ));
+        return ExitCode::from(2);
+    }
     let src = match source(&args.scenario) {
         Ok(s) => s,
         Err(code) => return code,
@@ -122,7 +131,8 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
     };
     let out = args.out.clone().unwrap_or_else(|| {
         let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-        PathBuf::from("runs").join(format!("{}-sweep-{stamp}", plan.name))
+        let name = counterweight::io::atomic::file_name_of(&plan.name);
+        PathBuf::from("runs").join(format!("{name}-sweep-{stamp}"))
     });
     let opened = match sweep::store::open(&out, &plan) {
         Ok(o) => o,

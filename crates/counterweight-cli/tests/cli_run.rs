@@ -361,7 +361,7 @@ fn measure_real_data() {
         .stdout(predicate::str::contains("Lido"))
         .stdout(predicate::str::contains("0.3089"));
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
-    assert!(csv.starts_with("replicate,step,time,"));
+    assert!(csv.starts_with("n_entities,hhi,"), "{csv}");
     assert!(out.join("report.html").is_file());
     // Without the aggregate row, Lido alone passes a third.
     let out2 = tmp.path().join("m2");

@@ -467,7 +467,7 @@ fn govern_simulate_scenarios_sweep_too() {
                 "--set",
                 "drain=60d",
                 "--vary",
-                "config.second_seal=5%,15%",
+                "config.first_seal=0.5%,2%",
                 "--replicates",
                 "3",
             ])
@@ -478,13 +478,23 @@ fn govern_simulate_scenarios_sweep_too() {
     let results = String::from_utf8(read(&outs[0].join("results.csv"))).unwrap();
     assert!(
         results.starts_with(
-            "point,replicate,seed,config.second_seal,status,step,time,harmful,harmful_executed,harmful_blocked,"
+            "point,replicate,seed,config.first_seal,status,step,time,harmful,harmful_executed,harmful_blocked,"
         ),
         "{results}"
     );
     assert_eq!(results.lines().count(), 1 + 2 * 3);
     assert!(read(&outs[0].join("results.csv")) == read(&outs[1].join("results.csv")));
-    assert!(outs[0].join("summary.csv").exists());
+    // The model's own columns end to end: summarised per point, named in the report.
+    let summary = String::from_utf8(read(&outs[0].join("summary.csv"))).unwrap();
+    let header = summary.lines().next().unwrap();
+    assert!(header.starts_with("point,config.first_seal,"), "{header}");
+    assert!(header.contains("harmful_blocked_share"), "{header}");
+    assert!(header.contains("veto_signals"), "{header}");
+    assert_eq!(summary.lines().count(), 1 + 2);
+    let report = String::from_utf8(read(&outs[0].join("report.html"))).unwrap();
+    assert!(
+        report.contains("harmful_blocked_share") || report.contains("harmful proposals blocked")
+    );
     // A value the governance scenario rejects fails before any run.
     bin()
         .args([

@@ -69,6 +69,8 @@ fn random_steps(seed: u64, n: usize) -> (Vec<Step>, usize) {
             amount,
             negative: false,
             proposal,
+            escrow: None,
+            escrow_span: 0..0,
             expect: Expect::default(),
             line: 0,
             amount_span: 0..0,

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::io::report::escape;
-use crate::io::run::{RunRecord, format_number, write_run};
+use crate::io::run::{RunRecord, final_mean, format_number, write_run};
 use crate::io::{Table, write_atomic_bytes};
 use crate::runner::ExperimentOutput;
 use crate::scenario::{self, Experiment, ScenarioError, examples};
@@ -37,22 +37,34 @@ const PICTURES: [&str; 4] = ["shares", "concentration", "lorenz", "distribution"
 
 /// One gallery entry, run.
 pub struct Entry {
+    /// The gallery entry: its example, title and the essay's claim it illustrates.
     pub gallery: &'static examples::GalleryEntry,
+    /// The experiment parsed from the entry's embedded scenario ([`load`]).
     pub exp: Experiment,
+    /// What running it gave (every variant's metrics), written as its run directory.
     pub output: ExperimentOutput,
 }
 
 /// Final numbers of one variant: the mean over replicates of each replicate's last
-/// recorded row, and the tax revenue summed over the run (mean over replicates).
+/// recorded row, and the tax revenue summed over the run (mean over replicates). A
+/// metric the table lacks is NaN.
 pub struct Finals {
+    /// The time of the last recorded row (`time`).
     pub time: f64,
+    /// The largest actor's share of the total (`top1_share`).
     pub top1: f64,
+    /// The Gini coefficient of the actors' values (`gini`).
     pub gini: f64,
+    /// The effective number of actors, 1 / HHI (`effective_number`).
     pub eff_n: f64,
+    /// The sum of the actors' values (`total`).
     pub total: f64,
+    /// The sum of `tax_collected` over every recorded row; `None` when the model records
+    /// no taxes.
     pub tax_revenue: Option<f64>,
 }
 
+/// The [`Finals`] of one variant's metrics table (`metrics.csv`'s columns).
 pub fn finals(m: &Table) -> Finals {
     let reps = m.f64_column("replicate").unwrap_or_default();
     let mut ids: Vec<f64> = reps.clone();
@@ -90,40 +102,20 @@ pub fn finals(m: &Table) -> Finals {
 
 /// Write the gallery directory all-or-nothing (see the module documentation).
 pub fn write_gallery_dir(out: &Path, entries: &[Entry]) -> Result<(), String> {
-    let fs_err = |op: &str, p: &Path, e: std::io::Error| format!("{op} {}: {e}", p.display());
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "gallery".into());
-    let staging = out.with_file_name(format!("{name}.partial-{}", std::process::id()));
-    if let Some(parent) = staging.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(|e| fs_err("cannot create directory", parent, e))?;
-    }
-    if staging.exists() {
-        fs::remove_dir_all(&staging)
-            .map_err(|e| fs_err("cannot remove stale staging directory", &staging, e))?;
-    }
-    let result = (|| {
+    crate::io::atomic::write_dir_atomically(out, |staging| {
         for e in entries {
             write_run(
                 &staging.join(&e.exp.name),
                 &RunRecord::from_output(&e.exp, &e.output),
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
         }
-        let html = index_html(&staging, entries);
-        write_atomic_bytes(&staging.join("report.html"), html.as_bytes())
-            .map_err(|e| e.to_string())?;
-        if out.exists() {
-            // An empty directory (checked by the caller): replace it.
-            fs::remove_dir(out).map_err(|e| fs_err("cannot replace empty directory", out, e))?;
-        }
-        fs::rename(&staging, out).map_err(|e| fs_err("cannot rename into place", out, e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
-    }
-    result
+        let html = index_html(staging, entries);
+        let index = staging.join("report.html");
+        write_atomic_bytes(&index, html.as_bytes())?;
+        Ok(vec![index])
+    })
+    .map(|_| ())
+    .map_err(|e| e.to_string())
 }
 
 const CSS: &str = r#"
@@ -196,9 +188,20 @@ fn index_html(dir: &Path, entries: &[Entry]) -> String {
             .variants
             .iter()
             .any(|(_, o)| o.metrics.f64_column("tax_collected").is_some());
+        // The model's own key columns (e.g. a market's Lerner index) follow.
+        let observation = e.exp.variants[0].scenario.model.setup().observation();
+        let own: Vec<&str> = observation
+            .key
+            .iter()
+            .copied()
+            .filter(|k| observation.columns.iter().any(|c| c.name == *k))
+            .collect();
         h.push_str("<table><tr><th>variant</th><th>final t</th><th>top-1 share</th><th>Gini</th><th>effective number</th><th>total</th>");
         if taxed {
             h.push_str("<th>tax revenue (sum over the run)</th>");
+        }
+        for k in &own {
+            let _ = write!(h, "<th>{}</th>", escape(k));
         }
         h.push_str("</tr>\n");
         for (label, o) in &e.output.variants {
@@ -219,6 +222,9 @@ fn index_html(dir: &Path, entries: &[Entry]) -> String {
                     "<td>{}</td>",
                     f.tax_revenue.map_or("—".into(), format_number)
                 );
+            }
+            for k in &own {
+                let _ = write!(h, "<td>{}</td>", format_number(final_mean(&o.metrics, k)));
             }
             h.push_str("</tr>\n");
         }

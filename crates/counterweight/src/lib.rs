@@ -32,6 +32,9 @@ pub mod model;
 pub mod policy;
 pub mod registry;
 
+// --- networks: who interacts with whom (edge lists, generated graphs, graph metrics) --
+pub mod network;
+
 // --- the time loop, replicates ----------------------------------------------------------
 pub mod runner;
 

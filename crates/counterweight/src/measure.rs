@@ -1,27 +1,43 @@
 //! `measure`: concentration metrics on data a user brings (a CSV of values, optionally
 //! per entity and per time). This module reads the CSV and turns rows into a metric table
-//! with the same contract columns as a run's `metrics.csv` ([`MetricColumns`]).
+//! with the same metric columns as a run's `metrics.csv` ([`MetricColumns`]);
+//! [`crate::io::measured`] writes it out with the top holders, charts and a report.
 //!
 //! * Rows with the same (time, entity) are summed (in file order). Without an entity
 //!   column each row is its own holder, named `line N`.
-//! * Without a time column: one row of metrics. With one: a row per distinct time, times
-//!   sorted numerically if every time parses as a number, otherwise lexicographically
-//!   (ISO dates sort correctly).
+//! * Without a time column: one row of metrics. With one: a row per distinct time, in
+//!   time order. Times are of one [`TimeKind`]: numbers if every time parses as a number;
+//!   dates if every time is an ISO 8601 date or date-time (`2024-02-01`,
+//!   `2024-02-01T12:00:00`, `2024-02-01 12:00`, optional `Z`); otherwise text, sorted
+//!   lexicographically.
+//! * The `time` column is always a float (one documented type): the number itself; for
+//!   dates the decimal year (`2024-02-01` is 2024 + 31/366 = 2024.0847, so times are
+//!   ordered and evenly spaced on an axis); for text the rank (0, 1, 2, ...) in sorted
+//!   order. `time_label` holds the time as written in the file.
 //! * Values must be numbers >= 0 and finite; a time whose values are all zero gets a row of
 //!   undefined metrics (NaN, empty Nakamoto); a file whose values are all zero is an error.
 //! * Times and entities are grouped by their text (after trimming), so `1` and `1.0` are
 //!   two different times.
+//! * Common ownership ([`add_common_ownership`]): with an owners table (`investor, firm,
+//!   fraction[, control]`, [`read_owners_csv`]) the table gains `mhhi` and `delta_mhhi`.
+//! * With a group column ([`measure_grouped_csv`]) the same rows are measured by entity
+//!   and by group (e.g. operators and the providers they run keys for), with Nakamoto
+//!   coefficients at 1/3, 1/2 and 2/3 for both.
 //! * Line numbers in messages count physical lines of the file with the header as line 1,
-//!   i.e. the row number a spreadsheet shows for an ordinary file.
+//!   i.e. the row number a spreadsheet shows for an ordinary file, whatever the line
+//!   endings (LF or CRLF): they are counted from the byte offset of each record.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use thiserror::Error;
 
 use crate::io::{Column, Table};
 use crate::metrics::{MetricColumns, MetricOptions, MetricsError, concentration};
+use crate::model::staking::LayerMetrics;
 
 /// What to read from the CSV.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,11 +68,63 @@ impl MeasureOptions {
     }
 }
 
+/// What the times of a time column are (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeKind {
+    /// Every time is a number; `time` is that number.
+    Number,
+    /// Every time is an ISO 8601 date or date-time; `time` is the decimal year.
+    Date,
+    /// Anything else; `time` is the rank in lexicographic order.
+    Text,
+}
+
+impl TimeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeKind::Number => "number",
+            TimeKind::Date => "date",
+            TimeKind::Text => "text",
+        }
+    }
+}
+
+/// An ISO 8601 date or date-time as a decimal year: the year plus the elapsed fraction of
+/// it (`2024-01-01` is 2024.0, `2024-07-02` is 2024.5). `None` if `s` is not one.
+pub fn decimal_year(s: &str) -> Option<f64> {
+    use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+    let t = s.trim();
+    let t = t.strip_suffix('Z').unwrap_or(t);
+    let dt = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .or_else(|| {
+            [
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%dT%H:%M",
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%dT%H:%M:%S%.f",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+        })?;
+    let year = dt.year();
+    let days = if NaiveDate::from_ymd_opt(year, 12, 31)?.ordinal() == 366 {
+        366.0
+    } else {
+        365.0
+    };
+    let seconds = dt.num_seconds_from_midnight() as f64 + dt.nanosecond() as f64 * 1e-9;
+    Some(year as f64 + (dt.ordinal0() as f64 + seconds / 86_400.0) / days)
+}
+
 /// The result of `measure`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measurement {
-    /// Columns: `time` (F64 if every time is numeric, else Str; only when a time column was
-    /// given), `n_entities` (U64), then the [`MetricColumns`] with an empty suffix.
+    /// Columns: `time` (F64, see the module documentation) and `time_label` (Str, as
+    /// written) when a time column was given, `n_entities` (U64), then the
+    /// [`MetricColumns`] with an empty suffix.
     pub table: Table,
     /// The last time's distribution (entity, value), sorted by value descending (ties by
     /// entity name).
@@ -64,6 +132,97 @@ pub struct Measurement {
     /// The distinct times as written in the file, in table order (empty without a time
     /// column).
     pub times: Vec<String>,
+    /// Every time's distribution (entity, value) in first-seen order, in table order (one
+    /// entry without a time column). Used by [`add_common_ownership`].
+    pub distributions: Vec<Vec<(String, f64)>>,
+    /// What the times are (`None` without a time column).
+    pub time_kind: Option<TimeKind>,
+}
+
+/// One of the largest holders at the latest time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holder {
+    /// 1 for the largest.
+    pub rank: usize,
+    pub entity: String,
+    pub value: f64,
+    /// value / total of all holders at that time.
+    pub share: f64,
+}
+
+impl Measurement {
+    /// The `n` largest holders at the latest time (ties by name), with their shares.
+    pub fn top_holders(&self, n: usize) -> Vec<Holder> {
+        let total: f64 = self.final_values.iter().map(|(_, v)| v).sum();
+        self.final_values
+            .iter()
+            .take(n)
+            .enumerate()
+            .map(|(i, (e, v))| Holder {
+                rank: i + 1,
+                entity: e.clone(),
+                value: *v,
+                share: if total > 0.0 { v / total } else { f64::NAN },
+            })
+            .collect()
+    }
+}
+
+/// A reader that remembers where its newlines are, so that a record's byte offset can be
+/// turned into a line number (the CSV reader's own line count is off by one per record
+/// with CRLF endings). Only the newlines not yet asked about are kept: memory stays
+/// bounded by the CSV reader's read-ahead.
+struct LineCounter<R> {
+    inner: R,
+    offset: u64,
+    state: Rc<RefCell<Lines>>,
+}
+
+#[derive(Default)]
+struct Lines {
+    /// Offsets of line-ending bytes (`\r` or `\n`, with whether it is `\n`) not yet
+    /// passed, ascending.
+    pending: VecDeque<(u64, bool)>,
+    /// Newlines before the last offset asked about.
+    counted: u64,
+}
+
+impl Lines {
+    /// 1-based line of the record that starts at byte `offset` (offsets asked in
+    /// ascending order). The CSV reader may place a record's start on the line ending
+    /// before it (the `\n` of a CRLF, a skipped blank line): line-ending bytes at the
+    /// offset are stepped over first.
+    fn line_at(&mut self, mut offset: u64) -> u64 {
+        loop {
+            match self.pending.front().copied() {
+                Some((o, nl)) if o < offset => {
+                    self.pending.pop_front();
+                    self.counted += u64::from(nl);
+                }
+                Some((o, nl)) if o == offset => {
+                    self.pending.pop_front();
+                    self.counted += u64::from(nl);
+                    offset += 1;
+                }
+                _ => break,
+            }
+        }
+        self.counted + 1
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut st = self.state.borrow_mut();
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                st.pending.push_back((self.offset + i as u64, b == b'\n'));
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
 }
 
 /// Why `measure` failed. Every message is one line and names the file.
@@ -112,6 +271,48 @@ pub enum MeasureError {
     },
     #[error("{source_name}: all values in column \"{column}\" are zero; shares are undefined")]
     AllZero { source_name: String, column: String },
+    #[error(
+        "{source_name}, line {line} (header = line 1): column \"{column}\" holds {value}; ownership and control fractions must be in [0, 1]"
+    )]
+    FractionOutOfRange {
+        source_name: String,
+        line: u64,
+        column: String,
+        value: f64,
+    },
+    #[error(
+        "{source_name}: the \"{column}\" fractions of firm \"{firm}\" sum to {total}, more than 1 (lines {})",
+        lines.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    OwnedAboveOne {
+        source_name: String,
+        firm: String,
+        column: String,
+        total: f64,
+        lines: Vec<u64>,
+    },
+    #[error(
+        "{owners_name}: firm \"{firm}\" of {source_name}{} has no owners (no row with a positive fraction and control); every firm with a market share needs at least one",
+        time.as_ref().map(|t| format!(" (time {t})")).unwrap_or_default()
+    )]
+    FirmWithoutOwners {
+        source_name: String,
+        owners_name: String,
+        firm: String,
+        time: Option<String>,
+    },
+    #[error(
+        "{source_name}: common ownership needs an entity column (--entity) naming the firms of the owners file"
+    )]
+    OwnersNeedEntity { source_name: String },
+    #[error("{source_name}{}: {error}", time.as_ref().map(|t| format!(", time {t}")).unwrap_or_default())]
+    Ownership {
+        source_name: String,
+        time: Option<String>,
+        error: crate::metrics::ownership::OwnershipError,
+    },
+    #[error("{source_name}: grouping (--group) needs an entity column (--entity)")]
+    GroupWithoutEntity { source_name: String },
     #[error("{source_name}{}: {error}", time.as_ref().map(|t| format!(", time {t}")).unwrap_or_default())]
     Metrics {
         source_name: String,
@@ -123,14 +324,19 @@ pub enum MeasureError {
 /// Measure a CSV file. See the module documentation for the rules.
 pub fn measure_csv(path: &Path, opts: &MeasureOptions) -> Result<Measurement, MeasureError> {
     let source_name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => MeasureError::NotFound {
-            path: path.to_path_buf(),
-        },
-        _ => MeasureError::Unreadable {
-            source_name: source_name.clone(),
-            message: e.to_string(),
-        },
+    // Regular files only (a device such as /dev/zero, or a FIFO, would grow memory or
+    // hang); no size limit: a large table is what `measure` is for.
+    let file = crate::io::input::open_regular(path, u64::MAX).map_err(|e| {
+        if e.is_not_found() {
+            MeasureError::NotFound {
+                path: path.to_path_buf(),
+            }
+        } else {
+            MeasureError::Unreadable {
+                source_name: source_name.clone(),
+                message: e.to_string(),
+            }
+        }
     })?;
     measure_reader(file, &source_name, opts)
 }
@@ -141,7 +347,25 @@ pub fn measure_reader<R: Read>(
     source_name: &str,
     opts: &MeasureOptions,
 ) -> Result<Measurement, MeasureError> {
+    measure_reader_by(reader, source_name, opts, None, false)
+}
+
+/// [`measure_reader`] with a group column (`group`, e.g. the provider an operator runs keys
+/// for): a row is left out if its entity or its group is excluded, and with `by_group` the
+/// holders are the groups (rows of one group and time are summed) instead of the
+/// entities.
+pub fn measure_reader_by<R: Read>(
+    reader: R,
+    source_name: &str,
+    opts: &MeasureOptions,
+    group: Option<&str>,
+    by_group: bool,
+) -> Result<Measurement, MeasureError> {
     let src = || source_name.to_string();
+    let lines = Rc::new(RefCell::new(Lines::default()));
+    let line_of = |pos: Option<&csv::Position>| -> u64 {
+        pos.map_or(0, |p| lines.borrow_mut().line_at(p.byte()))
+    };
     let csv_err = |e: csv::Error| {
         if e.is_io_error() {
             MeasureError::Unreadable {
@@ -149,7 +373,7 @@ pub fn measure_reader<R: Read>(
                 message: e.to_string(),
             }
         } else {
-            let line = e.position().map_or(0, |p| p.line());
+            let line = line_of(e.position());
             let message = match e.kind() {
                 csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
                 _ => e.to_string(),
@@ -166,7 +390,11 @@ pub fn measure_reader<R: Read>(
         .has_headers(true)
         .trim(csv::Trim::All)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(LineCounter {
+            inner: reader,
+            offset: 0,
+            state: lines.clone(),
+        });
     let headers: Vec<String> = rdr
         .headers()
         .map_err(csv_err)?
@@ -189,6 +417,7 @@ pub fn measure_reader<R: Read>(
     let value_col = find(&opts.value)?;
     let entity_col = opts.entity.as_deref().map(find).transpose()?;
     let time_col = opts.time.as_deref().map(find).transpose()?;
+    let group_col = group.map(find).transpose()?;
 
     // time -> (entity -> slot, slots of (entity, summed value)); times in first-seen order.
     let mut time_index: HashMap<String, usize> = HashMap::new();
@@ -198,7 +427,7 @@ pub fn measure_reader<R: Read>(
 
     let mut record = csv::StringRecord::new();
     while rdr.read_record(&mut record).map_err(csv_err)? {
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_of(record.position());
         // A line of whitespace only is not a data row.
         if record.len() == 1 && record[0].is_empty() && headers.len() > 1 {
             continue;
@@ -238,6 +467,11 @@ pub fn measure_reader<R: Read>(
         if entity_col.is_some() && opts.exclude.contains(&entity) {
             continue;
         }
+        let entity = match group_col.map(|c| record.get(c).unwrap_or("").to_string()) {
+            Some(g) if opts.exclude.contains(&g) => continue,
+            Some(g) if by_group => g,
+            _ => entity,
+        };
         any_positive |= value > 0.0;
         let t = *time_index.entry(time.clone()).or_insert_with(|| {
             slices.push(Slice::new(time));
@@ -255,18 +489,28 @@ pub fn measure_reader<R: Read>(
         });
     }
 
-    // Order the times.
-    let numeric: Option<Vec<f64>> = if time_col.is_some() {
-        slices
+    // Order the times: numbers, else dates, else text.
+    let (time_kind, numeric): (Option<TimeKind>, Option<Vec<f64>>) = if time_col.is_some() {
+        let numbers: Option<Vec<f64>> = slices
             .iter()
             .map(|s| s.time.parse::<f64>().ok().filter(|t| t.is_finite()))
-            .collect()
+            .collect();
+        match numbers {
+            Some(t) => (Some(TimeKind::Number), Some(t)),
+            None => match slices.iter().map(|s| decimal_year(&s.time)).collect() {
+                Some(t) => (Some(TimeKind::Date), Some(t)),
+                None => (Some(TimeKind::Text), None),
+            },
+        }
     } else {
-        None
+        (None, None)
     };
     let mut order: Vec<usize> = (0..slices.len()).collect();
     match &numeric {
-        Some(t) => order.sort_by(|&a, &b| t[a].total_cmp(&t[b])),
+        Some(t) => order.sort_by(|&a, &b| {
+            t[a].total_cmp(&t[b])
+                .then_with(|| slices[a].time.cmp(&slices[b].time))
+        }),
         None => order.sort_by(|&a, &b| slices[a].time.cmp(&slices[b].time)),
     }
 
@@ -294,11 +538,15 @@ pub fn measure_reader<R: Read>(
 
     let mut table = Table::new();
     if time_col.is_some() {
-        let column = match &numeric {
-            Some(t) => Column::F64(order.iter().map(|&i| t[i]).collect()),
-            None => Column::Str(order.iter().map(|&i| slices[i].time.clone()).collect()),
+        let time = match &numeric {
+            Some(t) => order.iter().map(|&i| t[i]).collect(),
+            None => (0..order.len()).map(|r| r as f64).collect(),
         };
-        table.push("time", column);
+        table.push("time", Column::F64(time));
+        table.push(
+            "time_label",
+            Column::Str(order.iter().map(|&i| slices[i].time.clone()).collect()),
+        );
     }
     table.push("n_entities", Column::U64(n_entities));
     for (name, column) in cols.into_columns("") {
@@ -319,10 +567,23 @@ pub fn measure_reader<R: Read>(
         .collect();
     final_values.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 
+    let distributions = order
+        .iter()
+        .map(|&i| {
+            let s = &slices[i];
+            s.entities
+                .iter()
+                .cloned()
+                .zip(s.values.iter().copied())
+                .collect()
+        })
+        .collect();
     Ok(Measurement {
         table,
         final_values,
         times,
+        distributions,
+        time_kind,
     })
 }
 
@@ -354,4 +615,399 @@ impl Slice {
             }
         }
     }
+}
+
+// --- common ownership: the owners table and MHHI -------------------------------------
+
+/// One row of an owners table: `investor` owns `fraction` of `firm` (and holds `control`
+/// of its votes; equal to `fraction` unless the file has a `control` column).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnerRow {
+    pub investor: String,
+    pub firm: String,
+    pub fraction: f64,
+    pub control: f64,
+    /// The line of the file (header = line 1).
+    pub line: u64,
+}
+
+/// An owners table (`investor, firm, fraction[, control]`), validated: fractions in
+/// [0, 1], and per firm the fractions (and the controls) sum to at most 1 (+1e-9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owners {
+    /// The file name used in messages.
+    pub source_name: String,
+    pub rows: Vec<OwnerRow>,
+    /// Whether the file had a `control` column.
+    pub has_control: bool,
+}
+
+/// Read an owners CSV file (see [`read_owners_reader`]).
+pub fn read_owners_csv(path: &Path) -> Result<Owners, MeasureError> {
+    let source_name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => MeasureError::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => MeasureError::Unreadable {
+            source_name: source_name.clone(),
+            message: e.to_string(),
+        },
+    })?;
+    read_owners_reader(file, &source_name)
+}
+
+/// Read an owners table from CSV text: columns `investor`, `firm`, `fraction` and
+/// optionally `control` (other columns are ignored), the same CSV conventions as
+/// [`measure_reader`] (header row, fields trimmed, a BOM ignored, blank lines skipped).
+/// Errors name the file, the line and the column.
+pub fn read_owners_reader<R: Read>(reader: R, source_name: &str) -> Result<Owners, MeasureError> {
+    let src = || source_name.to_string();
+    let csv_err = |e: csv::Error| {
+        if e.is_io_error() {
+            MeasureError::Unreadable {
+                source_name: src(),
+                message: e.to_string(),
+            }
+        } else {
+            MeasureError::Malformed {
+                source_name: src(),
+                line: e.position().map_or(0, |p| p.line()),
+                message: match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
+                    _ => e.to_string(),
+                },
+            }
+        }
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(reader);
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(csv_err)?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+        return Err(MeasureError::EmptyFile { source_name: src() });
+    }
+    let find = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| MeasureError::MissingColumn {
+                source_name: src(),
+                column: name.to_string(),
+                available: headers.clone(),
+            })
+    };
+    let investor_col = find("investor")?;
+    let firm_col = find("firm")?;
+    let fraction_col = find("fraction")?;
+    let control_col = headers.iter().position(|h| h == "control");
+
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    while rdr.read_record(&mut record).map_err(csv_err)? {
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() == 1 && record[0].is_empty() && headers.len() > 1 {
+            continue;
+        }
+        if record.len() != headers.len() {
+            return Err(MeasureError::Malformed {
+                source_name: src(),
+                line,
+                message: format!(
+                    "{} fields where the header has {}",
+                    record.len(),
+                    headers.len()
+                ),
+            });
+        }
+        let number = |col: usize, column: &str| -> Result<f64, MeasureError> {
+            let raw = record.get(col).unwrap_or("");
+            let value: f64 = raw.parse().map_err(|_| MeasureError::NotNumeric {
+                source_name: src(),
+                line,
+                column: column.to_string(),
+                value: raw.to_string(),
+            })?;
+            if !(0.0..=1.0).contains(&value) {
+                return Err(MeasureError::FractionOutOfRange {
+                    source_name: src(),
+                    line,
+                    column: column.to_string(),
+                    value,
+                });
+            }
+            Ok(value)
+        };
+        let fraction = number(fraction_col, "fraction")?;
+        let control = match control_col {
+            Some(c) => number(c, "control")?,
+            None => fraction,
+        };
+        rows.push(OwnerRow {
+            investor: record.get(investor_col).unwrap_or("").to_string(),
+            firm: record.get(firm_col).unwrap_or("").to_string(),
+            fraction,
+            control,
+            line,
+        });
+    }
+    if rows.is_empty() {
+        return Err(MeasureError::NoDataRows { source_name: src() });
+    }
+    // Per firm, fractions and controls sum to at most 1 (in first-seen firm order).
+    let mut firms: Vec<&str> = Vec::new();
+    let mut totals: HashMap<&str, (f64, f64, Vec<u64>)> = HashMap::new();
+    for r in &rows {
+        let e = totals.entry(r.firm.as_str()).or_insert_with(|| {
+            firms.push(r.firm.as_str());
+            (0.0, 0.0, Vec::new())
+        });
+        e.0 += r.fraction;
+        e.1 += r.control;
+        e.2.push(r.line);
+    }
+    for firm in firms {
+        let (owned, controlled, lines) = &totals[firm];
+        for (column, total) in [("fraction", *owned), ("control", *controlled)] {
+            if total > 1.0 + crate::metrics::ownership::SUM_TOLERANCE {
+                return Err(MeasureError::OwnedAboveOne {
+                    source_name: src(),
+                    firm: firm.to_string(),
+                    column: column.to_string(),
+                    total,
+                    lines: lines.clone(),
+                });
+            }
+        }
+    }
+    Ok(Owners {
+        source_name: src(),
+        rows,
+        has_control: control_col.is_some(),
+    })
+}
+
+/// Add the columns `mhhi` and `delta_mhhi` (O'Brien–Salop modified HHI and its excess over
+/// the HHI, [`crate::metrics::ownership`]) to a measurement of market shares, one value per
+/// time. The owners table applies to every time; rows about firms absent at a time (or
+/// excluded) are ignored there. Every firm present needs an owner. `source_name` is the
+/// shares file, for messages; the measurement must have been made with an entity column
+/// (`opts.entity`), whose names are the owners table's `firm`s.
+pub fn add_common_ownership(
+    m: &mut Measurement,
+    opts: &MeasureOptions,
+    owners: &Owners,
+    source_name: &str,
+) -> Result<(), MeasureError> {
+    use crate::metrics::ownership::{OwnershipError, Stake, common_ownership};
+    if opts.entity.is_none() {
+        return Err(MeasureError::OwnersNeedEntity {
+            source_name: source_name.to_string(),
+        });
+    }
+    let mut investors: HashMap<&str, usize> = HashMap::new();
+    for r in &owners.rows {
+        let n = investors.len();
+        investors.entry(r.investor.as_str()).or_insert(n);
+    }
+    let time_of = |t: usize| m.times.get(t).cloned();
+    let mut mhhi = Vec::with_capacity(m.distributions.len());
+    let mut delta = Vec::with_capacity(m.distributions.len());
+    for (t, dist) in m.distributions.iter().enumerate() {
+        let index: HashMap<&str, usize> = dist
+            .iter()
+            .enumerate()
+            .map(|(j, (e, _))| (e.as_str(), j))
+            .collect();
+        let values: Vec<f64> = dist.iter().map(|(_, v)| *v).collect();
+        if values.iter().all(|&v| v == 0.0) {
+            mhhi.push(f64::NAN);
+            delta.push(f64::NAN);
+            continue;
+        }
+        let stakes: Vec<Stake> = owners
+            .rows
+            .iter()
+            .filter_map(|r| {
+                index.get(r.firm.as_str()).map(|&firm| Stake {
+                    investor: investors[r.investor.as_str()],
+                    firm,
+                    ownership: r.fraction,
+                    control: r.control,
+                })
+            })
+            .collect();
+        match common_ownership(&values, &stakes) {
+            Ok(c) => {
+                mhhi.push(c.mhhi);
+                delta.push(c.delta_mhhi);
+            }
+            Err(OwnershipError::FirmWithoutOwners { firm }) => {
+                return Err(MeasureError::FirmWithoutOwners {
+                    source_name: source_name.to_string(),
+                    owners_name: owners.source_name.clone(),
+                    firm: dist[firm].0.clone(),
+                    time: time_of(t),
+                });
+            }
+            Err(error) => {
+                return Err(MeasureError::Ownership {
+                    source_name: source_name.to_string(),
+                    time: time_of(t),
+                    error,
+                });
+            }
+        }
+    }
+    m.table.push("mhhi", Column::F64(mhhi));
+    m.table.push("delta_mhhi", Column::F64(delta));
+    Ok(())
+}
+
+/// A holdings file measured twice: by entity (e.g. node operators: who holds the keys) and
+/// by group (e.g. the staking providers the operators run validators for), with the
+/// layered metrics (Nakamoto coefficients at 1/3, 1/2 and 2/3) of the last time of each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupedMeasurement {
+    pub by_entity: Measurement,
+    pub by_group: Measurement,
+    pub entity_layer: LayerMetrics,
+    pub group_layer: LayerMetrics,
+}
+
+impl GroupedMeasurement {
+    /// Append the by-group columns to `m` (a measurement of the same rows, e.g.
+    /// `by_entity`; same times, same order): `n_groups` and each metric suffixed
+    /// `_by_group`.
+    pub fn append_group_columns(&self, m: &mut Measurement) {
+        let t = &self.by_group.table;
+        for (name, col) in t.names.iter().zip(&t.columns) {
+            match name.as_str() {
+                "time" | "time_label" => {}
+                "n_entities" => m.table.push("n_groups", col.clone()),
+                _ => m.table.push(format!("{name}_by_group"), col.clone()),
+            }
+        }
+    }
+
+    /// Headline numbers of the layers (Nakamoto coefficients at 1/3, 1/2, 2/3 by entity
+    /// and by group; the group count, top share and HHI), `group` naming the column.
+    pub fn key_numbers(&self, group: &str) -> Vec<(String, String)> {
+        let nc = |x: Option<usize>| x.map_or("-".to_string(), |v| v.to_string());
+        let layer = |l: &LayerMetrics| {
+            format!(
+                "{}, {}, {}",
+                nc(l.nakamoto_1_3),
+                nc(l.nakamoto_1_2),
+                nc(l.nakamoto_2_3)
+            )
+        };
+        let g = &self.group_layer;
+        vec![
+            (
+                "Nakamoto by entity (> 1/3, > 1/2, > 2/3)".to_string(),
+                layer(&self.entity_layer),
+            ),
+            (format!("groups ({group})"), g.n.to_string()),
+            (
+                "top-1 group share".to_string(),
+                format!("{:.4}", g.top1_share),
+            ),
+            (
+                "HHI by group (0-10,000 scale)".to_string(),
+                format!("{:.0}", g.hhi * 10_000.0),
+            ),
+            (
+                "Nakamoto by group (> 1/3, > 1/2, > 2/3)".to_string(),
+                layer(g),
+            ),
+        ]
+    }
+}
+
+/// MHHI and ΔMHHI at the latest time on the 0–10,000 scale, for a measurement that
+/// [`add_common_ownership`] extended.
+pub fn ownership_key_numbers(m: &Measurement) -> Vec<(String, String)> {
+    let last = |name: &str| {
+        m.table
+            .f64_column(name)
+            .and_then(|c| c.last().copied())
+            .unwrap_or(f64::NAN)
+    };
+    vec![
+        (
+            "MHHI (0-10,000)".to_string(),
+            format!("{:.0}", last("mhhi") * 10_000.0),
+        ),
+        (
+            "ΔMHHI = MHHI − HHI (0-10,000)".to_string(),
+            format!("{:.0}", last("delta_mhhi") * 10_000.0),
+        ),
+    ]
+}
+
+/// Measure a holdings CSV by entity and by the group column `group`. `opts.entity` is
+/// required. See [`measure_grouped_reader`].
+pub fn measure_grouped_csv(
+    path: &Path,
+    opts: &MeasureOptions,
+    group: &str,
+) -> Result<GroupedMeasurement, MeasureError> {
+    let source_name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => MeasureError::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => MeasureError::Unreadable {
+            source_name: source_name.clone(),
+            message: e.to_string(),
+        },
+    })?;
+    measure_grouped_reader(file, &source_name, opts, group)
+}
+
+/// Measure holdings by entity and by group: the same rows (after exclusions: a row goes
+/// if its entity or its group is excluded) summed per entity and per group. An entity may appear in several groups (an operator
+/// that runs keys for several providers): it is one holder in the by-entity measurement.
+pub fn measure_grouped_reader<R: Read>(
+    mut reader: R,
+    source_name: &str,
+    opts: &MeasureOptions,
+    group: &str,
+) -> Result<GroupedMeasurement, MeasureError> {
+    if opts.entity.is_none() {
+        return Err(MeasureError::GroupWithoutEntity {
+            source_name: source_name.to_string(),
+        });
+    }
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| MeasureError::Unreadable {
+            source_name: source_name.to_string(),
+            message: e.to_string(),
+        })?;
+    let by_entity = measure_reader_by(&bytes[..], source_name, opts, Some(group), false)?;
+    let by_group = measure_reader_by(&bytes[..], source_name, opts, Some(group), true)?;
+    let layer = |m: &Measurement| {
+        let v: Vec<f64> = m.final_values.iter().map(|(_, x)| *x).collect();
+        LayerMetrics::of(&v).map_err(|error| MeasureError::Metrics {
+            source_name: source_name.to_string(),
+            time: m.times.last().cloned(),
+            error,
+        })
+    };
+    Ok(GroupedMeasurement {
+        entity_layer: layer(&by_entity)?,
+        group_layer: layer(&by_group)?,
+        by_entity,
+        by_group,
+    })
 }

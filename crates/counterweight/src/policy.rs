@@ -19,6 +19,7 @@ use crate::setup::ActorGroup;
 /// The active window of a policy, in model time.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Window {
+    /// The time at which the policy starts (`from`, >= 0; default 0).
     pub from: f64,
     /// `f64::INFINITY` when the policy never ends.
     pub until: f64,
@@ -45,9 +46,11 @@ pub enum Rebate {
 /// A validated policy of a model whose policy kinds are `K`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy<K> {
+    /// The model's typed policy: what the kind does, with its own validated fields.
     pub kind: K,
+    /// When it is active (see [`Window::contains`]).
     pub window: Window,
-    /// `groups[g]` is true if group `g` is targeted.
+    /// `groups[g]` is true if group `g` is targeted (all groups when `groups` is left out).
     pub groups: Vec<bool>,
 }
 
@@ -55,7 +58,9 @@ pub struct Policy<K> {
 /// paid out. Budget neutrality means the two agree to rounding.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Ledger {
+    /// The total taken from actors by taxes, in units of the actors' values.
     pub collected: f64,
+    /// The total paid back to actors, in the same units.
     pub paid: f64,
 }
 

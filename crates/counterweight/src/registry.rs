@@ -45,6 +45,11 @@ pub trait ModelDef: Send + Sync + 'static {
     fn uses_actors(&self) -> bool {
         true
     }
+    /// Whether actors' initial values may be 0 (opinions, capabilities); otherwise they
+    /// must be > 0 (resources).
+    fn initial_may_be_zero(&self) -> bool {
+        false
+    }
     /// Validate the model's sections and policies (see [`ValidateCx`]).
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError>;
 }
@@ -69,9 +74,16 @@ pub trait ModelSetup: SetupClone + fmt::Debug + Send + Sync + 'static {
 }
 
 /// Cloning and downcasting of boxed setups, implemented for every `Clone` setup.
+///
+/// A supertrait of [`ModelSetup`] so that `Box<dyn ModelSetup>` (and so [`ModelSpec`]) can
+/// be cloned and read back as its concrete type. A model never implements it by hand: the
+/// blanket impl covers any `ModelSetup + Clone`.
 pub trait SetupClone {
+    /// A boxed copy of this setup (what `Clone for ModelSpec` calls).
     fn clone_box(&self) -> Box<dyn ModelSetup>;
+    /// This setup as `Any`, for downcasting to its concrete type ([`ModelSpec::get`]).
     fn as_any(&self) -> &dyn Any;
+    /// This setup as mutable `Any` ([`ModelSpec::get_mut`]).
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
@@ -117,12 +129,19 @@ pub enum ModelError {
         "numerical blow-up at step {step} (t = {time}): actor {actor} (group \"{group}\") became {value} in the {term} term{hint}"
     )]
     BlowUp {
+        /// The 1-based step that failed.
         step: u64,
+        /// The time at the start of that step.
         time: f64,
+        /// The index of the actor (over all groups, in `[[actors]]` order).
         actor: usize,
+        /// The name of the actor's group ("" when unknown).
         group: String,
+        /// The value the actor's state became (non-finite or <= 0).
         value: f64,
+        /// The model term that produced it (e.g. `returns_to_scale`, `diseconomies`).
         term: &'static str,
+        /// Advice appended to the message, starting with "; " ("" when none).
         hint: String,
     },
     /// The step size is too large for a term (e.g. the exchange model's win probability
@@ -132,18 +151,27 @@ pub enum ModelError {
          the largest safe dt at this state is {safe_dt:e}, and dt <= {never_dt:e} never fails"
     )]
     StepTooLarge {
+        /// The 1-based step that failed.
         step: u64,
+        /// The time at the start of that step.
         time: f64,
+        /// The model term that cannot take the step (e.g. `advantage`).
         term: &'static str,
+        /// What went wrong, in words (which actors, which value left its range).
         detail: String,
+        /// The largest `time.dt` that would have passed at this state (can be infinite).
         safe_dt: f64,
+        /// Any `time.dt` at or below this never fails, whatever the state.
         never_dt: f64,
     },
     /// Any other failure of a step, in words.
     #[error("step {step} (t = {time}): {message}")]
     Other {
+        /// The 1-based step that failed.
         step: u64,
+        /// The time at the start of that step.
         time: f64,
+        /// What went wrong, in words.
         message: String,
     },
 }
@@ -232,10 +260,13 @@ impl ColumnDef {
 /// The type of a declared parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
+    /// A real number, within [`ParamInfo::min`] and [`ParamInfo::max`].
     Real,
+    /// An integer.
     Integer,
     /// One of a set of words (see [`ParamInfo::choices`]).
     Choice,
+    /// `true` or `false`.
     Bool,
 }
 
@@ -244,13 +275,15 @@ pub enum ParamType {
 pub struct ParamInfo {
     /// The scenario path, e.g. `growth.returns_to_scale`.
     pub path: &'static str,
+    /// What type of value it takes.
     pub kind: ParamType,
     /// The unit in words, e.g. "per unit time" ("" when unit-free).
     pub unit: &'static str,
     /// The default, as TOML text ("" when required).
     pub default: &'static str,
-    /// The valid range (inclusive bounds; `None` when unbounded on that side).
+    /// The lower bound of the valid range, inclusive (`None` when unbounded below).
     pub min: Option<f64>,
+    /// The upper bound of the valid range, inclusive (`None` when unbounded above).
     pub max: Option<f64>,
     /// For [`ParamType::Choice`]: the valid words.
     pub choices: &'static [&'static str],
@@ -306,6 +339,8 @@ pub struct ModelSpec {
 }
 
 impl ModelSpec {
+    /// The model `name` (its [`ModelDef::name`]) with the setup its
+    /// [`ModelDef::validate`] returned.
     pub fn new(name: &'static str, setup: Box<dyn ModelSetup>) -> Self {
         ModelSpec { name, setup }
     }

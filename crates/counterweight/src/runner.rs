@@ -277,10 +277,19 @@ impl<'a> Recorder<'a> {
                     ..self.opts
                 };
                 // A group holding every actor has the metrics of all actors: no second sort.
+                // A group holding nothing (e.g. firms priced out of a market, or actors who
+                // sold every asset) has share 0 and undefined concentration (NaN).
                 let c = if slice.len() == values.len() && opts == self.opts {
                     all
                 } else {
-                    metrics::concentration(slice, &opts)?
+                    match metrics::concentration(slice, &opts) {
+                        Err(MetricsError::ZeroTotal) => {
+                            self.group_shares[g].push(0.0);
+                            self.groups[g].push_undefined(0.0);
+                            continue;
+                        }
+                        c => c?,
+                    }
                 };
                 self.group_shares[g].push(c.total / total);
                 self.groups[g].push(&c);

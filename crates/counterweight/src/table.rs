@@ -4,14 +4,18 @@
 /// One typed column.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
+    /// Real values (`Float64` in Parquet).
     F64(Vec<f64>),
+    /// Non-negative integers: counts, steps, replicate numbers (`UInt64` in Parquet).
     U64(Vec<u64>),
     /// Nullable integer (e.g. a Nakamoto coefficient that cannot be reached).
     OptU64(Vec<Option<u64>>),
+    /// Text (e.g. the labels of swept values, run statuses).
     Str(Vec<String>),
 }
 
 impl Column {
+    /// The number of rows.
     pub fn len(&self) -> usize {
         match self {
             Column::F64(v) => v.len(),
@@ -21,6 +25,7 @@ impl Column {
         }
     }
 
+    /// Whether the column has no rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -29,11 +34,14 @@ impl Column {
 /// Named columns of equal length.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Table {
+    /// The column names, in order (`names[i]` names `columns[i]`).
     pub names: Vec<String>,
+    /// The columns, in order; [`Table::validate`] checks the shape.
     pub columns: Vec<Column>,
 }
 
 impl Table {
+    /// An empty table (no columns, no rows).
     pub fn new() -> Self {
         Self::default()
     }
@@ -47,10 +55,12 @@ impl Table {
         self.columns.push(column);
     }
 
+    /// The number of rows: the length of the first column (0 without columns).
     pub fn rows(&self) -> usize {
         self.columns.first().map_or(0, Column::len)
     }
 
+    /// The column named `name` (the first one, if names repeat).
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.names
             .iter()

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use counterweight::io::Column;
-use counterweight::measure::{MeasureError, MeasureOptions, measure_csv, measure_reader};
+use counterweight::measure::{MeasureError, MeasureOptions, TimeKind, measure_csv, measure_reader};
 
 const ETH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -152,8 +152,16 @@ fn two_times() {
     };
     let m = run(csv, &opts).unwrap();
     assert_eq!(m.times, vec!["9", "10"]);
-    assert_eq!(m.table.names[..3], ["time", "n_entities", "hhi"]);
+    assert_eq!(
+        m.table.names[..4],
+        ["time", "time_label", "n_entities", "hhi"]
+    );
     assert_eq!(m.table.column("time"), Some(&Column::F64(vec![9.0, 10.0])));
+    assert_eq!(
+        m.table.column("time_label"),
+        Some(&Column::Str(vec!["9".into(), "10".into()]))
+    );
+    assert_eq!(m.time_kind, Some(TimeKind::Number));
     assert_eq!(m.table.f64_column("n_entities").unwrap(), vec![4.0, 3.0]);
     // t = 9: [1,2,3,4] (vector A); t = 10: [5,5,0].
     assert!((f64_at(&m, "gini", 0) - 0.25).abs() < 1e-15);
@@ -166,7 +174,7 @@ fn two_times() {
         m.final_values,
         vec![("a".into(), 5.0), ("b".into(), 5.0), ("c".into(), 0.0)]
     );
-    // Non-numeric times (ISO dates) sort lexicographically and stay strings.
+    // ISO dates are dates: in time order, `time` the decimal year, `time_label` as written.
     let csv = "date,v\n2024-02-01,1\n2023-12-31,2\n2024-02-01,3\n";
     let m = run(
         csv,
@@ -177,8 +185,17 @@ fn two_times() {
     )
     .unwrap();
     assert_eq!(m.times, vec!["2023-12-31", "2024-02-01"]);
+    assert_eq!(m.time_kind, Some(TimeKind::Date));
+    // 2023-12-31 is day 365 of 365 (ordinal0 364); 2024-02-01 is day 32 of 366.
     assert_eq!(
         m.table.column("time"),
+        Some(&Column::F64(vec![
+            2023.0 + 364.0 / 365.0,
+            2024.0 + 31.0 / 366.0
+        ]))
+    );
+    assert_eq!(
+        m.table.column("time_label"),
         Some(&Column::Str(vec!["2023-12-31".into(), "2024-02-01".into()]))
     );
     assert_eq!(m.table.f64_column("n_entities").unwrap(), vec![1.0, 2.0]);

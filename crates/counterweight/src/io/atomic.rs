@@ -5,15 +5,68 @@
 //!
 //! Temporary files are named `.{file}.tmp-{pid}-{n}` (hidden, unique per process and
 //! call), so concurrent writers never share one.
+//!
+//! Whole directories are written the same way ([`write_dir_atomically`]): into a sibling
+//! staging directory `{out}.partial-{pid}`, renamed to `out` when complete. Staging
+//! directories left behind by processes that died (killed with SIGKILL, a power cut) are
+//! removed the next time a directory is written beside them.
+//!
+//! Writes can be cancelled ([`cancellable`]): while a cancellation flag is in scope on a
+//! thread, every atomic write on that thread checks it when a file is created, every few
+//! thousand rows of a table and before each rename, and fails with
+//! [`IoError::Cancelled`] once it is set; the temporary file (and staging directory) is
+//! removed, so an interrupted write leaves nothing behind.
 
+use std::cell::RefCell;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::IoError;
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The cancellation flag in scope on this thread (see [`cancellable`]).
+    static CANCEL: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+}
+
+/// Run `f` with the atomic writes it makes on this thread cancellable by `flag` (e.g. set
+/// by Ctrl-C): once the flag is set, the next check fails with [`IoError::Cancelled`].
+/// The flag is a value passed in, not global state; the scope ends when `f` returns.
+pub fn cancellable<T>(flag: &Arc<AtomicBool>, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<Arc<AtomicBool>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0.take();
+            CANCEL.with(|c| *c.borrow_mut() = prev);
+        }
+    }
+    let prev = CANCEL.with(|c| c.replace(Some(flag.clone())));
+    let _restore = Restore(prev);
+    f()
+}
+
+/// Whether the cancellation flag in scope on this thread (if any) is set.
+pub fn is_cancelled() -> bool {
+    CANCEL.with(|c| {
+        c.borrow()
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::SeqCst))
+    })
+}
+
+/// `Err(IoError::Cancelled)` naming `path` if the writes on this thread were cancelled.
+pub fn check_cancelled(path: &Path) -> Result<(), IoError> {
+    if is_cancelled() {
+        return Err(IoError::Cancelled {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
 
 /// The temporary path used for `target`: `.{file}.tmp-{pid}-{n}` beside it.
 fn temp_path_for(target: &Path) -> Result<PathBuf, IoError> {
@@ -46,6 +99,7 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Create the temporary file beside `target` (the directory must exist).
     pub fn create(target: &Path) -> Result<Self, IoError> {
+        check_cancelled(target)?;
         let tmp = temp_path_for(target)?;
         let file = fs::OpenOptions::new()
             .write(true)
@@ -78,6 +132,7 @@ impl AtomicFile {
 
     /// Flush, `sync_all`, and rename over the target. On error the temporary file is removed.
     pub fn commit(mut self) -> Result<(), IoError> {
+        check_cancelled(&self.target)?;
         let buf = self.file.take().expect("AtomicFile committed twice");
         let file = buf
             .into_inner()
@@ -134,6 +189,211 @@ pub fn write_atomic(
 /// Write `bytes` to `path` atomically.
 pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     write_atomic(path, |w| w.write_all(bytes))
+}
+
+/// The staging directory of `out` for this process: `{out}.partial-{pid}`.
+pub fn staging_dir(out: &Path) -> Result<PathBuf, IoError> {
+    let name = out.file_name().ok_or_else(|| {
+        IoError::fs(
+            "cannot write directory",
+            out,
+            io::Error::new(io::ErrorKind::InvalidInput, "path has no final component"),
+        )
+    })?;
+    Ok(out.with_file_name(format!(
+        "{}.partial-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    )))
+}
+
+/// Whether process `pid` is alive. Only known where `/proc` is (Linux); elsewhere every
+/// process counts as alive, so nothing is removed by mistake.
+fn process_alive(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        if Path::new("/proc/self").exists() {
+            return pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+        }
+    }
+    let _ = pid;
+    true
+}
+
+/// The process id of a staging directory's name `{name}.partial-{pid}`.
+fn staging_pid(name: &str) -> Option<u32> {
+    let (_, pid) = name.rsplit_once(".partial-")?;
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Remove the staging directories (`*.partial-{pid}`) in `dir` whose process is dead:
+/// what a killed writer left behind. Best effort: errors are ignored. Returns how many
+/// were removed.
+pub fn remove_stale_staging(dir: &Path) -> usize {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = staging_pid(&name) else {
+            continue;
+        };
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && !process_alive(pid) && fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Write the directory `out` all-or-nothing: `write` fills a sibling staging directory
+/// `{out}.partial-{pid}`, which is renamed to `out` once complete and removed on error or
+/// cancellation. It is an error if `out` exists and is not an empty directory. Stale
+/// staging directories of dead processes beside `out` are removed first. Returns the
+/// final paths (the paths `write` returned, moved into `out`).
+pub fn write_dir_atomically(
+    out: &Path,
+    write: impl FnOnce(&Path) -> Result<Vec<PathBuf>, IoError>,
+) -> Result<Vec<PathBuf>, IoError> {
+    let exists_err = || IoError::OutputExists {
+        path: out.to_path_buf(),
+    };
+    let out_is_empty_dir = match fs::read_dir(out) {
+        Ok(mut it) => {
+            if it.next().is_some() {
+                return Err(exists_err());
+            }
+            true
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(_) if out.exists() && !out.is_dir() => return Err(exists_err()),
+        Err(e) => return Err(IoError::fs("cannot read directory", out, e)),
+    };
+    let staging = staging_dir(out)?;
+    let parent = staging.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent {
+        fs::create_dir_all(parent)
+            .map_err(|e| IoError::fs("cannot create directory", parent, e))?;
+    }
+    remove_stale_staging(parent.unwrap_or(Path::new(".")));
+    if staging.exists() {
+        // Left over from an earlier process with the same id.
+        fs::remove_dir_all(&staging)
+            .map_err(|e| IoError::fs("cannot remove stale staging directory", &staging, e))?;
+    }
+    let result = fs::create_dir_all(&staging)
+        .map_err(|e| IoError::fs("cannot create directory", &staging, e))
+        .and_then(|()| write(&staging))
+        .and_then(|files| {
+            check_cancelled(out)?;
+            if out_is_empty_dir {
+                fs::remove_dir(out)
+                    .map_err(|e| IoError::fs("cannot replace empty directory", out, e))?;
+            }
+            fs::rename(&staging, out).map_err(|e| {
+                if out.exists() {
+                    exists_err()
+                } else {
+                    IoError::fs("cannot rename into place", out, e)
+                }
+            })?;
+            sync_dir(out.parent());
+            Ok(files
+                .iter()
+                .map(|p| out.join(p.file_name().unwrap_or_default()))
+                .collect())
+        });
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// A scenario or file name as one safe file-name component for a default output
+/// directory (`runs/<name>-<timestamp>`): letters, digits, `.`, `_` and `-` are kept,
+/// anything else (path separators included) becomes `-`; no leading `.` or `-`; at most
+/// 100 characters; `"run"` if nothing is left. A name can never escape `runs/`.
+pub fn file_name_of(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars() {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+            c
+        } else {
+            '-'
+        };
+        if !(c == '-' && s.ends_with('-')) {
+            s.push(c);
+        }
+        if s.len() >= 100 {
+            break;
+        }
+    }
+    let s = s.trim_start_matches(['.', '-']).trim_end_matches('-');
+    if s.is_empty() {
+        "run".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Check, before any computation, that the output directory `out` can be written: it is
+/// absent or an empty directory, no existing part of its path is a file, it is not a
+/// dangling symbolic link, and its name leaves room for the staging suffix within the
+/// usual 255-byte limit of a file name.
+pub fn check_output_dir(out: &Path) -> Result<(), IoError> {
+    let bad = |reason: String| IoError::BadOutput {
+        path: out.to_path_buf(),
+        reason,
+    };
+    let name = out
+        .file_name()
+        .ok_or_else(|| bad("the path has no final name (e.g. ends in `..`)".into()))?;
+    // `{name}.partial-{pid}` must fit in 255 bytes.
+    if name.len() > 255 - ".partial-4294967295".len() {
+        return Err(bad(format!(
+            "the name has {} bytes; at most {} are possible",
+            name.len(),
+            255 - ".partial-4294967295".len()
+        )));
+    }
+    match fs::symlink_metadata(out) {
+        Ok(m) if m.file_type().is_symlink() && fs::metadata(out).is_err() => {
+            return Err(bad("it is a symbolic link to nothing".into()));
+        }
+        Ok(_) => match fs::read_dir(out) {
+            Ok(mut it) => {
+                if it.next().is_some() {
+                    return Err(IoError::OutputExists {
+                        path: out.to_path_buf(),
+                    });
+                }
+            }
+            Err(_) if !out.is_dir() => return Err(bad("a file of that name exists".into())),
+            Err(e) => return Err(bad(e.to_string())),
+        },
+        Err(_) => {}
+    }
+    // The nearest existing ancestor must be a directory.
+    let mut p = out.parent();
+    while let Some(dir) = p.filter(|d| !d.as_os_str().is_empty()) {
+        match fs::metadata(dir) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => {
+                return Err(bad(format!("{} is a file, not a directory", dir.display())));
+            }
+            Err(_) => p = dir.parent(),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -200,6 +460,79 @@ mod tests {
             assert!(f.temp_path().exists());
         }
         assert!(entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn cancelled_writes_fail_and_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let flag = Arc::new(AtomicBool::new(false));
+        let p = dir.path().join("x.txt");
+        // not cancelled: writes as usual; outside the scope the flag is not consulted
+        cancellable(&flag, || write_atomic_bytes(&p, b"1")).unwrap();
+        flag.store(true, Ordering::SeqCst);
+        write_atomic_bytes(&dir.path().join("y.txt"), b"2").unwrap();
+        let err = cancellable(&flag, || {
+            write_atomic_bytes(&dir.path().join("z.txt"), b"3")
+        })
+        .unwrap_err();
+        assert!(matches!(err, IoError::Cancelled { .. }), "{err}");
+        // set while a file is being written: the commit refuses, the temp file goes
+        let err = cancellable(&Arc::new(AtomicBool::new(false)), || {
+            let f2 = Arc::new(AtomicBool::new(false));
+            cancellable(&f2, || {
+                write_atomic(&dir.path().join("w.txt"), |w| {
+                    w.write_all(b"partial")?;
+                    f2.store(true, Ordering::SeqCst);
+                    Ok(())
+                })
+            })
+        })
+        .unwrap_err();
+        assert!(matches!(err, IoError::Cancelled { .. }), "{err}");
+        assert_eq!(entries(dir.path()), vec!["x.txt", "y.txt"]);
+        // a whole directory: nothing left, not even the staging directory
+        let out = dir.path().join("run");
+        let err = cancellable(&flag, || {
+            write_dir_atomically(&out, |d| {
+                let p = d.join("a.txt");
+                write_atomic_bytes(&p, b"a")?;
+                Ok(vec![p])
+            })
+        })
+        .unwrap_err();
+        assert!(matches!(err, IoError::Cancelled { .. }), "{err}");
+        assert_eq!(entries(dir.path()), vec!["x.txt", "y.txt"]);
+    }
+
+    #[test]
+    fn stale_staging_of_dead_processes_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // a pid above the kernel's maximum (4194304) is never alive
+        let dead = dir.path().join("out.partial-4294967295");
+        fs::create_dir(&dead).unwrap();
+        fs::write(dead.join("metrics.csv"), b"x").unwrap();
+        let mine = dir
+            .path()
+            .join(format!("other.partial-{}", std::process::id()));
+        fs::create_dir(&mine).unwrap();
+        let not_staging = dir.path().join("notes.partial-abc");
+        fs::create_dir(&not_staging).unwrap();
+        let out = dir.path().join("new");
+        write_dir_atomically(&out, |d| {
+            let p = d.join("a.txt");
+            write_atomic_bytes(&p, b"a")?;
+            Ok(vec![p])
+        })
+        .unwrap();
+        let names = entries(dir.path());
+        if cfg!(target_os = "linux") {
+            assert!(!dead.exists(), "{names:?}");
+        }
+        assert!(mine.exists() && not_staging.exists(), "{names:?}");
+        assert_eq!(fs::read(out.join("a.txt")).unwrap(), b"a");
+        assert_eq!(staging_pid("x.partial-12"), Some(12));
+        assert_eq!(staging_pid("x.partial-"), None);
+        assert_eq!(staging_pid("x.partial-1a"), None);
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub fn write_csv(table: &Table, path: &Path) -> Result<(), IoError> {
         }
         let mut field = String::with_capacity(32);
         for row in 0..table.rows() {
+            if row % 4096 == 0 {
+                super::atomic::check_cancelled(path)?;
+            }
             for col in &table.columns {
                 field.clear();
                 format_cell(col, row, &mut field);

@@ -8,11 +8,14 @@
 //!   [`band_chart`] with confidence bands, [`heatmap`] with a colour bar);
 //! - [`report`]: the self-contained `report.html`;
 //! - [`run`]: a whole run directory ([`RunRecord`], [`write_run`], [`write_run_dir`]);
+//! - [`measured`]: the directory of a measurement of real data ([`measured::write_measure_dir`]);
 //! - [`error`]: [`IoError`], which always names the path.
 
 pub mod atomic;
 pub mod csv;
 pub mod error;
+pub mod input;
+pub mod measured;
 pub mod parquet;
 pub mod plot;
 pub mod report;
@@ -24,7 +27,7 @@ pub use csv::write_csv;
 pub use error::IoError;
 pub use parquet::write_parquet;
 pub use plot::{
-    Band, BandChart, Heatmap, LineChart, Series, band_chart, distribution_chart, heatmap,
-    line_chart, lorenz_chart, panel_chart,
+    Band, BandChart, BarChart, Heatmap, LineChart, Series, band_chart, bar_chart,
+    distribution_chart, heatmap, line_chart, lorenz_chart, panel_chart,
 };
 pub use run::{METRICS_CONTRACT, RunRecord, VariantRecord, write_run, write_run_dir};

@@ -68,6 +68,7 @@ pub fn write_parquet(table: &Table, path: &Path) -> Result<(), IoError> {
         if !table.columns.is_empty() {
             let mut start = 0;
             while start < rows {
+                super::atomic::check_cancelled(path)?;
                 let end = (start + BATCH_ROWS).min(rows);
                 let arrays: Vec<ArrayRef> = table
                     .columns

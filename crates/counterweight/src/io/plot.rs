@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -90,6 +90,9 @@ pub struct LineChart {
     pub log_x: bool,
     /// Draw the y = x reference line (grey, dashed), labelled "equality".
     pub diagonal: bool,
+    /// The x values are dates as decimal years (`2024.5` is 2 July 2024): ticks read as
+    /// dates.
+    pub x_dates: bool,
 }
 
 fn plot_err(path: &Path, e: impl std::fmt::Display) -> IoError {
@@ -290,18 +293,35 @@ pub fn distribution_chart(
 }
 
 // --- drawing ---------------------------------------------------------------------------
+//
+// Axes are drawn in *plot coordinates*: the value itself on a linear axis, log10 of the
+// value on a logarithmic one, and the tick positions are placed here ([`linear_ticks`],
+// [`log_ticks`]) rather than by the plotting library. The library's own logarithmic axis
+// loops or allocates without bound once the ratio of its ends overflows f64 (any range
+// from below 1e-8 to above 1e300 does), and its linear ticks can stall on ranges a few
+// ulps wide. In log10 space every finite positive value is a number in [-324, 309], so
+// every range, padding and tick stays finite, and the number of ticks is bounded by
+// construction: drawing any finite data always finishes.
+
+/// Largest number of labelled ticks on an axis.
+const MAX_TICKS: usize = 8;
 
 fn usable(v: f64, log: bool) -> bool {
     v.is_finite() && (!log || v > 0.0)
 }
 
-/// Split a series into runs of drawable points.
+/// A value in plot coordinates: log10 of it on a logarithmic axis.
+fn to_plot(v: f64, log: bool) -> f64 {
+    if log { v.log10() } else { v }
+}
+
+/// Split a series into runs of drawable points, in plot coordinates.
 fn segments(s: &Series, log_x: bool, log_y: bool) -> Vec<Vec<(f64, f64)>> {
     let mut out = Vec::new();
     let mut cur = Vec::new();
     for (&x, &y) in s.xs.iter().zip(&s.ys) {
         if usable(x, log_x) && usable(y, log_y) {
-            cur.push((x, y));
+            cur.push((to_plot(x, log_x), to_plot(y, log_y)));
         } else if !cur.is_empty() {
             out.push(std::mem::take(&mut cur));
         }
@@ -312,35 +332,240 @@ fn segments(s: &Series, log_x: bool, log_y: bool) -> Vec<Vec<(f64, f64)>> {
     out
 }
 
-/// The data range along one axis, padded, never empty.
+/// The range of one axis in plot coordinates (log10 on a log axis), padded, never empty,
+/// always finite with a finite, positive width.
 fn fit_range(values: impl Iterator<Item = f64>, log: bool, pad: bool) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|&v| usable(v, log)) {
-        lo = lo.min(v);
-        hi = hi.max(v);
+        let p = to_plot(v, log);
+        lo = lo.min(p);
+        hi = hi.max(p);
     }
     if lo > hi {
-        return if log { (0.1, 10.0) } else { (0.0, 1.0) };
+        return if log { (-1.0, 1.0) } else { (0.0, 1.0) };
     }
     if log {
-        if hi / lo < 1.0 + 1e-9 {
-            return (lo / 3.0, hi * 3.0);
+        // Decades: one value gets half a decade either side (about x/3 .. 3x).
+        if hi - lo < 1e-9 {
+            return (lo - 0.5, hi + 0.5);
         }
-        let f = if pad { (hi / lo).powf(0.04) } else { 1.0 };
-        return (lo / f, hi * f);
-    }
-    if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
-        let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        let d = if pad { (hi - lo) * 0.04 } else { 0.0 };
         return (lo - d, hi + d);
     }
-    let d = if pad { (hi - lo) * 0.04 } else { 0.0 };
+    // Halves keep the width finite for values near ±f64::MAX.
+    let half_width = hi / 2.0 - lo / 2.0;
+    if half_width <= f64::EPSILON * hi.abs().max(1.0) / 2.0 {
+        let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        return finite_linear(lo - d.max(1e-300), hi + d.max(1e-300));
+    }
+    let d = if pad { half_width * 0.08 } else { 0.0 };
     // Keep a non-negative quantity's axis starting at zero when it is close to it.
     let lo2 = if lo >= 0.0 && lo - d < 0.0 {
         0.0
     } else {
         lo - d
     };
-    (lo2, hi + d)
+    finite_linear(lo2, hi + d)
+}
+
+/// Clamp a linear range to finite ends whose difference is finite too (clipping data
+/// beyond ±f64::MAX/2 only when the data spans nearly the whole of f64).
+fn finite_linear(lo: f64, hi: f64) -> (f64, f64) {
+    let lo = lo.max(-f64::MAX);
+    let hi = hi.min(f64::MAX);
+    if (hi - lo).is_finite() {
+        (lo, hi)
+    } else {
+        (lo.max(-f64::MAX / 2.0), hi.min(f64::MAX / 2.0))
+    }
+}
+
+/// A fixed range given in values, in plot coordinates; `None` if unusable (e.g. a
+/// non-positive end on a log axis), so the caller fits the data instead.
+fn fixed_range(r: Option<(f64, f64)>, log: bool) -> Option<(f64, f64)> {
+    let (a, b) = r?;
+    if !(usable(a, log) && usable(b, log) && a < b) {
+        return None;
+    }
+    let (a, b) = (to_plot(a, log), to_plot(b, log));
+    (b > a && (b - a).is_finite()).then_some((a, b))
+}
+
+/// Up to about `max` "nice" numbers (1, 2 or 5 times a power of ten apart) in [lo, hi],
+/// and the step between them. Bounded work whatever the range.
+fn nice_ticks(lo: f64, hi: f64, max: usize) -> (Vec<f64>, f64) {
+    let width = hi - lo;
+    if !(lo.is_finite() && hi.is_finite() && width > 0.0 && width.is_finite()) {
+        return (
+            vec![lo, hi].into_iter().filter(|v| v.is_finite()).collect(),
+            0.0,
+        );
+    }
+    let raw = width / max as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let mut step = f64::NAN;
+    for m in [1.0, 2.0, 5.0, 10.0, 20.0] {
+        let s = m * mag;
+        if s > 0.0 && s.is_finite() && (hi / s).floor() - (lo / s).ceil() < max as f64 {
+            step = s;
+            break;
+        }
+    }
+    if !(step > 0.0 && step.is_finite()) {
+        return (vec![lo, hi], 0.0);
+    }
+    let first = (lo / step).ceil();
+    let mut out: Vec<f64> = Vec::new();
+    for i in 0..=max + 1 {
+        let v = (first + i as f64) * step;
+        if v > hi {
+            break;
+        }
+        // A tick within rounding of zero is zero (no "-1e-17" labels).
+        let v = if v.abs() < step * 1e-9 { 0.0 } else { v };
+        if v >= lo && out.last().is_none_or(|&l| v > l) {
+            out.push(v);
+        }
+    }
+    if out.is_empty() {
+        out = vec![lo, hi];
+    }
+    (out, step)
+}
+
+/// Ticks of a linear axis: labelled ticks and light grid lines between them.
+fn linear_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
+    let (bold, step) = nice_ticks(lo, hi, MAX_TICKS);
+    let mut light = Vec::new();
+    if step > 0.0 {
+        let half = step / 2.0;
+        let first = (lo / half).ceil();
+        for i in 0..=2 * MAX_TICKS + 3 {
+            let v = (first + i as f64) * half;
+            if v > hi {
+                break;
+            }
+            light.push(v);
+        }
+    }
+    (bold, light)
+}
+
+/// Ticks of a logarithmic axis over [lo, hi] in log10 units: whole decades (every 1, 2,
+/// 5, 10, ... decades) with light lines at 2..9 times a power of ten; or, on a range
+/// holding fewer than two whole decades, nice values of the quantity itself.
+fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
+    let first = lo.ceil();
+    let last = hi.floor();
+    let decades = if last >= first {
+        last - first + 1.0
+    } else {
+        0.0
+    };
+    if decades >= 2.0 {
+        let mut step = 1.0;
+        for s in [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0] {
+            step = s;
+            if (hi / s).floor() - (lo / s).ceil() < MAX_TICKS as f64 {
+                break;
+            }
+        }
+        let mut bold = Vec::new();
+        let k0 = (lo / step).ceil();
+        for i in 0..=MAX_TICKS + 1 {
+            let v = (k0 + i as f64) * step;
+            if v > hi {
+                break;
+            }
+            bold.push(v);
+        }
+        let mut light = Vec::new();
+        if step == 1.0 {
+            for i in 0..=(decades as usize).min(MAX_TICKS + 1) {
+                let d = first - 1.0 + i as f64;
+                for m in 2..=9 {
+                    let v = d + (m as f64).log10();
+                    if v >= lo && v <= hi {
+                        light.push(v);
+                    }
+                }
+            }
+        } else if decades <= 100.0 {
+            light = (0..decades as usize).map(|i| first + i as f64).collect();
+        }
+        return (bold, light);
+    }
+    // Less than two decades: nice values of the quantity, where it is a normal f64.
+    let (a, b) = (10f64.powf(lo), 10f64.powf(hi));
+    if a >= f64::MIN_POSITIVE && b.is_finite() && b > a {
+        let (values, _) = nice_ticks(a, b, MAX_TICKS);
+        let mut bold: Vec<f64> = values
+            .into_iter()
+            .filter(|&v| v > 0.0)
+            .map(f64::log10)
+            .filter(|&v| v >= lo && v <= hi)
+            .collect();
+        if decades == 1.0 && !bold.iter().any(|&v| (v - first).abs() < 1e-9) {
+            bold.push(first);
+            bold.sort_by(f64::total_cmp);
+        }
+        if bold.len() >= 2 {
+            return (bold, Vec::new());
+        }
+    }
+    // At the very ends of f64 (subnormals, near f64::MAX): evenly in log10.
+    let bold = (0..=4).map(|i| lo + (hi - lo) * i as f64 / 4.0).collect();
+    (bold, Vec::new())
+}
+
+/// One axis: a linear map of plot coordinates onto pixels, with the ticks placed here.
+struct TickedAxis {
+    lo: f64,
+    hi: f64,
+    bold: Vec<f64>,
+    light: Vec<f64>,
+}
+
+impl Ranged for TickedAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let t = (v - self.lo) / (self.hi - self.lo);
+        let px = limit.0 as f64 + (limit.1 - limit.0) as f64 * t;
+        // Far outside the area (never drawn: lines are clipped first) stays a sane pixel.
+        if px.is_nan() {
+            return limit.0;
+        }
+        (px + 1e-3).floor().clamp(-1e6, 1e6) as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            self.light.clone()
+        } else {
+            self.bold.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+/// The coordinate of one axis: a linear range in plot coordinates with our ticks.
+fn axis_coord(range: (f64, f64), log: bool) -> TickedAxis {
+    let (bold, light) = if log {
+        log_ticks(range.0, range.1)
+    } else {
+        linear_ticks(range.0, range.1)
+    };
+    TickedAxis {
+        lo: range.0,
+        hi: range.1,
+        bold,
+        light,
+    }
 }
 
 /// Tick label: compact, no float noise. `pow10`: write powers of ten as 10ⁿ (used on
@@ -377,6 +602,28 @@ fn fmt_tick(v: f64, pow10: bool) -> String {
     s.to_string()
 }
 
+/// Label of a tick at `l` = log10(value) on a log axis, computed from the exponent so
+/// that values beyond the range of f64 (after padding) still read right.
+fn fmt_log_tick(l: f64, pow10: bool) -> String {
+    if !l.is_finite() {
+        return String::new();
+    }
+    let k = l.round();
+    if (l - k).abs() < 1e-9 && (pow10 || !(-3.0..6.0).contains(&k)) {
+        return format!("10{}", superscript(k as i64));
+    }
+    let v = 10f64.powf(l);
+    if v.is_normal() {
+        return fmt_tick(v, false);
+    }
+    // Subnormal or beyond f64::MAX: mantissa and exponent from the logarithm.
+    let e = l.floor();
+    let m = 10f64.powf(l - e);
+    let s = format!("{m:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}e{e}")
+}
+
 fn superscript(k: i64) -> String {
     const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
     let mut s = String::new();
@@ -389,15 +636,55 @@ fn superscript(k: i64) -> String {
     s
 }
 
-/// Pick the legend corner holding the fewest data points.
-fn legend_corner(chart: &LineChart, xr: (f64, f64), yr: (f64, f64)) -> SeriesLabelPosition {
-    let norm = |v: f64, (lo, hi): (f64, f64), log: bool| {
+/// The tick label formatter of one axis.
+fn tick_formatter(log: bool, range: (f64, f64), pow10_always: bool) -> impl Fn(&f64) -> String {
+    // Powers of ten as 10ⁿ once a log axis spans beyond 0.01 .. 1000.
+    let pow10 = log && (pow10_always || range.0 < -2.0 || range.1 > 3.0);
+    move |v: &f64| {
         if log {
-            (v.ln() - lo.ln()) / (hi.ln() - lo.ln())
+            fmt_log_tick(*v, pow10)
         } else {
-            (v - lo) / (hi - lo)
+            fmt_tick(*v, false)
         }
+    }
+}
+
+/// A decimal year (`2024.5`) as a date label: `2024-07-02`, or `2024-07` / `2024` on axes
+/// spanning more than two / twenty years (`span`, in years).
+pub fn format_decimal_year(y: f64, span: f64) -> String {
+    use chrono::{Datelike, Duration, NaiveDate};
+    if !y.is_finite() || y.abs() > 200_000.0 {
+        return fmt_tick(y, false);
+    }
+    let year = y.floor();
+    let Some(start) = NaiveDate::from_ymd_opt(year as i32, 1, 1) else {
+        return fmt_tick(y, false);
     };
+    let days = if NaiveDate::from_ymd_opt(year as i32, 12, 31).is_some_and(|d| d.ordinal() == 366) {
+        366.0
+    } else {
+        365.0
+    };
+    let day = ((y - year) * days + 1e-6).floor() as i64;
+    let d = start + Duration::days(day);
+    if span > 20.0 {
+        format!("{}", d.year())
+    } else if span > 2.0 {
+        d.format("%Y-%m").to_string()
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    }
+}
+
+/// Pick the legend corner holding the fewest data points (`xr`, `yr` and the points in
+/// plot coordinates).
+fn legend_corner(
+    series: &[Vec<Vec<(f64, f64)>>],
+    diagonal: Option<&[(f64, f64)]>,
+    xr: (f64, f64),
+    yr: (f64, f64),
+) -> SeriesLabelPosition {
+    let norm = |v: f64, (lo, hi): (f64, f64)| (v - lo) / (hi - lo);
     // Corner boxes in normalised coordinates: (x0, x1, y0, y1).
     let corners = [
         (SeriesLabelPosition::UpperLeft, (0.0, 0.4, 0.6, 1.0)),
@@ -407,30 +694,97 @@ fn legend_corner(chart: &LineChart, xr: (f64, f64), yr: (f64, f64)) -> SeriesLab
     ];
     let mut counts = [0usize; 4];
     let mut add = |x: f64, y: f64| {
-        let (u, v) = (norm(x, xr, chart.log_x), norm(y, yr, chart.log_y));
+        let (u, v) = (norm(x, xr), norm(y, yr));
         for (i, (_, (x0, x1, y0, y1))) in corners.iter().enumerate() {
             if u >= *x0 && u <= *x1 && v >= *y0 && v <= *y1 {
                 counts[i] += 1;
             }
         }
     };
-    for s in &chart.series {
+    for segs in series {
         // Weight every series equally whatever its length.
-        let step = (s.xs.len() / 200).max(1);
-        for (&x, &y) in s.xs.iter().zip(&s.ys).step_by(step) {
-            if usable(x, chart.log_x) && usable(y, chart.log_y) {
-                add(x, y);
-            }
+        let n: usize = segs.iter().map(Vec::len).sum();
+        let step = (n / 200).max(1);
+        for &(x, y) in segs.iter().flatten().step_by(step) {
+            add(x, y);
         }
     }
-    if chart.diagonal {
-        for i in 0..=50 {
-            let t = i as f64 / 50.0;
-            add(xr.0 + t * (xr.1 - xr.0), yr.0 + t * (yr.1 - yr.0));
+    if let Some(d) = diagonal {
+        for &(x, y) in d {
+            add(x, y);
         }
     }
     let best = (0..4).min_by_key(|&i| counts[i]).unwrap_or(0);
     corners[best].0.clone()
+}
+
+/// Clip a polyline (plot coordinates) to the rectangle `xr` × `yr`: the pieces inside,
+/// so nothing is ever drawn outside the plotting area (points far outside it would map to
+/// pixel coordinates near ±2³¹).
+fn clip_polyline(pts: &[(f64, f64)], xr: (f64, f64), yr: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    let inside = |p: (f64, f64)| p.0 >= xr.0 && p.0 <= xr.1 && p.1 >= yr.0 && p.1 <= yr.1;
+    if pts.len() == 1 {
+        return if inside(pts[0]) {
+            vec![pts.to_vec()]
+        } else {
+            Vec::new()
+        };
+    }
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut cur: Vec<(f64, f64)> = Vec::new();
+    for w in pts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        // Liang–Barsky: the parameter interval [t0, t1] of a + t (b - a) inside.
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        let mut visible = true;
+        for (p, q) in [
+            (-dx, a.0 - xr.0),
+            (dx, xr.1 - a.0),
+            (-dy, a.1 - yr.0),
+            (dy, yr.1 - a.1),
+        ] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    visible = false;
+                }
+            } else {
+                let r = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(r);
+                } else {
+                    t1 = t1.min(r);
+                }
+            }
+        }
+        if !visible || t0 > t1 || !t0.is_finite() || !t1.is_finite() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        let at = |t: f64| {
+            (
+                (a.0 + t * dx).clamp(xr.0, xr.1),
+                (a.1 + t * dy).clamp(yr.0, yr.1),
+            )
+        };
+        let (p0, p1) = (at(t0), at(t1));
+        if cur.last() != Some(&p0) {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            cur.push(p0);
+        }
+        cur.push(p1);
+        if t1 < 1.0 {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 fn draw_chart<DB: DrawingBackend>(
@@ -438,69 +792,21 @@ fn draw_chart<DB: DrawingBackend>(
     chart: &LineChart,
     caption: u32,
 ) -> Result<(), String> {
-    let xr = chart.x_range.unwrap_or_else(|| {
+    let (log_x, log_y) = (chart.log_x, chart.log_y);
+    let xr = fixed_range(chart.x_range, log_x).unwrap_or_else(|| {
         fit_range(
             chart.series.iter().flat_map(|s| s.xs.iter().copied()),
-            chart.log_x,
-            chart.log_x,
+            log_x,
+            log_x,
         )
     });
-    let yr = chart.y_range.unwrap_or_else(|| {
+    let yr = fixed_range(chart.y_range, log_y).unwrap_or_else(|| {
         fit_range(
             chart.series.iter().flat_map(|s| s.ys.iter().copied()),
-            chart.log_y,
+            log_y,
             true,
         )
     });
-    match (chart.log_x, chart.log_y) {
-        (false, false) => draw_in(area, chart, caption, xr.0..xr.1, yr.0..yr.1, xr, yr),
-        (true, false) => draw_in(
-            area,
-            chart,
-            caption,
-            (xr.0..xr.1).log_scale(),
-            yr.0..yr.1,
-            xr,
-            yr,
-        ),
-        (false, true) => draw_in(
-            area,
-            chart,
-            caption,
-            xr.0..xr.1,
-            (yr.0..yr.1).log_scale(),
-            xr,
-            yr,
-        ),
-        (true, true) => draw_in(
-            area,
-            chart,
-            caption,
-            (xr.0..xr.1).log_scale(),
-            (yr.0..yr.1).log_scale(),
-            xr,
-            yr,
-        ),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn draw_in<DB, X, Y>(
-    area: &DrawingArea<DB, Shift>,
-    chart: &LineChart,
-    caption: u32,
-    x_spec: X,
-    y_spec: Y,
-    xr: (f64, f64),
-    yr: (f64, f64),
-) -> Result<(), String>
-where
-    DB: DrawingBackend,
-    X: AsRangedCoord<Value = f64>,
-    Y: AsRangedCoord<Value = f64>,
-    X::CoordDescType: ValueFormatter<f64>,
-    Y::CoordDescType: ValueFormatter<f64>,
-{
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let mut cc = ChartBuilder::on(area)
         .caption(
@@ -510,70 +816,98 @@ where
         .margin(18)
         .x_label_area_size(56)
         .y_label_area_size(80)
-        .build_cartesian_2d(x_spec, y_spec)
+        .build_cartesian_2d(axis_coord(xr, log_x), axis_coord(yr, log_y))
         .map_err(e)?;
-    let (log_x, log_y) = (chart.log_x, chart.log_y);
-    let wide = |log: bool, (lo, hi): (f64, f64)| log && (lo < 0.01 || hi > 1000.0);
-    let (px, py) = (wide(log_x, xr), wide(log_y, yr));
-    let xf = move |v: &f64| fmt_tick(*v, px);
-    let yf = move |v: &f64| fmt_tick(*v, py);
-    cc.configure_mesh()
-        .x_desc(chart.x_label.as_str())
-        .y_desc(chart.y_label.as_str())
-        .x_labels(8)
-        .y_labels(8)
-        .x_label_formatter(&xf)
-        .y_label_formatter(&yf)
-        .label_style((FONT_FAMILY, 15).into_font().color(&TEXT))
-        .axis_desc_style((FONT_FAMILY, 17).into_font().color(&TEXT))
-        .bold_line_style(GRID_BOLD)
-        .light_line_style(GRID_LIGHT)
-        .max_light_lines(if log_x || log_y { 9 } else { 2 })
-        .axis_style(AXIS)
-        .draw()
-        .map_err(e)?;
+    let xf: Box<dyn Fn(&f64) -> String> = if chart.x_dates && !log_x {
+        let span = xr.1 - xr.0;
+        Box::new(move |v: &f64| format_decimal_year(*v, span))
+    } else {
+        Box::new(tick_formatter(log_x, xr, false))
+    };
+    let yf = tick_formatter(log_y, yr, false);
+    configure_mesh(&mut cc, &chart.x_label, &chart.y_label, &xf, &yf)?;
 
     let mut labelled = 0;
+    let mut diagonal = None;
     if chart.diagonal {
-        let style = ShapeStyle {
-            color: RGBColor(150, 150, 150).to_rgba(),
-            filled: false,
-            stroke_width: 1,
+        // y = x, in plot coordinates: a straight line when both axes share a scale.
+        let pts: Vec<(f64, f64)> = if log_x == log_y {
+            let (a, b) = (xr.0.max(yr.0), xr.1.min(yr.1));
+            if a < b {
+                vec![(a, a), (b, b)]
+            } else {
+                Vec::new()
+            }
+        } else {
+            (0..=100)
+                .filter_map(|i| {
+                    let p = xr.0 + (xr.1 - xr.0) * i as f64 / 100.0;
+                    let v = if log_x { 10f64.powf(p) } else { p };
+                    let q = to_plot(v, log_y);
+                    (usable(v, log_y) && q >= yr.0 && q <= yr.1).then_some((p, q))
+                })
+                .collect()
         };
-        cc.draw_series(DashedLineSeries::new(
-            vec![
-                (xr.0.max(yr.0), xr.0.max(yr.0)),
-                (xr.1.min(yr.1), xr.1.min(yr.1)),
-            ],
-            6,
-            5,
-            style,
-        ))
-        .map_err(e)?
-        .label("equality")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
-        labelled += 1;
-    }
-    for (i, s) in chart.series.iter().enumerate() {
-        if draw_line(&mut cc, s, i, log_x, log_y)? {
+        if pts.len() >= 2 {
+            let style = ShapeStyle {
+                color: RGBColor(150, 150, 150).to_rgba(),
+                filled: false,
+                stroke_width: 1,
+            };
+            cc.draw_series(DashedLineSeries::new(pts.clone(), 6, 5, style))
+                .map_err(e)?
+                .label("equality")
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
             labelled += 1;
+            diagonal = Some(pts);
         }
     }
+    let mut drawn = Vec::new();
+    for (i, s) in chart.series.iter().enumerate() {
+        let segs = segments(s, log_x, log_y);
+        if draw_line(&mut cc, &s.label, &segs, i, xr, yr)? {
+            labelled += 1;
+        }
+        drawn.push(segs);
+    }
     if labelled > 0 {
-        draw_legend(&mut cc, legend_corner(chart, xr, yr))?;
+        draw_legend(&mut cc, legend_corner(&drawn, diagonal.as_deref(), xr, yr))?;
     }
     Ok(())
 }
 
-/// Draw one series in palette colour `i`: lines, single points as dots, broken where a
-/// value cannot be plotted. The first segment carries the legend entry; returns whether
-/// there is one.
+/// The mesh (grid, axes, tick labels, axis titles), in the same style on every chart.
+fn configure_mesh<'a, DB: DrawingBackend + 'a>(
+    cc: &mut ChartContext<'a, DB, Cartesian2d<TickedAxis, TickedAxis>>,
+    x_label: &str,
+    y_label: &str,
+    xf: &dyn Fn(&f64) -> String,
+    yf: &dyn Fn(&f64) -> String,
+) -> Result<(), String> {
+    cc.configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(xf)
+        .y_label_formatter(yf)
+        .label_style((FONT_FAMILY, 15).into_font().color(&TEXT))
+        .axis_desc_style((FONT_FAMILY, 17).into_font().color(&TEXT))
+        .bold_line_style(GRID_BOLD)
+        .light_line_style(GRID_LIGHT)
+        .axis_style(AXIS)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// Draw one series (its segments in plot coordinates) in palette colour `i`: lines,
+/// single points as dots, clipped to the plotting area. The first piece carries the
+/// legend entry; returns whether there is one.
 fn draw_line<DB, CT>(
     cc: &mut ChartContext<'_, DB, CT>,
-    s: &Series,
+    label: &str,
+    segs: &[Vec<(f64, f64)>],
     i: usize,
-    log_x: bool,
-    log_y: bool,
+    xr: (f64, f64),
+    yr: (f64, f64),
 ) -> Result<bool, String>
 where
     DB: DrawingBackend,
@@ -586,17 +920,22 @@ where
         stroke_width: 2,
     };
     let mut labelled = false;
-    for (k, seg) in segments(s, log_x, log_y).into_iter().enumerate() {
-        let ann = if seg.len() == 1 {
-            cc.draw_series(std::iter::once(Circle::new(seg[0], 4, style.filled())))
-                .map_err(e)?
-        } else {
-            cc.draw_series(LineSeries::new(seg, style)).map_err(e)?
-        };
-        if k == 0 && !s.label.is_empty() {
-            ann.label(s.label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
-            labelled = true;
+    for seg in segs {
+        let single = seg.len() == 1;
+        for piece in clip_polyline(seg, xr, yr) {
+            let ann = if single {
+                cc.draw_series(std::iter::once(Circle::new(piece[0], 4, style.filled())))
+                    .map_err(e)?
+            } else if piece.len() >= 2 {
+                cc.draw_series(LineSeries::new(piece, style)).map_err(e)?
+            } else {
+                continue;
+            };
+            if !labelled && !label.is_empty() {
+                ann.label(label)
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+                labelled = true;
+            }
         }
     }
     Ok(labelled)
@@ -620,6 +959,119 @@ where
         .label_font((FONT_FAMILY, 15).into_font().color(&TEXT))
         .draw()
         .map_err(|e| e.to_string())
+}
+// --- bar charts ------------------------------------------------------------------------
+
+/// Horizontal bars, one per category, largest first at the top (e.g. the top holders).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BarChart {
+    pub title: String,
+    /// The label of the value axis, with its unit.
+    pub x_label: String,
+    /// (category, value), drawn top to bottom. Non-finite or negative values are drawn
+    /// as empty bars.
+    pub bars: Vec<(String, f64)>,
+    /// Write each value at the end of its bar as a percentage (values are shares in
+    /// [0, 1]); otherwise as a number.
+    pub percent: bool,
+}
+
+/// A bar chart, written as `{dir}/{stem}.svg` and `.png`.
+pub fn bar_chart(dir: &Path, stem: &str, chart: &BarChart) -> Result<Vec<PathBuf>, IoError> {
+    let n = chart.bars.len().max(1);
+    let height = (120 + 34 * n).clamp(300, 1400) as u32;
+    render_both(
+        dir,
+        stem,
+        (CHART_SIZE.0, height),
+        |a| draw_bar_chart(a, chart),
+        |a| draw_bar_chart(a, chart),
+    )
+}
+
+/// At most `max` characters of a category name, cut with `…`.
+fn short_name(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn draw_bar_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &BarChart,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let n = chart.bars.len();
+    let good = |v: f64| v.is_finite() && v >= 0.0;
+    let max = chart
+        .bars
+        .iter()
+        .map(|b| b.1)
+        .filter(|&v| good(v))
+        .fold(0.0f64, f64::max);
+    // Room at the right end for the value labels.
+    let xr = finite_linear(0.0, if max > 0.0 { max * 1.18 } else { 1.0 });
+    let yr = (-0.5, n.max(1) as f64 - 0.5);
+    let names: Vec<String> = chart.bars.iter().map(|b| short_name(&b.0, 28)).collect();
+    let longest = names.iter().map(|s| s.chars().count()).max().unwrap_or(4);
+    let mut y_axis = axis_coord(yr, false);
+    // One tick per bar; bar k (from the top) sits at y = n - 1 - k.
+    y_axis.bold = (0..n).map(|k| k as f64).collect();
+    y_axis.light = Vec::new();
+    let mut cc = ChartBuilder::on(area)
+        .caption(&chart.title, (FONT_FAMILY, 26).into_font().color(&TEXT))
+        .margin(18)
+        .x_label_area_size(56)
+        .y_label_area_size((longest as u32 * 9 + 24).clamp(60, 300))
+        .build_cartesian_2d(axis_coord(xr, false), y_axis)
+        .map_err(e)?;
+    let xf = tick_formatter(false, xr, false);
+    let labels = names.clone();
+    let yf = move |v: &f64| {
+        let k = v.round();
+        if (v - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < labels.len() {
+            labels[labels.len() - 1 - k as usize].clone()
+        } else {
+            String::new()
+        }
+    };
+    configure_mesh(&mut cc, &chart.x_label, "", &xf, &yf)?;
+    let colour = palette(0);
+    cc.draw_series(chart.bars.iter().enumerate().map(|(k, b)| {
+        let y = (n - 1 - k) as f64;
+        let v = if good(b.1) { b.1.min(xr.1) } else { 0.0 };
+        Rectangle::new([(0.0, y - 0.36), (v, y + 0.36)], colour.filled())
+    }))
+    .map_err(e)?;
+    let percent = chart.percent;
+    let fmt = move |v: f64| {
+        if percent {
+            format!("{:.2}%", 100.0 * v)
+        } else {
+            fmt_tick(v, false)
+        }
+    };
+    cc.draw_series(
+        chart
+            .bars
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| good(b.1))
+            .map(|(k, b)| {
+                let y = (n - 1 - k) as f64;
+                Text::new(
+                    fmt(b.1),
+                    (b.1.min(xr.1) + (xr.1 - xr.0) * 0.01, y + 0.2),
+                    (FONT_FAMILY, 14).into_font().color(&TEXT),
+                )
+            }),
+    )
+    .map_err(e)?;
+    Ok(())
 }
 
 // --- sweeps: confidence bands and heatmaps ---------------------------------------------
@@ -661,12 +1113,13 @@ fn draw_band_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &BandChart,
 ) -> Result<(), String> {
+    let log_x = chart.log_x;
     let xr = fit_range(
         chart.bands.iter().flat_map(|b| b.xs.iter().copied()),
-        chart.log_x,
+        log_x,
         true,
     );
-    let yr = chart.y_range.unwrap_or_else(|| {
+    let yr = fixed_range(chart.y_range, false).unwrap_or_else(|| {
         fit_range(
             chart
                 .bands
@@ -676,49 +1129,17 @@ fn draw_band_chart<DB: DrawingBackend>(
             true,
         )
     });
-    if chart.log_x {
-        draw_band_in(area, chart, (xr.0..xr.1).log_scale(), yr)
-    } else {
-        draw_band_in(area, chart, xr.0..xr.1, yr)
-    }
-}
-
-fn draw_band_in<DB, X>(
-    area: &DrawingArea<DB, Shift>,
-    chart: &BandChart,
-    x_spec: X,
-    yr: (f64, f64),
-) -> Result<(), String>
-where
-    DB: DrawingBackend,
-    X: AsRangedCoord<Value = f64>,
-    X::CoordDescType: ValueFormatter<f64>,
-{
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let mut cc = ChartBuilder::on(area)
         .caption(&chart.title, (FONT_FAMILY, 26).into_font().color(&TEXT))
         .margin(18)
         .x_label_area_size(56)
         .y_label_area_size(80)
-        .build_cartesian_2d(x_spec, yr.0..yr.1)
+        .build_cartesian_2d(axis_coord(xr, log_x), axis_coord(yr, false))
         .map_err(e)?;
-    let log_x = chart.log_x;
-    let xf = move |v: &f64| fmt_tick(*v, log_x);
-    let yf = move |v: &f64| fmt_tick(*v, false);
-    cc.configure_mesh()
-        .x_desc(chart.x_label.as_str())
-        .y_desc(chart.y_label.as_str())
-        .x_labels(8)
-        .y_labels(8)
-        .x_label_formatter(&xf)
-        .y_label_formatter(&yf)
-        .label_style((FONT_FAMILY, 15).into_font().color(&TEXT))
-        .axis_desc_style((FONT_FAMILY, 17).into_font().color(&TEXT))
-        .bold_line_style(GRID_BOLD)
-        .light_line_style(GRID_LIGHT)
-        .axis_style(AXIS)
-        .draw()
-        .map_err(e)?;
+    let xf = tick_formatter(log_x, xr, true);
+    let yf = tick_formatter(false, yr, false);
+    configure_mesh(&mut cc, &chart.x_label, &chart.y_label, &xf, &yf)?;
     let ok = |x: f64, y: f64| usable(x, log_x) && y.is_finite();
     // Bands first, lines on top.
     for (i, b) in chart.bands.iter().enumerate() {
@@ -734,10 +1155,11 @@ where
             run.clear();
             Ok(())
         };
-        for k in 0..b.xs.len() {
+        for k in 0..b.xs.len().min(b.lo.len()).min(b.hi.len()) {
             let (x, lo, hi) = (b.xs[k], b.lo[k], b.hi[k]);
             if ok(x, lo) && ok(x, hi) {
-                run.push((x, lo.max(yr.0).min(yr.1), hi.max(yr.0).min(yr.1)));
+                let clamp = |v: f64| v.max(yr.0).min(yr.1);
+                run.push((to_plot(x, log_x).clamp(xr.0, xr.1), clamp(lo), clamp(hi)));
             } else {
                 flush(&mut run)?;
             }
@@ -745,32 +1167,20 @@ where
         flush(&mut run)?;
     }
     let mut labelled = 0;
+    let mut drawn = Vec::new();
     for (i, b) in chart.bands.iter().enumerate() {
         let s = Series::new(b.label.clone(), b.xs.clone(), b.mean.clone());
-        if draw_line(&mut cc, &s, i, log_x, false)? {
+        let segs = segments(&s, log_x, false);
+        if draw_line(&mut cc, &b.label, &segs, i, xr, yr)? {
             labelled += 1;
         }
+        drawn.push(segs);
     }
     if labelled > 0 {
-        let as_lines = LineChart {
-            series: chart
-                .bands
-                .iter()
-                .map(|b| Series::new("", b.xs.clone(), b.mean.clone()))
-                .collect(),
-            log_x,
-            ..Default::default()
-        };
-        let xr = fit_range(
-            chart.bands.iter().flat_map(|b| b.xs.iter().copied()),
-            log_x,
-            true,
-        );
-        draw_legend(&mut cc, legend_corner(&as_lines, xr, yr))?;
+        draw_legend(&mut cc, legend_corner(&drawn, None, xr, yr))?;
     }
     Ok(())
 }
-
 /// A heatmap over a grid: `values[iy][ix]` is the cell at column `ix` (x value
 /// `x_values[ix]`) and row `iy` (y value `y_values[iy]`). Cells are drawn with equal size
 /// whatever the spacing of the values (log-spaced grids read correctly); non-finite cells
@@ -834,10 +1244,9 @@ fn draw_heatmap<DB: DrawingBackend>(
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let nx = map.x_values.len().max(1);
     let ny = map.y_values.len().max(1);
-    let (lo, hi) = map
-        .range
+    let (lo, hi) = fixed_range(map.range, false)
         .unwrap_or_else(|| fit_range(map.values.iter().flatten().copied(), false, false));
-    let span = if hi > lo { hi - lo } else { 1.0 };
+    let span = hi - lo;
     let body = area
         .titled(&map.title, (FONT_FAMILY, 26).into_font().color(&TEXT))
         .map_err(e)?;
@@ -894,13 +1303,12 @@ fn draw_heatmap<DB: DrawingBackend>(
             &map.colour_label,
             (FONT_FAMILY, 15).into_font().color(&TEXT),
         )
-        .build_cartesian_2d(0.0..1.0, lo..lo + span)
+        .build_cartesian_2d(0.0..1.0, axis_coord((lo, hi), false))
         .map_err(e)?;
     let yf2 = move |v: &f64| fmt_tick(*v, false);
     cb.configure_mesh()
         .disable_mesh()
         .disable_x_axis()
-        .y_labels(6)
         .y_label_formatter(&yf2)
         .label_style((FONT_FAMILY, 14).into_font().color(&TEXT))
         .axis_style(AXIS)

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 /// A chart to show in the report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
+    /// The chart's name, used as the figure's accessible label (`aria-label`).
     pub title: String,
+    /// Text under the chart, before the file links ("" for none).
     pub caption: String,
     /// The SVG text, inlined as is.
     pub svg: String,
@@ -17,14 +19,20 @@ pub struct Figure {
 /// Everything the report shows. All text is HTML-escaped; only `Figure::svg` is inlined raw.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Report {
+    /// The page title and heading.
     pub title: String,
     /// Short facts shown under the title: ("model", "growth"), ("seed", "42"), ...
     pub meta: Vec<(String, String)>,
+    /// The scenario's description, shown as a paragraph with its line breaks (omitted
+    /// when blank).
     pub description: String,
+    /// Remarks listed under the description (e.g. replicates that stopped early).
     pub notes: Vec<String>,
+    /// The headline numbers, as (label, formatted value), in a "Key numbers" table.
     pub key_numbers: Vec<(String, String)>,
     /// A final-values table: column headers (first is the row label header) and rows.
     pub final_table: Option<(Vec<String>, Vec<Vec<String>>)>,
+    /// The charts, in order, under "Charts".
     pub figures: Vec<Figure>,
     /// Data files (relative names) with a short description each.
     pub files: Vec<(String, String)>,

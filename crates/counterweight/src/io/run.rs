@@ -64,20 +64,21 @@ pub const METRICS_CONTRACT: [&str; 11] = [
     "nakamoto_1_2",
 ];
 
-/// Metrics shown in the report's "final values" table, when present.
-const FINAL_TABLE_METRICS: [(&str, &str); 12] = [
-    ("hhi", "HHI"),
-    ("effective_number", "effective number (1/HHI)"),
-    ("gini", "Gini"),
-    ("theil_t", "Theil T"),
-    ("top1_share", "top-1 share"),
-    ("top3_share", "top-3 share"),
-    ("top1pct_share", "top-1% share"),
-    ("top10pct_share", "top-10% share"),
-    ("nakamoto_1_3", "Nakamoto (> 1/3)"),
-    ("nakamoto_1_2", "Nakamoto (> 1/2)"),
-    ("hill_alpha", "Hill tail exponent α"),
-    ("total", "total"),
+/// Metrics shown in the report's "final values" table, when present (labels from
+/// [`crate::metrics::columns::label`]).
+const FINAL_TABLE_METRICS: [&str; 12] = [
+    "hhi",
+    "effective_number",
+    "gini",
+    "theil_t",
+    "top1_share",
+    "top3_share",
+    "top1pct_share",
+    "top10pct_share",
+    "nakamoto_1_3",
+    "nakamoto_1_2",
+    "hill_alpha",
+    "total",
 ];
 
 // --- views of the metrics table --------------------------------------------------------
@@ -327,7 +328,7 @@ pub fn format_number(x: f64) -> String {
 /// Lorenz curve points (population share, share of the total), smallest first, starting
 /// at (0, 0) and ending at (1, 1); at most ~2,000 points. `None` when the finite values
 /// do not have a positive sum.
-fn lorenz_points(values: &[f64]) -> Option<Vec<(f64, f64)>> {
+pub(crate) fn lorenz_points(values: &[f64]) -> Option<Vec<(f64, f64)>> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
     if v.is_empty() {
         return None;
@@ -755,7 +756,12 @@ fn final_values_table(
     let mut rows = Vec::new();
     let mut wanted: Vec<(String, String)> = FINAL_TABLE_METRICS
         .iter()
-        .map(|(c, l)| (c.to_string(), l.to_string()))
+        .map(|c| {
+            (
+                c.to_string(),
+                crate::metrics::label(c).unwrap_or_default().into(),
+            )
+        })
         .collect();
     for g in share_groups(m) {
         wanted.push((format!("share.{g}"), format!("share of group {g}")));
@@ -784,72 +790,12 @@ fn final_values_table(
 }
 
 /// Write the run directory `out` all-or-nothing: everything goes into the sibling
-/// `{out}.partial-{pid}`, which is renamed to `out` once complete and removed on error.
-/// It is an error if `out` exists and is not an empty directory. Returns the final paths.
+/// `{out}.partial-{pid}`, which is renamed to `out` once complete and removed on error
+/// (see [`super::atomic::write_dir_atomically`], which also removes staging directories
+/// of dead processes). It is an error if `out` exists and is not an empty directory.
+/// Returns the final paths.
 pub fn write_run_dir(out: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoError> {
-    let exists_err = || IoError::OutputExists {
-        path: out.to_path_buf(),
-    };
-    let out_is_empty_dir = match fs::read_dir(out) {
-        Ok(mut it) => {
-            if it.next().is_some() {
-                return Err(exists_err());
-            }
-            true
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-        Err(e) if out.exists() && !out.is_dir() => {
-            let _ = e;
-            return Err(exists_err());
-        }
-        Err(e) => return Err(IoError::fs("cannot read directory", out, e)),
-    };
-    let name = out.file_name().ok_or_else(|| {
-        IoError::fs(
-            "cannot write run directory",
-            out,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "path has no final component",
-            ),
-        )
-    })?;
-    let staging = out.with_file_name(format!(
-        "{}.partial-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    if let Some(parent) = staging.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent)
-            .map_err(|e| IoError::fs("cannot create directory", parent, e))?;
-    }
-    if staging.exists() {
-        // Left over from an earlier process with the same id.
-        fs::remove_dir_all(&staging)
-            .map_err(|e| IoError::fs("cannot remove stale staging directory", &staging, e))?;
-    }
-    let result = write_run(&staging, rec).and_then(|files| {
-        if out_is_empty_dir {
-            fs::remove_dir(out)
-                .map_err(|e| IoError::fs("cannot replace empty directory", out, e))?;
-        }
-        fs::rename(&staging, out).map_err(|e| {
-            if out.exists() {
-                exists_err()
-            } else {
-                IoError::fs("cannot rename into place", out, e)
-            }
-        })?;
-        super::atomic::sync_dir(out.parent());
-        Ok(files
-            .iter()
-            .map(|p| out.join(p.file_name().unwrap_or_default()))
-            .collect())
-    });
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
-    }
-    result
+    super::atomic::write_dir_atomically(out, |staging| write_run(staging, rec))
 }
 
 // --- from a run's output ---------------------------------------------------------------

@@ -43,6 +43,35 @@ pub const METRIC_COLUMN_NAMES: [&str; 13] = [
     "total",
 ];
 
+/// The label of each contract metric column, for tables, charts and reports: the one
+/// place they are spelled. `top{k}_share` is labelled by [`label`].
+const METRIC_LABELS: [(&str, &str); 12] = [
+    ("hhi", "HHI"),
+    ("effective_number", "effective number (1/HHI)"),
+    ("gini", "Gini"),
+    ("theil_t", "Theil T"),
+    ("top1_share", "top-1 share"),
+    ("top10pct_share", "top-10% share"),
+    ("nakamoto_1_3", "Nakamoto (> 1/3)"),
+    ("nakamoto_1_2", "Nakamoto (> 1/2)"),
+    ("top1pct_share", "top-1% share"),
+    ("hill_alpha", "Hill tail exponent α"),
+    ("hill_se", "standard error of the Hill exponent"),
+    ("total", "total"),
+];
+
+/// The label of a contract metric column (`"gini"` -> `"Gini"`, `"top3_share"` ->
+/// `"top-3 share"`), or `None` for a column that is not one.
+pub fn label(name: &str) -> Option<std::borrow::Cow<'static, str>> {
+    if let Some((_, l)) = METRIC_LABELS.iter().find(|(n, _)| *n == name) {
+        return Some((*l).into());
+    }
+    let k = name.strip_prefix("top")?.strip_suffix("_share")?;
+    k.parse::<usize>()
+        .ok()
+        .map(|k| format!("top-{k} share").into())
+}
+
 impl MetricColumns {
     /// `top_k` names the `top{k}_share` column; it should be the `MetricOptions::top_k`
     /// the pushed values were computed with.
@@ -142,5 +171,20 @@ impl MetricColumns {
             (name("hill_se"), Column::F64(self.hill_se)),
             (name("total"), Column::F64(self.total)),
         ]
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn every_contract_column_has_a_label() {
+        for name in METRIC_COLUMN_NAMES {
+            let name = name.replace("{k}", "3");
+            assert!(label(&name).is_some(), "{name}");
+        }
+        assert_eq!(label("top3_share").as_deref(), Some("top-3 share"));
+        assert_eq!(label("mean"), None);
     }
 }

@@ -71,3 +71,26 @@ pub(crate) fn nakamoto(s: &Sorted) -> (Option<usize>, Option<usize>) {
     // 2·S_k > X implies 3·S_k > X, so nc3 is set by the time the loop breaks.
     (nc3, nc2)
 }
+
+/// Strict Nakamoto coefficient at the threshold `num/den`: the smallest number of
+/// holders whose combined share is strictly above `num/den` (validation.md §7.5), compared
+/// as `den·S_k > num·X` (no division, so exact ties are not broken by rounding). Used for
+/// thresholds other than the contract's 1/3 and 1/2, e.g. 2/3 (finality in proof of
+/// stake). `None` if never reached (`num >= den`).
+///
+/// Errors: `Empty`, `InvalidValue`, `ZeroTotal`.
+pub fn nakamoto_at(values: &[f64], num: u32, den: u32) -> Result<Option<usize>, MetricsError> {
+    let s = Sorted::new(values)?;
+    if s.total <= 0.0 {
+        return Err(MetricsError::ZeroTotal);
+    }
+    let (num, den) = (f64::from(num), f64::from(den));
+    let mut acc = 0.0;
+    for k in 1..=s.n() {
+        acc += s.desc(k - 1);
+        if den * acc > num * s.total {
+            return Ok(Some(k));
+        }
+    }
+    Ok(None)
+}

@@ -26,11 +26,12 @@ use thiserror::Error;
 mod columns;
 mod concentration;
 mod inequality;
+pub mod ownership;
 mod sorted;
 mod tail;
 
-pub use columns::{METRIC_COLUMN_NAMES, MetricColumns};
-pub use concentration::top_share;
+pub use columns::{METRIC_COLUMN_NAMES, MetricColumns, label};
+pub use concentration::{nakamoto_at, top_share};
 pub use inequality::lorenz;
 pub use tail::{HillEstimate, default_hill_k, hill};
 

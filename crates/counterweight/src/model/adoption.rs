@@ -433,7 +433,7 @@ pub fn validate(
 /// A complete binary tree of sums over `len` leaves (padded with zeros to a power of two).
 /// Every internal node is recomputed from its children, so sums never drift.
 #[derive(Debug, Clone)]
-struct SumTree<T> {
+pub(crate) struct SumTree<T> {
     size: usize,
     node: Vec<T>,
 }
@@ -442,7 +442,7 @@ impl<T> SumTree<T>
 where
     T: Copy + Default + PartialOrd + std::ops::Add<Output = T> + std::ops::Sub<Output = T>,
 {
-    fn new(leaves: &[T]) -> Self {
+    pub(crate) fn new(leaves: &[T]) -> Self {
         let size = leaves.len().next_power_of_two();
         let mut t = SumTree {
             size,
@@ -452,18 +452,18 @@ where
         t
     }
 
-    fn rebuild(&mut self, leaves: &[T]) {
+    pub(crate) fn rebuild(&mut self, leaves: &[T]) {
         self.node[self.size..self.size + leaves.len()].copy_from_slice(leaves);
         for i in (1..self.size).rev() {
             self.node[i] = self.node[2 * i] + self.node[2 * i + 1];
         }
     }
 
-    fn total(&self) -> T {
+    pub(crate) fn total(&self) -> T {
         self.node[1]
     }
 
-    fn set(&mut self, k: usize, v: T) {
+    pub(crate) fn set(&mut self, k: usize, v: T) {
         let mut i = self.size + k;
         self.node[i] = v;
         while i > 1 {
@@ -474,7 +474,7 @@ where
 
     /// The leaf whose cumulative interval contains `u`, and the residual within it.
     #[inline]
-    fn find(&self, mut u: T) -> (usize, T) {
+    pub(crate) fn find(&self, mut u: T) -> (usize, T) {
         let mut i = 1;
         while i < self.size {
             let l = self.node[2 * i];
@@ -658,6 +658,65 @@ impl Urn {
         let k = self.choose(rng);
         self.add(k);
         k
+    }
+
+    /// Set platform k's quality (>= 0; a platform of quality 0 is never chosen, e.g. one
+    /// that accepts no newcomers for a while). The envelope is updated.
+    pub fn set_quality(&mut self, k: usize, q: f64) {
+        if self.q[k] != q {
+            self.q[k] = q;
+            self.refresh_one(k);
+        }
+    }
+
+    /// Qualities per platform.
+    pub fn qualities(&self) -> &[f64] {
+        &self.q
+    }
+
+    /// `m` adopters of platform k leave the urn (m <= n_k). The envelope is updated.
+    pub fn remove(&mut self, k: usize, m: u64) {
+        assert!(
+            m <= self.n[k],
+            "removing more adopters than platform {k} holds"
+        );
+        if m == 0 {
+            return;
+        }
+        self.n[k] -= m;
+        self.total -= m;
+        if let Some(ct) = &mut self.count_tree {
+            ct.set(k, self.n[k]);
+        }
+        if self.total < self.total_lo {
+            self.refresh_all();
+        } else if self.n[k] < self.lo[k] {
+            self.refresh_one(k);
+        }
+    }
+
+    /// One arrival, drawn exactly like [`Urn::arrive`], or `None` when no platform can be
+    /// chosen (every exact weight is 0: every quality 0, or only empty platforms under
+    /// γ > 0 and θ = 0). Stopping only when the acceptance probability is 0 leaves the
+    /// law of an accepted draw unchanged.
+    pub fn try_arrive(&mut self, rng: &mut ChaCha8Rng) -> Option<usize> {
+        let k_count = self.n.len();
+        let mut rejections = 0u32;
+        loop {
+            if self.tree.total() <= 0.0 {
+                return None;
+            }
+            let u = rng.random::<f64>() * self.tree.total();
+            let (k, r) = self.tree.find(u);
+            if k < k_count && (r < self.w_lo[k] || (r < self.w_hi[k] && r < self.weight(k))) {
+                self.add(k);
+                return Some(k);
+            }
+            rejections += 1;
+            if rejections.is_multiple_of(64) && (0..k_count).all(|j| self.weight(j) <= 0.0) {
+                return None;
+            }
+        }
     }
 
     /// One re-choice: a uniformly random existing adopter leaves and chooses again.

@@ -5,6 +5,9 @@
 //! 1. returns to scale  `R_i += dt a K (R_i/K)^beta`                          (explicit Euler)
 //! 2. diseconomies      `R_i -= dt c K (R_i/K)^delta`                         (explicit Euler)
 //! 3. spillover         `R_i += dt D_eff mean_j[o_j max(R_j - R_i, 0)]`       (explicit Euler, O(N log N))
+//!    (with a `[network]`, the mean over the actor's closed neighbourhood instead:
+//!    `S_i = Σ_{j∈N(i)} w_ij o_j max(R_j − R_i, 0) / (1 + Σ_{j∈N(i)} w_ij)`, see
+//!    [`crate::network::spillover`]; on the complete graph it is the mean field)
 //! 4. exchange          `R_i  = m + (R_i - m) exp(-J_eff dt)`, m = mean(R)     (exact, conserves the total)
 //! 5. shocks            `R_i *= exp(sigma sqrt(dt) Z_i - sigma^2 dt / 2)`      (exact, Ito, mean-preserving)
 //! 6. policies          (see [`crate::policy`])
@@ -12,6 +15,9 @@
 //! With `diffusion_scaling = "frontier"`, D_eff = D a (mean(R)/K)^(beta-1) and likewise
 //! J_eff: a pull that strengthens as fast as returns to scale do
 //! (reference/validation.md §4.3b; mean taken at the start of the step).
+//!
+//! With a `[market]` table each recorded step also records a Cournot market among the
+//! actors, costs from their sizes (`crate::model::market::layer`, docs/market.md).
 //!
 //! State is struct-of-arrays. Actors are processed in fixed chunks of [`CHUNK`], each
 //! with its own random stream, so results are identical on any number of threads: the
@@ -23,6 +29,11 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use super::market::{self, MarketLayer, MarketSpec};
+use crate::network::section::{self, NetworkSetup};
+use crate::network::{self, Network};
 use crate::policy::{self, Ledger, Policy, PolicyCx, PolicyFields, Rebate};
 use crate::registry::{
     ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
@@ -102,6 +113,11 @@ pub const POLICY_KINDS: &[PolicyFields] = &[
 pub struct GrowthSetup {
     pub params: GrowthParams,
     pub policies: Vec<Policy<GrowthPolicy>>,
+    /// `[network]`: spillover from neighbours; `None` = the mean field.
+    pub network: Option<NetworkSetup>,
+    /// A Cournot market among some of the actors, costs from their sizes (`[market]`,
+    /// [`crate::model::market::layer`]), recorded each recorded step.
+    pub market: Option<MarketLayer>,
 }
 
 /// The growth model, as registered.
@@ -115,7 +131,7 @@ impl ModelDef for Growth {
         "returns to scale, diseconomies, spillover, exchange and shocks (DESIGN.md §4.1)"
     }
     fn keys(&self) -> &'static [&'static str] {
-        &["growth"]
+        &["growth", "network", "market"]
     }
     fn params(&self) -> Vec<ParamInfo> {
         let r = ParamInfo::real;
@@ -199,6 +215,13 @@ impl ModelDef for Growth {
                 "end a run once one actor holds this share (1 = never)",
             ),
         ]
+        .into_iter()
+        .chain(
+            market::layer::params()
+                .into_iter()
+                .filter(|p| p.path != "market.costs"),
+        )
+        .collect()
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {
         POLICY_KINDS
@@ -207,7 +230,20 @@ impl ModelDef for Growth {
         let time = cx.time()?;
         let params = validate_params(&cx.section_or_default::<GrowthSpec>("growth")?)?;
         let policies = cx.policies(POLICY_KINDS, |p| validate_policy(p, time.dt))?;
-        Ok(Box::new(GrowthSetup { params, policies }))
+        let network = match cx.section::<toml::Value>("network")? {
+            Some(_) => Some(section::validate(cx)?),
+            None => None,
+        };
+        let market = cx
+            .section::<MarketSpec>("market")?
+            .map(|spec| market::layer::validate(&spec, &cx.groups, true))
+            .transpose()?;
+        Ok(Box::new(GrowthSetup {
+            params,
+            policies,
+            network,
+            market,
+        }))
     }
 }
 
@@ -332,23 +368,35 @@ const BUDGET_COLUMNS: [ColumnDef; 2] = [
     ColumnDef::real("transfers_paid", "transfers paid in the step"),
 ];
 
+impl GrowthSetup {
+    /// Whether a tax policy is present (the run records the policies' money trail).
+    fn records_budget(&self) -> bool {
+        self.policies.iter().any(|p| {
+            matches!(
+                p.kind,
+                GrowthPolicy::WealthTax { .. } | GrowthPolicy::ProprietaryTax { .. }
+            )
+        })
+    }
+}
+
 impl ModelSetup for GrowthSetup {
     fn build(&self, sc: &Scenario, replicate: u32) -> Box<dyn Model> {
         Box::new(GrowthModel::new(sc, replicate))
     }
     fn observation(&self) -> Observation {
-        let taxes = self.policies.iter().any(|p| {
-            matches!(
-                p.kind,
-                GrowthPolicy::WealthTax { .. } | GrowthPolicy::ProprietaryTax { .. }
-            )
-        });
+        let mut columns = Vec::new();
+        if self.records_budget() {
+            columns.extend(BUDGET_COLUMNS);
+        }
+        let mut key = Vec::new();
+        if self.market.is_some() {
+            columns.extend(market::layer::COLUMNS);
+            key = vec!["top1_share", "lerner", "deadweight_loss"];
+        }
         Observation {
-            columns: if taxes {
-                BUDGET_COLUMNS.to_vec()
-            } else {
-                Vec::new()
-            },
+            columns,
+            key,
             ..Observation::default()
         }
     }
@@ -491,9 +539,13 @@ pub struct GrowthModel {
     ledger: Ledger,
     /// Whether [`Model::observe`] reports the ledger (a tax policy is present).
     records_budget: bool,
+    /// The market among the actors, if any (`[market]`).
+    market: Option<MarketLayer>,
     /// Scratch for the spillover sort.
     order: Vec<u32>,
     spill: Vec<f64>,
+    /// Spillover from neighbours on this graph (`None`: the mean field).
+    network: Option<Arc<Network>>,
 }
 
 /// Per-chunk result of a pass: the sum and max of the chunk, or the first bad actor.
@@ -587,9 +639,11 @@ impl GrowthModel {
             total,
             max,
             ledger: Ledger::default(),
-            records_budget: !setup.observation().columns.is_empty(),
+            records_budget: setup.records_budget(),
+            market: setup.market.clone(),
             order: Vec::new(),
             spill: Vec::new(),
+            network: setup.network.as_ref().map(|g| g.network_for(n, seed)),
             r,
         }
     }
@@ -853,7 +907,13 @@ impl Model for GrowthModel {
         // Term 3: spillover (non-rival; nobody loses).
         let d = p.spillover * frontier;
         if d > 0.0 && self.openness.iter().any(|&o| o > 0.0) {
-            self.spillover_sums();
+            match &self.network {
+                None => self.spillover_sums(),
+                Some(g) => {
+                    self.spill.resize(self.r.len(), 0.0);
+                    network::spillover(g, &self.r, &self.openness, &mut self.spill);
+                }
+            }
             let (spill, mult) = (&self.spill, &self.spill_mult);
             let res = pass(&mut self.r, "spillover", |vals, off| {
                 for (i, x) in vals.iter_mut().enumerate() {
@@ -928,6 +988,9 @@ impl Model for GrowthModel {
         if self.records_budget {
             out.push(self.ledger.collected);
             out.push(self.ledger.paid);
+        }
+        if let Some(m) = &self.market {
+            market::layer::observe(m.solve(&self.r, self.k).as_ref(), out);
         }
     }
 }

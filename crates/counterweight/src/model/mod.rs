@@ -5,8 +5,14 @@
 //! [`builtin`] is the one list of the built-in models.
 
 pub mod adoption;
+pub mod checks;
+pub mod dacc;
 pub mod exchange;
 pub mod growth;
+pub mod harberger;
+pub mod market;
+pub mod opinion;
+pub mod staking;
 
 use std::sync::OnceLock;
 
@@ -25,7 +31,13 @@ pub fn builtin() -> &'static Registry {
             .with(growth::Growth)
             .with(exchange::Exchange)
             .with(adoption::Adoption)
+            .with(market::Market)
+            .with(harberger::HarbergerTax)
+            .with(staking::StakingModel)
             .with(crate::governance::dual::simulate::Veto)
+            .with(opinion::Opinion)
+            .with(dacc::Dacc)
+            .with(checks::Checks)
     })
 }
 

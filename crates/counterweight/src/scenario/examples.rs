@@ -49,9 +49,54 @@ pub const EXAMPLES: &[Example] = &[
         toml: include_str!("../../../../scenarios/lock-in.toml"),
     },
     Example {
+        name: "cournot",
+        summary: "A Cournot market alone: five firms, one priced out; Lerner index = HHI / elasticity",
+        toml: include_str!("../../../../scenarios/cournot.toml"),
+    },
+    Example {
+        name: "market-power",
+        summary: "Returns to scale -> share -> markup -> deadweight loss, and what forced diffusion does to each",
+        toml: include_str!("../../../../scenarios/market-power.toml"),
+    },
+    Example {
+        name: "harberger",
+        summary: "A self-assessed tax on IP: allocative efficiency peaks where the tax rate equals the turnover rate",
+        toml: include_str!("../../../../scenarios/harberger.toml"),
+    },
+    Example {
+        name: "staking-2023",
+        summary: "The real 2023 staking snapshot by layer: how far Lido's share moves under a network effect, with and without a 1/3 self-limit",
+        toml: include_str!("../../../../scenarios/staking/snapshot-2023.toml"),
+    },
+    Example {
+        name: "staking-operators",
+        summary: "Operators needed to censor: Lido's 29 min-first operators vs an exchange of the same size (2023 snapshot)",
+        toml: include_str!("../../../../scenarios/staking/operators.toml"),
+    },
+    Example {
+        name: "staking-veto",
+        summary: "A harmful governance action with and without a stakers' veto: who is harmed, what happens to the provider's share",
+        toml: include_str!("../../../../scenarios/staking/veto.toml"),
+    },
+    Example {
         name: "veto-default",
         summary: "Lido Dual Governance veto simulation: can stakers block harmful proposals? (mainnet parameters)",
         toml: include_str!("../../../../scenarios/governance/simulate/default.toml"),
+    },
+    Example {
+        name: "civil-society",
+        summary: "Opinion dynamics: many camps of civil society, merged by one dominant platform or wide confidence",
+        toml: include_str!("../../../../scenarios/civil-society.toml"),
+    },
+    Example {
+        name: "three-forces",
+        summary: "State, business and civic forces check each other; a state-business merger ends the balance",
+        toml: include_str!("../../../../scenarios/three-forces.toml"),
+    },
+    Example {
+        name: "fragile-world",
+        summary: "d/acc: survival under private defence, openly diffused defence, a hegemon, defensive progress",
+        toml: include_str!("../../../../scenarios/fragile-world.toml"),
     },
     Example {
         name: "gallery-brakes",
@@ -118,6 +163,31 @@ pub const GALLERY: &[GalleryEntry] = &[
         example: "oligarchy",
         title: "Oligarchy as a phase transition",
         quote: "A corporation that is 10 times larger can gain 10 times the benefit from distorting the environment [...] The ability to distort is proportional to market share. [...] A global wealth tax might prevent the concentration of power among billionaires.",
+    },
+    GalleryEntry {
+        example: "market-power",
+        title: "Market power: returns to scale, share, markup, deadweight loss",
+        quote: "Generally, the larger a corporation is, the more capable it is of \"distorting its surrounding environment\" [...] Mathematically, this is consistent with the logic of \"why a monopoly sets prices above marginal cost, increasing profits at the expense of social deadweight loss\" [...] The ability to distort is proportional to market share.",
+    },
+    GalleryEntry {
+        example: "harberger",
+        title: "A Harberger tax on IP: use it or sell it",
+        quote: "Intellectual property \u{201c}Harberger taxes\u{201d} could incentivize companies to actually use their IP rather than hoard it",
+    },
+    GalleryEntry {
+        example: "staking-2023",
+        title: "Lido's share under a network effect, with and without a self-limit",
+        quote: "Ethereum’s liquid staking protocol Lido manages roughly 24% of the network’s staked ETH—an enormous concentration. [...] The Ethereum community has wisely stated that even with these safeguards, Lido should never control all staked ETH.",
+    },
+    GalleryEntry {
+        example: "staking-operators",
+        title: "Capability vs control: operators needed to censor, min-first router vs one exchange",
+        quote: "Lido is not a single entity: it is an internally decentralized DAO with dozens of node operators [...] It’s a designed system where capability concentrates but control remains distributed.",
+    },
+    GalleryEntry {
+        example: "staking-veto",
+        title: "A stakers' veto after a harmful governance action",
+        quote: "It uses a \"dual governance\" design—ETH stakers have veto power over decisions.",
     },
 ];
 

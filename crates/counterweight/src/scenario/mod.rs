@@ -9,7 +9,9 @@
 pub mod examples;
 pub mod file;
 pub mod overrides;
+pub mod render;
 pub mod span;
+pub mod suggest;
 pub mod validate;
 
 use std::fmt;
@@ -89,6 +91,8 @@ pub struct ScenarioError {
     pub help: Option<String>,
     /// The source line, for rendering with a caret.
     pub source_line: Option<String>,
+    /// A likely fix ("did you mean ..."), from [`suggest`].
+    pub suggestion: Option<String>,
 }
 
 impl fmt::Display for ScenarioError {
@@ -134,6 +138,7 @@ impl ScenarioError {
             message,
             help,
             source_line,
+            suggestion: None,
         }
     }
 }
@@ -152,15 +157,37 @@ pub fn load_with(
     path: &Path,
     overrides: &[String],
 ) -> Result<Experiment, ScenarioError> {
-    let src = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        origin: path.display().to_string(),
-        location: None,
-        field: None,
-        message: format!("cannot read the scenario: {e}"),
-        help: Some(
-            "the path of a scenario TOML file (`counterweight scenarios` lists examples)".into(),
-        ),
-        source_line: None,
+    let origin = path.display().to_string();
+    let src = crate::io::input::read_text(path, crate::io::input::TEXT_LIMIT).map_err(|e| {
+        // Invalid UTF-8: the line and column of the first bad byte, in the valid text
+        // before it (the file's content is not echoed past that point).
+        let (location, shown) = match &e {
+            crate::io::input::ReadError::NotUtf8 { line, col, .. } => (
+                Some(span::LineCol {
+                    line: *line,
+                    col: *col,
+                }),
+                "cannot read the scenario: invalid UTF-8".to_string(),
+            ),
+            _ => (None, format!("cannot read the scenario: {e}")),
+        };
+        ScenarioError {
+            origin: origin.clone(),
+            location,
+            field: None,
+            message: shown,
+            help: Some(if location.is_some() {
+                "a scenario TOML file in UTF-8".into()
+            } else {
+                "the path of a scenario TOML file (`counterweight scenarios` lists examples)".into()
+            }),
+            source_line: None,
+            suggestion: e
+                .is_not_found()
+                .then(|| suggest::example_name(&path.to_string_lossy()))
+                .flatten()
+                .map(|n| format!("did you mean the example `{n}`?")),
+        }
     })?;
     let base = path.parent().map(Path::to_path_buf);
     parse_with(
@@ -213,32 +240,66 @@ pub fn parse_with(
         first => deserialize_table(&table).map_err(|m| match first {
             // The user's text was wrong before any override: point into it.
             Err(located) => located,
-            Ok(_) => set_error(
-                &overridden.last().map(|o| o.1.clone()).unwrap_or_default(),
-                None,
-                m,
-            ),
+            Ok(_) => {
+                // The override that names the unknown field, if that is the problem.
+                let unknown = unknown_name(&m);
+                let culprit = unknown
+                    .as_deref()
+                    .and_then(|u| {
+                        overridden
+                            .iter()
+                            .rev()
+                            .find(|(k, _)| k.rsplit(['.', ']']).next() == Some(u))
+                    })
+                    .or(overridden.last());
+                let mut e = set_error(
+                    &culprit.map(|o| o.1.clone()).unwrap_or_default(),
+                    culprit.map(|o| o.0.clone()),
+                    m,
+                );
+                e.suggestion = culprit
+                    .filter(|_| unknown.is_some())
+                    .and_then(|(k, _)| suggest::field_path(k))
+                    .map(|p| format!("did you mean `{p}`?"));
+                e
+            }
         })?,
     };
     let resolved_toml = toml::to_string_pretty(&file).unwrap_or_default();
 
     let locate = |fe: FieldError| -> ScenarioError {
+        // An unknown field: the known one closest to it.
+        let other = unknown_name(&fe.message).and_then(|_| suggest::other_format(src));
+        let suggestion = other.map(str::to_string).or_else(|| {
+            unknown_name(&fe.message)
+                .and_then(|_| suggest::field_path(&fe.field))
+                .map(|p| format!("did you mean `{p}`?"))
+        });
+        // A file of another format: what its fields would mean in a scenario misleads.
+        let fe = FieldError {
+            help: fe.help.filter(|_| other.is_none()),
+            ..fe
+        };
         if let Some((_, o)) = overridden
             .iter()
             .rev()
             .find(|(k, _)| fe.field.starts_with(k.as_str()) || k.starts_with(fe.field.as_str()))
         {
-            return set_error(o, Some(fe.field), fe.message).with_help(fe.help);
+            let mut e = set_error(o, Some(fe.field), fe.message).with_help(fe.help);
+            e.suggestion = suggestion;
+            return e;
         }
         let offset = span::find_span(src, &fe.field).map(|s| s.start);
-        ScenarioError::at(
+        let mut e = ScenarioError::at(
             origin,
             Some(src),
             offset,
             Some(fe.field),
             fe.message,
             fe.help,
-        )
+        );
+        e.suggestion = suggestion;
+        e
     };
 
     let mut variants = Vec::new();
@@ -270,16 +331,16 @@ pub fn parse_with(
                     help: None,
                 })
             })?;
-            let (vf, vtext) = deserialize_table(&t).map_err(|m| {
-                locate(FieldError {
-                    field: format!("{field}.set"),
-                    message: m,
-                    help: None,
-                })
-            })?;
-            let scenario = validate::validate(&vf, &vtext, base_dir, registry).map_err(|fe| {
+            // A problem in the variant: at the field in its `set` when the variant sets
+            // it, else at the field in the base scenario (which every variant shares).
+            let in_variant = |fe: FieldError| {
+                let field = if set_covers(&c.set, &fe.field) {
+                    format!("{field}.set.{}", fe.field)
+                } else {
+                    fe.field.clone()
+                };
                 let mut e = locate(FieldError {
-                    field: format!("{field}.set"),
+                    field,
                     ..fe.clone()
                 });
                 e.message = format!(
@@ -287,7 +348,28 @@ pub fn parse_with(
                     fe.field, fe.message
                 );
                 e
+            };
+            let (vf, vtext) = deserialize_table(&t).map_err(|m| {
+                // The path of the value the message is about, from its span.
+                let at = toml::to_string(&t).ok().and_then(|text| {
+                    let e = toml::from_str::<ScenarioFile>(&text).err()?;
+                    overrides::path_at(&text, e.span()?.start)
+                });
+                match at {
+                    Some(f) => in_variant(FieldError {
+                        field: f,
+                        message: m,
+                        help: None,
+                    }),
+                    None => locate(FieldError {
+                        field: format!("{field}.set"),
+                        message: m,
+                        help: None,
+                    }),
+                }
             })?;
+            let scenario =
+                validate::validate(&vf, &vtext, base_dir, registry).map_err(in_variant)?;
             variants.push(Variant {
                 label: label.to_string(),
                 scenario,
@@ -317,7 +399,43 @@ fn set_error(assignment: &str, field: Option<String>, message: String) -> Scenar
         message,
         help: None,
         source_line: None,
+        suggestion: None,
     }
+}
+
+/// Whether a variant's `set` table supplies the field at `path` (or a table or array
+/// containing it, which replaces the base's).
+fn set_covers(set: &toml::Table, path: &str) -> bool {
+    let segments = span::parse_path(path);
+    let mut table = set;
+    for (i, seg) in segments.iter().enumerate() {
+        let span::Segment::Key(k) = seg else {
+            return false;
+        };
+        // A dotted key (`"growth.spillover" = 1`) covers the paths it starts.
+        let rest: Vec<span::Segment> = segments[i..].to_vec();
+        if table.keys().any(|key| {
+            (key.contains('.') || key.contains('[')) && rest.starts_with(&span::parse_path(key))
+        }) {
+            return true;
+        }
+        match table.get(k) {
+            Some(toml::Value::Table(t)) if i + 1 < segments.len() => table = t,
+            Some(_) => return true,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// The name in serde's "unknown field `x`" (or toml's "unexpected keys in table: x")
+/// message.
+fn unknown_name(message: &str) -> Option<String> {
+    if let Some((_, rest)) = message.split_once("unexpected keys in table: ") {
+        return Some(rest.split([',', ' ']).next()?.to_string());
+    }
+    let rest = message.split_once("unknown field `")?.1;
+    Some(rest.split_once('`')?.0.to_string())
 }
 
 /// A table (after overrides) as a scenario file, with the TOML text it was read from.
@@ -355,5 +473,11 @@ fn toml_error(origin: &str, src: &str, e: &toml::de::Error) -> ScenarioError {
     } else {
         Some("see docs/scenarios.md for every field, its type and range".into())
     };
-    ScenarioError::at(origin, Some(src), offset, field, msg, help)
+    let mut err = ScenarioError::at(origin, Some(src), offset, field.clone(), msg, help);
+    err.suggestion = suggest::other_format(src).map(str::to_string).or_else(|| {
+        let f = field.or_else(|| unknown_name(&err.message))?;
+        unknown_name(&err.message)?;
+        suggest::field_path(&f).map(|p| format!("did you mean `{p}`?"))
+    });
+    err
 }

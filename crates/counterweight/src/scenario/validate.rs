@@ -154,7 +154,7 @@ pub fn validate(
     }
     let mut groups: Vec<ActorGroup> = Vec::with_capacity(file.actors.len());
     for (i, spec) in file.actors.iter().enumerate() {
-        let g = validate_group(i, spec, base_dir)?;
+        let g = validate_group_with(i, spec, base_dir, def.initial_may_be_zero())?;
         if groups.iter().any(|o| o.name == g.name) {
             return Err(err(
                 format!("actors[{i}].group"),
@@ -223,6 +223,24 @@ pub fn time_grid(end: f64, dt: f64) -> R<TimeGrid> {
 }
 
 pub fn validate_group(i: usize, spec: &ActorGroupSpec, base_dir: Option<&Path>) -> R<ActorGroup> {
+    validate_group_with(i, spec, base_dir, false)
+}
+
+/// [`validate_group`], allowing initial values of 0 when `zero_ok` (models whose values
+/// are opinions or capabilities rather than positive resources).
+fn validate_group_with(
+    i: usize,
+    spec: &ActorGroupSpec,
+    base_dir: Option<&Path>,
+    zero_ok: bool,
+) -> R<ActorGroup> {
+    let positive = |field: &str, v: f64| {
+        if zero_ok {
+            non_negative(field, v)
+        } else {
+            positive(field, v)
+        }
+    };
     let f = |name: &str| format!("actors[{i}].{name}");
     if spec.group.trim().is_empty() {
         return Err(err(
@@ -274,10 +292,11 @@ pub fn validate_group(i: usize, spec: &ActorGroupSpec, base_dir: Option<&Path>) 
             scale: positive(&p("pareto.scale"), *scale)?,
             alpha: positive(&p("pareto.alpha"), *alpha)?,
         },
-        InitialSpec::Values(v) => Initial::Values(check_values(&p("values"), v)?),
+        InitialSpec::Values(v) => Initial::Values(check_values(&p("values"), v, zero_ok)?),
         InitialSpec::Csv(path) => {
             let full = base_dir.map_or_else(|| Path::new(path).to_path_buf(), |d| d.join(path));
-            Initial::Values(read_values_csv(&p("csv"), &full)?)
+            let v = read_values_csv(&p("csv"), &full, zero_ok)?;
+            Initial::Values(v)
         }
     };
     let count = match (&initial, spec.count) {
@@ -314,9 +333,9 @@ pub fn validate_group(i: usize, spec: &ActorGroupSpec, base_dir: Option<&Path>) 
     })
 }
 
-fn check_values(field: &str, v: &[f64]) -> R<Vec<f64>> {
+fn check_values(field: &str, v: &[f64], zero_ok: bool) -> R<Vec<f64>> {
     for (i, &x) in v.iter().enumerate() {
-        if !(x.is_finite() && x > 0.0) {
+        if !(x.is_finite() && (x > 0.0 || (zero_ok && x == 0.0))) {
             return Err(err(
                 format!("{field}[{i}]"),
                 format!("{x} is not a positive finite number"),
@@ -329,15 +348,17 @@ fn check_values(field: &str, v: &[f64]) -> R<Vec<f64>> {
 
 /// Read initial values: a CSV with a header; the `value` column if present, else the
 /// first column.
-fn read_values_csv(field: &str, path: &Path) -> R<Vec<f64>> {
+fn read_values_csv(field: &str, path: &Path, zero_ok: bool) -> R<Vec<f64>> {
     let shown = path.display();
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| {
-        err(
-            field,
-            format!("cannot read {shown}: {e}"),
-            "a readable CSV file, relative to the scenario file",
-        )
-    })?;
+    let file =
+        crate::io::input::open_regular(path, crate::io::input::VALUES_CSV_LIMIT).map_err(|e| {
+            err(
+                field,
+                format!("cannot read {shown}: {e}"),
+                "a readable CSV file, relative to the scenario file",
+            )
+        })?;
+    let mut rdr = csv::Reader::from_reader(file);
     let headers = rdr
         .headers()
         .map_err(|e| {
@@ -360,11 +381,12 @@ fn read_values_csv(field: &str, path: &Path) -> R<Vec<f64>> {
         let x: f64 = cell.parse().map_err(|_| {
             err(
                 field,
-                format!("{shown} line {line}: \"{cell}\" is not a number"),
+                // The cell is not echoed: the file may not be a table of values at all.
+                format!("{shown} line {line}: not a number"),
                 "positive numbers",
             )
         })?;
-        if !(x.is_finite() && x > 0.0) {
+        if !(x.is_finite() && (x > 0.0 || (zero_ok && x == 0.0))) {
             return Err(err(
                 field,
                 format!("{shown} line {line}: {x} is not positive"),

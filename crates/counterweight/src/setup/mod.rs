@@ -18,19 +18,29 @@ pub const INIT_STREAM: u64 = 1 << 62;
 /// The time grid: `steps` steps of `dt`; step k starts at `k * dt`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeGrid {
+    /// The end time (`time.end`), in the model's time unit.
     pub end: f64,
+    /// The step length (`time.dt`), in the same unit.
     pub dt: f64,
+    /// The number of steps, `ceil(end / dt)` up to a 1e-9 rounding tolerance
+    /// ([`crate::scenario::validate::time_grid`]); so the last step may end after `end`.
     pub steps: u64,
 }
 
+/// What the actors of a group are (`kind` in `[[actors]]`). A label: no built-in model's
+/// dynamics depend on it; policies target groups by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActorKind {
+    /// A state or public body (`"state"`).
     State,
+    /// A firm (`"firm"`, the default).
     Firm,
+    /// A civic group (`"civic"`).
     Civic,
 }
 
 impl ActorKind {
+    /// The word used in scenario files.
     pub fn name(self) -> &'static str {
         match self {
             ActorKind::State => "state",
@@ -43,20 +53,47 @@ impl ActorKind {
 /// A group of actors.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActorGroup {
+    /// The group's name (`group`), unique; per-group metric columns end in `.{name}`.
     pub name: String,
+    /// What the actors are.
     pub kind: ActorKind,
+    /// The number of actors, >= 1 (equal to the number of values for
+    /// [`Initial::Values`]).
     pub count: usize,
+    /// The law of the actors' initial values.
     pub initial: Initial,
+    /// In `[0, 1]`: 0 = fully proprietary, 1 = fully open (how much of an actor's lead
+    /// spills over to others in the growth model).
     pub openness: f64,
 }
 
 /// A validated initial distribution (CSV files are read into `Values`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Initial {
+    /// Every actor starts at this value.
     Constant(f64),
-    Uniform { low: f64, high: f64 },
-    Lognormal { mu: f64, sigma: f64 },
-    Pareto { scale: f64, alpha: f64 },
+    /// Uniform on `[low, high]`.
+    Uniform {
+        /// The lower bound.
+        low: f64,
+        /// The upper bound (>= `low`).
+        high: f64,
+    },
+    /// `exp(mu + sigma·Z)` with `Z` standard normal.
+    Lognormal {
+        /// The mean of the logarithm.
+        mu: f64,
+        /// The standard deviation of the logarithm (>= 0).
+        sigma: f64,
+    },
+    /// Pareto: `P(X > x) = (scale / x)^alpha` for `x >= scale`, drawn by inverse CDF.
+    Pareto {
+        /// The minimum value.
+        scale: f64,
+        /// The tail exponent.
+        alpha: f64,
+    },
+    /// One given value per actor, in order (from `values` or a `csv` file).
     Values(Vec<f64>),
 }
 

@@ -23,13 +23,16 @@ use crate::io::{Column, Table, write_csv, write_parquet};
 
 /// Running mean and variance (Welford).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Acc {
+pub(crate) struct Acc {
+    /// The number of finite values pushed.
     pub n: u64,
+    /// Their mean (0 before any).
     pub mean: f64,
     m2: f64,
 }
 
 impl Acc {
+    /// Add `x`; non-finite values are skipped.
     pub fn push(&mut self, x: f64) {
         if !x.is_finite() {
             return;
@@ -65,8 +68,12 @@ pub struct Summary {
     pub table: Table,
     /// Per point and step, when the sweep has at most [`SERIES_IN_MEMORY`] points.
     pub series: Option<Table>,
+    /// The number of runs (rows of `results.csv`).
     pub runs: u64,
+    /// Runs that failed (status `error...`); left out of the statistics.
     pub failed: u64,
+    /// Runs that ended early at the model's `stop_at_share` (status `stopped`); included
+    /// in the statistics with their values at the stop.
     pub stopped: u64,
     /// The first few distinct failure messages.
     pub failures: Vec<String>,

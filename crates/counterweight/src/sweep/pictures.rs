@@ -32,18 +32,17 @@ use crate::io::{Band, BandChart, Heatmap, Table, band_chart, heatmap, write_atom
 /// Most lines drawn in one band chart.
 const MAX_LINES: usize = 8;
 
-fn label_of<'a>(plan: &Plan, metric: &'a str) -> &'a str {
+/// A final metric's label in charts: the model's own column label, or the contract
+/// metric's (`metrics::label`), prefixed with "final".
+fn label_of(plan: &Plan, metric: &str) -> String {
     if let Some(c) = plan.observation.columns.iter().find(|c| c.name == metric) {
-        return c.label;
+        return c.label.to_string();
     }
     match metric {
-        "top1_share" => "final top-1 share",
-        "gini" => "final Gini",
-        "effective_number" => "final effective number of actors",
-        "hhi" => "final HHI",
-        "time" => "time at the end of the run",
-        "stopped_fraction" => "fraction of runs stopped at stop_at_share",
-        _ => metric,
+        "time" => "time at the end of the run".into(),
+        "stopped_fraction" => "fraction of runs stopped at stop_at_share".into(),
+        "effective_number" => "final effective number of actors".into(),
+        _ => crate::metrics::label(metric).map_or(metric.to_string(), |l| format!("final {l}")),
     }
 }
 
@@ -215,7 +214,7 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                 x_values: axes[0].values.iter().map(compact).collect(),
                 y_values: axes[1].values.iter().map(compact).collect(),
                 values,
-                colour_label: bar_label(metric).to_string(),
+                colour_label: bar_label(metric),
                 range,
             };
             let files = heatmap(dir, &stem, &map).map_err(SweepError::Io)?;
@@ -289,13 +288,13 @@ fn compact(v: &super::spec::AxisValue) -> String {
     }
 }
 
-fn bar_label(metric: &str) -> &str {
+/// A short label for a colour bar or a table header: the model's column name, or the
+/// contract metric's label.
+fn bar_label(metric: &str) -> String {
     match metric {
-        "top1_share" => "top-1 share",
-        "stopped_fraction" => "stopped",
-        "harmful_blocked_share" => "blocked",
-        "time" => "end time",
-        _ => metric,
+        "stopped_fraction" => "stopped".into(),
+        "time" => "end time".into(),
+        _ => crate::metrics::label(metric).map_or(metric.to_string(), String::from),
     }
 }
 
@@ -349,11 +348,17 @@ pub fn write_report(
     let final_table = (t.rows() <= 200).then(|| {
         let mut headers = vec!["point".to_string()];
         headers.extend(plan.spec.axes.iter().map(|a| a.key.clone()));
-        headers.extend([
-            "failed".into(),
-            "top-1 share (95% CI)".into(),
-            "Gini (95% CI)".into(),
-        ]);
+        // The model's key numbers (top-1 share and Gini for value-per-actor models).
+        let keys: Vec<&str> = key_metrics(plan)
+            .into_iter()
+            .filter(|k| plan.metrics.iter().any(|m| m.0 == *k))
+            .take(if plan.observation.concentration { 2 } else { 3 })
+            .collect();
+        headers.push("failed".into());
+        headers.extend(keys.iter().map(|k| {
+            let label = bar_label(k);
+            format!("{label} (95% CI)")
+        }));
         let ci = |m: &str, r: usize| {
             let f = |x: f64| {
                 if x.is_finite() {
@@ -375,8 +380,7 @@ pub fn write_report(
                 let mut row = vec![p.to_string()];
                 row.extend(plan.spec.points[p].iter().map(|v| v.label()));
                 row.push(format!("{}", col(t, "failed")[r]));
-                row.push(ci("top1_share", r));
-                row.push(ci("gini", r));
+                row.extend(keys.iter().map(|k| ci(k, r)));
                 row
             })
             .collect();

@@ -17,6 +17,7 @@ use crate::table::{Column, Table};
 /// The type of a metric column in the results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
+    /// A real number (NaN when the run failed).
     F64,
     /// A nullable integer (`step`, the Nakamoto coefficients).
     OptU64,
@@ -38,9 +39,11 @@ pub struct Source {
 pub struct Plan {
     /// The models the sweep's scenarios may use.
     pub registry: Registry,
+    /// The base scenario, as given.
     pub source: Source,
     /// The user's `--set` overrides (applied before each point's values).
     pub sets: Vec<String>,
+    /// The varied keys and the points.
     pub spec: SweepSpec,
     /// Replicates per point.
     pub replicates: u32,
@@ -50,9 +53,11 @@ pub struct Plan {
     pub batch_size: u64,
     /// FNV-1a hash of the resolved base scenario (after `--set`).
     pub scenario_hash: String,
-    /// The base scenario's name and model.
+    /// The base scenario's name.
     pub name: String,
+    /// The base scenario's model (`model = "..."`).
     pub model: String,
+    /// The resolved base scenario (after `--set`) as TOML, shown in the report.
     pub resolved_toml: String,
     /// The final-metric columns of `results.csv`, in order (the names of `metrics.csv`,
     /// without `replicate`; the union over all points).
@@ -78,14 +83,17 @@ pub fn fingerprint(bytes: &[u8]) -> String {
 }
 
 impl Plan {
+    /// The number of points.
     pub fn points(&self) -> u64 {
         self.spec.points.len() as u64
     }
 
+    /// The number of runs: points × replicates.
     pub fn runs(&self) -> u64 {
         self.points() * u64::from(self.replicates)
     }
 
+    /// The number of batches (part files): runs / batch size, rounded up.
     pub fn batches(&self) -> u64 {
         self.runs().div_ceil(self.batch_size)
     }
@@ -101,6 +109,7 @@ impl Plan {
         (r / reps, (r % reps) as u32)
     }
 
+    /// The seed of run `r` ([`run_seed`] of its point and replicate).
     pub fn seed(&self, r: u64) -> u64 {
         let (p, rep) = self.coords(r);
         run_seed(self.master_seed, p, u64::from(rep))

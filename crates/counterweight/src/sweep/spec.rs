@@ -66,25 +66,38 @@ impl AxisValue {
 /// How a key's values were given (kept for Latin hypercube sampling).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AxisKind {
+    /// `start:stop:step`, an arithmetic grid.
     Range {
+        /// The first value.
         start: f64,
+        /// The last value, when it falls on the grid.
         stop: f64,
+        /// All three parts were written as integers, so the values are integers.
         integer: bool,
     },
+    /// `log:start:stop:n`, geometric spacing (sampled log-uniformly by `lhs`).
     Log {
+        /// The first value (> 0).
         start: f64,
+        /// The last value (> 0).
         stop: f64,
     },
+    /// `v1,v2,...`, explicit values (sampled between their min and max by `lhs` when
+    /// all are numbers).
     List,
 }
 
 /// One varied key and its values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Axis {
+    /// The scenario field it varies, as `--set` names it (`growth.returns_to_scale`).
     pub key: String,
     /// The spec as written (`1.0:1.5:0.1`).
     pub spec: String,
+    /// The form of the spec, with its bounds.
     pub kind: AxisKind,
+    /// The values the spec lists, in order (a Latin hypercube draws its points' values
+    /// from the bounds instead).
     pub values: Vec<AxisValue>,
 }
 
@@ -109,7 +122,9 @@ pub enum Design {
 /// A parsed `--vary`/`--zip`/`--sample` specification: the axes and the points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepSpec {
+    /// The varied keys, in the order given (the first varies slowest in a grid).
     pub axes: Vec<Axis>,
+    /// How the points were formed from the axes.
     pub design: Design,
     /// `points[p][a]` is the value of axis `a` at point `p`.
     pub points: Vec<Vec<AxisValue>>,
@@ -155,7 +170,10 @@ pub fn parse_vary(arg: &str) -> Result<Axis, String> {
                 .map_err(|m| err(m.to_string()))?;
             let number = match &v {
                 toml::Value::Integer(i) => Some(*i as f64),
-                toml::Value::Float(f) => Some(*f),
+                toml::Value::Float(f) if f.is_finite() => Some(*f),
+                toml::Value::Float(_) => {
+                    return Err(err(format!("{item} is not a finite number")));
+                }
                 _ => None,
             };
             let text = match &v {
@@ -204,29 +222,49 @@ fn parse_range(spec: &str) -> Result<(AxisKind, Vec<AxisValue>), String> {
     if step == 0.0 {
         return Err("the step is zero".into());
     }
-    let span = (stop - start) / step;
+    // Halves keep the span finite for ends near ±f64::MAX; a span too large for f64 (or
+    // for a count) is refused, never wrapped (`0:1:1e-20` once gave "0 runs").
+    let span = (stop / 2.0 - start / 2.0) / step * 2.0;
     if span < -1e-9 {
         return Err(format!(
             "empty range: a step of {step} never goes from {start} to {stop}"
         ));
     }
-    let n = (span + 1e-9).floor() as u64 + 1;
-    if n > 1_000_000 {
-        return Err(format!("{n} values is too many for one key"));
-    }
-    let integer = parts.iter().all(|p| p.trim().parse::<i64>().is_ok());
-    let d = parts.iter().map(|p| decimals(p)).max().unwrap_or(0);
-    let values = (0..n)
-        .map(|i| {
-            if integer {
-                AxisValue::int(start as i64 + i as i64 * step as i64)
+    let count = (span + 1e-9).floor() + 1.0;
+    if !(count.is_finite() && count <= MAX_VALUES as f64) {
+        return Err(format!(
+            "{start}:{stop}:{step} has {} values, too many for one key (at most {MAX_VALUES}): use a larger step or log:START:STOP:N",
+            if count.is_finite() {
+                format!("{count:.0}")
             } else {
-                let x = start + i as f64 * step;
-                let rounded: f64 = format!("{x:.d$}").parse().unwrap_or(x);
-                AxisValue::float(rounded)
+                "more than 10^308".to_string()
             }
-        })
-        .collect();
+        ));
+    }
+    let n = count as u64;
+    let ints: Option<Vec<i64>> = parts.iter().map(|p| p.trim().parse::<i64>().ok()).collect();
+    let integer = ints.is_some();
+    let d = parts.iter().map(|p| decimals(p)).max().unwrap_or(0);
+    let mut values = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        if let Some(ints) = &ints {
+            // Exact integers, checked: a value beyond i64 is an error, not a wrap.
+            let v = (i as i64)
+                .checked_mul(ints[2])
+                .and_then(|x| x.checked_add(ints[0]))
+                .ok_or_else(|| {
+                    format!(
+                        "the value number {} of the range does not fit a 64-bit integer",
+                        i + 1
+                    )
+                })?;
+            values.push(AxisValue::int(v));
+        } else {
+            let x = start + i as f64 * step;
+            let rounded: f64 = format!("{x:.d$}").parse().unwrap_or(x);
+            values.push(AxisValue::float(rounded));
+        }
+    }
     Ok((
         AxisKind::Range {
             start,
@@ -244,27 +282,33 @@ fn parse_log(rest: &str) -> Result<(AxisKind, Vec<AxisValue>), String> {
     }
     let start = num(parts[0], "start")?;
     let stop = num(parts[1], "stop")?;
-    let n: usize = parts[2]
-        .trim()
-        .parse()
-        .map_err(|_| format!("n \"{}\" is not a positive integer", parts[2].trim()))?;
+    let n: usize = parts[2].trim().parse().map_err(|_| {
+        format!(
+            "n \"{}\" is not a positive integer (at most {MAX_VALUES})",
+            parts[2].trim()
+        )
+    })?;
     if start <= 0.0 || stop <= 0.0 {
         return Err("a log range needs start > 0 and stop > 0".into());
     }
     if n == 0 {
         return Err("empty range: n = 0".into());
     }
-    if n > 1_000_000 {
-        return Err(format!("{n} values is too many for one key"));
+    if n > MAX_VALUES {
+        return Err(format!(
+            "{n} values is too many for one key (at most {MAX_VALUES})"
+        ));
     }
     let values = (0..n)
         .map(|i| {
+            // Interpolated in logarithms: finite for any positive ends (stop / start
+            // would overflow from 1e-300 to 1e300).
             let x = if i == 0 {
                 start
             } else if i == n - 1 {
                 stop
             } else {
-                start * (stop / start).powf(i as f64 / (n - 1) as f64)
+                (start.ln() + (stop.ln() - start.ln()) * i as f64 / (n - 1) as f64).exp()
             };
             // 12 significant digits: no float noise in the tables.
             let x: f64 = format!("{x:.11e}").parse().unwrap_or(x);
@@ -291,6 +335,9 @@ pub fn parse_sample(s: &str) -> Result<usize, String> {
 
 /// Maximum number of points in one sweep.
 pub const MAX_POINTS: usize = 10_000_000;
+
+/// Maximum number of values of one `--vary` key.
+pub const MAX_VALUES: usize = 1_000_000;
 
 /// Build the points of a sweep. `seed` keys the Latin hypercube stream.
 pub fn build(axes: Vec<Axis>, design: Design, seed: u64) -> Result<SweepSpec, String> {
@@ -409,8 +456,11 @@ fn lhs(axes: &[Axis], n: usize, seed: u64) -> Result<Vec<Vec<AxisValue>>, String
                         // Strata of equal width over lo-0.5 .. hi+0.5, rounded.
                         let x = (lo - 0.5 + u * (hi - lo + 1.0)).round().clamp(lo, hi);
                         AxisValue::int(x as i64)
-                    } else {
+                    } else if (hi - lo).is_finite() {
                         AxisValue::float(lo + u * (hi - lo))
+                    } else {
+                        // Ends near ±f64::MAX: (1-u) lo + u hi stays finite.
+                        AxisValue::float(lo * (1.0 - u) + hi * u)
                     }
                 })
                 .collect()

@@ -14,8 +14,10 @@ pub const MAX_AFTER_SCHEDULE_DELAY: Duration = Duration::days(10);
 pub const MAX_EMERGENCY_MODE_DURATION: Duration = Duration::days(365);
 /// `MAX_EMERGENCY_PROTECTION_DURATION` = 3 years.
 pub const MAX_EMERGENCY_PROTECTION_DURATION: Duration = Duration(94_608_000);
-/// Tiebreaker activation timeout bounds (182.5 d .. 730 d).
+/// `DualGovernance.MIN_TIEBREAKER_ACTIVATION_TIMEOUT` = 182.5 d, the lower bound of
+/// [`Config::tiebreaker_activation_timeout`].
 pub const MIN_TIEBREAKER_ACTIVATION_TIMEOUT: Duration = Duration(15_768_000);
+/// `DualGovernance.MAX_TIEBREAKER_ACTIVATION_TIMEOUT` = 730 d, its upper bound.
 pub const MAX_TIEBREAKER_ACTIVATION_TIMEOUT: Duration = Duration(63_072_000);
 /// `MAX_RAGE_QUIT_ROUND = type(uint8).max`.
 pub const MAX_RAGE_QUIT_ROUND: u8 = u8::MAX;
@@ -24,25 +26,57 @@ pub const MAX_RAGE_QUIT_ROUND: u8 = u8::MAX;
 /// tiebreaker. `Config::default()` is mainnet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
+    /// `firstSealRageQuitSupport` R1: the rage-quit support R at or above which Normal, a
+    /// finished VetoCooldown or a finalized RageQuit enter VetoSignalling. Mainnet 1 %.
     pub first_seal: PercentD16,
+    /// `secondSealRageQuitSupport` R2: the R at or above which VetoSignalling (or its
+    /// Deactivation) enters RageQuit once T_lock(R) = Lmax has passed. Mainnet 10 %; must
+    /// be > R1 and <= 100 %.
     pub second_seal: PercentD16,
+    /// `minAssetsLockDuration`: how long locked assets must stay in the signalling escrow
+    /// before they can be unlocked. Mainnet 5 h; in `(0, 48 d]`.
     pub min_assets_lock_duration: Duration,
+    /// `vetoSignallingMinDuration` Lmin: T_lock at R = R1. Mainnet 5 d.
     pub veto_signalling_min_duration: Duration,
+    /// `vetoSignallingMaxDuration` Lmax: T_lock at R >= R2. Mainnet 45 d; must be > Lmin.
     pub veto_signalling_max_duration: Duration,
+    /// `vetoSignallingMinActiveDuration`: the least time VetoSignalling stays active after
+    /// its (re)activation before it may enter Deactivation. Mainnet 5 h.
     pub veto_signalling_min_active_duration: Duration,
+    /// `vetoSignallingDeactivationMaxDuration`: how long Deactivation lasts before it enters
+    /// VetoCooldown. Mainnet 3 d.
     pub veto_signalling_deactivation_max_duration: Duration,
+    /// `vetoCooldownDuration`: how long VetoCooldown lasts. Mainnet 5 h.
     pub veto_cooldown_duration: Duration,
+    /// `rageQuitExtensionPeriodDuration`: the wait after all withdrawals of a rage quit are
+    /// claimed before the rage quit is finalized. Mainnet 7 d.
     pub rage_quit_extension_period_duration: Duration,
+    /// `rageQuitEthWithdrawalsMinDelay` W_min of W(i). Mainnet 60 d.
     pub rage_quit_eth_withdrawals_min_delay: Duration,
+    /// `rageQuitEthWithdrawalsMaxDelay` W_max of W(i). Mainnet 180 d; must be >= W_min.
     pub rage_quit_eth_withdrawals_max_delay: Duration,
+    /// `rageQuitEthWithdrawalsDelayGrowth`: what each consecutive rage quit adds to W(i).
+    /// Mainnet 15 d.
     pub rage_quit_eth_withdrawals_delay_growth: Duration,
+    /// The timelock's `afterSubmitDelay`: submission to earliest scheduling. Mainnet 3 d;
+    /// at most 30 d.
     pub after_submit_delay: Duration,
+    /// The timelock's `afterScheduleDelay`: scheduling to earliest execution. Mainnet 1 d;
+    /// at most 10 d.
     pub after_schedule_delay: Duration,
+    /// `MIN_EXECUTION_DELAY`: execution also waits this long after submission. Mainnet 3 d;
+    /// must be <= `after_submit_delay + after_schedule_delay`.
     pub min_execution_delay: Duration,
+    /// `emergencyModeDuration`: how long emergency mode lasts once activated. Mainnet
+    /// 30 d; at most 365 d.
     pub emergency_mode_duration: Duration,
     /// How long emergency protection lasts from the start (mainnet: an absolute date,
     /// 2026-06-20; here a duration from t0, default the 3-year maximum).
     pub emergency_protection_duration: Duration,
+    /// `tiebreakerActivationTimeout`: a tie (the tiebreaker committee may act) holds once
+    /// the state has been outside Normal and VetoCooldown this long, or in RageQuit while a
+    /// withdrawal blocker is paused beyond it (reference §5). Mainnet 365 d; in
+    /// `[182.5 d, 730 d]`.
     pub tiebreaker_activation_timeout: Duration,
 }
 
@@ -173,10 +207,12 @@ impl Config {
         Duration(d.min(self.rage_quit_eth_withdrawals_max_delay.0 as u64) as u32)
     }
 
+    /// `isFirstSealRageQuitSupportReached`: `R >= R1` (inclusive).
     pub fn is_first_seal_reached(&self, r: PercentD16) -> bool {
         r >= self.first_seal
     }
 
+    /// `isSecondSealRageQuitSupportReached`: `R >= R2` (inclusive).
     pub fn is_second_seal_reached(&self, r: PercentD16) -> bool {
         r >= self.second_seal
     }

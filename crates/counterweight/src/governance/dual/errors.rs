@@ -1,12 +1,25 @@
 //! Typed errors, named exactly as the reference contracts declare them
 //! (reference/dual-governance.md §10). `DgError::name()` is the name a timeline's
 //! `expect_error` matches.
+//!
+//! Two errors are not Dual Governance's own but what the chain would do:
+//! `BalanceExceeded` is the stETH token's `BALANCE_EXCEEDED` revert (a lock of more stETH
+//! than is outside the escrows and the withdrawal queue), and `ArithmeticOverflow` is
+//! Solidity's checked-arithmetic `Panic(0x11)` (e.g. a rebase beyond `uint128`).
+//!
+//! Times inside errors returned by [`super::system::DualGovernance`] are seconds since
+//! its t0 (the time it was created), the clock a timeline is written in.
 
 use thiserror::Error;
 
 use super::escrow::EscrowState;
 use super::timelock::ProposalStatus;
-use super::types::{Duration, PercentD16};
+use super::types::{Duration, PercentD16, human_seconds};
+
+/// A time in an error message: `t0 + 0d 5h 0m 0s (18000 s)`.
+fn at(t: &u64) -> String {
+    format!("t0 + {} ({t} s)", human_seconds(*t))
+}
 
 /// Everything a Dual Governance call can revert with.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -19,11 +32,20 @@ pub enum DgError {
         proposal: u64,
         status: ProposalStatus,
     },
-    #[error("AfterSubmitDelayNotPassed: proposal {proposal} can be scheduled from t={from}")]
+    #[error(
+        "AfterSubmitDelayNotPassed: proposal {proposal} can be scheduled from {}",
+        at(from)
+    )]
     AfterSubmitDelayNotPassed { proposal: u64, from: u64 },
-    #[error("AfterScheduleDelayNotPassed: proposal {proposal} can be executed from t={from}")]
+    #[error(
+        "AfterScheduleDelayNotPassed: proposal {proposal} can be executed from {}",
+        at(from)
+    )]
     AfterScheduleDelayNotPassed { proposal: u64, from: u64 },
-    #[error("MinExecutionDelayNotPassed: proposal {proposal} can be executed from t={from}")]
+    #[error(
+        "MinExecutionDelayNotPassed: proposal {proposal} can be executed from {}",
+        at(from)
+    )]
     MinExecutionDelayNotPassed { proposal: u64, from: u64 },
 
     // --- governance (DualGovernance.sol) ---
@@ -43,7 +65,10 @@ pub enum DgError {
     // --- escrow state (EscrowState.sol) ---
     #[error("UnexpectedEscrowState: the escrow is in state {state:?}")]
     UnexpectedEscrowState { state: EscrowState },
-    #[error("EthWithdrawalsDelayNotPassed: ETH can be withdrawn after t={after}")]
+    #[error(
+        "EthWithdrawalsDelayNotPassed: ETH can be withdrawn after {}",
+        at(after)
+    )]
     EthWithdrawalsDelayNotPassed { after: u64 },
     #[error("RageQuitExtensionPeriodNotStarted")]
     RageQuitExtensionPeriodNotStarted,
@@ -55,7 +80,7 @@ pub enum DgError {
     InvalidMinAssetsLockDuration(Duration),
 
     // --- escrow accounting (AssetsAccounting.sol) ---
-    #[error("MinAssetsLockDurationNotPassed: unlock possible after t={until}")]
+    #[error("MinAssetsLockDurationNotPassed: unlock possible after {}", at(until))]
     MinAssetsLockDurationNotPassed { until: u64 },
     #[error("InvalidSharesValue: {0}")]
     InvalidSharesValue(u128),
@@ -78,6 +103,14 @@ pub enum DgError {
     #[error("InvalidBatchSize")]
     InvalidBatchSize,
 
+    // --- the chain itself (stETH token, Solidity checked arithmetic) ---
+    #[error(
+        "BalanceExceeded: {amount} wei of stETH asked for, only {available} wei are outside the escrows and the withdrawal queue"
+    )]
+    BalanceExceeded { amount: u128, available: u128 },
+    #[error("ArithmeticOverflow: the result does not fit the reference's integer types")]
+    ArithmeticOverflow,
+
     // --- configuration (DualGovernanceConfig.sol, EmergencyProtectedTimelock.sol, Tiebreaker.sol) ---
     #[error("InvalidSecondSealRageQuitSupport: {0} (must be <= 100%)")]
     InvalidSecondSealRageQuitSupport(PercentD16),
@@ -99,7 +132,7 @@ pub enum DgError {
     InvalidTiebreakerActivationTimeout(Duration),
 
     // --- emergency protection (EmergencyProtection.sol) ---
-    #[error("EmergencyProtectionExpired: protection ended at t={0}")]
+    #[error("EmergencyProtectionExpired: protection ended at {}", at(.0))]
     EmergencyProtectionExpired(u64),
     #[error("UnexpectedEmergencyModeState: emergency mode active = {0} was not expected")]
     UnexpectedEmergencyModeState(bool),
@@ -118,6 +151,34 @@ pub enum DgError {
 }
 
 impl DgError {
+    /// The same error with every time in it made relative to `t0` (seconds since t0).
+    pub fn relative_to(self, t0: u64) -> DgError {
+        use DgError::*;
+        let r = |t: u64| t.saturating_sub(t0);
+        match self {
+            AfterSubmitDelayNotPassed { proposal, from } => AfterSubmitDelayNotPassed {
+                proposal,
+                from: r(from),
+            },
+            AfterScheduleDelayNotPassed { proposal, from } => AfterScheduleDelayNotPassed {
+                proposal,
+                from: r(from),
+            },
+            MinExecutionDelayNotPassed { proposal, from } => MinExecutionDelayNotPassed {
+                proposal,
+                from: r(from),
+            },
+            EthWithdrawalsDelayNotPassed { after } => {
+                EthWithdrawalsDelayNotPassed { after: r(after) }
+            }
+            MinAssetsLockDurationNotPassed { until } => {
+                MinAssetsLockDurationNotPassed { until: r(until) }
+            }
+            EmergencyProtectionExpired(t) => EmergencyProtectionExpired(r(t)),
+            other => other,
+        }
+    }
+
     /// The reference's error name (§10), e.g. `"ProposalSchedulingBlocked"`.
     pub fn name(&self) -> &'static str {
         use DgError::*;
@@ -148,6 +209,8 @@ impl DgError {
             UnfinalizedUnstETHIds => "UnfinalizedUnstETHIds",
             BatchesQueueIsNotClosed => "BatchesQueueIsNotClosed",
             InvalidBatchSize => "InvalidBatchSize",
+            BalanceExceeded { .. } => "BalanceExceeded",
+            ArithmeticOverflow => "ArithmeticOverflow",
             InvalidSecondSealRageQuitSupport(_) => "InvalidSecondSealRageQuitSupport",
             InvalidRageQuitSupportRange(..) => "InvalidRageQuitSupportRange",
             InvalidRageQuitEthWithdrawalsDelayRange(..) => {
@@ -197,6 +260,8 @@ pub const ERROR_NAMES: &[&str] = &[
     "UnfinalizedUnstETHIds",
     "BatchesQueueIsNotClosed",
     "InvalidBatchSize",
+    "BalanceExceeded",
+    "ArithmeticOverflow",
     "InvalidSecondSealRageQuitSupport",
     "InvalidRageQuitSupportRange",
     "InvalidRageQuitEthWithdrawalsDelayRange",

@@ -52,22 +52,47 @@ impl StEth {
     }
 
     /// Finalize a withdrawal of `shares` requested for `amount` ether: burns the shares
-    /// and removes `min(amount, value)` ether from the pool. Returns the claimable ether.
-    pub fn finalize(&mut self, shares: u128, amount: u128) -> u128 {
+    /// and removes `min(amount, value)` ether from the pool. Returns the claimable ether;
+    /// `ArithmeticOverflow` (and no change) if there are not that many shares.
+    pub fn finalize(&mut self, shares: u128, amount: u128) -> Result<u128, DgError> {
+        let total_shares = self
+            .total_shares
+            .checked_sub(shares)
+            .ok_or(DgError::ArithmeticOverflow)?;
         let eth = self.pooled_eth_by_shares(shares).min(amount);
-        self.total_pooled_ether -= eth;
-        self.total_shares -= shares;
-        eth
+        let pooled = self
+            .total_pooled_ether
+            .checked_sub(eth)
+            .ok_or(DgError::ArithmeticOverflow)?;
+        self.total_pooled_ether = pooled;
+        self.total_shares = total_shares;
+        Ok(eth)
     }
 
     /// A rebase by `num/den` of the pooled ether (positive or negative); shares unchanged.
-    pub fn rebase(&mut self, num: u128, den: u128, negative: bool) {
-        let delta = mul_div(self.total_pooled_ether, num, den);
-        if negative {
-            self.total_pooled_ether = self.total_pooled_ether.saturating_sub(delta);
-        } else {
-            self.total_pooled_ether = self.total_pooled_ether.saturating_add(delta);
+    /// `ArithmeticOverflow` (and no change) if the result leaves `0..=u128::MAX`.
+    pub fn rebase(&mut self, num: u128, den: u128, negative: bool) -> Result<(), DgError> {
+        if den == 0 {
+            return Err(DgError::ArithmeticOverflow);
         }
+        let delta = mul_div(self.total_pooled_ether, num, den);
+        if delta == u128::MAX && num > den {
+            return Err(DgError::ArithmeticOverflow); // mul_div saturated
+        }
+        self.rebase_wei(delta, negative)
+    }
+
+    /// A rebase by `wei` of pooled ether, up or down; `ArithmeticOverflow` (and no
+    /// change) if the result leaves `0..=u128::MAX`.
+    pub fn rebase_wei(&mut self, wei: u128, negative: bool) -> Result<(), DgError> {
+        let p = self.total_pooled_ether;
+        self.total_pooled_ether = if negative {
+            p.checked_sub(wei)
+        } else {
+            p.checked_add(wei)
+        }
+        .ok_or(DgError::ArithmeticOverflow)?;
+        Ok(())
     }
 }
 
@@ -192,11 +217,20 @@ impl Escrow {
     }
 
     /// `checkMinAssetsLockDurationPassed`: strict, `now > last lock + duration`.
+    ///
+    /// A holder who never locked here has `lastAssetsLockTimestamp = 0` in the reference,
+    /// and on mainnet `0 + duration` (at most 48 days) is always in the past: the check
+    /// passes whatever the model's clock, and the call goes on to fail where the
+    /// reference's does (`InvalidSharesValue`).
     pub fn check_min_lock_passed(&self, holder: Holder, now: Timestamp) -> Result<(), DgError> {
-        let last = self
+        let Some(last) = self
             .holders
             .get(&holder)
-            .map_or(Timestamp::ZERO, |a| a.last_assets_lock_timestamp);
+            .map(|a| a.last_assets_lock_timestamp)
+            .filter(|t| t.is_set())
+        else {
+            return Ok(());
+        };
         let until = last + self.h.min_assets_lock_duration;
         if now <= until {
             return Err(DgError::MinAssetsLockDurationNotPassed { until: until.0 });
@@ -222,10 +256,19 @@ impl Escrow {
         if shares == 0 {
             return Err(DgError::InvalidSharesValue(0));
         }
+        let total = self
+            .h
+            .locked_shares
+            .checked_add(shares)
+            .ok_or(DgError::ArithmeticOverflow)?;
+        let mine = self
+            .holder_shares(holder)
+            .checked_add(shares)
+            .ok_or(DgError::ArithmeticOverflow)?;
         let a = self.holders.entry(holder).or_default();
-        a.steth_locked_shares += shares;
+        a.steth_locked_shares = mine;
         a.last_assets_lock_timestamp = now;
-        self.h.locked_shares += shares;
+        self.h.locked_shares = total;
         Ok(())
     }
 
@@ -249,6 +292,11 @@ impl Escrow {
         if nft.shares == 0 {
             return Err(DgError::InvalidSharesValue(0));
         }
+        let unfinalized = self
+            .h
+            .unfinalized_shares
+            .checked_add(nft.shares)
+            .ok_or(DgError::ArithmeticOverflow)?;
         let idx = self.nfts.len();
         self.nfts.push(UnstEth {
             status: UnstEthStatus::Locked,
@@ -257,7 +305,7 @@ impl Escrow {
         let a = self.holders.entry(nft.holder).or_default();
         a.nfts.push(idx);
         a.last_assets_lock_timestamp = now;
-        self.h.unfinalized_shares += nft.shares;
+        self.h.unfinalized_shares = unfinalized;
         Ok(())
     }
 
@@ -303,12 +351,19 @@ impl Escrow {
         if targets.is_empty() {
             return Err(DgError::EmptyUnstETHIds);
         }
+        // Validate before changing anything: the shares exist (then no finalize fails).
+        targets
+            .iter()
+            .try_fold(0u128, |acc, &i| acc.checked_add(self.nfts[i].shares))
+            .filter(|&b| b <= steth.total_shares)
+            .ok_or(DgError::ArithmeticOverflow)?;
         for &i in &targets {
             let n = &mut self.nfts[i];
-            let eth = steth.finalize(n.shares, n.amount);
+            let eth = steth.finalize(n.shares, n.amount)?;
             n.claimable_eth = eth;
             n.status = UnstEthStatus::Finalized;
             self.h.unfinalized_shares -= n.shares;
+            // finalized ether left the pool: the sum stays within the original supply
             self.h.finalized_eth += eth;
         }
         Ok(targets.len())
@@ -329,12 +384,19 @@ impl Escrow {
             return Err(DgError::ClaimingIsFinished);
         }
         let shares = self.h.locked_shares;
-        let eth = steth.finalize(shares, u128::MAX);
+        // Validate before changing anything: the shares exist (then no finalize fails).
+        self.nfts
+            .iter()
+            .filter(|n| n.status == UnstEthStatus::Locked)
+            .try_fold(shares, |acc, n| acc.checked_add(n.shares))
+            .filter(|&b| b <= steth.total_shares)
+            .ok_or(DgError::ArithmeticOverflow)?;
+        let eth = steth.finalize(shares, u128::MAX)?;
         self.h.claimed_eth = eth;
         for n in self.nfts.iter_mut() {
             match n.status {
                 UnstEthStatus::Locked => {
-                    n.claimable_eth = steth.finalize(n.shares, n.amount);
+                    n.claimable_eth = steth.finalize(n.shares, n.amount)?;
                     n.status = UnstEthStatus::Claimed;
                 }
                 UnstEthStatus::Finalized => n.status = UnstEthStatus::Claimed,

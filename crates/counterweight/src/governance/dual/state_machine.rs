@@ -11,14 +11,23 @@ use super::types::{PercentD16, Timestamp};
 /// The governance states (`NotInitialized` exists only before `initialize`; not modelled).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum State {
+    /// Proposals are submitted, scheduled and executed; left when R reaches the first seal.
     Normal,
+    /// Stakers signal a veto: scheduling is blocked; lasts at least T_lock(R) from t_act.
     VetoSignalling,
+    /// The sub-state that winds VetoSignalling down: submission is blocked too; back to
+    /// VetoSignalling if T_lock(R) grows past the time elapsed since t_act.
     VetoSignallingDeactivation,
+    /// A pause after a veto: submission is blocked, and only proposals submitted at or
+    /// before t_act may be scheduled.
     VetoCooldown,
+    /// Stakers who locked in the signalling escrow exit; scheduling is blocked until the
+    /// rage quit is finalized.
     RageQuit,
 }
 
 impl State {
+    /// Every state, in the order of [`State::index`].
     pub const ALL: [State; 5] = [
         State::Normal,
         State::VetoSignalling,
@@ -27,6 +36,7 @@ impl State {
         State::RageQuit,
     ];
 
+    /// The reference's name of the state (`"VetoSignalling"`, ...).
     pub fn name(self) -> &'static str {
         match self {
             State::Normal => "Normal",
@@ -37,10 +47,13 @@ impl State {
         }
     }
 
+    /// The state of a [`State::name`]; `None` for any other text.
     pub fn from_name(s: &str) -> Option<State> {
         State::ALL.into_iter().find(|st| st.name() == s)
     }
 
+    /// The position in [`State::ALL`] (0 = Normal, ..., 4 = RageQuit); also the numeric
+    /// code of a recorded state column.
     pub fn index(self) -> usize {
         self as usize
     }
@@ -55,13 +68,20 @@ impl fmt::Display for State {
 /// `DualGovernanceStateMachine.Context` without the escrow addresses (kept by the shell).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Context {
+    /// The persisted state (`state`).
     pub state: State,
+    /// When the persisted state was entered (`enteredAt`): the time of the call that
+    /// persisted it, not when it first became possible.
     pub entered_at: Timestamp,
     /// `vetoSignallingActivatedAt` (t_act).
     pub veto_signalling_activated_at: Timestamp,
     /// `vetoSignallingReactivationTime` (t_react).
     pub veto_signalling_reactivation_time: Timestamp,
+    /// `normalOrVetoCooldownExitedAt`: the last exit from Normal or VetoCooldown (for the
+    /// tiebreaker's timeout).
     pub normal_or_veto_cooldown_exited_at: Timestamp,
+    /// `rageQuitRound`: consecutive rage quits, +1 (saturating at 255) on entering
+    /// RageQuit, reset to 0 on entering VetoCooldown.
     pub rage_quit_round: u8,
 }
 

@@ -4,6 +4,11 @@
 //! runs the reference's sequence (leading `activateNextState`, checks, effects, trailing
 //! activation where the reference has one) and, if any check fails, restores the
 //! checkpoint, so a failed call changes nothing — not even its leading activation.
+//!
+//! stETH is conserved: a lock takes stETH that is in holders' hands (outside the escrows
+//! and the withdrawal queue), so the escrows never hold more than exists (R <= 100 %), and
+//! every integer operation is checked (an overflow is `ArithmeticOverflow`, never a wrap).
+//! Errors report times relative to t0, the time the system was created.
 
 use super::config::Config;
 use super::emergency::EmergencyProtection;
@@ -17,21 +22,33 @@ use super::types::{Duration, PercentD16, Timestamp};
 /// Lido Dual Governance with its escrows and timelock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DualGovernance {
+    /// The parameters, validated by [`DualGovernance::new`].
     pub cfg: Config,
+    /// The state machine's persisted context (state, entry times, rage-quit round).
     pub ctx: Context,
+    /// The stETH token: pooled ether and shares, whose rate R depends on.
     pub steth: StEth,
     /// Every escrow ever deployed; `escrows[signalling_escrow]` is the signalling one.
     pub escrows: Vec<Escrow>,
+    /// The index in `escrows` of the current signalling escrow (a fresh one is deployed
+    /// on each entry into RageQuit).
     pub signalling_escrow: usize,
     /// The escrow of the most recent or ongoing rage quit.
     pub rage_quit_escrow: Option<usize>,
+    /// The proposals and their delays (`EmergencyProtectedTimelock`).
     pub timelock: Timelock,
+    /// Emergency protection: when it ends, and emergency mode if activated.
     pub emergency: EmergencyProtection,
     /// `false` after `emergencyReset` hands governance to the emergency governance
     /// (a plain timelock without the veto).
     pub dual_governance_active: bool,
     /// The withdrawal queue is resealed (paused indefinitely) by the reseal committee.
     pub withdrawals_paused: bool,
+    /// The time of `initialize`; errors report times relative to it.
+    pub t0: Timestamp,
+    /// stETH shares not in holders' hands: locked in an escrow (until burned by the
+    /// withdrawals of a rage quit) or in the withdrawal queue (NFTs not yet finalized).
+    pub held_shares: u128,
     next_nft_id: u64,
     r_cache: RCache,
 }
@@ -53,6 +70,8 @@ impl Eq for RCache {}
 #[derive(Clone, Copy)]
 struct Checkpoint {
     ctx: Context,
+    steth: StEth,
+    held_shares: u128,
     signalling_escrow: usize,
     rage_quit_escrow: Option<usize>,
     n_escrows: usize,
@@ -80,6 +99,8 @@ impl DualGovernance {
             ),
             dual_governance_active: true,
             withdrawals_paused: false,
+            t0: now,
+            held_shares: 0,
             next_nft_id: 1,
             r_cache: RCache::default(),
         })
@@ -127,11 +148,14 @@ impl DualGovernance {
         self.cfg.veto_signalling_duration(self.rage_quit_support())
     }
 
+    /// `isRageQuitFinalized` of the most recent rage-quit escrow at `now`; `false` before
+    /// any rage quit.
     pub fn rage_quit_finalized(&self, now: Timestamp) -> bool {
         self.rage_quit_escrow
             .is_some_and(|i| self.escrows[i].is_rage_quit_finalized(now))
     }
 
+    /// The current signalling escrow (`escrows[signalling_escrow]`).
     pub fn signalling_escrow(&self) -> &Escrow {
         &self.escrows[self.signalling_escrow]
     }
@@ -152,6 +176,8 @@ impl DualGovernance {
     fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
             ctx: self.ctx,
+            steth: self.steth,
+            held_shares: self.held_shares,
             signalling_escrow: self.signalling_escrow,
             rage_quit_escrow: self.rage_quit_escrow,
             n_escrows: self.escrows.len(),
@@ -161,13 +187,16 @@ impl DualGovernance {
 
     fn restore(&mut self, c: Checkpoint) {
         self.ctx = c.ctx;
+        self.steth = c.steth;
+        self.held_shares = c.held_shares;
         self.escrows.truncate(c.n_escrows);
         self.signalling_escrow = c.signalling_escrow;
         self.rage_quit_escrow = c.rage_quit_escrow;
         self.escrows[c.signalling_escrow].h = c.header;
     }
 
-    /// Run `f` as one transaction: on error, undo everything it did.
+    /// Run `f` as one transaction: on error, undo everything it did, and report the
+    /// error's times relative to t0.
     /// `f` must validate before mutating anything other than through activation.
     fn tx<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, DgError>) -> Result<T, DgError> {
         let c = self.checkpoint();
@@ -175,7 +204,38 @@ impl DualGovernance {
         if r.is_err() {
             self.restore(c);
         }
-        r
+        r.map_err(|e| e.relative_to(self.t0.0))
+    }
+
+    /// stETH shares in holders' hands (not in an escrow or the withdrawal queue).
+    pub fn free_shares(&self) -> u128 {
+        self.steth.total_shares.saturating_sub(self.held_shares)
+    }
+
+    /// stETH (wei) in holders' hands: the most a lock can take.
+    pub fn free_steth(&self) -> u128 {
+        self.steth.pooled_eth_by_shares(self.free_shares())
+    }
+
+    /// `BalanceExceeded` unless `shares` are in holders' hands.
+    fn check_balance(&self, amount: u128, shares: u128) -> Result<(), DgError> {
+        if shares > self.free_shares() {
+            return Err(DgError::BalanceExceeded {
+                amount,
+                available: self.free_steth(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Take `burned` shares off `held_shares` (the withdrawal queue burned them).
+    fn release_burned(&mut self, total_shares_before: u128) -> Result<(), DgError> {
+        let burned = total_shares_before - self.steth.total_shares;
+        self.held_shares = self
+            .held_shares
+            .checked_sub(burned)
+            .ok_or(DgError::ArithmeticOverflow)?;
+        Ok(())
     }
 
     /// `activateNextState`: at most one transition, with its side effects. Returns
@@ -212,7 +272,18 @@ impl DualGovernance {
         self.tx(|s| {
             s.activate_next_state(now);
             let shares = s.steth.shares_by_pooled_eth(amount);
+            let e = s.escrow(escrow)?;
+            e.check_signalling()?;
+            if shares == 0 {
+                return Err(DgError::InvalidSharesValue(0));
+            }
+            s.check_balance(amount, shares)?;
+            let held = s
+                .held_shares
+                .checked_add(shares)
+                .ok_or(DgError::ArithmeticOverflow)?;
             s.escrows[escrow].lock_shares(holder, shares, now)?;
+            s.held_shares = held;
             s.activate_next_state(now);
             Ok(())
         })
@@ -227,7 +298,13 @@ impl DualGovernance {
     ) -> Result<u128, DgError> {
         self.tx(|s| {
             s.activate_next_state(now);
+            s.escrow(escrow)?.check_signalling()?;
+            let held = s
+                .held_shares
+                .checked_sub(s.escrows[escrow].holder_shares(holder))
+                .ok_or(DgError::ArithmeticOverflow)?;
             let shares = s.escrows[escrow].unlock_shares(holder, now)?;
+            s.held_shares = held;
             s.activate_next_state(now);
             Ok(s.steth.pooled_eth_by_shares(shares))
         })
@@ -244,15 +321,28 @@ impl DualGovernance {
         self.tx(|s| {
             s.activate_next_state(now);
             let id = s.next_nft_id;
+            let shares = s.steth.shares_by_pooled_eth(amount);
             let nft = UnstEth {
                 id,
                 holder,
                 amount,
-                shares: s.steth.shares_by_pooled_eth(amount),
+                shares,
                 status: UnstEthStatus::Locked,
                 claimable_eth: 0,
             };
+            let e = s.escrow(escrow)?;
+            e.check_signalling()?;
+            if shares == 0 {
+                return Err(DgError::InvalidSharesValue(0));
+            }
+            // the withdrawal request takes the holder's stETH into the queue
+            s.check_balance(amount, shares)?;
+            let held = s
+                .held_shares
+                .checked_add(shares)
+                .ok_or(DgError::ArithmeticOverflow)?;
             s.escrows[escrow].lock_nft(nft, now)?;
+            s.held_shares = held;
             s.next_nft_id += 1;
             s.activate_next_state(now);
             Ok(id)
@@ -268,6 +358,7 @@ impl DualGovernance {
     ) -> Result<usize, DgError> {
         self.tx(|s| {
             s.activate_next_state(now);
+            s.escrow(escrow)?;
             let n = s.escrows[escrow].unlock_nfts(holder, now)?;
             s.activate_next_state(now);
             Ok(n)
@@ -284,16 +375,35 @@ impl DualGovernance {
     ) -> Result<usize, DgError> {
         self.tx(|s| {
             s.activate_next_state(now);
+            s.escrow(escrow)?;
+            let before = s.steth.total_shares;
             let steth = &mut s.steth;
             let n = s.escrows[escrow].mark_finalized(holder, steth)?;
+            s.release_burned(before)?;
             s.activate_next_state(now);
             Ok(n)
         })
     }
 
-    /// An exogenous stETH rebase by `num/den` of the pooled ether.
-    pub fn rebase(&mut self, num: u128, den: u128, negative: bool) {
-        self.steth.rebase(num, den, negative);
+    /// An exogenous stETH rebase by `num/den` of the pooled ether. `ArithmeticOverflow`
+    /// if the pooled ether would leave `uint128` (or go below zero).
+    pub fn rebase(&mut self, num: u128, den: u128, negative: bool) -> Result<(), DgError> {
+        self.steth.rebase(num, den, negative)
+    }
+
+    /// An exogenous stETH rebase by `wei` of pooled ether, up or down.
+    pub fn rebase_wei(&mut self, wei: u128, negative: bool) -> Result<(), DgError> {
+        self.steth.rebase_wei(wei, negative)
+    }
+
+    /// The escrow at `index`, or `UnexpectedEscrowState` if there is none (no contract
+    /// at that address).
+    fn escrow(&self, index: usize) -> Result<&Escrow, DgError> {
+        self.escrows
+            .get(index)
+            .ok_or(DgError::UnexpectedEscrowState {
+                state: EscrowState::SignallingEscrow,
+            })
     }
 
     // ---------------------------------------------------------------- rage quit
@@ -309,8 +419,10 @@ impl DualGovernance {
     pub fn withdrawals_done(&mut self, _now: Timestamp) -> Result<(), DgError> {
         self.tx(|s| {
             let i = s.latest_rage_quit_escrow()?;
+            let before = s.steth.total_shares;
             let steth = &mut s.steth;
-            s.escrows[i].complete_withdrawals(steth)
+            s.escrows[i].complete_withdrawals(steth)?;
+            s.release_burned(before)
         })
     }
 
@@ -325,15 +437,35 @@ impl DualGovernance {
     /// `withdrawETH` of everything the holder has in the newest rage-quit escrow that
     /// holds its stake. Returns the ether paid.
     pub fn withdraw_eth(&mut self, holder: Holder, now: Timestamp) -> Result<u128, DgError> {
+        self.withdraw_eth_from(None, holder, now)
+    }
+
+    /// `withdrawETH` on the escrow at `escrow` (as the holder calling that escrow
+    /// contract does), or, with `None`, on the newest rage-quit escrow that holds the
+    /// holder's stake. Returns the ether paid.
+    pub fn withdraw_eth_from(
+        &mut self,
+        escrow: Option<usize>,
+        holder: Holder,
+        now: Timestamp,
+    ) -> Result<u128, DgError> {
         self.tx(|s| {
-            let latest = s.latest_rage_quit_escrow()?;
-            let i = (0..s.escrows.len())
-                .rev()
-                .find(|&i| {
-                    s.escrows[i].h.state == EscrowState::RageQuitEscrow
-                        && s.escrows[i].holds_stake_of(holder)
-                })
-                .unwrap_or(latest);
+            let i = match escrow {
+                Some(i) => {
+                    s.escrow(i)?;
+                    i
+                }
+                None => {
+                    let latest = s.latest_rage_quit_escrow()?;
+                    (0..s.escrows.len())
+                        .rev()
+                        .find(|&i| {
+                            s.escrows[i].h.state == EscrowState::RageQuitEscrow
+                                && s.escrows[i].holds_stake_of(holder)
+                        })
+                        .unwrap_or(latest)
+                }
+            };
             s.escrows[i].withdraw_eth(holder, now)
         })
     }

@@ -19,6 +19,10 @@ use super::types::{Duration, PercentD16, Timestamp, mul_div};
 /// Internal timestamp of the timeline's t0 (above zero: 0 means "not set").
 pub const T0: Timestamp = Timestamp(1);
 
+/// The latest time a timeline may reach, in seconds since t0: the reference's timestamps
+/// are `uint40` (about 34,800 years), and every internal time stays below `2^40`.
+pub const MAX_TIME: u64 = (1 << 40) - 1 - T0.0;
+
 /// One wei-denominated ether (the amount unit is wei).
 pub const ETHER: u128 = 1_000_000_000_000_000_000;
 
@@ -120,6 +124,8 @@ struct RawStep {
     expect_effective_state: Option<Spanned<String>>,
     expect_error: Option<Spanned<String>>,
     expect_ok: Option<Spanned<bool>>,
+    /// `withdraw_eth`: which rage-quit escrow (1 = the first rage quit's).
+    escrow: Option<Spanned<i64>>,
     #[allow(dead_code)]
     note: Option<String>,
 }
@@ -273,6 +279,11 @@ pub struct Step {
     pub negative: bool,
     /// Index into `Timeline::proposals`.
     pub proposal: Option<usize>,
+    /// `withdraw_eth` from the escrow of the N-th rage quit (1-based); `None`: the newest
+    /// rage-quit escrow that holds the holder's stake.
+    pub escrow: Option<u32>,
+    /// Span of the `escrow` value (for run-time errors).
+    pub escrow_span: Range<usize>,
     pub expect: Expect,
     /// 1-based line of the `[[step]]` header (0 for generated steps).
     pub line: usize,
@@ -617,8 +628,26 @@ pub fn parse(src: &str) -> Result<Timeline, TimelineError> {
                 }
                 now = t;
             }
-            (None, Some(after)) => now += duration_value(after)?,
+            (None, Some(after)) => {
+                now = now
+                    .checked_add(duration_value(after)?)
+                    .ok_or_else(|| TimelineError::at(after.span(), "the clock overflows"))?;
+            }
             (None, None) => {}
+        }
+        if now > MAX_TIME {
+            let span =
+                s.at.as_ref()
+                    .or(s.after.as_ref())
+                    .map_or(sp.span(), |v| v.span());
+            return Err(TimelineError::at(
+                span,
+                format!(
+                    "the time reaches {} ({now} s), beyond the reference's uint40 timestamps: a timeline spans at most {} ({MAX_TIME} s, about 34,800 years)",
+                    super::types::human_seconds(now),
+                    super::types::human_seconds(MAX_TIME)
+                ),
+            ));
         }
         let (need_h, need_a, need_p) = action.needs();
         let check =
@@ -638,6 +667,27 @@ pub fn parse(src: &str) -> Result<Timeline, TimelineError> {
         check(need_h, s.holder.as_ref().map(|h| h.span()), "holder")?;
         check(need_a, s.amount.as_ref().map(|a| a.span()), "amount")?;
         check(need_p, s.proposal.as_ref().map(|p| p.span()), "proposal")?;
+        let need_e = if action == Action::WithdrawEth {
+            Need::Optional
+        } else {
+            Need::No
+        };
+        check(need_e, s.escrow.as_ref().map(|e| e.span()), "escrow")?;
+        let escrow = match &s.escrow {
+            None => None,
+            Some(e) => Some(
+                u32::try_from(*e.get_ref())
+                    .ok()
+                    .filter(|&n| n >= 1)
+                    .ok_or_else(|| {
+                        TimelineError::at(
+                            e.span(),
+                            "escrow is the number of a rage quit: 1 for the first rage quit's escrow, 2 for the second's, ...",
+                        )
+                    })?,
+            ),
+        };
+        let escrow_span = s.escrow.as_ref().map_or(0..0, |e| e.span());
 
         let holder = s.holder.as_ref().map(|h| {
             let name = h.get_ref().clone();
@@ -771,6 +821,8 @@ pub fn parse(src: &str) -> Result<Timeline, TimelineError> {
             amount,
             negative,
             proposal,
+            escrow,
+            escrow_span,
             expect,
             line,
             amount_span,
@@ -841,6 +893,8 @@ pub struct StepRecord {
     pub action: Action,
     pub holder: Option<Holder>,
     pub proposal: Option<usize>,
+    /// `withdraw_eth`: the rage quit whose escrow was asked (1-based), if one was named.
+    pub escrow: Option<u32>,
     /// The amount resolved to wei, if any.
     pub amount: Option<u128>,
     pub result: Result<Outcome, DgError>,
@@ -937,22 +991,35 @@ impl Replayer {
             Action::Activate => Ok(Outcome::Changed(dg.activate_next_state(now))),
             Action::WithdrawalsDone => dg.withdrawals_done(now).map(|_| Outcome::Done),
             Action::StartExtension => dg.start_extension(now).map(|_| Outcome::Done),
-            Action::WithdrawEth => dg.withdraw_eth(h, now).map(Outcome::Eth),
-            Action::Rebase => {
-                match step.amount {
-                    Some(Amount::OfSupply { num, den }) => dg.rebase(num, den, step.negative),
-                    Some(Amount::Wei(w)) => {
-                        let p = &mut dg.steth.total_pooled_ether;
-                        *p = if step.negative {
-                            p.saturating_sub(w)
-                        } else {
-                            p.saturating_add(w)
-                        };
+            Action::WithdrawEth => {
+                let escrow = match step.escrow {
+                    None => None,
+                    Some(n) => {
+                        // The N-th rage quit's escrow is the N-th escrow deployed.
+                        let i = n as usize - 1;
+                        let rage_quits = dg.escrows.len() - 1;
+                        if i >= dg.escrows.len() {
+                            return Err(TimelineError::at(
+                                step.escrow_span.clone(),
+                                format!(
+                                    "escrow = {n} at step {} (line {}): there is no such escrow yet ({rage_quits} rage quit(s) so far; escrow {} is the current signalling escrow)",
+                                    self.index + 1,
+                                    step.line,
+                                    rage_quits + 1
+                                ),
+                            ));
+                        }
+                        Some(i)
                     }
-                    None => {}
-                }
-                Ok(Outcome::Done)
+                };
+                dg.withdraw_eth_from(escrow, h, now).map(Outcome::Eth)
             }
+            Action::Rebase => match step.amount {
+                Some(Amount::OfSupply { num, den }) => dg.rebase(num, den, step.negative),
+                Some(Amount::Wei(w)) => dg.rebase_wei(w, step.negative),
+                None => Ok(()),
+            }
+            .map(|_| Outcome::Done),
             Action::EmergencyActivate => dg.emergency_activate(now).map(|_| Outcome::Done),
             Action::EmergencyReset => dg.emergency_reset(now).map(|_| Outcome::Done),
             Action::EmergencyDeactivate => dg.emergency_deactivate(now).map(|_| Outcome::Done),
@@ -968,6 +1035,7 @@ impl Replayer {
             action: step.action,
             holder: step.holder,
             proposal: step.proposal,
+            escrow: step.escrow,
             amount,
             result,
             persisted: dg.persisted_state(),
@@ -1070,6 +1138,91 @@ pub fn replay(tl: &Timeline) -> Result<Replay, TimelineError> {
     Ok(Replay {
         records,
         final_state: rp.dg,
+    })
+}
+
+// ---------------------------------------------------------------------------- for people
+
+/// Render a timeline error as `origin:line:col` with the offending line and a caret
+/// under the span: the text every shell shows (the CLI on stderr, `serve` in the page).
+pub fn render_error(origin: &str, src: &str, e: &TimelineError) -> String {
+    let mut out = format!("error: {}\n", e.message);
+    if let Some(span) = &e.span {
+        let (line, col) = line_col(src, span.start);
+        out.push_str(&format!("  --> {origin}:{line}:{col}\n"));
+        if let Some(text) = src.lines().nth(line - 1) {
+            let width = src[span.start.min(src.len())..span.end.min(src.len())]
+                .lines()
+                .next()
+                .map_or(1, |s| s.chars().count().max(1));
+            let gutter = line.to_string().len();
+            out.push_str(&format!("{:gutter$} |\n", ""));
+            out.push_str(&format!("{line} | {text}\n"));
+            out.push_str(&format!(
+                "{:gutter$} | {}{}\n",
+                "",
+                " ".repeat(col - 1),
+                "^".repeat(width)
+            ));
+        }
+    } else {
+        out.push_str(&format!("  --> {origin}\n"));
+    }
+    out
+}
+
+/// A step's result as (`ok` or the error's name, the outcome or the error's message).
+pub fn result_parts(r: &StepRecord) -> (String, String) {
+    match &r.result {
+        Ok(o) => ("ok".into(), o.to_string()),
+        Err(e) => (e.name().into(), e.to_string()),
+    }
+}
+
+/// The holder, proposal, escrow and amount of a step, in words
+/// (`attacker P escrow 1 90900 stETH`).
+pub fn step_args(tl: &Timeline, r: &StepRecord) -> String {
+    let mut parts = Vec::new();
+    if let Some(h) = r.holder {
+        parts.push(tl.holders[h as usize].clone());
+    }
+    if let Some(p) = r.proposal {
+        parts.push(tl.proposals[p].clone());
+    }
+    if let Some(e) = r.escrow {
+        parts.push(format!("escrow {e}"));
+    }
+    if let Some(a) = r.amount {
+        parts.push(format!("{} stETH", format_wei(a)));
+    }
+    parts.join(" ")
+}
+
+/// One replayed step as a JSON object (`govern replay --json` prints one per line;
+/// `serve` sends them to the page). The keys are a public contract (docs/governance.md).
+pub fn step_json(tl: &Timeline, r: &StepRecord) -> serde_json::Value {
+    use super::types::human_seconds;
+    let (res, detail) = result_parts(r);
+    serde_json::json!({
+        "step": r.index + 1,
+        "line": r.line,
+        "time": r.time,
+        "time_human": human_seconds(r.time),
+        "action": r.action.name(),
+        "holder": r.holder.map(|h| tl.holders[h as usize].clone()),
+        "proposal": r.proposal.map(|p| tl.proposals[p].clone()),
+        "amount_wei": r.amount.map(|a| a.to_string()),
+        "escrow": r.escrow,
+        "result": res,
+        "detail": detail,
+        "persisted_state": r.persisted.name(),
+        "effective_state": r.effective.name(),
+        "r_percent": r.r.to_string(),
+        "r_d16": r.r.0.to_string(),
+        "t_lock": r.t_lock.0,
+        "t_lock_human": human_seconds(r.t_lock.as_secs()),
+        "rage_quit_round": r.rage_quit_round,
+        "expectation_failures": r.failures,
     })
 }
 

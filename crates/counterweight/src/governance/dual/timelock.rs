@@ -9,30 +9,47 @@ use super::types::Timestamp;
 /// Proposal status (EXP): ids are sequential from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProposalStatus {
+    /// No proposal has this id (0, or beyond the last submitted).
     NotExist,
+    /// Submitted, waiting to be scheduled.
     Submitted,
+    /// Scheduled, waiting to be executed.
     Scheduled,
+    /// Executed (final; cancellation no longer applies).
     Executed,
+    /// Cancelled by `cancelAllNonExecutedProposals` (final).
     Cancelled,
 }
 
+/// One proposal as the timelock stores it (without its calls).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Proposal {
+    /// The id, from 1 in submission order.
     pub id: u64,
+    /// The stored status (Submitted, Scheduled or Executed); cancellation is not stored
+    /// here but derived from [`Timelock::last_cancelled_proposal_id`] by
+    /// [`Timelock::status`].
     pub status: ProposalStatus,
+    /// When it was submitted.
     pub submitted_at: Timestamp,
+    /// When it was scheduled (unset until then).
     pub scheduled_at: Timestamp,
+    /// When it was executed (unset until then).
     pub executed_at: Timestamp,
 }
 
+/// The timelock's proposals and its cancellation mark: the state of
+/// `EmergencyProtectedTimelock` apart from emergency protection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Timelock {
+    /// Every proposal submitted, in id order (`proposals[i]` has id `i + 1`).
     pub proposals: Vec<Proposal>,
     /// `lastCancelledProposalId`.
     pub last_cancelled_proposal_id: u64,
 }
 
 impl Timelock {
+    /// The number of proposals submitted (`proposalsCount`), which is also the last id.
     pub fn count(&self) -> u64 {
         self.proposals.len() as u64
     }
@@ -52,6 +69,8 @@ impl Timelock {
         }
     }
 
+    /// The stored proposal `id` (`None` for 0 or an unknown id); its `status` ignores
+    /// cancellation, see [`Timelock::status`].
     pub fn get(&self, id: u64) -> Option<&Proposal> {
         if id == 0 {
             return None;
@@ -101,6 +120,8 @@ impl Timelock {
         Ok(())
     }
 
+    /// `schedule`: the checks of [`Timelock::check_schedule`], then Scheduled at `now`.
+    /// The governance state's permission (`canScheduleProposal`) is the caller's.
     pub fn schedule(&mut self, id: u64, cfg: &Config, now: Timestamp) -> Result<(), DgError> {
         self.check_schedule(id, cfg, now)?;
         let p = &mut self.proposals[id as usize - 1];

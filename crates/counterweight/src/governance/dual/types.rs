@@ -10,7 +10,9 @@ use std::ops::{Add, Sub};
 pub struct PercentD16(pub u128);
 
 impl PercentD16 {
+    /// 100 % (`HUNDRED_PERCENT_D16 = 1e18`).
     pub const HUNDRED: PercentD16 = PercentD16(1_000_000_000_000_000_000);
+    /// 0 %.
     pub const ZERO: PercentD16 = PercentD16(0);
 
     /// `1e18 * n / d`, floor; zero when `d == 0`.
@@ -52,16 +54,21 @@ impl fmt::Display for PercentD16 {
 pub struct Duration(pub u32);
 
 impl Duration {
+    /// No time.
     pub const ZERO: Duration = Duration(0);
+    /// `s` seconds.
     pub const fn seconds(s: u32) -> Duration {
         Duration(s)
     }
+    /// `h` hours (`h * 3600` seconds).
     pub const fn hours(h: u32) -> Duration {
         Duration(h * 3600)
     }
+    /// `d` days (`d * 86_400` seconds).
     pub const fn days(d: u32) -> Duration {
         Duration(d * 86_400)
     }
+    /// The length in seconds, widened to `u64` for timestamp arithmetic.
     pub fn as_secs(self) -> u64 {
         self.0 as u64
     }
@@ -89,7 +96,9 @@ pub fn human_seconds(s: u64) -> String {
 pub struct Timestamp(pub u64);
 
 impl Timestamp {
+    /// The unset timestamp.
     pub const ZERO: Timestamp = Timestamp(0);
+    /// Whether the timestamp is set (non-zero).
     pub fn is_set(self) -> bool {
         self.0 != 0
     }
@@ -97,8 +106,9 @@ impl Timestamp {
 
 impl Add<Duration> for Timestamp {
     type Output = Timestamp;
+    /// Saturating: never wraps (timelines bound their clock far below `u64::MAX`).
     fn add(self, d: Duration) -> Timestamp {
-        Timestamp(self.0 + d.0 as u64)
+        Timestamp(self.0.saturating_add(d.0 as u64))
     }
 }
 

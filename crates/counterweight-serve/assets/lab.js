@@ -1,0 +1,681 @@
+// counterweight serve: the laboratory page.
+// The page holds a scenario's text, the overrides set by the controls (sent as `--set`
+// would be) and the seed; the server parses, runs and streams results over a WebSocket.
+"use strict";
+
+(() => {
+  const {el, api, fmt, showError, caretToError, readFile, downloadLink, lineChart} = CW;
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    source: null,          // {text, origin, name}: as loaded (Reset returns here)
+    text: "",
+    origin: "scenario.toml",
+    overrides: new Map(),  // path -> TOML value text
+    seed: null,            // null: the scenario's own
+    checked: null,         // the last successful check
+    ws: null,
+    seq: 0,                // the run the page is showing
+    running: false,
+    paused: false,
+    runVariants: [],
+    runData: [],
+    checkTimer: null,
+    checkCounter: 0,
+  };
+
+  // The page's state for people (status line) and for tests (data-run-state).
+  function setRunState(s, text, bad) {
+    document.body.dataset.runState = s;
+    const st = $("status");
+    st.textContent = text;
+    st.classList.toggle("bad", !!bad);
+    $("run").disabled = state.running;
+    $("pause").disabled = !state.running;
+    $("cancel").disabled = !state.running;
+    $("pause").textContent = state.paused ? "Resume" : "Pause";
+  }
+
+  // ------------------------------------------------------------------ the socket
+
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${proto}://${location.host}/ws`);
+    state.ws = ws;
+    ws.addEventListener("message", (ev) => {
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch (e) {
+        return;
+      }
+      onMessage(msg);
+    });
+    ws.addEventListener("close", (ev) => {
+      if (state.ws !== ws) return;
+      state.running = false;
+      state.paused = false;
+      const why = ev.reason ? `: ${ev.reason}` : "";
+      setRunState("disconnected", `disconnected from the server${why}; reconnecting…`, true);
+      setTimeout(connect, 1500);
+    });
+    ws.addEventListener("open", () => {
+      if (document.body.dataset.runState === "disconnected") setRunState("idle", "reconnected");
+    });
+  }
+
+  function send(msg) {
+    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) {
+      setRunState("error", "not connected to the server", true);
+      return false;
+    }
+    state.ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  function onMessage(m) {
+    if (m.seq !== undefined && m.type !== "started" && m.seq !== state.seq) return; // an old run
+    switch (m.type) {
+      case "started":
+        state.seq = m.seq;
+        state.running = true;
+        state.paused = !!m.paused;
+        state.runVariants = m.variants;
+        state.runData = [];
+        state.runToml = m.resolved_toml;
+        buildCards(m.variants);
+        $("progress").value = 0;
+        $("export-zip").classList.add("disabled");
+        $("export-zip").removeAttribute("href");
+        setRunState(state.paused ? "paused" : "running", state.paused ? "paused" : "running…");
+        break;
+      case "progress": {
+        const f = m.total > 0 ? m.done / m.total : 1;
+        $("progress").value = f;
+        if (state.running && !state.paused) {
+          setRunState("running", `running… ${Math.floor(f * 100)}% (${m.elapsed.toFixed(1)} s)`);
+        } else if (state.paused) {
+          setRunState("paused", `paused at ${Math.floor(f * 100)}%`);
+        }
+        break;
+      }
+      case "state":
+        state.paused = m.paused;
+        setRunState(m.paused ? "paused" : "running", m.paused ? "paused" : "running…");
+        break;
+      case "variant":
+        state.runData[m.data.index] = m.data;
+        drawVariant(m.data);
+        drawKeys();
+        break;
+      case "done":
+        state.running = false;
+        state.paused = false;
+        $("progress").value = 1;
+        $("export-zip").href = `/api/runs/${m.run_id}/run.zip`;
+        $("export-zip").classList.remove("disabled");
+        // What is on screen: the run's resolved scenario, from the server.
+        $("export-toml").href = `/api/runs/${m.run_id}/scenario.toml`;
+        $("export-toml").download = `${safeName()}.toml`;
+        setRunState("done", `done in ${m.elapsed.toFixed(2)} s`);
+        break;
+      case "cancelled":
+        state.running = false;
+        state.paused = false;
+        setRunState("cancelled", "cancelled");
+        break;
+      case "error":
+        if (m.kind === "scenario") {
+          showError($("error"), $("editor"), m.error);
+          openEditorOnError(m.error);
+        }
+        if (m.kind === "run" || m.kind === "scenario" || m.kind === "limit") {
+          state.running = false;
+          state.paused = false;
+        }
+        setRunState(state.running ? document.body.dataset.runState : "error",
+          m.kind === "scenario" ? "invalid scenario (see the error on the left)" : m.message, true);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function safeName() {
+    const n = (state.checked && state.checked.name) || "scenario";
+    return n.replace(/[^A-Za-z0-9_.-]/g, "_");
+  }
+
+  // ------------------------------------------------------------------ scenario and controls
+
+  function request() {
+    return {
+      toml: state.text,
+      origin: state.origin,
+      overrides: [...state.overrides].map(([k, v]) => `${k}=${v}`),
+      seed: state.seed,
+    };
+  }
+
+  function scheduleCheck(delay) {
+    clearTimeout(state.checkTimer);
+    state.checkTimer = setTimeout(check, delay === undefined ? 350 : delay);
+  }
+
+  async function check() {
+    const n = ++state.checkCounter;
+    document.body.dataset.checked = "pending";
+    let r;
+    try {
+      r = await api("/api/scenario", request());
+    } catch (e) {
+      if (n === state.checkCounter) showError($("error"), null, String(e.message));
+      return;
+    }
+    if (n !== state.checkCounter) return; // a newer check is under way
+    if (!r.ok) {
+      state.checked = null;
+      showError($("error"), $("editor"), r.error);
+      openEditorOnError(r.error);
+      $("controls").classList.add("stale");
+      document.body.dataset.checked = "error";
+      return;
+    }
+    showError($("error"), $("editor"), null);
+    $("controls").classList.remove("stale");
+    state.checked = r;
+    $("description").textContent = r.description;
+    // Show the scenario's seed, but never under the cursor of someone typing one.
+    if (state.seed === null && document.activeElement !== $("seed")) $("seed").value = r.seed;
+    const v = r.variants;
+    const actors = v[0].actors.toLocaleString("en");
+    $("summary").textContent = `${v[0].model}: ${v[0].actors ? `${actors} actors, ` : ""}${v[0].steps} steps, ${v[0].replicates} replicate(s)` +
+      (v.length > 1 ? `, ${v.length} variants` : "");
+    renderControls(r.params);
+    renderPolicies();
+    $("model-about").textContent = r.model_about ? `${v[0].model}: ${r.model_about}` : "";
+    if (!state.running) downloadLink($("export-toml"), r.resolved_toml, `${safeName()}.toml`, "application/toml");
+    document.body.dataset.checked = "ok";
+  }
+
+  function openEditorOnError(err) {
+    if (err && err.line) $("editor-box").open = true;
+  }
+
+  function controlTitle(p) {
+    const parts = [];
+    if (p.doc) parts.push(p.doc);
+    if (p.unit) parts.push(`unit: ${p.unit}`);
+    if (p.min !== null || p.max !== null) parts.push(`valid: ${p.min ?? "−∞"} … ${p.max ?? "∞"}`);
+    if (p.default) parts.push(`default: ${p.default}`);
+    if (p.set === false) parts.push("(not set in the scenario: the default applies)");
+    parts.push(`--set ${p.path}=…`);
+    return parts.join("\n");
+  }
+
+  function renderControls(params) {
+    const box = $("controls");
+    const paths = params.map((p) => p.path).join("|");
+    if (box.dataset.paths === paths) {
+      for (const p of params) {
+        const input = box.querySelector(`[data-path="${CSS.escape(p.path)}"]`);
+        if (input && document.activeElement !== input) setInputValue(input, p);
+        const range = box.querySelector(`[data-range="${CSS.escape(p.path)}"]`);
+        if (range && p.value !== "") range.value = Number(p.value);
+        const row = input && input.closest(".control");
+        if (row) row.classList.toggle("changed", state.overrides.has(p.path));
+      }
+      return;
+    }
+    box.dataset.paths = paths;
+    box.textContent = "";
+    let section = null;
+    for (const p of params) {
+      if (p.section !== section) {
+        section = p.section;
+        box.append(el("h4", {}, section));
+      }
+      box.append(control(p));
+    }
+  }
+
+  function setInputValue(input, p) {
+    if (p.kind === "bool") input.checked = p.value === "true";
+    else input.value = p.value.replace(/^"|"$/g, "");
+  }
+
+  // A number as TOML writes it (or nothing yet).
+  function isNumber(v) {
+    return v === "" || /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v);
+  }
+
+  function control(p) {
+    const id = `p-${p.path.replace(/[^A-Za-z0-9]/g, "_")}`;
+    const title = controlTitle(p);
+    const row = el("div", {class: "control" + (state.overrides.has(p.path) ? " changed" : ""), title});
+    const name = p.path.startsWith(p.section.split(":")[0] + ".") ? p.path.slice(p.path.indexOf(".") + 1) : p.path;
+    const label = el("label", {for: id}, name);
+    if (p.unit) label.append(" ", el("span", {class: "unit"}, `(${p.unit})`));
+    let input;
+    const commit = (value) => {
+      state.overrides.set(p.path, value);
+      row.classList.add("changed");
+      scheduleCheck(0);
+    };
+    if (p.kind === "bool") {
+      input = el("input", {id, type: "checkbox", "data-path": p.path});
+      input.addEventListener("change", () => commit(input.checked ? "true" : "false"));
+    } else if (p.kind === "choice") {
+      input = el("select", {id, "data-path": p.path}, p.choices.map((c) => el("option", {value: c}, c)));
+      input.addEventListener("change", () => commit(JSON.stringify(input.value)));
+    } else if (!isNumber(p.value.replace(/^"|"$/g, ""))) {
+      // A number the scenario writes as words (e.g. "1%", "3d"): edited as text.
+      input = el("input", {id, type: "text", "data-path": p.path, placeholder: p.default});
+      input.addEventListener("change", () => {
+        const v = input.value.trim();
+        if (v === "") return;
+        commit(/^-?[0-9.]+([eE][-+]?[0-9]+)?$/.test(v) ? v : JSON.stringify(v));
+      });
+    } else {
+      const step = p.kind === "integer" ? "1" : "any";
+      const attrs = {id, type: "number", step, "data-path": p.path, placeholder: p.default ? p.default : "derived"};
+      if (p.min !== null) attrs.min = p.min;
+      if (p.max !== null) attrs.max = p.max;
+      input = el("input", attrs);
+      input.addEventListener("change", () => {
+        if (input.value.trim() === "") return;
+        let v = input.value.trim();
+        if (p.kind === "real" && /^-?\d+$/.test(v)) v += ".0";
+        commit(v);
+      });
+    }
+    setInputValue(input, p);
+    row.append(label, input);
+    if ((p.kind === "real" || p.kind === "integer") && p.min !== null && p.max !== null && p.max > p.min && input.type === "number") {
+      const step = p.kind === "integer" ? 1 : (p.max - p.min) / 200;
+      const range = el("input", {type: "range", min: p.min, max: p.max, step, "data-range": p.path});
+      range.value = p.value === "" ? p.min : Number(p.value);
+      range.addEventListener("input", () => { input.value = range.value; });
+      range.addEventListener("change", () => {
+        let v = range.value;
+        if (p.kind === "real" && /^-?\d+$/.test(v)) v += ".0";
+        commit(v);
+      });
+      row.append(range);
+    }
+    return row;
+  }
+
+  // ------------------------------------------------------------------ policy toggles
+  // Each top-level [[policy]] block of the text gets a toggle. Switching one off comments
+  // its lines out with the prefix "#off# " (so the text stays the one truth: what runs,
+  // what is exported, where errors point); switching it on removes the prefix.
+
+  const OFF = "#off# ";
+
+  function policyBlocks(text) {
+    const lines = text.split("\n");
+    const blocks = [];
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^(#off# )?\s*\[\[policy\]\]/.exec(lines[i]);
+      if (!m) continue;
+      let j = i + 1;
+      while (j < lines.length && !/^(#off# )?\s*\[/.test(lines[j])) j++;
+      let end = j;
+      while (end > i + 1 && lines[end - 1].trim() === "") end--;
+      const body = lines.slice(i, end).map((l) => (l.startsWith(OFF) ? l.slice(OFF.length) : l)).join("\n");
+      const get = (re) => (re.exec(body) || [])[1];
+      blocks.push({
+        start: i, end, off: !!m[1],
+        kind: get(/\bkind\s*=\s*"([^"]*)"/) || "policy",
+        from: get(/\bfrom\s*=\s*([-0-9.eE+]+)/),
+        until: get(/\buntil\s*=\s*([-0-9.eE+]+)/),
+        groups: get(/\bgroups\s*=\s*\[([^\]]*)\]/),
+      });
+      i = end - 1;
+    }
+    return blocks;
+  }
+
+  function renderPolicies() {
+    const box = $("policies");
+    box.textContent = "";
+    const blocks = policyBlocks(state.text);
+    const kinds = (state.checked && state.checked.policy_kinds) || [];
+    if (!blocks.length && !kinds.length) return;
+    box.append(el("h4", {}, "policies"));
+    if (kinds.length) {
+      box.append(el("div", {class: "kinds", id: "policy-kinds"},
+        "this model takes: ", kinds.map((k, i) => el("span", {title: `[[policy]] kind = "${k.kind}": ${k.fields.join(", ")}`},
+          `${i ? ", " : ""}${k.kind}`))));
+    }
+    blocks.forEach((b, k) => {
+      const id = `policy-toggle-${k}`;
+      const what = `${b.kind}${b.from !== undefined ? ` from t = ${b.from}` : ""}` +
+        `${b.until !== undefined ? ` until t = ${b.until}` : ""}${b.groups ? ` on ${b.groups.replace(/"/g, "")}` : ""}`;
+      const input = el("input", {id, type: "checkbox", "data-policy": String(k)});
+      input.checked = !b.off;
+      input.addEventListener("change", () => togglePolicy(k, input.checked));
+      box.append(el("div", {class: "control" + (b.off ? " changed" : ""),
+        title: `Switch this [[policy]] (lines ${b.start + 1}–${b.end}) off or on: its lines are commented out with "${OFF.trim()}"`},
+        el("label", {for: id}, what), input));
+    });
+  }
+
+  function togglePolicy(k, on) {
+    const b = policyBlocks(state.text)[k];
+    if (!b) return;
+    const lines = state.text.split("\n");
+    for (let i = b.start; i < b.end; i++) {
+      if (on && lines[i].startsWith(OFF)) lines[i] = lines[i].slice(OFF.length);
+      else if (!on && !lines[i].startsWith(OFF)) lines[i] = OFF + lines[i];
+    }
+    state.text = lines.join("\n");
+    $("editor").value = state.text;
+    // Overrides of policies name them by position, which has just changed.
+    for (const key of [...state.overrides.keys()]) if (key.startsWith("policy[")) state.overrides.delete(key);
+    $("controls").dataset.paths = "";
+    renderPolicies();
+    scheduleCheck(0);
+  }
+
+  function load(text, origin, description) {
+    state.source = {text, origin};
+    state.text = text;
+    state.origin = origin;
+    state.overrides.clear();
+    state.seed = null;
+    $("editor").value = text;
+    $("origin").textContent = origin;
+    $("seed").value = "";
+    $("controls").dataset.paths = "";
+    if (description !== undefined) $("description").textContent = description;
+    clearResults();
+    renderPolicies();
+    scheduleCheck(0);
+  }
+
+  // ------------------------------------------------------------------ results
+
+  function clearResults() {
+    $("variants").textContent = "";
+    $("keys").textContent = "";
+    $("notes").textContent = "";
+    $("progress").value = 0;
+    state.runData = [];
+    $("export-zip").classList.add("disabled");
+    $("export-zip").removeAttribute("href");
+  }
+
+  // The charts a variant shows follow what its model records (the registry's declared
+  // observation): concentration metrics give shares, concentration, Lorenz and
+  // distribution; a model's own columns are drawn under their declared labels, shares and
+  // probabilities on [0, 1], other quantities on their own axis.
+  function chartsFor(d) {
+    const charts = [];
+    const obs = d.observation;
+    if (obs.concentration) {
+      charts.push(["shares", "Shares of the total over time"], ["concentration", "Concentration over time"]);
+    }
+    const own = ownColumns(d);
+    if (own.some((c) => c.unit_interval)) charts.push(["outcomes", "The model's shares and probabilities over time"]);
+    if (own.some((c) => !c.unit_interval)) charts.push(["quantities", "The model's quantities over time"]);
+    if (obs.concentration || d.lorenz.length) {
+      charts.push(["lorenz", "Final Lorenz curve (replicate 0)"],
+        ["distribution", "Final distribution P(X ≥ x), log–log (replicate 0)"]);
+    }
+    return charts;
+  }
+
+  // The model's own columns that were recorded, each with a label that tells it apart
+  // (a label shared by several columns gets the column's suffix, e.g. its state).
+  function ownColumns(d) {
+    const cols = d.observation.columns.filter((c) => series(d, c.name));
+    return cols.map((c) => {
+      const shared = cols.filter((o) => o.label === c.label).length > 1;
+      const suffix = c.name.includes(".") ? c.name.slice(c.name.indexOf(".") + 1) : c.name;
+      return shared ? {...c, label: `${c.label} (${suffix})`} : c;
+    });
+  }
+
+  function buildCards(labels) {
+    clearResults();
+    labels.forEach((label, i) => {
+      const card = el("div", {class: "variant", "data-variant": String(i)}, el("h3", {}, label),
+        el("div", {class: "charts"}, el("span", {class: "pending"}, "waiting for this variant…")));
+      $("variants").append(card);
+    });
+  }
+
+  function series(d, name) {
+    return d.series.find((s) => s.name === name);
+  }
+
+  function drawVariant(d) {
+    const card = $("variants").querySelector(`[data-variant="${d.index}"]`);
+    if (!card) return;
+    const box = card.querySelector(".charts");
+    box.textContent = "";
+    for (const [key, title] of chartsFor(d)) {
+      box.append(el("div", {class: "chart-title"}, title), el("div", {class: "chart", "data-chart": key}));
+    }
+    const chart = (key) => card.querySelector(`[data-chart="${key}"]`);
+    const band = d.replicates > 1 ? ` — mean of ${d.replicates} replicates, band: middle 90%` : "";
+    const line = (name, label) => {
+      const s = series(d, name);
+      return s ? {label, values: s.mean, lo: s.lo, hi: s.hi} : null;
+    };
+    if (chart("shares")) {
+      const shares = [line("top1_share", "largest actor")];
+      if (d.groups.length > 1) for (const g of d.groups) shares.push(line(`share.${g}`, `group ${g}`));
+      lineChart(chart("shares"), {x: d.x, series: shares.filter(Boolean), xLabel: "time" + band, yLabel: "share", yRange: [0, 1]});
+    }
+    if (chart("concentration")) {
+      const conc = [line("hhi", "HHI"), line("gini", "Gini"), line("top10pct_share", "top-10% share")];
+      lineChart(chart("concentration"), {x: d.x, series: conc.filter(Boolean), xLabel: "time" + band, yLabel: "index", yRange: [0, 1]});
+    }
+    const own = ownColumns(d);
+    if (chart("outcomes")) {
+      lineChart(chart("outcomes"), {x: d.x, series: own.filter((c) => c.unit_interval).map((c) => line(c.name, c.label)),
+        xLabel: "time" + band, yLabel: "share", yRange: [0, 1]});
+    }
+    if (chart("quantities")) {
+      lineChart(chart("quantities"), {x: d.x, series: own.filter((c) => !c.unit_interval).map((c) => line(c.name, c.label)),
+        xLabel: "time" + band, yLabel: ""});
+    }
+    if (chart("lorenz")) {
+      if (d.lorenz.length) {
+        const xs = d.lorenz.map((p) => p[0]);
+        lineChart(chart("lorenz"), {x: xs, series: [
+          {label: "Lorenz curve", values: d.lorenz.map((p) => p[1])},
+          {label: "equality", values: xs, color: "#9aa4b8", dash: [4, 4]},
+        ], xLabel: "share of actors (smallest first)", yLabel: "share of the total", yRange: [0, 1]});
+      } else {
+        chart("lorenz").textContent = "no per-actor values";
+      }
+    }
+    if (chart("distribution")) {
+      if (d.ccdf.length) {
+        lineChart(chart("distribution"), {x: d.ccdf.map((p) => p[0]), series: [
+          {label: "P(X ≥ x)", values: d.ccdf.map((p) => p[1])},
+        ], xLabel: "value x", yLabel: "P(X ≥ x)", log: {x: true, y: true}});
+      } else {
+        chart("distribution").textContent = "no positive values";
+      }
+    }
+    for (const n of d.notes) $("notes").append(el("div", {}, `${d.label}: ${n}`));
+  }
+
+  // The final row's columns: the concentration headline columns when the model records
+  // them, then the model's own columns under their declared labels.
+  const KEYS = [
+    ["time", "t", 1],
+    ["top1_share", "top-1 share", 3],
+    ["top10pct_share", "top-10% share", 3],
+    ["gini", "Gini", 3],
+    ["hhi", "HHI", 4],
+    ["effective_number", "effective number", 1],
+    ["nakamoto_1_3", "Nakamoto (> 1/3)", 0],
+    ["nakamoto_1_2", "Nakamoto (> 1/2)", 0],
+  ];
+
+  function keyColumns() {
+    const first = state.runData.find(Boolean);
+    if (!first) return [];
+    const present = (col) => state.runData.some((d) => d && d.final_row.some(([n]) => n === col));
+    const keys = first.observation.concentration ? KEYS.filter(([col]) => present(col)) : KEYS.slice(0, 1);
+    for (const c of ownColumns(first)) {
+      if (present(c.name)) keys.push([c.name, c.label, c.integer ? 0 : 4]);
+    }
+    return keys;
+  }
+
+  function drawKeys() {
+    const box = $("keys");
+    box.textContent = "";
+    const labels = state.runVariants;
+    // The headline numbers, as `counterweight run` prints them and report.html shows them.
+    const head = el("table", {id: "keys-head"},
+      el("caption", {}, "Key numbers (as in report.html)"),
+      el("tr", {}, el("th", {}, ""), labels.map((l) => el("th", {}, l))));
+    const first = state.runData.find(Boolean);
+    for (const [k] of first ? first.key_numbers : []) {
+      const tr = el("tr", {}, el("td", {}, k));
+      labels.forEach((label, i) => {
+        const d = state.runData[i];
+        const cell = d && d.key_numbers.find(([n]) => n === k);
+        tr.append(el("td", {class: "num", dataset: {variant: label, key: k}}, cell ? cell[1] : "…"));
+      });
+      head.append(tr);
+    }
+    box.append(head);
+    const table = el("table", {id: "keys-table"},
+      el("caption", {}, "Final values (replicate 0; hover a number for its full precision)"),
+      el("tr", {}, el("th", {}, "metric"), labels.map((l) => el("th", {}, l))));
+    const keys = keyColumns();
+    for (const [col, name, digits] of keys) {
+      const tr = el("tr", {}, el("td", {}, name));
+      labels.forEach((label, i) => {
+        const d = state.runData[i];
+        const cell = d && d.final_row.find(([n]) => n === col);
+        const v = cell ? cell[1] : null;
+        tr.append(el("td", {class: "num", title: v === null ? "" : String(v),
+          dataset: d ? {variant: label, col, value: v === null ? "NaN" : String(v)} : {}},
+          d ? fmt(v, digits) : "…"));
+      });
+      table.append(tr);
+    }
+    box.append(table);
+    const withReps = state.runData.filter((d) => d && d.final_mean);
+    if (withReps.length) {
+      const mt = el("table", {id: "keys-mean"},
+        el("caption", {}, `Final values, mean over replicates`),
+        el("tr", {}, el("th", {}, "metric"), labels.map((l) => el("th", {}, l))));
+      for (const [col, name, digits] of keys) {
+        const tr = el("tr", {}, el("td", {}, name));
+        labels.forEach((label, i) => {
+          const d = state.runData[i];
+          const cell = d && d.final_mean && d.final_mean.find(([n]) => n === col);
+          tr.append(el("td", {class: "num"}, cell ? fmt(cell[1], digits + (digits === 0 ? 1 : 0)) : "…"));
+        });
+        mt.append(tr);
+      }
+      box.append(mt);
+    }
+  }
+
+  // ------------------------------------------------------------------ buttons
+
+  function startRun(paused) {
+    if (!state.checked) {
+      setRunState("error", "fix the scenario first (see the error on the left)", true);
+      return;
+    }
+    if (send({type: "run", ...request(), paused})) {
+      setRunState("starting", "starting…");
+    }
+  }
+
+  $("run").addEventListener("click", () => startRun(false));
+  $("pause").addEventListener("click", () => {
+    if (state.running) send({type: state.paused ? "resume" : "pause"});
+  });
+  $("step").addEventListener("click", () => {
+    // From idle, a paused run: it holds at its first progress tick.
+    if (state.running) send({type: "step"});
+    else startRun(true);
+  });
+  $("cancel").addEventListener("click", () => {
+    if (state.running) {
+      send({type: "cancel"});
+      setRunState("cancelling", "cancelling…");
+    }
+  });
+  $("reset").addEventListener("click", () => {
+    if (state.running) send({type: "cancel"});
+    if (state.source) load(state.source.text, state.source.origin);
+    setRunState("idle", "ready");
+  });
+  $("seed").addEventListener("change", () => {
+    const v = $("seed").value.trim();
+    state.seed = /^\d+$/.test(v) ? Number(v) : null;
+    if (state.seed !== null && !Number.isSafeInteger(state.seed)) state.seed = null;
+    scheduleCheck(0);
+  });
+  $("editor").addEventListener("input", () => {
+    state.text = $("editor").value;
+    renderPolicies();
+    scheduleCheck();
+  });
+  $("editor").addEventListener("focus", () => caretToError($("editor")));
+  $("file").addEventListener("change", async () => {
+    const f = $("file").files[0];
+    if (!f) return;
+    try {
+      const text = await readFile(f);
+      $("example").value = "";
+      load(text, f.name, "");
+    } catch (e) {
+      showError($("error"), null, e.message);
+    }
+  });
+
+  // ------------------------------------------------------------------ start
+
+  async function init() {
+    setRunState("idle", "ready");
+    connect();
+    const [info, examples] = await Promise.all([CW.showVersion(), api("/api/examples")]);
+    const select = $("example");
+    if (info && info.startup) {
+      select.append(el("option", {value: "@startup"}, `${info.startup.name} (started with)`));
+    }
+    for (const e of examples) {
+      select.append(el("option", {value: e.name, title: e.summary}, `${e.name}${e.gallery ? " ★" : ""}`));
+    }
+    select.append(el("option", {value: ""}, "(a file or your own text)"));
+    const descriptions = Object.fromEntries(examples.map((e) => [e.name, e.description]));
+    select.addEventListener("change", async () => {
+      const name = select.value;
+      if (!name) return;
+      if (name === "@startup") {
+        load(info.startup.text, info.startup.origin, "");
+        return;
+      }
+      const ex = await api(`/api/examples/${encodeURIComponent(name)}`);
+      load(ex.text, ex.origin, descriptions[name]);
+    });
+    const wanted = new URLSearchParams(location.search).get("scenario");
+    if (info && info.startup && !wanted) {
+      select.value = "@startup";
+      load(info.startup.text, info.startup.origin, "");
+    } else {
+      const name = examples.some((e) => e.name === wanted) ? wanted : (info ? info.default_example : examples[0].name);
+      select.value = name;
+      const ex = await api(`/api/examples/${encodeURIComponent(name)}`);
+      load(ex.text, ex.origin, descriptions[name]);
+    }
+  }
+
+  init().catch((e) => setRunState("error", e.message, true));
+})();

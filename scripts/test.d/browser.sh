@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Browser tests of `counterweight serve` in real headless Chromium (crates/counterweight-cli/tests/browser.rs):
+# the pages load without console errors; a run with changed returns to scale gives the
+# CLI's numbers; a bad edit shows the CLI's located error; the Dual Governance page replays
+# a reference timeline; measure; cancel; responsiveness at N = 10^6; refusals. The test
+# writes the screenshots docs/img/serve-{lab,governance,measure}.png.
+#
+# Needs Debian's chromium and chromium-driver: installed here if missing (as CI does).
+# Where they cannot be installed (no root, no apt), the tests are skipped with a loud
+# message; set COUNTERWEIGHT_REQUIRE_BROWSER=1 to make that an error instead.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+have() { command -v "$1" > /dev/null 2>&1; }
+driver=$(command -v chromedriver || true)
+[ -z "$driver" ] && [ -x /usr/lib/chromium/chromedriver ] && driver=/usr/lib/chromium/chromedriver
+chromium=$(command -v chromium || true)
+
+if [ -z "$chromium" ] || [ -z "$driver" ]; then
+  echo "browser: chromium or chromedriver missing; installing Debian's chromium and chromium-driver"
+  if [ "$(id -u)" = 0 ] && have apt-get; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=600 update -q
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q chromium chromium-driver
+  elif have sudo && have apt-get && sudo -n true 2> /dev/null; then
+    sudo -n env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q
+    sudo -n env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q chromium chromium-driver
+  fi
+  driver=$(command -v chromedriver || true)
+  [ -z "$driver" ] && [ -x /usr/lib/chromium/chromedriver ] && driver=/usr/lib/chromium/chromedriver
+  chromium=$(command -v chromium || true)
+fi
+
+if [ -z "$chromium" ] || [ -z "$driver" ]; then
+  cat >&2 <<'MSG'
+###########################################################################################
+#  BROWSER TESTS SKIPPED: chromium / chromedriver are not installed and cannot be installed
+#  here (no root or no apt-get). Install Debian's `chromium` and `chromium-driver` (or set
+#  CHROMIUM and CHROMEDRIVER) and run: bash scripts/test.d/browser.sh
+###########################################################################################
+MSG
+  [ "${COUNTERWEIGHT_REQUIRE_BROWSER:-0}" = 1 ] && exit 1
+  exit 0
+fi
+
+echo "browser: $("$chromium" --version 2> /dev/null || echo chromium), $("$driver" --version 2> /dev/null | head -1)"
+CHROMIUM="$chromium" CHROMEDRIVER="$driver" \
+  cargo test --release -p counterweight-cli --test browser -- --ignored --nocapture --test-threads=1
