@@ -12,10 +12,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use counterweight::rng;
+use counterweight::rng::{self, Normals};
 use counterweight::runner::{self, RunOptions};
 use counterweight::scenario::{self, Scenario};
-use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
@@ -124,32 +123,33 @@ fn time_model(n: usize, steps: usize, every: usize, repeat: usize) -> Timing {
 
 /// The roofline (DESIGN.md §8: "a plain loop that only draws the random numbers and
 /// streams the arrays"): per step, draw one N(0,1) per actor from the same generator as
-/// the model (ChaCha8 + rand_distr's StandardNormal, one stream per chunk of CHUNK actors,
-/// chunks on rayon) and stream the array once (`x += s z`). No exp, no exchange, no sums,
+/// the model (`rng::Normals`, Philox4x32-10 + ziggurat, one stream per chunk of CHUNK
+/// actors, filled 256 at a time, chunks on rayon) and stream the array once (`x += s z`). No exp, no exchange, no sums,
 /// no metrics. With `with_exp`, `x *= exp(s z)` with the standard library's exp instead,
 /// to show what a per-actor libm exp costs.
 fn roofline(n: usize, steps: usize, with_exp: bool) -> Vec<f64> {
     let mut x = vec![1.0f64; n];
-    let mut rngs: Vec<ChaCha8Rng> = (0..n.div_ceil(CHUNK) as u64)
-        .map(|c| rng::stream(42, c))
-        .collect();
     let s = 0.1f64;
-    for _ in 0..steps {
-        x.par_chunks_mut(CHUNK)
-            .zip(rngs.par_iter_mut())
-            .for_each(|(vals, rng)| {
+    for step in 0..steps as u64 {
+        x.par_chunks_mut(CHUNK).enumerate().for_each(|(c, vals)| {
+            let normals = Normals::new(42, c as u64);
+            let mut z = [0.0f64; 256];
+            let mut index = step * CHUNK as u64;
+            for block in vals.chunks_mut(256) {
+                let z = &mut z[..block.len()];
+                normals.fill(index, z);
+                index += z.len() as u64;
                 if with_exp {
-                    for v in vals.iter_mut() {
-                        let z: f64 = StandardNormal.sample(rng);
+                    for (v, &z) in block.iter_mut().zip(z.iter()) {
                         *v *= (s * z).exp();
                     }
                 } else {
-                    for v in vals.iter_mut() {
-                        let z: f64 = StandardNormal.sample(rng);
+                    for (v, &z) in block.iter_mut().zip(z.iter()) {
                         *v += s * z;
                     }
                 }
-            });
+            }
+        });
     }
     x
 }

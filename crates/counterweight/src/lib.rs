@@ -52,5 +52,8 @@ pub mod io;
 // --- errors for people: one-screen located messages (CLI, Python) ---------------------
 pub mod diagnostic;
 
+// --- vectorisable elementary functions (bit-identical with and without AVX2) ----------
+pub(crate) mod vmath;
+
 /// The crate version, recorded in every run directory.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -285,6 +285,9 @@ struct Summary<'a> {
     model: &'a str,
     seed: u64,
     version: &'a str,
+    /// The mapping from seeds to normal deviates (`rng::NORMAL_STREAM_VERSION`): a change
+    /// of it changes every random result of the models that draw through it.
+    normal_stream: &'static str,
     rows: usize,
     columns: &'a [String],
     variants: Vec<VariantSummary>,
@@ -680,6 +683,7 @@ fn summary_of(rec: &RunRecord, variants: &[VariantRows], figures: &[Planned]) ->
         model: &rec.model,
         seed: rec.seed,
         version: &rec.version,
+        normal_stream: crate::rng::NORMAL_STREAM_VERSION,
         rows: m.rows(),
         columns: &m.names,
         variants: variants

@@ -3,22 +3,7 @@
 //! positive total.
 
 use super::MetricsError;
-use super::sorted::{Sorted, chunked_sum};
-
-/// HHI = Σ s_i², s_i = x_i / X, in [1/n, 1] (the 0..10,000 form is `10_000 * hhi`).
-/// Clamped to that range to remove rounding excursions of order 1e-16.
-pub(crate) fn hhi(s: &Sorted) -> f64 {
-    let total = s.total;
-    let h = chunked_sum(&s.asc, |_, c| {
-        c.iter()
-            .map(|&x| {
-                let sh = x / total;
-                sh * sh
-            })
-            .sum()
-    });
-    h.clamp(1.0 / s.n() as f64, 1.0)
-}
+use super::sorted::Sorted;
 
 /// Share of the `k` largest values (Σ_{i<=k} s_[i]); k > n counts everyone, k = 0 gives 0.
 pub(crate) fn top_k_share(s: &Sorted, k: usize) -> f64 {

@@ -15,9 +15,11 @@
 //! Lorenz curve (top 30% of n = 4 covers 1.2 entities); Nakamoto strict (share > θ);
 //! Hill threshold at the (k+1)-th largest value.
 //!
-//! Cost: one copy and one sort (an LSD radix sort on the bit patterns from 4,096 values
-//! on, the standard comparison sort below), then O(n) passes. Sums run over fixed chunks added in a fixed order, so results are bit-identical
-//! for any number of threads.
+//! Cost: one validation pass and one sort (a radix sort on the bit patterns from 4,096
+//! values on, the standard comparison sort below; buffers reused between calls), then
+//! one pass for HHI, Gini and Theil together and short passes over the largest values
+//! for the top shares, Nakamoto and Hill. Sums run over fixed chunks added in a fixed
+//! order, so results are bit-identical for any number of threads.
 
 use thiserror::Error;
 
@@ -113,7 +115,7 @@ pub fn concentration(values: &[f64], opts: &MetricOptions) -> Result<Concentrati
     if s.total <= 0.0 {
         return Err(MetricsError::ZeroTotal);
     }
-    let hhi = concentration::hhi(&s);
+    let (hhi, gini, theil_t) = inequality::hhi_gini_theil(&s);
     let (nakamoto_1_3, nakamoto_1_2) = concentration::nakamoto(&s);
     let hill = tail::hill_sorted(&s, opts.hill_k);
     Ok(Concentration {
@@ -121,8 +123,8 @@ pub fn concentration(values: &[f64], opts: &MetricOptions) -> Result<Concentrati
         total: s.total,
         hhi,
         effective_number: (1.0 / hhi).clamp(1.0, s.n() as f64),
-        gini: inequality::gini(&s),
-        theil_t: inequality::theil_t(&s),
+        gini,
+        theil_t,
         top1_share: concentration::top_k_share(&s, 1),
         topk_share: concentration::top_k_share(&s, opts.top_k),
         top1pct_share: concentration::top_fraction_share(&s, 1, 100),

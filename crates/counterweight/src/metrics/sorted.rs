@@ -101,6 +101,19 @@ fn take_buffer(n: usize) -> Vec<f64> {
     v
 }
 
+/// A vector of length `n` from this thread's pool when it has one, its contents
+/// unspecified (whatever a previous call left; zeros where it grew): for buffers that are
+/// entirely overwritten, without the cost of zeroing megabytes first.
+fn take_filled_buffer(n: usize) -> Vec<f64> {
+    let mut v = BUFFERS
+        .try_with(|b| b.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    v.resize(n, 0.0);
+    v
+}
+
 /// Give a buffer back to this thread's pool (dropped if the pool is full).
 fn give_buffer(v: Vec<f64>) {
     if v.capacity() < RADIX_MIN {
@@ -120,42 +133,131 @@ impl Drop for Sorted {
     }
 }
 
-/// `values` sorted ascending by `f64::total_cmp`: an LSD radix sort on [`key`], 8-bit
-/// digits, one counting pass for all digits, and digits on which all keys agree skipped.
-/// The result is the same as a comparison sort's (equal keys are equal bit patterns).
+/// Bits of the most significant digit of [`radix_sorted`]: at most 256 buckets, whose
+/// write fronts (one cache line each) stay in L1, and whose LSD passes (a few thousand
+/// values each at n = 10^6) stay in L2. 11 bits measured slower: per-bucket histogram
+/// overhead on buckets of a few hundred values.
+const MSD_BITS: u32 = 8;
+/// Buckets up to this size are sorted by comparison instead of by LSD passes.
+const SMALL_BUCKET: usize = 96;
+
+/// `values` sorted ascending by `f64::total_cmp` (equal keys are equal bit patterns, so
+/// the result is exactly a comparison sort's).
+///
+/// One most-significant-digit pass, then least-significant-digit passes inside each
+/// bucket, where they run in cache:
+/// 1. the range [lo, hi] of the keys ([`key`]), and the smallest shift `s` with
+///    `(hi >> s) - (lo >> s) < 2^MSD_BITS`: the bits above `s` that vary become the first
+///    digit (adaptive: values that share their exponent do not waste the digit);
+/// 2. a counting pass and one scatter of the input into those buckets;
+/// 3. each bucket (a few thousand values at n = 10^6) sorted on its low `s` bits by
+///    [`sort_bucket`]: 8-bit LSD passes in cache, or a comparison sort when small. Buckets are independent and run on the rayon pool for large n; the
+///    result does not depend on the number of threads.
+///
+/// Against the previous 8 full LSD passes over the whole array this moves the data
+/// through memory once instead of eight times. (A second MSD pass with comparison sorts
+/// of the sub-buckets, instead of the LSD passes, measured 1.3x slower.)
 pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     let n = values.len();
-    let mut hist = vec![[0usize; BUCKETS]; PASSES];
-    let mut a = take_buffer(n);
+    let (mut lo, mut hi) = (u64::MAX, 0u64);
     for &x in values {
         let k = key(x);
-        a.push(x);
+        lo = lo.min(k);
+        hi = hi.max(k);
+    }
+    let mut shift = 0u32;
+    while shift < 64 && (hi >> shift) - (lo >> shift) >= 1 << MSD_BITS {
+        shift += 1;
+    }
+    let base = lo >> shift;
+    let nb = ((hi >> shift) - base + 1) as usize;
+    let bucket = |x: f64| ((key(x) >> shift) - base) as usize;
+    let mut start = vec![0usize; nb + 1];
+    for &x in values {
+        start[bucket(x) + 1] += 1;
+    }
+    for i in 0..nb {
+        start[i + 1] += start[i];
+    }
+    let mut b = take_filled_buffer(n);
+    let mut next = start.clone();
+    for &x in values {
+        let d = bucket(x);
+        b[next[d]] = x;
+        next[d] += 1;
+    }
+    let mut a = take_filled_buffer(n);
+    // Split both buffers at the bucket boundaries.
+    let mut parts: Vec<(&mut [f64], &mut [f64])> = Vec::with_capacity(nb);
+    let (mut ra, mut rb) = (a.as_mut_slice(), b.as_mut_slice());
+    for w in start.windows(2) {
+        let len = w[1] - w[0];
+        let (pa, qa) = std::mem::take(&mut ra).split_at_mut(len);
+        let (pb, qb) = std::mem::take(&mut rb).split_at_mut(len);
+        if len > 0 {
+            parts.push((pa, pb));
+        }
+        ra = qa;
+        rb = qb;
+    }
+    let low_bits = shift as usize;
+    let sort_part = |(out, tmp): (&mut [f64], &mut [f64])| sort_bucket(tmp, out, low_bits);
+    if n >= PAR_THRESHOLD {
+        parts.into_par_iter().for_each(sort_part);
+    } else {
+        parts.into_iter().for_each(sort_part);
+    }
+    give_buffer(b);
+    a
+}
+
+/// Sort `src` (one bucket: keys equal above bit `low_bits`) into `out` by the low
+/// `low_bits` bits of the key: 8-bit LSD passes in cache (digits on which the whole
+/// bucket agrees skipped), or a comparison sort when small. `src` is used as scratch.
+fn sort_bucket(src: &mut [f64], out: &mut [f64], low_bits: usize) {
+    let len = src.len();
+    if len <= SMALL_BUCKET || low_bits == 0 {
+        src.sort_unstable_by(f64::total_cmp);
+        out.copy_from_slice(src);
+        return;
+    }
+    let passes = low_bits.div_ceil(RADIX_BITS);
+    let mut hist = [[0u32; BUCKETS]; PASSES];
+    let hist = &mut hist[..passes];
+    for &x in src.iter() {
+        let k = key(x);
         for (p, h) in hist.iter_mut().enumerate() {
             h[((k >> (p * RADIX_BITS)) & MASK) as usize] += 1;
         }
     }
-    let mut b = take_buffer(n);
-    b.resize(n, 0.0);
+    // Ping-pong between src and out; `in_out` says where the data is now.
+    let mut in_out = false;
     for (p, h) in hist.iter().enumerate() {
-        if h.contains(&n) {
-            continue; // every key has the same digit here
+        if h.iter().any(|&c| c as usize == len) {
+            continue; // the whole bucket has the same digit here
         }
-        let mut offset = [0usize; BUCKETS];
-        let mut acc = 0;
+        let mut offset = [0u32; BUCKETS];
+        let mut acc = 0u32;
         for (o, &c) in offset.iter_mut().zip(h.iter()) {
             *o = acc;
             acc += c;
         }
         let shift = p * RADIX_BITS;
-        for &x in &a {
+        let (from, to): (&[f64], &mut [f64]) = if in_out {
+            (&*out, &mut *src)
+        } else {
+            (&*src, &mut *out)
+        };
+        for &x in from {
             let d = ((key(x) >> shift) & MASK) as usize;
-            b[offset[d]] = x;
+            to[offset[d] as usize] = x;
             offset[d] += 1;
         }
-        std::mem::swap(&mut a, &mut b);
+        in_out = !in_out;
     }
-    give_buffer(b);
-    a
+    if !in_out {
+        out.copy_from_slice(src);
+    }
 }
 
 /// Σ over fixed-size chunks of `f(start_index, chunk)`, partial sums added in chunk order.
@@ -177,6 +279,27 @@ where
             .map(|(c, chunk)| f(c * CHUNK, chunk))
             .sum()
     }
+}
+
+/// Like [`chunked_sum`] for `K` sums at once: `f` returns the K partial sums of a chunk,
+/// and each of the K totals is the sum of its partials in chunk order (the same
+/// association as K separate [`chunked_sum`] calls).
+pub(crate) fn chunked_sums<const K: usize, F>(xs: &[f64], f: F) -> [f64; K]
+where
+    F: Fn(usize, &[f64]) -> [f64; K] + Sync,
+{
+    let partial: Vec<[f64; K]> = if xs.len() > PAR_THRESHOLD {
+        xs.par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| f(c * CHUNK, chunk))
+            .collect()
+    } else {
+        xs.chunks(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| f(c * CHUNK, chunk))
+            .collect()
+    };
+    std::array::from_fn(|k| partial.iter().map(|p| p[k]).sum())
 }
 
 #[cfg(test)]
@@ -208,7 +331,15 @@ mod tests {
             state = crate::rng::mix64(state);
             state
         };
-        for n in [1usize, 2, 17, RADIX_MIN, 100_003] {
+        for n in [
+            1usize,
+            2,
+            17,
+            SMALL_BUCKET + 1,
+            RADIX_MIN,
+            100_003,
+            PAR_THRESHOLD + 7,
+        ] {
             let xs: Vec<f64> = (0..n)
                 .map(|i| match i % 7 {
                     0 => 0.0,
@@ -225,6 +356,39 @@ mod tests {
             assert_eq!(
                 got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
                 want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn radix_sort_matches_on_narrow_and_tied_data() {
+        // Lognormal-like values (few exponents: the adaptive first digit), many exact ties,
+        // a single repeated value, and values differing only in the last bit.
+        let mut state = 7u64;
+        let mut next = || {
+            state = crate::rng::mix64(state);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let cases: Vec<Vec<f64>> = vec![
+            (0..300_000).map(|_| (2.0 * next() - 1.0).exp()).collect(),
+            (0..200_000).map(|_| (next() * 50.0).floor()).collect(),
+            vec![3.5; 50_000],
+            (0..50_000u64)
+                .map(|i| f64::from_bits(1.0f64.to_bits() + (i * 7919) % 1000))
+                .collect(),
+            (0..50_000)
+                .map(|i| if i % 3 == 0 { -0.0 } else { 0.0 })
+                .collect(),
+        ];
+        for xs in cases {
+            let mut want = xs.clone();
+            want.sort_unstable_by(f64::total_cmp);
+            let got = radix_sorted(&xs);
+            assert!(
+                got.iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "radix sort differs from the comparison sort"
             );
         }
     }

@@ -20,10 +20,12 @@
 //! actors, costs from their sizes (`crate::model::market::layer`, docs/market.md).
 //!
 //! State is struct-of-arrays. Actors are processed in fixed chunks of [`CHUNK`], each
-//! with its own random stream, so results are identical on any number of threads.
+//! with its own random stream, so results are identical on any number of threads: the
+//! shock of actor `i` (in chunk `c = i / CHUNK`) at step `k` is normal number
+//! `k · CHUNK + i mod CHUNK` of the counter-based stream [`Normals`]`(key, c)`, with
+//! `key = derive_seed(replicate seed, [SHOCK_STREAM])` (stream version
+//! [`rng::NORMAL_STREAM_VERSION`]).
 
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -36,7 +38,7 @@ use crate::policy::{self, Ledger, Policy, PolicyCx, PolicyFields, Rebate};
 use crate::registry::{
     ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
 };
-use crate::rng;
+use crate::rng::{self, Normals};
 use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
 use crate::scenario::{FieldError, Scenario};
 use crate::setup::numerics::{SHOCK_BLOCK, exp_in_place};
@@ -407,6 +409,8 @@ impl ModelSetup for GrowthSetup {
 
 /// Actors per chunk: the unit of parallel work and of random streams.
 pub const CHUNK: usize = 8192;
+/// Coordinate of the shocks' key under the replicate seed (see the module docs).
+pub const SHOCK_STREAM: u64 = 0x5348_4F43_4B53; // "SHOCKS"
 /// Below this many actors a step runs on the calling thread (same results, less overhead).
 const PARALLEL_MIN: usize = 4 * CHUNK;
 
@@ -526,7 +530,8 @@ pub struct GrowthModel {
     group_names: Vec<String>,
     /// This step's growth from returns to scale (for the proprietary tax).
     growth_term: Vec<f64>,
-    rngs: Vec<ChaCha8Rng>,
+    /// The shocks' normal deviates (see the module docs); stream = chunk.
+    shock_key: u64,
     policies: Vec<Policy<GrowthPolicy>>,
     active: Vec<bool>,
     total: f64,
@@ -614,8 +619,6 @@ impl GrowthModel {
             base_openness.extend(std::iter::repeat_n(spec.openness, spec.count));
             group.extend(std::iter::repeat_n(g as u32, spec.count));
         }
-        let chunks = n.div_ceil(CHUNK);
-        let rngs = (0..chunks as u64).map(|c| rng::stream(seed, c)).collect();
         let total: f64 = sum_chunked(&r);
         let k = setup.params.reference_scale.unwrap_or(total / n as f64);
         let max = r.iter().copied().fold(f64::MIN, f64::max);
@@ -630,7 +633,7 @@ impl GrowthModel {
             group,
             group_names: sc.groups.iter().map(|g| g.name.clone()).collect(),
             growth_term: Vec::new(),
-            rngs,
+            shock_key: rng::derive_seed(seed, &[SHOCK_STREAM]),
             policies: setup.policies.clone(),
             active: vec![false; setup.policies.len()],
             total,
@@ -878,24 +881,19 @@ impl Model for GrowthModel {
             }
             let a = p.base_rate;
             if a != 0.0 {
-                let res = pass(
-                    &mut self.r,
-                    &mut self.rngs,
-                    "returns_to_scale",
-                    |vals, _, _| {
-                        if beta == 1.0 {
-                            vals.iter_mut().for_each(|x| *x += dt * a * *x);
-                        } else {
-                            vals.iter_mut()
-                                .for_each(|x| *x += growth_increment(*x, dt, a, k, beta));
-                        }
-                    },
-                );
+                let res = pass(&mut self.r, "returns_to_scale", |vals, _| {
+                    if beta == 1.0 {
+                        vals.iter_mut().for_each(|x| *x += dt * a * *x);
+                    } else {
+                        vals.iter_mut()
+                            .for_each(|x| *x += growth_increment(*x, dt, a, k, beta));
+                    }
+                });
                 self.finish(res, step, t)?;
             }
             let (c, delta) = (p.diseconomy_rate, p.diseconomy_exponent);
             if c != 0.0 {
-                let res = pass(&mut self.r, &mut self.rngs, "diseconomies", |vals, _, _| {
+                let res = pass(&mut self.r, "diseconomies", |vals, _| {
                     vals.iter_mut()
                         .for_each(|x| *x -= dt * c * k * (*x / k).powf(delta));
                 });
@@ -917,7 +915,7 @@ impl Model for GrowthModel {
                 }
             }
             let (spill, mult) = (&self.spill, &self.spill_mult);
-            let res = pass(&mut self.r, &mut self.rngs, "spillover", |vals, off, _| {
+            let res = pass(&mut self.r, "spillover", |vals, off| {
                 for (i, x) in vals.iter_mut().enumerate() {
                     *x += dt * d * mult[off + i] * spill[off + i];
                 }
@@ -934,20 +932,22 @@ impl Model for GrowthModel {
             let s = sigma * dt.sqrt();
             let drift = -0.5 * sigma * sigma * dt;
             let term = if sigma > 0.0 { "shocks" } else { "exchange" };
-            let res = pass(&mut self.r, &mut self.rngs, term, |vals, _, rng| {
+            let key = self.shock_key;
+            let res = pass(&mut self.r, term, |vals, off| {
                 if sigma == 0.0 {
                     vals.iter_mut().for_each(|x| *x = m + (*x - m) * e);
                     return;
                 }
                 // Draw a block of normals (one per actor, in actor order), exponentiate the
                 // block at once (vectorised), then apply exchange and shock in one sweep.
+                let normals = Normals::new(key, (off / CHUNK) as u64);
+                let mut index = step * CHUNK as u64;
                 let mut g = [0.0f64; SHOCK_BLOCK];
                 for block in vals.chunks_mut(SHOCK_BLOCK) {
                     let g = &mut g[..block.len()];
-                    for gi in g.iter_mut() {
-                        let z: f64 = StandardNormal.sample(rng);
-                        *gi = s * z + drift;
-                    }
+                    normals.fill(index, g);
+                    index += g.len() as u64;
+                    g.iter_mut().for_each(|gi| *gi = s * *gi + drift);
                     exp_in_place(g);
                     if j > 0.0 {
                         for (x, &gi) in block.iter_mut().zip(g.iter()) {
@@ -966,7 +966,7 @@ impl Model for GrowthModel {
         // Term 6: taxes and transfers.
         if taxes {
             self.ledger = self.apply_taxes(t);
-            let res = pass(&mut self.r, &mut self.rngs, "policy", |_, _, _| {});
+            let res = pass(&mut self.r, "policy", |_, _| {});
             self.finish(res, step, t)?;
         }
         Ok(())
@@ -997,28 +997,20 @@ impl Model for GrowthModel {
 
 type PassResult = (f64, f64, Option<(usize, f64, &'static str)>);
 
-/// Run `f` over every chunk (in parallel for large N) and fold the chunk stats in chunk
-/// order, so the result does not depend on the number of threads.
-fn pass<F>(r: &mut [f64], rngs: &mut [ChaCha8Rng], term: &'static str, f: F) -> PassResult
+/// Run `f(values, offset)` over every chunk (in parallel for large N) and fold the chunk
+/// stats in chunk order, so the result does not depend on the number of threads.
+fn pass<F>(r: &mut [f64], term: &'static str, f: F) -> PassResult
 where
-    F: Fn(&mut [f64], usize, &mut ChaCha8Rng) + Sync + Send,
+    F: Fn(&mut [f64], usize) + Sync + Send,
 {
-    let body = |(c, (vals, rng)): (usize, (&mut [f64], &mut ChaCha8Rng))| {
-        f(vals, c * CHUNK, rng);
+    let body = |(c, vals): (usize, &mut [f64])| {
+        f(vals, c * CHUNK);
         ChunkStat::of(vals, c * CHUNK, term)
     };
     let stats: Vec<ChunkStat> = if r.len() >= PARALLEL_MIN {
-        r.par_chunks_mut(CHUNK)
-            .zip(rngs.par_iter_mut())
-            .enumerate()
-            .map(body)
-            .collect()
+        r.par_chunks_mut(CHUNK).enumerate().map(body).collect()
     } else {
-        r.chunks_mut(CHUNK)
-            .zip(rngs.iter_mut())
-            .enumerate()
-            .map(body)
-            .collect()
+        r.chunks_mut(CHUNK).enumerate().map(body).collect()
     };
     let total = stats.iter().map(|s| s.sum).sum();
     let max = stats.iter().map(|s| s.max).fold(f64::MIN, f64::max);

@@ -41,7 +41,7 @@ pub(crate) fn exp_in_place_generic(v: &mut [f64]) {
 /// exp(x) for |x| <= [`EXP_FAST_MAX`]: x = k ln2 + r with |r| <= ln2/2 (Cody–Waite), the
 /// rational approximation of fdlibm's e_exp.c on r, times 2^k built from bits.
 #[inline(always)]
-fn exp_fast(x: f64) -> f64 {
+pub(crate) fn exp_fast(x: f64) -> f64 {
     const LOG2E: f64 = std::f64::consts::LOG2_E;
     // fdlibm's constants, as bit patterns (ln2 split in a high part with trailing zeros
     // and a low part; P1..P5 the rational approximation's coefficients).

@@ -1,6 +1,18 @@
 //! Random streams. One master seed per scenario; every (replicate, chunk) gets its own
-//! ChaCha8 stream derived from it, so results never depend on the number of threads or
-//! on the order in which work completes. Observers (progress bars, plots) never draw.
+//! stream derived from it, so results never depend on the number of threads or on the
+//! order in which work completes. Observers (progress bars, plots) never draw.
+//!
+//! * [`stream`]: a ChaCha8 generator per (seed, stream number), for sequential draws
+//!   (`rand`'s distributions, shuffles, initial values).
+//! * [`Normals`]: standard normal deviates in bulk, addressed by index: a counter-based
+//!   Philox4x32-10 stream ([`philox`]) turned into normals by a 256-layer ziggurat whose
+//!   common case is vectorised ([`normal`]). Version [`NORMAL_STREAM_VERSION`]; the growth
+//!   model's shocks draw from it.
+
+pub mod normal;
+pub mod philox;
+
+pub use normal::{NORMAL_STREAM_VERSION, Normals};
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
