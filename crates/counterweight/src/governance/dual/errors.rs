@@ -251,6 +251,11 @@ pub enum DgError {
     /// Config validation: `emergency_mode_duration` above 365 d (the value given).
     #[error("InvalidEmergencyModeDuration: {0} (max 365d)")]
     InvalidEmergencyModeDuration(Duration),
+    /// Config validation: `emergency_protection_duration` above
+    /// `MAX_EMERGENCY_PROTECTION_DURATION` (3 years; the reference's
+    /// `InvalidEmergencyProtectionEndDate` when the end date is set too far ahead).
+    #[error("InvalidEmergencyProtectionEndDate: protection for {0} (max 3 years = 1095d)")]
+    InvalidEmergencyProtectionEndDate(Duration),
 
     // --- tiebreaker (Tiebreaker.sol) ---
     /// `tiebreaker_schedule` or `tiebreaker_resume` when there is no tie (see
@@ -339,6 +344,7 @@ impl DgError {
             CallerIsNotEmergencyActivationCommittee => "CallerIsNotEmergencyActivationCommittee",
             CallerIsNotEmergencyExecutionCommittee => "CallerIsNotEmergencyExecutionCommittee",
             InvalidEmergencyModeDuration(_) => "InvalidEmergencyModeDuration",
+            InvalidEmergencyProtectionEndDate(_) => "InvalidEmergencyProtectionEndDate",
             TiebreakNotAllowed => "TiebreakNotAllowed",
             CallerIsNotTiebreakerCommittee => "CallerIsNotTiebreakerCommittee",
         }
@@ -388,6 +394,7 @@ pub const ERROR_NAMES: &[&str] = &[
     "CallerIsNotEmergencyActivationCommittee",
     "CallerIsNotEmergencyExecutionCommittee",
     "InvalidEmergencyModeDuration",
+    "InvalidEmergencyProtectionEndDate",
     "TiebreakNotAllowed",
     "CallerIsNotTiebreakerCommittee",
 ];

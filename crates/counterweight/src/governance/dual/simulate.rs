@@ -229,6 +229,24 @@ fn dur(v: &V, default: u64) -> Result<u64, TimelineError> {
     v.as_ref().map_or(Ok(default), duration_value)
 }
 
+/// A duration in `[lo, hi]` seconds (e.g. a horizon of at least one second and at most
+/// the timelines' `MAX_TIME`), located at the value when it is outside.
+fn dur_in(v: &V, default: u64, lo: u64, hi: u64, what: &str) -> Result<u64, TimelineError> {
+    let d = dur(v, default)?;
+    if (lo..=hi).contains(&d) {
+        return Ok(d);
+    }
+    Err(TimelineError {
+        message: format!(
+            "{what} must be between {} and {}, got {}",
+            crate::governance::dual::types::human_seconds(lo),
+            crate::governance::dual::types::human_seconds(hi),
+            crate::governance::dual::types::human_seconds(d)
+        ),
+        span: v.as_ref().map(|s| s.span()),
+    })
+}
+
 /// Parse and validate a simulation scenario.
 pub fn parse(src: &str) -> Result<SimScenario, TimelineError> {
     let raw: RawSim = toml::from_str(src).map_err(|e| TimelineError {
@@ -322,7 +340,13 @@ pub fn parse(src: &str) -> Result<SimScenario, TimelineError> {
             stakes,
             detect_probability: prob(&g.detect_probability, 0.5)?,
             oppose_honest_probability: prob(&g.oppose_honest_probability, 0.0)?,
-            reaction_median: dur(&g.reaction_median, 2 * 86_400)?.max(1),
+            reaction_median: dur_in(
+                &g.reaction_median,
+                2 * 86_400,
+                1,
+                super::timeline::MAX_TIME,
+                "reaction_median",
+            )?,
             reaction_sigma: positive(&g.reaction_sigma, 1.0, "reaction_sigma")?,
         });
     }
@@ -371,8 +395,20 @@ pub fn parse(src: &str) -> Result<SimScenario, TimelineError> {
         description: raw.description.unwrap_or_default(),
         seed: raw.seed.unwrap_or(1),
         replicates,
-        horizon: dur(&raw.horizon, 730 * 86_400)?,
-        drain: dur(&raw.drain, 365 * 86_400)?,
+        horizon: dur_in(
+            &raw.horizon,
+            730 * 86_400,
+            1,
+            super::timeline::MAX_TIME,
+            "horizon",
+        )?,
+        drain: dur_in(
+            &raw.drain,
+            365 * 86_400,
+            0,
+            super::timeline::MAX_TIME,
+            "drain",
+        )?,
         tick,
         config,
         total_supply,
@@ -1111,7 +1147,7 @@ impl ModelDef for Veto {
         vec![
             r(
                 "proposals.per_year",
-                "12",
+                "24",
                 Some(0.0),
                 None,
                 "per year",
@@ -1260,6 +1296,37 @@ mod tests {
         assert!(total <= 1.0 + 1e-12);
         let tail: f64 = stakes.iter().filter(|s| s.1 == 1).map(|s| s.0).sum();
         assert!((tail - 0.30).abs() < 1e-3, "{tail}");
+    }
+
+    #[test]
+    fn declared_defaults_are_the_parsed_defaults() {
+        // A scenario without [proposals] and [dao] takes the defaults `params()` declares.
+        let sc = parse("[[group]]\nname = \"a\"\nstakes = [\"20%\"]\n").unwrap();
+        let params = Veto.params();
+        let default = |name: &str| -> f64 {
+            let p = params.iter().find(|p| p.path == name).unwrap();
+            p.default.parse().unwrap()
+        };
+        assert_eq!(sc.proposals_per_year, default("proposals.per_year"));
+        assert_eq!(sc.harmful_share, default("proposals.harmful_share"));
+        assert_eq!(sc.cancel_probability, default("dao.cancel_probability"));
+    }
+
+    #[test]
+    fn durations_out_of_range_are_refused_at_the_value() {
+        for (src, what) in [
+            ("horizon = \"0s\"\n", "horizon"),
+            ("horizon = 9999999999999\n", "horizon"),
+            ("drain = 9999999999999\n", "drain"),
+        ] {
+            let text = format!("{src}[[group]]\nname = \"a\"\nstakes = [\"20%\"]\n");
+            let e = parse(&text).unwrap_err();
+            assert!(e.message.starts_with(what), "{}", e.message);
+            assert_eq!(e.span.unwrap().start, src.find('=').unwrap() + 2, "{src}");
+        }
+        let e = parse("[[group]]\nname = \"a\"\nstakes = [\"20%\"]\nreaction_median = \"0s\"\n")
+            .unwrap_err();
+        assert!(e.message.starts_with("reaction_median"), "{}", e.message);
     }
 
     #[test]
