@@ -18,19 +18,29 @@ use crate::table::{Column, Table};
 /// Why a run did not complete.
 #[derive(Debug, Error)]
 pub enum RunError {
+    /// The model failed at a step (a non-finite or non-positive value, ...).
     #[error("{}replicate {replicate}: {source}", variant_prefix(.variant))]
     Model {
+        /// The `[[compare]]` variant's label, if the scenario has variants.
         variant: Option<String>,
+        /// The replicate (0-based).
         replicate: u32,
+        /// What the model reported.
         source: ModelError,
     },
+    /// A metric could not be computed from the model's values at a recorded step.
     #[error("{}replicate {replicate}, step {step}: metrics: {source}", variant_prefix(.variant))]
     Metrics {
+        /// The `[[compare]]` variant's label, if the scenario has variants.
         variant: Option<String>,
+        /// The replicate (0-based).
         replicate: u32,
+        /// The step (1-based).
         step: u64,
+        /// Why the metric failed.
         source: MetricsError,
     },
+    /// The caller's cancel flag was set; nothing is returned.
     #[error("interrupted")]
     Cancelled,
 }
@@ -53,9 +63,13 @@ pub struct RunOptions<'a> {
 /// Why a replicate ended before `time.end`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EarlyStop {
+    /// The replicate (0-based).
     pub replicate: u32,
+    /// The last step run (1-based).
     pub step: u64,
+    /// Model time at that step (`step · dt`).
     pub time: f64,
+    /// The largest actor's share then, at or above `stop_at_share`.
     pub top1_share: f64,
 }
 
@@ -69,12 +83,16 @@ pub struct ScenarioOutput {
     pub actors: Option<Table>,
     /// The final value of every actor, per replicate.
     pub final_values: Vec<Vec<f64>>,
+    /// Replicates that stopped before `time.end` because one actor reached
+    /// `stop_at_share`, in replicate order.
     pub early_stops: Vec<EarlyStop>,
 }
 
 /// The result of an experiment: one output per variant, in order.
 #[derive(Debug, Clone)]
 pub struct ExperimentOutput {
+    /// `(label, output)` per variant, in file order (without `[[compare]]`, one entry
+    /// labelled with the scenario's name).
     pub variants: Vec<(String, ScenarioOutput)>,
 }
 

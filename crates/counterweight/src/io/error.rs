@@ -77,10 +77,18 @@ pub enum IoError {
     /// The output directory cannot be written where it was asked for (found before any
     /// computation: a file in the path, a dangling symbolic link, a name too long).
     #[error("cannot write output directory {path}: {reason}")]
-    BadOutput { path: PathBuf, reason: String },
+    BadOutput {
+        /// The directory asked for.
+        path: PathBuf,
+        /// Why it cannot be written there.
+        reason: String,
+    },
     /// Writing was cancelled (e.g. by Ctrl-C); nothing was left behind.
     #[error("writing {path} was interrupted; nothing was written")]
-    Cancelled { path: PathBuf },
+    Cancelled {
+        /// The file or directory whose writing was cancelled.
+        path: PathBuf,
+    },
 }
 
 impl IoError {

@@ -10,15 +10,26 @@ use std::path::Path;
 /// Why an input file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// The file could not be opened or read (not found, no permission, ...).
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The path is a directory, a device or a pipe, not a regular file.
     #[error("not a regular file (a directory, device or pipe cannot be read as input)")]
     NotRegular,
+    /// The file is larger than the limit for its kind (see [`TEXT_LIMIT`]).
     #[error("the file has {size} bytes, more than the limit of {limit} bytes")]
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        /// The file's size in bytes.
+        size: u64,
+        /// The largest size accepted, in bytes.
+        limit: u64,
+    },
+    /// The text is not valid UTF-8.
     #[error("invalid UTF-8 at line {line}, column {col}: the file must be UTF-8 text")]
     NotUtf8 {
+        /// 1-based line of the first invalid byte.
         line: usize,
+        /// 1-based column (in characters) of the first invalid byte.
         col: usize,
         /// Byte offset of the first invalid byte.
         offset: usize,

@@ -28,8 +28,11 @@ pub struct MeasureRecord<'a> {
     pub name: String,
     /// The data file as given.
     pub source: String,
+    /// The options the data were measured with (recorded in `summary.json`).
     pub options: &'a MeasureOptions,
+    /// The measurement to write.
     pub measurement: &'a Measurement,
+    /// The counterweight version, recorded in the outputs.
     pub version: String,
 }
 

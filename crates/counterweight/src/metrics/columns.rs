@@ -140,6 +140,7 @@ impl MetricColumns {
         self.total.len()
     }
 
+    /// Whether no row has been pushed yet.
     pub fn is_empty(&self) -> bool {
         self.total.is_empty()
     }

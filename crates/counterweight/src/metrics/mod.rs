@@ -40,10 +40,18 @@ use sorted::Sorted;
 /// Why a metric cannot be computed.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum MetricsError {
+    /// No values at all.
     #[error("no values")]
     Empty,
+    /// A value is negative, NaN or infinite.
     #[error("value {index} is negative or not finite ({value})")]
-    InvalidValue { index: usize, value: f64 },
+    InvalidValue {
+        /// 0-based position of the value.
+        index: usize,
+        /// The value found.
+        value: f64,
+    },
+    /// All values are zero: shares are undefined.
     #[error("the values sum to zero")]
     ZeroTotal,
 }
@@ -70,16 +78,25 @@ impl Default for MetricOptions {
 /// All the summary metrics of one distribution (one recorded step, one group).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Concentration {
+    /// Number of values (actors).
     pub n: usize,
+    /// Sum of the values.
     pub total: f64,
+    /// Herfindahl–Hirschman index `Σ s_i²`, in `[1/n, 1]` (DESIGN §6).
     pub hhi: f64,
+    /// Effective number of actors `1/HHI`, in `[1, n]`.
     pub effective_number: f64,
     /// Population Gini (range [0, (n-1)/n]).
     pub gini: f64,
+    /// Theil T index `Σ s_i ln(n s_i)`, in `[0, ln n]`.
     pub theil_t: f64,
+    /// Share of the largest actor.
     pub top1_share: f64,
+    /// Combined share of the `top_k` largest actors (all of them if k > n).
     pub topk_share: f64,
+    /// Share of the top 1 % of actors (Lorenz-interpolated).
     pub top1pct_share: f64,
+    /// Share of the top 10 % of actors (Lorenz-interpolated).
     pub top10pct_share: f64,
     /// Smallest number of actors whose combined share is strictly above 1/3.
     pub nakamoto_1_3: Option<usize>,

@@ -32,7 +32,9 @@ pub const SUM_TOLERANCE: f64 = 1e-9;
 /// One investor's stake in one firm.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stake {
+    /// Index of the investor (any numbering; only equality matters).
     pub investor: usize,
+    /// Index of the firm into the market-share values.
     pub firm: usize,
     /// β: the fraction of the firm's profits the investor owns, in [0, 1].
     pub ownership: f64,
@@ -55,40 +57,63 @@ impl Stake {
 /// HHI, MHHI and their difference, all in [0, 1] scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CommonOwnership {
+    /// HHI of market shares, `Σ s_j²`.
     pub hhi: f64,
+    /// Modified HHI with common ownership (O'Brien–Salop), `HHI + ΔMHHI`.
     pub mhhi: f64,
+    /// ΔMHHI, the part of the MHHI due to investors owning several firms.
     pub delta_mhhi: f64,
 }
 
 /// Why the MHHI cannot be computed.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum OwnershipError {
+    /// The market shares are invalid (empty, negative or zero in total).
     #[error("market shares: {0}")]
     Shares(MetricsError),
+    /// An ownership or control fraction is outside `[0, 1]`.
     #[error(
         "stake {index} (investor {investor}, firm {firm}): {field} = {value} is outside [0, 1]"
     )]
     FractionOutOfRange {
+        /// 0-based index of the stake.
         index: usize,
+        /// Its investor.
         investor: usize,
+        /// Its firm.
         firm: usize,
+        /// `"fraction"` (ownership) or `"control"`.
         field: &'static str,
+        /// The fraction found.
         value: f64,
     },
+    /// A stake names a firm that has no market share.
     #[error("stake {index}: firm {firm} is not among the {firms} firms with market shares")]
     UnknownFirm {
+        /// 0-based index of the stake.
         index: usize,
+        /// The firm named.
         firm: usize,
+        /// The number of firms with market shares.
         firms: usize,
     },
+    /// A firm has no stake with positive ownership and control (its weight in the MHHI
+    /// would be undefined).
     #[error(
         "firm {firm} has no owners (no stake with positive ownership and control); every firm needs at least one"
     )]
-    FirmWithoutOwners { firm: usize },
+    FirmWithoutOwners {
+        /// The firm.
+        firm: usize,
+    },
+    /// A firm's ownership or control fractions sum above 1 (beyond [`SUM_TOLERANCE`]).
     #[error("firm {firm}: the {field} fractions sum to {total}, more than 1")]
     OwnedAboveOne {
+        /// The firm.
         firm: usize,
+        /// `"fraction"` (ownership) or `"control"`.
         field: &'static str,
+        /// The sum found.
         total: f64,
     },
 }

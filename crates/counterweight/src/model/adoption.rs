@@ -91,7 +91,10 @@ pub enum AdoptionPolicy {
     /// alternative clients, mandated standards such as the common charger). The θ in
     /// force is the largest of `adoption.interoperability` and the active floors;
     /// model-wide.
-    Interoperability { value: f64 },
+    Interoperability {
+        /// The floor on θ, in `[0, 1]`.
+        value: f64,
+    },
 }
 
 /// The policy kinds of the adoption model.
@@ -100,7 +103,9 @@ pub const POLICY_KINDS: &[PolicyFields] = &[("interoperability", &["value"])];
 /// The adoption model's validated setup.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdoptionSetup {
+    /// Validated `[adoption]` parameters.
     pub params: AdoptionParams,
+    /// The validated `[[policy]]` tables, in file order.
     pub policies: Vec<Policy<AdoptionPolicy>>,
 }
 
@@ -241,13 +246,22 @@ pub enum Method {
 /// Validated parameters of the adoption model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdoptionParams {
+    /// K, the number of platforms (1 to [`MAX_PLATFORMS`]).
     pub platforms: usize,
+    /// γ in `[0, MAX_GAMMA]`: strength of network effects (1 = Pólya's urn, > 1 lock-in).
     pub gamma: f64,
+    /// θ in `[0, 1]`: the share of other platforms' networks available to each platform's
+    /// users (0 none, 1 full interoperability).
     pub interoperability: f64,
+    /// Starting adopters per platform (K counts, at least one adopter in all; default 1 each).
     pub initial: Vec<u64>,
+    /// Adopters arriving over the run (all of them by `time.end`).
     pub adopters: u64,
+    /// Intrinsic quality q_k > 0 per platform, multiplying attractiveness (default 1 each).
     pub quality: Vec<f64>,
+    /// σ >= 0: re-choices per adopter per unit model time (default 0).
     pub switching: f64,
+    /// How arrivals are sampled (always [`Method::Auto`] from a scenario; tests use both).
     pub method: Method,
 }
 
@@ -546,6 +560,7 @@ impl Urn {
         self.total
     }
 
+    /// The interoperability θ in force.
     pub fn interoperability(&self) -> f64 {
         self.theta
     }
@@ -833,6 +848,8 @@ pub struct AdoptionModel {
 }
 
 impl AdoptionModel {
+    /// Replicate `replicate` of a scenario with these parameters and policies: the urn
+    /// starts from `params.initial`, and the replicate draws from its own stream.
     pub fn new(
         sc: &Scenario,
         params: &AdoptionParams,

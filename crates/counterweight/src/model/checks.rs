@@ -46,6 +46,7 @@ use serde::Deserialize;
 /// One force.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Force {
+    /// The force's name (unique; no `.`, `,` or `"`; it becomes a column suffix).
     pub name: String,
     /// Initial power P_g(0) > 0.
     pub power: f64,
@@ -59,6 +60,7 @@ pub struct Force {
 /// override earlier ones where windows overlap.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CheckChange {
+    /// Model time at which the change starts.
     pub from: f64,
     /// `None` = until the end.
     pub until: Option<f64>,
@@ -66,12 +68,14 @@ pub struct CheckChange {
     pub force: usize,
     /// h: the force that restrains (< 0) or feeds (> 0) it.
     pub by: usize,
+    /// C_gh during the window (any sign).
     pub value: f64,
 }
 
 /// Validated parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChecksParams {
+    /// The forces, in file order.
     pub forces: Vec<Force>,
     /// The check matrix, row-major: `checks[g * G + h]` = C_gh.
     pub checks: Vec<f64>,
@@ -79,22 +83,34 @@ pub struct ChecksParams {
     pub reference_scale: f64,
     /// σ >= 0, per √(unit time).
     pub volatility: f64,
+    /// Changes of C over time (from `check` policies), in file order.
     pub changes: Vec<CheckChange>,
 }
 
 /// Why a checks model cannot be built or stepped.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ChecksError {
+    /// A parameter is invalid.
     #[error("checks.{field}: {message}")]
-    Parameter { field: String, message: String },
+    Parameter {
+        /// The field path under `checks.`.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A power stopped being finite and positive during a step.
     #[error(
         "numerical blow-up at step {step} (t = {time}): the power of \"{force}\" became {value}; \
          reduce time.dt, or returns to scale and feeding checks grow without bound"
     )]
     BlowUp {
+        /// The step (1-based).
         step: u64,
+        /// Model time at the end of the step.
         time: f64,
+        /// The force's name.
         force: String,
+        /// Its power after the step.
         value: f64,
     },
 }
@@ -341,6 +357,7 @@ impl ChecksModel {
         })
     }
 
+    /// The validated parameters the model runs with.
     pub fn params(&self) -> &ChecksParams {
         &self.params
     }
@@ -440,12 +457,16 @@ pub struct ChecksSpec {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ForceSpec {
+    /// The force's name (unique; no `.`, `,` or `"`).
     pub name: String,
     /// `"state"`, `"firm"` or `"civic"` (default: the name if it is one of those, else
     /// `"firm"`).
     pub kind: Option<String>,
+    /// Initial power P_g(0) > 0.
     pub power: f64,
+    /// a_g, its own growth rate at the reference scale, per unit time (any sign).
     pub growth: f64,
+    /// β_g > 0 (default 1: proportional).
     pub returns_to_scale: Option<f64>,
 }
 
@@ -456,6 +477,7 @@ pub const POLICY_KINDS: &[PolicyFields] = &[("check", &["force", "by", "value"])
 /// The checks model's validated setup.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChecksSetup {
+    /// The validated `[checks]` parameters and `check` policies.
     pub params: ChecksParams,
 }
 

@@ -61,6 +61,7 @@ pub struct DaccParams {
     pub offence_growth: f64,
     /// g_d, per unit time.
     pub defence_growth: f64,
+    /// Whether one actor holds all offence and defence (`hegemon = true`; default false).
     pub hegemon: bool,
     /// q_H >= 0 (hegemon only).
     pub hegemon_attempt_rate: f64,
@@ -69,22 +70,37 @@ pub struct DaccParams {
 /// Why a d/acc model cannot be built.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum DaccError {
+    /// A `[dacc]` parameter is out of range.
     #[error("dacc.{field} = {value}: valid is {valid}")]
     Parameter {
+        /// The field.
         field: &'static str,
+        /// The value given.
         value: f64,
+        /// What would be valid.
         valid: &'static str,
     },
+    /// An actor's offence or defence is negative or not finite.
     #[error("actor {actor}: {what} {value} is not a number >= 0")]
     Capability {
+        /// 0-based actor index.
         actor: usize,
+        /// `"offence"` or `"defence"`.
         what: &'static str,
+        /// The value given.
         value: f64,
     },
+    /// Offence and defence lengths differ, there is no actor, or a single actor without
+    /// `hegemon = true`.
     #[error(
         "{offence} offence values and {defence} defence values; the model needs one of each per actor, and at least 2 actors unless hegemon = true"
     )]
-    Actors { offence: usize, defence: usize },
+    Actors {
+        /// Offence values given.
+        offence: usize,
+        /// Defence values given.
+        defence: usize,
+    },
 }
 
 impl DaccParams {
@@ -209,10 +225,15 @@ impl DaccParams {
 /// What is recorded at a step.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DaccStats {
+    /// S(t): probability of no catastrophe so far, `exp(−Σ dt Σ_i h_i)` (closed form).
     pub survival: f64,
+    /// Whether this replicate has had no catastrophe yet.
     pub alive: bool,
+    /// Catastrophes drawn so far (counting on after the first).
     pub catastrophes: u64,
+    /// Expected harm so far, `Σ_steps Σ_i p_i w_i`, in fractions of the world.
     pub expected_harm: f64,
+    /// Realised harm so far: the sum of `w_i` over catastrophes drawn.
     pub harm: f64,
     /// Σ_i h_i at the last step's start (per unit time).
     pub hazard: f64,
@@ -254,6 +275,7 @@ impl DaccModel {
         })
     }
 
+    /// The validated parameters.
     pub fn params(&self) -> &DaccParams {
         &self.params
     }
@@ -311,12 +333,19 @@ impl DaccModel {
 pub struct DaccSpec {
     /// d_i(0): one number for every actor, or one per actor (scenario order).
     pub defence: DefenceSpec,
+    /// q >= 0: attempts per actor per unit time (required).
     pub attempt_rate: f64,
+    /// κ > 0: decisiveness of the contest (default 1).
     pub decisiveness: Option<f64>,
+    /// θ in `[0, 1]`: openly diffused share of defence (default 0).
     pub diffusion: Option<f64>,
+    /// g_a per unit time, any sign (default 0).
     pub offence_growth: Option<f64>,
+    /// g_d per unit time, any sign (default 0).
     pub defence_growth: Option<f64>,
+    /// One actor holds everything (default false).
     pub hegemon: Option<bool>,
+    /// q_H >= 0: the hegemon's attempt rate (default `attempt_rate`).
     pub hegemon_attempt_rate: Option<f64>,
 }
 
@@ -324,7 +353,9 @@ pub struct DaccSpec {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum DefenceSpec {
+    /// The same defence for every actor.
     All(f64),
+    /// One defence per actor, in scenario order.
     Each(Vec<f64>),
 }
 
@@ -332,6 +363,7 @@ pub enum DefenceSpec {
 /// actors' initial values of each replicate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DaccSetup {
+    /// The validated `[dacc]` parameters (offence values are drawn per replicate).
     pub params: DaccParams,
 }
 

@@ -59,11 +59,17 @@ pub enum ExchangePolicy {
     /// toward the mean as `w <- W/N + (w - W/N) exp(-rate dt)`, which is a flat tax on
     /// wealth at `rate` per unit time whose revenue is returned in equal shares. Essay
     /// lever: taxing fortunes and returning the proceeds.
-    Redistribution { rate: f64 },
+    Redistribution {
+        /// χ while active, per unit time (>= 0).
+        rate: f64,
+    },
     /// Antitrust as a cap on wealth-attained advantage. While active, the advantage zeta
     /// (`[exchange] advantage`) is at most `cap` (written `value` in the scenario): limits
     /// on what size alone buys in a trade (market power).
-    AdvantageCap { cap: f64 },
+    AdvantageCap {
+        /// The largest ζ while active, per unit time (>= 0).
+        cap: f64,
+    },
 }
 
 /// The policy kinds of the exchange model.
@@ -73,7 +79,9 @@ pub const POLICY_KINDS: &[PolicyFields] =
 /// The exchange model's validated setup.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExchangeSetup {
+    /// Validated `[exchange]` parameters.
     pub params: ExchangeParams,
+    /// The validated `[[policy]]` tables (only with the yard-sale rule).
     pub policies: Vec<Policy<ExchangePolicy>>,
 }
 
@@ -216,14 +224,23 @@ pub struct ExchangeSpec {
 /// The exchange rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Rule {
+    /// The extended yard-sale (Boghosian et al. 2017; DESIGN §4.2), the default.
     YardSale {
+        /// γ > 0 per unit time: the stake is `sqrt(γ dt)` of the poorer side's wealth;
+        /// `γ dt < 1`.
         stake_rate: f64,
+        /// ζ >= 0 per unit time: wealth-attained advantage (default 0).
         advantage: f64,
+        /// χ >= 0 per unit time: redistribution toward the mean (default 0).
         redistribution: f64,
+        /// g per unit time (finite, any sign): proportional growth of every wealth (default 0).
         growth_rate: f64,
     },
+    /// Mesa's Boltzmann wealth model: one unit given per activated actor per step.
     Boltzmann,
+    /// Drăgulescu–Yakovenko: a fair coin decides who pays `amount` in each matched pair.
     FixedAmount {
+        /// Wealth exchanged per trade (> 0), in wealth units.
         amount: f64,
     },
 }
@@ -231,6 +248,7 @@ pub enum Rule {
 /// Validated parameters of the exchange model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExchangeParams {
+    /// The exchange rule and its parameters.
     pub rule: Rule,
 }
 
@@ -486,6 +504,8 @@ pub struct ExchangeModel {
 }
 
 impl ExchangeModel {
+    /// Replicate `replicate`: initial wealth drawn from the scenario's groups, and the
+    /// replicate's own stream (`replicate_seed(seed, replicate)`).
     pub fn new(sc: &Scenario, setup: &ExchangeSetup, replicate: u32) -> ExchangeModel {
         let seed = replicate_seed(sc.seed, replicate);
         let n = sc.actor_count();

@@ -113,9 +113,15 @@ pub const CHUNK: usize = 8192;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BuyerValues {
     /// Uniform on [0, high].
-    Uniform { high: f64 },
+    Uniform {
+        /// Upper bound (> 0).
+        high: f64,
+    },
     /// Exponential with the given mean.
-    Exponential { mean: f64 },
+    Exponential {
+        /// The mean (> 0).
+        mean: f64,
+    },
 }
 
 impl Default for BuyerValues {
@@ -187,14 +193,17 @@ pub enum Rebate {
 pub struct HarbergerParams {
     /// τ: tax per step, as a fraction of the declared price (≥ 0).
     pub tax_rate: f64,
+    /// How holders declare their prices (default myopic).
     pub rule: Rule,
     /// λ: probability per asset and step that a buyer arrives, in (0, 1].
     pub buyer_rate: f64,
+    /// The law F of buyers' use values (and of revalued holders').
     pub buyers: BuyerValues,
     /// ρ: probability per asset and step that the holder's use value is redrawn, in [0, 1].
     pub revaluation: f64,
     /// Use values below this count as hoarded (≥ 0).
     pub hoard_threshold: f64,
+    /// Who receives the tax revenue (default equal shares).
     pub rebate: Rebate,
 }
 
@@ -303,6 +312,7 @@ pub fn declared_price(
 /// What one step did (module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct StepStats {
+    /// Mean declared price over the declaring holders.
     pub mean_declared_price: f64,
     /// Mean use value of the declaring holders (after revaluation, before trade).
     pub mean_use_value: f64,
@@ -320,39 +330,78 @@ pub struct StepStats {
     pub mean_holder_value: f64,
     /// Fraction of assets held at a use value below `hoard_threshold`.
     pub hoarded_share: f64,
+    /// Tax collected in the step (τ times the declared prices).
     pub tax_revenue: f64,
+    /// Revenue paid back in the step: always equal to `tax_revenue`, since the budget balances.
     pub rebates_paid: f64,
 }
 
 /// Invalid parameters or initial state.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum HarbergerError {
+    /// A parameter is out of range.
     #[error("{field} = {value} is invalid; valid: {valid}")]
     InvalidParameter {
+        /// The `[harberger]` field.
         field: &'static str,
+        /// The value given.
         value: f64,
+        /// What would be valid.
         valid: &'static str,
     },
+    /// A use value is negative or not finite.
     #[error("asset {asset}: use value {value} is invalid; valid: a finite number >= 0")]
-    InvalidUseValue { asset: usize, value: f64 },
+    InvalidUseValue {
+        /// 0-based asset index.
+        asset: usize,
+        /// The value given.
+        value: f64,
+    },
+    /// An asset's holder is not an actor.
     #[error("asset {asset}: holder {owner} is not one of the {actors} actors")]
     InvalidOwner {
+        /// 0-based asset index.
         asset: usize,
+        /// The holder given.
         owner: usize,
+        /// The number of actors.
         actors: usize,
     },
+    /// An actor's openness is outside `[0, 1]`.
     #[error("actor {actor}: openness {value} is invalid; valid: a number in [0, 1]")]
-    InvalidOpenness { actor: usize, value: f64 },
+    InvalidOpenness {
+        /// 0-based actor index.
+        actor: usize,
+        /// The value given.
+        value: f64,
+    },
+    /// Fewer than 2 actors: buyers are the other actors.
     #[error(
         "the Harberger model needs at least 2 actors (buyers are the other actors); got {actors}"
     )]
-    TooFewActors { actors: usize },
+    TooFewActors {
+        /// The number of actors given.
+        actors: usize,
+    },
+    /// No asset at all.
     #[error("the Harberger model needs at least one asset")]
     NoAssets,
+    /// Holders and use values differ in number.
     #[error("{owners} holders given for {values} use values; give one of each per asset")]
-    LengthMismatch { owners: usize, values: usize },
+    LengthMismatch {
+        /// Holders given.
+        owners: usize,
+        /// Use values given.
+        values: usize,
+    },
+    /// Openness values and actors differ in number.
     #[error("{given} openness values given for {actors} actors")]
-    OpennessLength { given: usize, actors: usize },
+    OpennessLength {
+        /// Openness values given.
+        given: usize,
+        /// The number of actors.
+        actors: usize,
+    },
 }
 
 /// The state of one replicate: assets (holder, use value, declared price) and actors
@@ -455,6 +504,7 @@ impl Harberger {
         Harberger::new(params, (0..n).collect(), use_values, vec![0.0; n], seed)
     }
 
+    /// The parameters in force.
     pub fn params(&self) -> &HarbergerParams {
         &self.params
     }
@@ -713,7 +763,12 @@ pub enum HarbergerPolicy {
     /// τ over time: sets `tax_rate` to `rate` and, if given, the rebate (`"open"`: the
     /// revenue goes to open actors in proportion to openness, the growth model's
     /// proprietary-tax rebate).
-    Tax { rate: f64, rebate: Option<Rebate> },
+    Tax {
+        /// τ while active (>= 0, per step, of the declared price).
+        rate: f64,
+        /// The rebate while active; `None` keeps the scenario's.
+        rebate: Option<Rebate>,
+    },
 }
 
 /// The policy kinds of the Harberger model.
@@ -753,9 +808,11 @@ pub struct HarbergerTax;
 /// The Harberger model's validated setup.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HarbergerSetup {
+    /// The validated `[harberger]` parameters (at time 0).
     pub params: HarbergerParams,
     /// M, the number of assets.
     pub assets: usize,
+    /// The validated `harberger_tax` policies, in file order.
     pub policies: Vec<Policy<HarbergerPolicy>>,
 }
 

@@ -74,9 +74,17 @@ pub const AUDIENCE_STREAM: u64 = (1 << 62) + 7;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Rule {
     /// `confidence` ε in (0, 1], `convergence` μ in (0, ½].
-    Deffuant { confidence: f64, convergence: f64 },
+    Deffuant {
+        /// ε in (0, 1]: meet only if `|x_i − x_j| < ε`.
+        confidence: f64,
+        /// μ in (0, ½]: how far each moves toward the other.
+        convergence: f64,
+    },
     /// `confidence` ε in (0, 1].
-    HegselmannKrause { confidence: f64 },
+    HegselmannKrause {
+        /// ε in (0, 1]: average over `|x_j − x_i| <= ε`.
+        confidence: f64,
+    },
 }
 
 impl Rule {
@@ -108,7 +116,9 @@ pub struct Broadcaster {
 /// Validated parameters of the opinion model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpinionParams {
+    /// The bounded-confidence rule and its parameters.
     pub rule: Rule,
+    /// Broadcasters, in file order (none by default).
     pub broadcasters: Vec<Broadcaster>,
     /// e in [0, 1]: the fraction of an actor's influence that comes from its broadcaster.
     pub exposure: f64,
@@ -181,16 +191,33 @@ impl OpinionParams {
 /// Why an opinion model cannot be built.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum OpinionError {
+    /// An `[opinion]` parameter is out of range.
     #[error("opinion.{field} = {value}: valid is {valid}")]
     Parameter {
+        /// The field.
         field: &'static str,
+        /// The value given.
         value: f64,
+        /// What would be valid.
         valid: &'static str,
     },
+    /// An initial opinion is outside `[0, 1]`.
     #[error("actor {actor}: initial opinion {value} is outside [0, 1]")]
-    Initial { actor: usize, value: f64 },
+    Initial {
+        /// 0-based actor index.
+        actor: usize,
+        /// The opinion given.
+        value: f64,
+    },
+    /// The network's node count differs from the number of actors.
     #[error("the network has {network} nodes but there are {actors} actors")]
-    NetworkSize { network: usize, actors: usize },
+    NetworkSize {
+        /// Nodes in the network.
+        network: usize,
+        /// Actors in the scenario.
+        actors: usize,
+    },
+    /// No actor at all.
     #[error("the opinion model needs at least one actor")]
     NoActors,
 }
@@ -198,9 +225,13 @@ pub enum OpinionError {
 /// One cluster of opinions (see the module documentation for the rule).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cluster {
+    /// The lowest opinion in the cluster.
     pub lowest: f64,
+    /// The highest opinion in the cluster.
     pub highest: f64,
+    /// The number of actors in it.
     pub count: usize,
+    /// Their mean opinion.
     pub mean: f64,
 }
 
@@ -237,7 +268,9 @@ pub struct OpinionStats {
     pub clusters: usize,
     /// Clusters holding at least `major_share` of the actors.
     pub major_clusters: usize,
+    /// Share of the actors in the largest cluster.
     pub largest_cluster_share: f64,
+    /// Mean opinion.
     pub mean: f64,
     /// Population standard deviation of the opinions.
     pub dispersion: f64,
@@ -640,6 +673,7 @@ pub struct OpinionSpec {
     pub exposure: Option<f64>,
     /// Share a cluster must hold to be major (default ε/2).
     pub major_share: Option<f64>,
+    /// `[[opinion.broadcasters]]` entries.
     #[serde(default)]
     pub broadcasters: Vec<BroadcasterSpec>,
 }
@@ -648,14 +682,18 @@ pub struct OpinionSpec {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct BroadcasterSpec {
+    /// The broadcaster's opinion, in `[0, 1]`.
     pub opinion: f64,
+    /// Its audience share, in `[0, 1]`; all shares sum to at most 1.
     pub share: f64,
 }
 
 /// The opinion model's validated setup.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpinionSetup {
+    /// The validated `[opinion]` parameters.
     pub params: OpinionParams,
+    /// The graph actors meet on (`[network]`; complete by default).
     pub network: NetworkSetup,
 }
 

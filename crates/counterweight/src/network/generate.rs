@@ -35,24 +35,37 @@ pub const NETWORK_STREAM: u64 = (1 << 62) + (1 << 61);
 /// A graph to generate on n actors.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NetworkSpec {
+    /// Every pair linked (nothing is drawn).
     Complete,
+    /// A ring lattice: each node linked to its `k` nearest neighbours.
     Ring {
+        /// Even, with `2 <= k < n`.
         k: usize,
     },
+    /// Erdős–Rényi G(n, p) with p = `mean_degree / (n − 1)`.
     ErdosRenyi {
+        /// Expected degree, in `[0, n − 1]`.
         mean_degree: f64,
     },
+    /// Barabási–Albert preferential attachment.
     BarabasiAlbert {
+        /// Edges per new node (>= 1).
         m: usize,
     },
+    /// Watts–Strogatz small world: a ring lattice with rewired edges.
     WattsStrogatz {
+        /// Nearest neighbours of the ring, even, with `2 <= k < n`.
         k: usize,
+        /// Probability that an edge is rewired, in `[0, 1]`.
         rewire: f64,
     },
     /// `blocks`: sizes of consecutive blocks, summing to n.
     Sbm {
+        /// Block sizes (each > 0, summing to n).
         blocks: Vec<usize>,
+        /// Edge probability inside a block, in `[0, 1]`.
         p_in: f64,
+        /// Edge probability across blocks, in `[0, 1]`.
         p_out: f64,
     },
 }

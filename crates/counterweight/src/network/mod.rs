@@ -35,27 +35,39 @@ pub enum NetworkError {
     /// A parameter is out of its range (e.g. `k` odd or larger than n − 1).
     #[error("network.{field}: {message} (valid: {valid})")]
     Parameter {
+        /// The `[network]` field.
         field: &'static str,
+        /// What is wrong.
         message: String,
+        /// What would be valid.
         valid: String,
     },
     /// A line of an edge list is wrong; `line` and `column` are 1-based.
     #[error("{source_name}:{line}:{column}: {message} (valid: {valid})")]
     EdgeList {
+        /// The file's name, as given.
         source_name: String,
+        /// 1-based line.
         line: u64,
+        /// 1-based column.
         column: u64,
         /// The column of the edge list concerned (`source`, `target`, `weight`).
         field: String,
+        /// What is wrong.
         message: String,
+        /// What would be valid.
         valid: String,
     },
     /// An edge given in code (not from a file) is invalid.
     #[error("edge {index} ({a}, {b}): {message}")]
     Edge {
+        /// 0-based index of the edge.
         index: usize,
+        /// Its first end.
         a: u64,
+        /// Its second end.
         b: u64,
+        /// What is wrong (out of range, a self-loop, a bad weight, ...).
         message: String,
     },
 }
@@ -64,7 +76,10 @@ pub enum NetworkError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Network {
     /// Every pair of distinct actors is linked; nothing is stored.
-    Complete { n: usize },
+    Complete {
+        /// Number of actors.
+        n: usize,
+    },
     /// A sparse graph.
     Sparse(Csr),
 }

@@ -31,15 +31,26 @@ use crate::scenario::validate::check::err;
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSection {
+    /// `complete` (default), `ring`, `erdos_renyi`, `barabasi_albert`, `watts_strogatz`,
+    /// `sbm` or `edges`.
     pub kind: Option<String>,
+    /// `erdos_renyi`: expected degree, in `[0, n − 1]`.
     pub mean_degree: Option<f64>,
+    /// `barabasi_albert`: edges per new node, >= 1.
     pub m: Option<u64>,
+    /// `ring` (default 2) and `watts_strogatz`: neighbours per node, even, `2 <= k < n`.
     pub k: Option<u64>,
+    /// `watts_strogatz`: rewiring probability, in `[0, 1]`.
     pub rewire: Option<f64>,
+    /// `sbm`: block sizes of consecutive actors, each > 0, summing to the number of actors.
     pub blocks: Option<Vec<u64>>,
+    /// `sbm`: edge probability inside a block, in `[0, 1]`.
     pub p_in: Option<f64>,
+    /// `sbm`: edge probability across blocks, in `[0, 1]`.
     pub p_out: Option<f64>,
+    /// `edges`: a CSV edge list, relative to the scenario file.
     pub file: Option<String>,
+    /// Optional: one graph from this seed for every replicate (default: one per replicate).
     pub seed: Option<u64>,
 }
 
@@ -48,7 +59,9 @@ pub struct NetworkSection {
 pub enum NetworkSetup {
     /// Generated per replicate (seed `None`) or once from `seed`.
     Generated {
+        /// What to generate.
         spec: NetworkSpec,
+        /// `Some`: one graph from this seed for every replicate; `None`: one per replicate.
         seed: Option<u64>,
     },
     /// Read from an edge list (or generated once from a fixed seed).

@@ -4,14 +4,18 @@
 /// An embedded example scenario.
 #[derive(Debug, Clone, Copy)]
 pub struct Example {
+    /// The name `counterweight run NAME` accepts (the file's stem).
     pub name: &'static str,
+    /// One line for `counterweight scenarios`.
     pub summary: &'static str,
+    /// The scenario file's text.
     pub toml: &'static str,
 }
 
 /// The scenario `counterweight run` uses when given none.
 pub const DEFAULT: &str = "core-claim";
 
+/// Every embedded example, in the order `counterweight scenarios` lists them.
 pub const EXAMPLES: &[Example] = &[
     Example {
         name: "core-claim",

@@ -18,21 +18,30 @@ use super::FieldError;
 /// A scenario file, as parsed: the common fields, and the model's sections.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioFile {
+    /// `name`: the scenario's name, used for the run directory (required).
     pub name: String,
+    /// `description`: free text shown in reports (default empty).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// `model`: the registered model that runs the scenario (default `"growth"`).
     pub model: String,
+    /// `seed`: the master seed (default 1); every replicate derives its own stream.
     pub seed: u64,
+    /// `time`: the time grid; required unless the model has its own clock.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<TimeSpec>,
+    /// `replicates`: independent runs, 1 to 1,000,000 (default 1).
     pub replicates: i64,
     /// Every other top-level key: the model's own sections (e.g. `[growth]`), in order.
     #[serde(flatten)]
     pub sections: toml::Table,
+    /// `[[actors]]`: the actor groups (required by models with actors).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actors: Vec<ActorGroupSpec>,
+    /// `[[policy]]`: interventions in time, each validated by the model.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub policy: Vec<PolicySpec>,
+    /// `[output]`: what to record.
     pub output: OutputSpec,
     /// Variants run side by side: each applies `set` overrides to this scenario.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -147,10 +156,13 @@ pub fn section_from_text<T: DeserializeOwned>(
     Only::<T>(key, PhantomData).deserialize(de).map_err(located)
 }
 
+/// `time = { end, dt }`, in model time units (years for most models).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimeSpec {
+    /// End of the run (> 0).
     pub end: f64,
+    /// Step length (> 0); `ceil(end / dt)` steps, 1 to 10^9.
     pub dt: f64,
 }
 
@@ -158,11 +170,16 @@ pub struct TimeSpec {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActorGroupSpec {
+    /// Group name: unique, non-empty, without `.`, `,` or `"` (it becomes a column suffix).
     pub group: String,
+    /// `"state"`, `"firm"` (default) or `"civic"`.
     #[serde(default = "default_kind")]
     pub kind: String,
+    /// Number of actors, >= 1 (default 1; with `values` or `csv`, the number of values).
     pub count: Option<i64>,
+    /// The initial law of each actor's value.
     pub initial: InitialSpec,
+    /// Openness o in `[0, 1]` (default 0): 0 fully proprietary, 1 fully open (DESIGN §4.1).
     #[serde(default)]
     pub openness: f64,
 }
@@ -175,21 +192,30 @@ fn default_kind() -> String {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum InitialSpec {
+    /// Every actor starts at this value (> 0).
     Constant(f64),
+    /// Uniform on `[low, high]`.
     Uniform {
+        /// Lower bound (> 0).
         low: f64,
+        /// Upper bound (>= low).
         high: f64,
     },
     /// Of ln R: R = exp(mu + sigma Z).
     Lognormal {
+        /// Mean of ln R (finite).
         mu: f64,
+        /// Standard deviation of ln R (>= 0).
         sigma: f64,
     },
     /// P(R > x) = (scale/x)^alpha for x >= scale.
     Pareto {
+        /// Smallest value x_m (> 0).
         scale: f64,
+        /// Tail exponent alpha (> 0).
         alpha: f64,
     },
+    /// One value per actor (> 0, or >= 0 for models whose values may be 0).
     Values(Vec<f64>),
     /// A CSV file (path relative to the scenario file) with a `value` column or one column.
     Csv(String),
@@ -201,10 +227,14 @@ pub enum InitialSpec {
 /// are rejected).
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct PolicySpec {
+    /// The policy kind, e.g. `"wealth_tax"` (which kinds a model accepts: its registry entry).
     pub kind: String,
+    /// Model time at which it starts (default 0).
     pub from: f64,
+    /// Model time at which it ends (default: never).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<f64>,
+    /// Actor groups it applies to (default: all).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
     /// The kind's own fields.
@@ -250,7 +280,9 @@ pub struct OutputSpec {
     /// Record every k steps (default: the model's, 1 for most).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub every: Option<i64>,
+    /// k of the `top{k}_share` column (>= 1, default 3).
     pub top_k: i64,
+    /// Order statistics for the Hill estimator (1 to n−1; default round(sqrt(n))).
     pub hill_k: Option<i64>,
     /// `none`, `final` or `all`.
     pub actors: String,
@@ -271,7 +303,9 @@ impl Default for OutputSpec {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompareSpec {
+    /// The variant's name (the `variant` column of the outputs).
     pub label: String,
+    /// Overrides, as `--set` would apply them (`"growth.spillover" = 0.5`).
     #[serde(default)]
     pub set: toml::Table,
 }

@@ -25,20 +25,28 @@ pub use validate::FieldError;
 /// A validated scenario: everything a run needs, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
+    /// From the file's `name`.
     pub name: String,
+    /// From the file's `description`.
     pub description: String,
+    /// The master seed.
     pub seed: u64,
+    /// Number of replicates, 1 to 1,000,000.
     pub replicates: u32,
+    /// The time grid (from `time`, or set by the model).
     pub time: TimeGrid,
     /// The model, with its validated parameters and policies.
     pub model: ModelSpec,
+    /// The validated actor groups, in file order (empty for models without actors).
     pub groups: Vec<ActorGroup>,
     /// The number of `[[policy]]` tables (each validated by the model).
     pub policy_count: usize,
+    /// What to record.
     pub output: OutputParams,
 }
 
 impl Scenario {
+    /// Total number of actors over all groups.
     pub fn actor_count(&self) -> usize {
         self.groups.iter().map(|g| g.count).sum()
     }
@@ -47,16 +55,24 @@ impl Scenario {
 /// Which per-actor values to record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActorsOutput {
+    /// No per-actor table.
     None,
+    /// Only the final values.
     Final,
+    /// Every recorded step.
     All,
 }
 
+/// The validated `[output]` section.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OutputParams {
+    /// Record every k steps (>= 1; the last step is always recorded).
     pub every: u64,
+    /// k of the `top{k}_share` column (>= 1).
     pub top_k: usize,
+    /// Order statistics of the Hill estimator (`None`: round(sqrt(n))).
     pub hill_k: Option<usize>,
+    /// Which per-actor values to record.
     pub actors: ActorsOutput,
 }
 
@@ -64,16 +80,22 @@ pub struct OutputParams {
 /// (`[[compare]]`) that run side by side.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Experiment {
+    /// The file's `name`.
     pub name: String,
+    /// The file's `description`.
     pub description: String,
     /// The resolved scenario (overrides applied), as TOML.
     pub resolved_toml: String,
+    /// One scenario without `[[compare]]`, else one per `[[compare]]` table.
     pub variants: Vec<Variant>,
 }
 
+/// One labelled scenario of an [`Experiment`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
+    /// The `[[compare]]` label (the scenario's name without variants).
     pub label: String,
+    /// The scenario with the variant's overrides applied.
     pub scenario: Scenario,
 }
 
@@ -82,9 +104,11 @@ pub struct Variant {
 pub struct ScenarioError {
     /// The file path, `--set key=value`, or `compare[i].set` of a file.
     pub origin: String,
+    /// Line and column of the problem in the text, when known.
     pub location: Option<LineCol>,
     /// The field path, e.g. `actors[0].count`.
     pub field: Option<String>,
+    /// What is wrong.
     pub message: String,
     /// What would be valid.
     pub help: Option<String>,

@@ -6,7 +6,9 @@ use toml::de::{DeTable, DeValue};
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineCol {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub col: usize,
 }
 
@@ -23,7 +25,9 @@ pub fn line_col(src: &str, offset: usize) -> LineCol {
 /// One segment of a field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
+    /// A table key.
     Key(String),
+    /// An array index.
     Index(usize),
 }
 

@@ -11,8 +11,11 @@ use crate::setup::{ActorGroup, ActorKind, Initial, TimeGrid};
 /// A validation failure: the field path, the problem, and what would be valid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldError {
+    /// The field path, e.g. `actors[0].count` or `growth.spillover`.
     pub field: String,
+    /// What is wrong.
     pub message: String,
+    /// What would be valid, when there is something to say.
     pub help: Option<String>,
 }
 
@@ -21,6 +24,7 @@ pub struct FieldError {
 pub mod check {
     use super::FieldError;
 
+    /// A [`FieldError`] for `field` with a message and a hint.
     pub fn err(
         field: impl Into<String>,
         message: impl Into<String>,
@@ -33,8 +37,10 @@ pub mod check {
         }
     }
 
+    /// The result of a check.
     pub type R<T> = Result<T, FieldError>;
 
+    /// `v` if finite.
     pub fn finite(field: &str, v: f64) -> R<f64> {
         if v.is_finite() {
             Ok(v)
@@ -47,6 +53,7 @@ pub mod check {
         }
     }
 
+    /// `v` if finite and > 0.
     pub fn positive(field: &str, v: f64) -> R<f64> {
         finite(field, v)?;
         if v > 0.0 {
@@ -56,6 +63,7 @@ pub mod check {
         }
     }
 
+    /// `v` if finite and >= 0.
     pub fn non_negative(field: &str, v: f64) -> R<f64> {
         finite(field, v)?;
         if v >= 0.0 {
@@ -65,6 +73,7 @@ pub mod check {
         }
     }
 
+    /// `v` if in `[0, 1]`.
     pub fn unit_interval(field: &str, v: f64) -> R<f64> {
         finite(field, v)?;
         if (0.0..=1.0).contains(&v) {
@@ -222,6 +231,8 @@ pub fn time_grid(end: f64, dt: f64) -> R<TimeGrid> {
     })
 }
 
+/// Validate `[[actors]]` table `i` (values must be > 0); `base_dir` resolves a `csv`
+/// path relative to the scenario file.
 pub fn validate_group(i: usize, spec: &ActorGroupSpec, base_dir: Option<&Path>) -> R<ActorGroup> {
     validate_group_with(i, spec, base_dir, false)
 }

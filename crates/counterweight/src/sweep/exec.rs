@@ -33,7 +33,10 @@ pub enum Outcome {
     /// Every batch is on disk.
     Complete,
     /// Cancelled; this many runs are safely on disk.
-    Interrupted { saved: u64 },
+    Interrupted {
+        /// Runs saved on disk so far.
+        saved: u64,
+    },
 }
 
 /// One finished run.

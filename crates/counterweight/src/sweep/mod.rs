@@ -52,11 +52,17 @@ pub enum SweepError {
     /// The output directory holds something else (another sweep, other files).
     #[error("{0}")]
     Resume(String),
+    /// Writing the sweep's files failed.
     #[error(transparent)]
     Io(IoError),
     /// A part file could not be read back.
     #[error("cannot read {path}: {message}")]
-    Read { path: PathBuf, message: String },
+    Read {
+        /// The part file.
+        path: PathBuf,
+        /// What the Parquet reader reported.
+        message: String,
+    },
 }
 
 impl SweepError {
@@ -100,7 +106,10 @@ pub enum Finished {
     /// Every run is saved; the summary, charts and report are written.
     Complete(Summary),
     /// Cancelled or stopped: `saved` runs are on disk; the same call resumes.
-    Interrupted { saved: u64 },
+    Interrupted {
+        /// Runs saved on disk so far.
+        saved: u64,
+    },
 }
 
 /// Run a prepared sweep into `dir` (resuming what is saved there), then aggregate it and

@@ -29,30 +29,46 @@ use super::spec::{Axis, Design};
 use crate::io::parquet::arrow_schema;
 use crate::io::{AtomicFile, Column, IoError, Table, write_atomic_bytes};
 
+/// The manifest's file name in a sweep directory.
 pub const MANIFEST: &str = "manifest.json";
+/// The folder of the final-metrics part files.
 pub const PARTS: &str = "parts";
+/// The folder of the time-series part files.
 pub const SERIES: &str = "series";
 
 /// What `manifest.json` records: everything that determines the results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Format version of the directory layout (1).
     pub format: u32,
+    /// The counterweight version that started the sweep.
     pub counterweight: String,
+    /// Where the scenario came from (its path or example name).
     pub scenario: String,
+    /// Hash of the resolved scenario text.
     pub scenario_hash: String,
+    /// The `--set` overrides.
     pub set: Vec<String>,
+    /// The `--vary` axes as `key=spec`.
     pub vary: Vec<String>,
+    /// Grid, zip or Latin hypercube.
     pub design: Design,
+    /// Replicates per point.
     pub replicates: u32,
+    /// The sweep's seed.
     pub seed: u64,
+    /// Number of points.
     pub points: u64,
+    /// Number of runs (points × replicates).
     pub runs: u64,
+    /// Runs per batch (one part file per batch).
     pub batch_size: u64,
     /// Fingerprint of every point's values (covers a Latin hypercube's draws).
     pub points_hash: String,
 }
 
 impl Manifest {
+    /// The manifest of a prepared sweep.
     pub fn of(plan: &Plan) -> Self {
         let points_text: String = (0..plan.spec.points.len())
             .map(|p| plan.spec.assignments(p).join(";") + "\n")
@@ -218,6 +234,7 @@ fn clean_temporaries(dir: &Path) {
     }
 }
 
+/// The path of batch `batch`'s part file in folder `kind` ([`PARTS`] or [`SERIES`]).
 pub fn part_path(dir: &Path, kind: &str, batch: u64) -> PathBuf {
     dir.join(kind).join(format!("part-{batch:06}.parquet"))
 }
@@ -339,6 +356,7 @@ pub struct ParquetStream {
 }
 
 impl ParquetStream {
+    /// Start writing to a temporary file next to `path`, with the columns of `like`.
     pub fn create(path: &Path, like: &Table) -> Result<Self, IoError> {
         let mut file = AtomicFile::create(path)?;
         let handle = file
@@ -364,6 +382,7 @@ impl ParquetStream {
         })
     }
 
+    /// Append the rows of `t` (same columns as at creation).
     pub fn write(&mut self, t: &Table) -> Result<(), IoError> {
         let w = self.writer.as_mut().expect("open");
         let batch = RecordBatch::try_new(self.schema.clone(), to_arrays(t)).map_err(|source| {
@@ -378,6 +397,7 @@ impl ParquetStream {
         })
     }
 
+    /// Finish the file and rename it into place.
     pub fn commit(mut self) -> Result<(), IoError> {
         let w = self.writer.take().expect("open");
         let mut inner = w.into_inner().map_err(|source| IoError::Parquet {
@@ -409,6 +429,7 @@ pub struct CsvStream {
 }
 
 impl CsvStream {
+    /// Start writing to a temporary file next to `path`, with a header of `names`.
     pub fn create(path: &Path, names: &[String]) -> Result<Self, IoError> {
         let mut s = CsvStream {
             path: path.to_path_buf(),
@@ -428,6 +449,7 @@ impl CsvStream {
             .map_err(|e| IoError::fs("cannot write", &self.path, e))
     }
 
+    /// Append the rows of `t` (same columns as the header).
     pub fn write(&mut self, t: &Table) -> Result<(), IoError> {
         for row in 0..t.rows() {
             let mut line = std::mem::take(&mut self.line);
@@ -454,6 +476,7 @@ impl CsvStream {
         Ok(())
     }
 
+    /// Finish the file and rename it into place.
     pub fn commit(self) -> Result<(), IoError> {
         self.file.commit()
     }

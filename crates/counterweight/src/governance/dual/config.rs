@@ -176,6 +176,11 @@ impl Config {
                 self.emergency_mode_duration,
             ));
         }
+        if self.emergency_protection_duration > MAX_EMERGENCY_PROTECTION_DURATION {
+            return Err(DgError::InvalidEmergencyProtectionEndDate(
+                self.emergency_protection_duration,
+            ));
+        }
         if self.tiebreaker_activation_timeout < MIN_TIEBREAKER_ACTIVATION_TIMEOUT
             || self.tiebreaker_activation_timeout > MAX_TIEBREAKER_ACTIVATION_TIMEOUT
         {
@@ -238,6 +243,18 @@ mod tests {
         assert_eq!(c.veto_signalling_duration(p(999)).0, 3_884_160);
         assert_eq!(c.veto_signalling_duration(p(1000)).0, 3_888_000);
         assert_eq!(c.veto_signalling_duration(p(5000)).0, 3_888_000);
+    }
+
+    #[test]
+    fn emergency_protection_longer_than_three_years_is_refused() {
+        let mut c = Config::mainnet();
+        c.emergency_protection_duration = MAX_EMERGENCY_PROTECTION_DURATION;
+        assert!(c.validate().is_ok());
+        c.emergency_protection_duration = Duration(MAX_EMERGENCY_PROTECTION_DURATION.0 + 1);
+        assert_eq!(
+            c.validate().unwrap_err().name(),
+            "InvalidEmergencyProtectionEndDate"
+        );
     }
 
     #[test]

@@ -8,16 +8,20 @@
 use super::errors::DgError;
 use super::types::{Duration, Timestamp};
 
+/// The state of `EmergencyProtection.sol`: when protection ends and whether emergency mode
+/// is active. Created by [`super::system::DualGovernance::new`] from the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmergencyProtection {
     /// `emergencyProtectionEndsAfter`; `ZERO` once cleared.
     pub protection_ends_after: Timestamp,
     /// `emergencyModeEndsAfter`; `ZERO` when the mode is not active.
     pub mode_ends_after: Timestamp,
+    /// `emergencyModeDuration`: how long the mode lasts once activated.
     pub mode_duration: Duration,
 }
 
 impl EmergencyProtection {
+    /// Protection from `now` for `protection`; emergency mode not active.
     pub fn new(now: Timestamp, protection: Duration, mode_duration: Duration) -> Self {
         EmergencyProtection {
             protection_ends_after: now + protection,
@@ -26,6 +30,8 @@ impl EmergencyProtection {
         }
     }
 
+    /// `isEmergencyModeActive`: the mode was activated and not cleared (it stays active after
+    /// its duration until someone deactivates it).
     pub fn is_mode_active(&self) -> bool {
         self.mode_ends_after.is_set()
     }

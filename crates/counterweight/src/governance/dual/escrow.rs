@@ -14,7 +14,10 @@ pub type Holder = u32;
 /// stETH: pooled ether and shares; the share rate is `total_pooled_ether / total_shares`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StEth {
+    /// Ether in the pool, in wei: the stETH total supply; moves with rebases and
+    /// finalized withdrawals.
     pub total_pooled_ether: u128,
+    /// Shares outstanding; burned when withdrawals are finalized.
     pub total_shares: u128,
 }
 
@@ -99,7 +102,9 @@ impl StEth {
 /// `EscrowState` (the escrow's own state; `NotInitialized` is not modelled).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EscrowState {
+    /// Accepts locks; its R drives the state machine.
     SignallingEscrow,
+    /// After `startRageQuit`: locked stake can only leave as ether, after the delays.
     RageQuitEscrow,
 }
 
@@ -119,19 +124,27 @@ pub enum UnstEthStatus {
 /// One withdrawal NFT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnstEth {
+    /// NFT id, sequential from 1 across the whole system.
     pub id: u64,
+    /// The holder who requested and locked it.
     pub holder: Holder,
     /// stETH requested.
     pub amount: u128,
+    /// Shares the request took out of the holder's stETH.
     pub shares: u128,
+    /// Where it is in its lifecycle.
     pub status: UnstEthStatus,
+    /// Ether it pays out once finalized, in wei (0 until then).
     pub claimable_eth: u128,
 }
 
 /// One holder's assets in one escrow (`HolderAssets` of AssetsAccounting).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HolderAssets {
+    /// Shares in the stETH bucket (`stETHLockedShares`).
     pub steth_locked_shares: u128,
+    /// `lastAssetsLockTimestamp`: the last lock (stETH or NFT), from which
+    /// `min_assets_lock_duration` counts.
     pub last_assets_lock_timestamp: Timestamp,
     /// Indices into `Escrow::nfts`.
     pub nfts: Vec<usize>,
@@ -143,7 +156,9 @@ pub struct HolderAssets {
 /// (`startRageQuit`); the shell snapshots it to roll a failed call back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EscrowHeader {
+    /// Signalling or rage-quit.
     pub state: EscrowState,
+    /// `minAssetsLockDuration`, copied from the config when the escrow is deployed.
     pub min_assets_lock_duration: Duration,
     /// `stETHTotals.lockedShares`.
     pub locked_shares: u128,
@@ -151,8 +166,11 @@ pub struct EscrowHeader {
     pub unfinalized_shares: u128,
     /// `unstETHTotals.finalizedETH`.
     pub finalized_eth: u128,
+    /// `rageQuitExtensionPeriodDuration`, set by `startRageQuit`.
     pub rage_quit_extension_period_duration: Duration,
+    /// W(i) for this rage quit, set by `startRageQuit`.
     pub rage_quit_eth_withdrawals_delay: Duration,
+    /// When the extension period started (unset until `start_extension`).
     pub rage_quit_extension_period_started_at: Timestamp,
     /// Every batch requested, finalized and claimed (the queue is closed).
     pub withdrawals_done: bool,
@@ -163,12 +181,17 @@ pub struct EscrowHeader {
 /// An escrow: a signalling escrow until `start_rage_quit`, then a rage-quit escrow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Escrow {
+    /// Totals and rage-quit timing (what a failed call's leading activation may change).
     pub h: EscrowHeader,
+    /// Each holder's assets here.
     pub holders: HashMap<Holder, HolderAssets>,
+    /// Every NFT ever locked here, in lock order (`HolderAssets::nfts` index into it).
     pub nfts: Vec<UnstEth>,
 }
 
 impl Escrow {
+    /// A fresh, empty signalling escrow (deployed at `initialize` and on each entry into
+    /// RageQuit).
     pub fn new_signalling(min_assets_lock_duration: Duration) -> Escrow {
         Escrow {
             h: EscrowHeader {
@@ -198,6 +221,7 @@ impl Escrow {
         )
     }
 
+    /// `UnexpectedEscrowState` unless this is a signalling escrow.
     pub fn check_signalling(&self) -> Result<(), DgError> {
         if self.h.state != EscrowState::SignallingEscrow {
             return Err(DgError::UnexpectedEscrowState {
@@ -207,6 +231,7 @@ impl Escrow {
         Ok(())
     }
 
+    /// `UnexpectedEscrowState` unless this is a rage-quit escrow.
     pub fn check_rage_quit(&self) -> Result<(), DgError> {
         if self.h.state != EscrowState::RageQuitEscrow {
             return Err(DgError::UnexpectedEscrowState {

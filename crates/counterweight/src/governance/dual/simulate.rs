@@ -46,16 +46,24 @@ pub enum Stakes {
     /// `count` holders with Pareto(alpha) stakes scaled to `total` share, each at most
     /// `max` (excess redistributed pro rata to the others).
     Pareto {
+        /// Number of holders, 1 to 10,000,000.
         count: usize,
+        /// Pareto tail exponent (> 0; default 1.5): smaller is more unequal.
         alpha: f64,
+        /// Share of the supply the group holds together, in `[0, 1]`.
         total: f64,
+        /// Cap on one holder's share; `count * max` must exceed `total`.
         max: Option<f64>,
     },
     /// `count` holders with lognormal(sigma) stakes scaled to `total` share.
     Lognormal {
+        /// Number of holders, 1 to 10,000,000.
         count: usize,
+        /// Standard deviation of ln(stake) (> 0; default 1.5).
         sigma: f64,
+        /// Share of the supply the group holds together, in `[0, 1]`.
         total: f64,
+        /// Cap on one holder's share; `count * max` must exceed `total`.
         max: Option<f64>,
     },
 }
@@ -63,7 +71,9 @@ pub enum Stakes {
 /// One group of holders with common behaviour.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
+    /// The group's name (`[[group]] name`), used in outputs.
     pub name: String,
+    /// How many holders and what they hold.
     pub stakes: Stakes,
     /// Probability a holder detects (and opposes) a harmful proposal.
     pub detect_probability: f64,
@@ -78,22 +88,38 @@ pub struct Group {
 /// A validated simulation scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimScenario {
+    /// Scenario name (default `"veto"`).
     pub name: String,
+    /// Free text shown in reports.
     pub description: String,
+    /// Master seed (default 1); replicate r draws from `rng::stream(seed, r)`.
     pub seed: u64,
+    /// Number of replicates, 1 to 1,000,000 (default 100).
     pub replicates: u32,
     /// Seconds during which proposals arrive and state time is measured.
     pub horizon: u64,
     /// Extra seconds after the horizon for pending proposals to resolve.
     pub drain: u64,
+    /// Seconds between activations (> 0; default 1 h): the model's time step.
     pub tick: u64,
+    /// Dual Governance parameters (`[config]`, mainnet by default).
     pub config: Config,
+    /// stETH total supply at the start, in wei (default 9,000,000 stETH).
     pub total_supply: u128,
+    /// Holder groups (`[[group]]`, at least one; together at most 100 % of the supply).
     pub groups: Vec<Group>,
+    /// Poisson rate of DAO proposals per year of 365 days (> 0; default 24).
     pub proposals_per_year: f64,
+    /// Probability that a proposal is harmful, in `[0, 1]` (default 0.1).
     pub harmful_share: f64,
+    /// Probability that the DAO cancels all pending proposals once a veto signal against a
+    /// harmful proposal has lasted `cancel_after`, in `[0, 1]` (default 0.5; decided once per
+    /// veto signal).
     pub cancel_probability: f64,
+    /// Seconds a veto signal must last before the DAO considers cancelling (default 1 d).
     pub cancel_after: u64,
+    /// Seconds the exogenous withdrawals of a rage quit take before the extension starts
+    /// (default 14 d).
     pub withdrawals_duration: u64,
 }
 
@@ -203,6 +229,24 @@ fn dur(v: &V, default: u64) -> Result<u64, TimelineError> {
     v.as_ref().map_or(Ok(default), duration_value)
 }
 
+/// A duration in `[lo, hi]` seconds (e.g. a horizon of at least one second and at most
+/// the timelines' `MAX_TIME`), located at the value when it is outside.
+fn dur_in(v: &V, default: u64, lo: u64, hi: u64, what: &str) -> Result<u64, TimelineError> {
+    let d = dur(v, default)?;
+    if (lo..=hi).contains(&d) {
+        return Ok(d);
+    }
+    Err(TimelineError {
+        message: format!(
+            "{what} must be between {} and {}, got {}",
+            crate::governance::dual::types::human_seconds(lo),
+            crate::governance::dual::types::human_seconds(hi),
+            crate::governance::dual::types::human_seconds(d)
+        ),
+        span: v.as_ref().map(|s| s.span()),
+    })
+}
+
 /// Parse and validate a simulation scenario.
 pub fn parse(src: &str) -> Result<SimScenario, TimelineError> {
     let raw: RawSim = toml::from_str(src).map_err(|e| TimelineError {
@@ -296,7 +340,13 @@ pub fn parse(src: &str) -> Result<SimScenario, TimelineError> {
             stakes,
             detect_probability: prob(&g.detect_probability, 0.5)?,
             oppose_honest_probability: prob(&g.oppose_honest_probability, 0.0)?,
-            reaction_median: dur(&g.reaction_median, 2 * 86_400)?.max(1),
+            reaction_median: dur_in(
+                &g.reaction_median,
+                2 * 86_400,
+                1,
+                super::timeline::MAX_TIME,
+                "reaction_median",
+            )?,
             reaction_sigma: positive(&g.reaction_sigma, 1.0, "reaction_sigma")?,
         });
     }
@@ -345,8 +395,20 @@ pub fn parse(src: &str) -> Result<SimScenario, TimelineError> {
         description: raw.description.unwrap_or_default(),
         seed: raw.seed.unwrap_or(1),
         replicates,
-        horizon: dur(&raw.horizon, 730 * 86_400)?,
-        drain: dur(&raw.drain, 365 * 86_400)?,
+        horizon: dur_in(
+            &raw.horizon,
+            730 * 86_400,
+            1,
+            super::timeline::MAX_TIME,
+            "horizon",
+        )?,
+        drain: dur_in(
+            &raw.drain,
+            365 * 86_400,
+            0,
+            super::timeline::MAX_TIME,
+            "drain",
+        )?,
         tick,
         config,
         total_supply,
@@ -364,14 +426,19 @@ pub fn parse(src: &str) -> Result<SimScenario, TimelineError> {
 /// Outcomes of one replicate.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicateResult {
+    /// Replicate number (0-based), which also keys its random stream.
     pub replicate: u32,
+    /// Harmful proposals that arrived during the horizon.
     pub harmful: u32,
+    /// Harmful proposals executed.
     pub harmful_executed: u32,
     /// Never executed (cancelled, or still pending at the end of the drain period).
     pub harmful_blocked: u32,
     /// Executed after a rage quit that started after its submission (opponents had exited).
     pub harmful_executed_after_rage_quit: u32,
+    /// Honest proposals that arrived during the horizon.
     pub honest: u32,
+    /// Honest proposals executed.
     pub honest_executed: u32,
     /// Arrival -> execution, seconds, per executed honest proposal (in arrival order).
     pub honest_delays: Vec<u64>,
@@ -379,34 +446,47 @@ pub struct ReplicateResult {
     pub state_time: [u64; 5],
     /// Entries into VetoSignalling from Normal/VetoCooldown/RageQuit.
     pub veto_signals: u32,
+    /// Entries into RageQuit.
     pub rage_quits: u32,
     /// Stake that left by rage quit, as a share of the initial supply.
     pub stake_left: f64,
+    /// Times the DAO cancelled all pending proposals.
     pub cancellations: u32,
 }
 
 /// All replicates, in replicate order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimResult {
+    /// One result per replicate, replicate 0 first.
     pub replicates: Vec<ReplicateResult>,
 }
 
 /// Aggregates over replicates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
+    /// Number of replicates.
     pub replicates: usize,
+    /// Harmful proposals over all replicates.
     pub harmful: u64,
+    /// Share of harmful proposals never executed (NaN without harmful proposals).
     pub harmful_blocked_share: f64,
+    /// Share of harmful proposals executed after a rage quit (NaN without harmful proposals).
     pub harmful_executed_after_rage_quit_share: f64,
+    /// Honest proposals over all replicates.
     pub honest: u64,
+    /// Share of honest proposals executed (NaN without honest proposals).
     pub honest_executed_share: f64,
     /// Honest delay quantiles in days: mean, p50, p90, p99, max.
     pub honest_delay_days: [f64; 5],
     /// Mean share of the horizon in each state.
     pub state_share: [f64; 5],
+    /// Mean entries into VetoSignalling per replicate.
     pub veto_signals_per_replicate: f64,
+    /// Mean rage quits per replicate.
     pub rage_quits_per_replicate: f64,
+    /// Mean share of the initial supply that left by rage quit.
     pub stake_left_mean: f64,
+    /// Mean cancellations per replicate.
     pub cancellations_per_replicate: f64,
 }
 
@@ -419,6 +499,8 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 impl SimResult {
+    /// Aggregate the replicates: totals, shares over all proposals pooled, delay quantiles
+    /// (nearest rank) over all honest delays pooled, means per replicate.
     pub fn summary(&self) -> Summary {
         let n = self.replicates.len().max(1) as f64;
         let sum =
@@ -1043,6 +1125,7 @@ pub fn finals(r: &ReplicateResult) -> Vec<f64> {
 /// The veto model's validated setup.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VetoSetup {
+    /// The parsed simulation scenario; the replicate's seed comes from the scenario's `seed`.
     pub sim: SimScenario,
 }
 
@@ -1064,7 +1147,7 @@ impl ModelDef for Veto {
         vec![
             r(
                 "proposals.per_year",
-                "12",
+                "24",
                 Some(0.0),
                 None,
                 "per year",
@@ -1213,6 +1296,37 @@ mod tests {
         assert!(total <= 1.0 + 1e-12);
         let tail: f64 = stakes.iter().filter(|s| s.1 == 1).map(|s| s.0).sum();
         assert!((tail - 0.30).abs() < 1e-3, "{tail}");
+    }
+
+    #[test]
+    fn declared_defaults_are_the_parsed_defaults() {
+        // A scenario without [proposals] and [dao] takes the defaults `params()` declares.
+        let sc = parse("[[group]]\nname = \"a\"\nstakes = [\"20%\"]\n").unwrap();
+        let params = Veto.params();
+        let default = |name: &str| -> f64 {
+            let p = params.iter().find(|p| p.path == name).unwrap();
+            p.default.parse().unwrap()
+        };
+        assert_eq!(sc.proposals_per_year, default("proposals.per_year"));
+        assert_eq!(sc.harmful_share, default("proposals.harmful_share"));
+        assert_eq!(sc.cancel_probability, default("dao.cancel_probability"));
+    }
+
+    #[test]
+    fn durations_out_of_range_are_refused_at_the_value() {
+        for (src, what) in [
+            ("horizon = \"0s\"\n", "horizon"),
+            ("horizon = 9999999999999\n", "horizon"),
+            ("drain = 9999999999999\n", "drain"),
+        ] {
+            let text = format!("{src}[[group]]\nname = \"a\"\nstakes = [\"20%\"]\n");
+            let e = parse(&text).unwrap_err();
+            assert!(e.message.starts_with(what), "{}", e.message);
+            assert_eq!(e.span.unwrap().start, src.find('=').unwrap() + 2, "{src}");
+        }
+        let e = parse("[[group]]\nname = \"a\"\nstakes = [\"20%\"]\nreaction_median = \"0s\"\n")
+            .unwrap_err();
+        assert!(e.message.starts_with("reaction_median"), "{}", e.message);
     }
 
     #[test]

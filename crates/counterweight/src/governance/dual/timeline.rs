@@ -34,7 +34,10 @@ pub const DEFAULT_TOTAL_SUPPLY: u128 = 9_000_000 * ETHER;
 /// A problem with a timeline file (exit code 2 in the CLI), with its byte span.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineError {
+    /// What is wrong, in words.
     pub message: String,
+    /// Byte range in the timeline source, when the problem has a place (`None` for a
+    /// `[config]` error with no config keys, or a `--set` problem).
     pub span: Option<Range<usize>>,
 }
 
@@ -133,26 +136,47 @@ struct RawStep {
 /// The actions a step can take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
+    /// `lock`: lock `amount` of the holder's stETH in the signalling escrow.
     Lock,
+    /// `unlock`: take all the holder's stETH back out of the signalling escrow.
     Unlock,
+    /// `lock_nft`: request a withdrawal NFT of `amount` stETH and lock it.
     LockNft,
+    /// `unlock_nft`: take all the holder's NFTs back out of the signalling escrow.
     UnlockNft,
+    /// `submit`: the DAO submits a proposal (optionally named by `proposal`).
     Submit,
+    /// `schedule`: schedule the named proposal.
     Schedule,
+    /// `execute`: execute the named proposal through the timelock.
     Execute,
+    /// `cancel_all`: cancel every non-executed proposal (only in veto signalling).
     CancelAll,
+    /// `activate`: a permissionless `activateNextState`.
     Activate,
+    /// `withdrawals_done`: exogenous; every withdrawal of the latest rage quit is claimed.
     WithdrawalsDone,
+    /// `start_extension`: start the rage-quit extension period.
     StartExtension,
+    /// `withdraw_eth`: the holder withdraws its ether from a rage-quit escrow.
     WithdrawEth,
+    /// `mark_finalized`: finalize locked NFTs (the holder's, or everyone's).
     MarkFinalized,
+    /// `rebase`: stETH rebase by `amount` (signed; absolute or a share of the supply).
     Rebase,
+    /// `emergency_activate`: the activation committee enters emergency mode.
     EmergencyActivate,
+    /// `emergency_execute`: the execution committee executes the named proposal.
     EmergencyExecute,
+    /// `emergency_reset`: the execution committee hands over to emergency governance.
     EmergencyReset,
+    /// `emergency_deactivate`: anyone ends emergency mode after its duration.
     EmergencyDeactivate,
+    /// `tiebreaker_schedule`: the tiebreaker committee schedules the named proposal.
     TiebreakerSchedule,
+    /// `tiebreaker_resume`: the tiebreaker committee resumes the withdrawal queue.
     TiebreakerResume,
+    /// `reseal`: the reseal committee pauses the withdrawal queue indefinitely.
     Reseal,
 }
 
@@ -165,6 +189,7 @@ enum Need {
 }
 
 impl Action {
+    /// Every action (the list of valid names in errors).
     pub const ALL: [Action; 21] = [
         Action::Lock,
         Action::Unlock,
@@ -189,6 +214,7 @@ impl Action {
         Action::Reseal,
     ];
 
+    /// The action's name in a timeline's `do = "..."`.
     pub fn name(self) -> &'static str {
         use Action::*;
         match self {
@@ -216,6 +242,7 @@ impl Action {
         }
     }
 
+    /// The action named `s` (the inverse of [`Action::name`]); `None` if unknown.
     pub fn from_name(s: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.name() == s)
     }
@@ -239,10 +266,13 @@ impl Action {
 /// An amount: absolute wei, or a fraction of the stETH total supply at that moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Amount {
+    /// An absolute amount in wei.
     Wei(u128),
     /// `num / den` of the supply (`"1.01%"` is 101 / 10 000).
     OfSupply {
+        /// Numerator.
         num: u128,
+        /// Denominator (`100 * 10^decimals`).
         den: u128,
     },
 }
@@ -260,7 +290,9 @@ impl Amount {
 /// What a step expects.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expect {
+    /// `expect_state`: the persisted state after the step.
     pub state: Option<State>,
+    /// `expect_effective_state`: the effective state after the step.
     pub effective_state: Option<State>,
     /// `Some(None)`: expect ok; `Some(Some(name))`: expect that error; `None`: no check.
     /// `expect_ok = false` is stored as `Some(Some("*"))` (any error).
@@ -272,8 +304,11 @@ pub struct Expect {
 pub struct Step {
     /// Seconds since t0.
     pub at: u64,
+    /// What the step does.
     pub action: Action,
+    /// Index into [`Timeline::holders`], when the action takes a holder.
     pub holder: Option<Holder>,
+    /// The amount, when the action takes one (not yet resolved against the supply).
     pub amount: Option<Amount>,
     /// A negative rebase.
     pub negative: bool,
@@ -284,6 +319,7 @@ pub struct Step {
     pub escrow: Option<u32>,
     /// Span of the `escrow` value (for run-time errors).
     pub escrow_span: Range<usize>,
+    /// What the step checks afterwards.
     pub expect: Expect,
     /// 1-based line of the `[[step]]` header (0 for generated steps).
     pub line: usize,
@@ -294,10 +330,15 @@ pub struct Step {
 /// A validated timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeline {
+    /// The validated parameters (mainnet unless `[config]` sets them).
     pub config: Config,
+    /// stETH total supply at t0, in wei (default 9,000,000 stETH).
     pub total_supply: u128,
+    /// The steps, in file order (times never decrease).
     pub steps: Vec<Step>,
+    /// Holder names, in order of first appearance (a [`Holder`] indexes this).
     pub holders: Vec<String>,
+    /// Proposal names, in submission order.
     pub proposals: Vec<String>,
 }
 
@@ -843,6 +884,7 @@ pub fn parse(src: &str) -> Result<Timeline, TimelineError> {
 /// What a successful step returned (for display).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Finished with nothing to report.
     Done,
     /// `cancel_all`: whether anything was cancelled.
     Cancelled(bool),
@@ -886,22 +928,33 @@ pub fn format_wei(w: u128) -> String {
 /// One replayed step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepRecord {
+    /// 0-based position in the timeline.
     pub index: usize,
+    /// 1-based line of the step's `[[step]]` header.
     pub line: usize,
     /// Seconds since t0.
     pub time: u64,
+    /// What the step did.
     pub action: Action,
+    /// The holder, if any (index into [`Timeline::holders`]).
     pub holder: Option<Holder>,
+    /// The proposal, if any (index into [`Timeline::proposals`]).
     pub proposal: Option<usize>,
     /// `withdraw_eth`: the rage quit whose escrow was asked (1-based), if one was named.
     pub escrow: Option<u32>,
     /// The amount resolved to wei, if any.
     pub amount: Option<u128>,
+    /// What the call returned: an outcome, or the error the reference would revert with.
     pub result: Result<Outcome, DgError>,
+    /// The persisted state after the step.
     pub persisted: State,
+    /// The effective state after the step (what one activation would move to).
     pub effective: State,
+    /// Rage-quit support R of the signalling escrow after the step.
     pub r: PercentD16,
+    /// T_lock(R) after the step (DESIGN §4.4; reference §1.4).
     pub t_lock: Duration,
+    /// Consecutive rage quits so far (the `i` of W(i)).
     pub rage_quit_round: u8,
     /// Failed expectations of this step, as messages.
     pub failures: Vec<String>,
@@ -909,13 +962,17 @@ pub struct StepRecord {
 
 /// A replay engine over a shell, usable step by step (benchmarks, simulations).
 pub struct Replayer {
+    /// The governance system being driven.
     pub dg: DualGovernance,
     /// Proposal id of each named proposal once its submit succeeded.
     pub proposal_ids: Vec<Option<u64>>,
+    /// The number of steps run so far.
     pub index: usize,
 }
 
 impl Replayer {
+    /// A fresh system at [`T0`] with `config`, `total_supply` wei of stETH and room for
+    /// `n_proposals` named proposals; fails if the config is invalid.
     pub fn new(
         config: Config,
         total_supply: u128,
@@ -1104,7 +1161,9 @@ fn check_expectations(step: &Step, rec: &mut StepRecord) {
 /// The result of replaying a timeline.
 #[derive(Debug, Clone)]
 pub struct Replay {
+    /// One record per step, in order.
     pub records: Vec<StepRecord>,
+    /// The system after the last step.
     pub final_state: DualGovernance,
 }
 
@@ -1118,6 +1177,7 @@ impl Replay {
             .map(String::as_str)
     }
 
+    /// The number of failed expectations over all steps.
     pub fn failures(&self) -> usize {
         self.records.iter().map(|r| r.failures.len()).sum()
     }

@@ -67,9 +67,13 @@ pub enum Costs {
     /// `c_i = c0 · (R_i/K)^(−η)` from the actors' values (sizes); `reference_scale` `None`
     /// means the host's default K; `relative`: K is the firms' current mean size.
     Sizes {
+        /// c0 > 0: the marginal cost of a firm of the reference size (default 1).
         c0: f64,
+        /// η >= 0: economies of scale in cost (default 0: equal costs).
         eta: f64,
+        /// K; `None`: the host model's default.
         reference_scale: Option<f64>,
+        /// `true` (`reference = "mean"`): K is the firms' current mean size.
         relative: bool,
     },
 }
@@ -77,7 +81,9 @@ pub enum Costs {
 /// A validated market: demand, costs, and the actors that are firms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MarketLayer {
+    /// The demand curve.
     pub demand: Demand,
+    /// Where the marginal costs come from.
     pub costs: Costs,
     /// The actor index ranges of the firms (one per firm group, in group order).
     pub firms: Vec<std::ops::Range<usize>>,

@@ -66,9 +66,19 @@ use thiserror::Error;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Demand {
     /// Inverse demand P = a − bQ (`intercept` a > 0, `slope` b > 0); Q = (a − P)/b for P ≤ a.
-    Linear { intercept: f64, slope: f64 },
+    Linear {
+        /// a > 0: the price at which nothing is bought.
+        intercept: f64,
+        /// b > 0: the fall in price per unit bought.
+        slope: f64,
+    },
     /// Q = scale · P^(−ε) (`elasticity` ε > 0, `scale` > 0); P = (Q/scale)^(−1/ε).
-    ConstantElasticity { elasticity: f64, scale: f64 },
+    ConstantElasticity {
+        /// ε > 0: the price elasticity of demand.
+        elasticity: f64,
+        /// The quantity bought at price 1 (> 0).
+        scale: f64,
+    },
 }
 
 impl Demand {
@@ -198,27 +208,49 @@ pub fn costs_from_sizes(
 /// Why a market cannot be solved. Every message names the field or the firm.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum MarketError {
+    /// A demand or cost parameter is out of range.
     #[error("{field} = {value} is invalid; valid: {valid}")]
     InvalidParameter {
+        /// The scenario field.
         field: &'static str,
+        /// The value given.
         value: f64,
+        /// What would be valid.
         valid: &'static str,
     },
+    /// A firm's marginal cost is invalid (negative or not finite).
     #[error("firm {firm}: marginal cost {value} is invalid; valid: {valid}")]
     InvalidCost {
+        /// 0-based firm index.
         firm: usize,
+        /// The cost found.
         value: f64,
+        /// What would be valid.
         valid: &'static str,
     },
+    /// A firm's size is negative or not finite (costs from sizes).
     #[error("firm {firm}: size {value} is invalid; valid: a finite number >= 0")]
-    InvalidSize { firm: usize, value: f64 },
+    InvalidSize {
+        /// 0-based firm index.
+        firm: usize,
+        /// The size found.
+        value: f64,
+    },
+    /// No firm at all.
     #[error("a market needs at least one firm")]
     NoFirms,
+    /// Constant-elasticity demand with at most 1/ε firms of finite cost: no Cournot
+    /// equilibrium exists.
     #[error(
         "no Cournot equilibrium: with constant-elasticity demand (elasticity = {elasticity}) \
          more than 1/elasticity = {:.4} firms with finite costs must produce, and there are {firms}; \
          raise the elasticity or add firms",
         1.0 / elasticity
     )]
-    NoEquilibrium { elasticity: f64, firms: usize },
+    NoEquilibrium {
+        /// The demand's ε.
+        elasticity: f64,
+        /// Firms with finite costs.
+        firms: usize,
+    },
 }

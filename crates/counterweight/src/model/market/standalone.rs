@@ -20,6 +20,7 @@ pub struct Market;
 /// The market model's validated setup.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MarketSetup {
+    /// The validated `[market]` section and the firms.
     pub layer: MarketLayer,
 }
 

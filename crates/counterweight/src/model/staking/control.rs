@@ -48,8 +48,11 @@ use super::StakingError;
 /// shares, plus `others` anonymous holders of equal size who share `others_share`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Holders {
+    /// Named holders and their shares, each in `[0, 1]`.
     pub named: Vec<(String, f64)>,
+    /// Number of anonymous holders of equal size (at most [`MAX_OTHERS`]).
     pub others: u64,
+    /// The share the anonymous holders have together.
     pub others_share: f64,
 }
 
@@ -144,7 +147,9 @@ pub enum Governance {
 /// layer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Veto {
+    /// The stakers to whom the stake is attributed in the governance layer.
     pub stakers: Holders,
+    /// Seals and timings of the veto (durations in seconds).
     pub dg: DgConfig,
 }
 

@@ -23,13 +23,18 @@ pub const LAYER_METRIC_NAMES: [&str; 7] = [
 pub struct LayerMetrics {
     /// Holders (providers, operators or controllers), including empty ones.
     pub n: usize,
+    /// Stake held in the layer, in validators.
     pub total: f64,
+    /// HHI of the holders' shares, in `[1/n, 1]`.
     pub hhi: f64,
+    /// 1/HHI.
     pub effective_number: f64,
+    /// Share of the largest holder.
     pub top1_share: f64,
     /// Smallest number of holders with strictly more than 1/3 of the layer's stake
     /// (enough to stop finality, or to censor, at the consensus layer).
     pub nakamoto_1_3: Option<usize>,
+    /// Smallest number of holders with strictly more than 1/2.
     pub nakamoto_1_2: Option<usize>,
     /// Smallest number with strictly more than 2/3 (enough to finalise alone).
     pub nakamoto_2_3: Option<usize>,
@@ -83,8 +88,11 @@ impl LayerMetrics {
 /// The three layers at one moment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Layers {
+    /// Who holds the stake: the providers.
     pub capability: LayerMetrics,
+    /// Who runs the keys: the operators (one entity per name across providers).
     pub consensus: LayerMetrics,
+    /// Who controls the providers: owners, token holders, or stakers with a veto.
     pub governance: LayerMetrics,
 }
 

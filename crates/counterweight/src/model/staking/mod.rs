@@ -93,8 +93,11 @@ pub const EPOCHS_PER_DAY: f64 = 225.0;
 #[derive(Debug, Clone, PartialEq, Error)]
 #[error("{field}: {message}; valid: {valid}")]
 pub struct StakingError {
+    /// The field path.
     pub field: String,
+    /// What is wrong.
     pub message: String,
+    /// What would be valid.
     pub valid: String,
 }
 
@@ -119,6 +122,7 @@ impl StakingError {
         }
     }
 
+    /// The field path of the problem.
     pub fn field(&self) -> &str {
         &self.field
     }
@@ -140,6 +144,7 @@ pub struct OperatorParams {
 }
 
 impl OperatorParams {
+    /// An operator with `validators` at the start, no target limit and the default weight.
     pub fn new(name: impl Into<String>, validators: u64) -> OperatorParams {
         OperatorParams {
             name: name.into(),
@@ -169,19 +174,25 @@ pub fn even_operators(prefix: &str, count: usize, validators: u64) -> Vec<Operat
 /// One provider.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderParams {
+    /// The provider's name (unique; outputs and policies name it).
     pub name: String,
     /// Fee, a fraction of staking rewards in [0, 1].
     pub fee: f64,
     /// Quality or trust factor, > 0 (1 = neutral).
     pub quality: f64,
+    /// How new validators go to its operators (default min-first).
     pub allocation: Allocation,
+    /// Which validators exit (default: the allocation's, see [`Allocation::default_exits`]).
     pub exits: ExitRule,
     /// `bonded`: ETH of bond an operator needs per validator (0 = bonds set shares only).
     pub bond_per_validator: f64,
+    /// Its operators, in order (ties go to the lowest index).
     pub operators: Vec<OperatorParams>,
+    /// Who controls it: one owner (default itself) or token holders.
     pub governance: Governance,
     /// Model time from a governance decision to its execution without a veto.
     pub timelock: f64,
+    /// A stakers' veto over its governance decisions, if any.
     pub veto: Option<Veto>,
     /// Overrides the model's `withdrawal_rate` for this provider.
     pub withdrawal_rate: Option<f64>,
@@ -235,9 +246,13 @@ pub enum Churn {
     /// the step. Phase 0 to Capella: 4 and 65,536 (consensus-specs
     /// `get_validator_churn_limit`); Deneb (EIP-7514) capped activations, not exits, at 8.
     Ethereum {
+        /// Validators per epoch at least (4 on Ethereum).
         min_per_epoch: u64,
+        /// Active validators per extra validator of churn (65,536 on Ethereum).
         quotient: u64,
+        /// Cap per epoch, if any.
         max_per_epoch: Option<u64>,
+        /// Epochs per unit of model time (225 per day).
         epochs_per_unit: f64,
     },
 }
@@ -275,6 +290,7 @@ impl Churn {
 /// Validated parameters of the staking model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StakingParams {
+    /// The providers, in order: the snapshot's (if any), then `[[staking.providers]]`.
     pub providers: Vec<ProviderParams>,
     /// γ >= 0, the network effect of a provider's share.
     pub gamma: f64,
@@ -286,9 +302,11 @@ pub struct StakingParams {
     pub deposit_rate: f64,
     /// Exit requests per validator per unit time.
     pub withdrawal_rate: f64,
+    /// The exit churn limit (default Ethereum's).
     pub churn: Churn,
     /// Seconds in one unit of model time (Dual Governance durations are in seconds).
     pub time_unit_seconds: f64,
+    /// The validated `[[policy]]` tables, in file order.
     pub policies: Vec<StakingPolicy>,
 }
 
@@ -673,10 +691,13 @@ pub struct Flows {
 /// A harmful governance action and what became of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionState {
+    /// Index of the provider whose governance takes it.
     pub provider: usize,
+    /// Model time at which it is taken.
     pub at: f64,
     /// Step (1-based) in which it is taken.
     pub fire_step: u64,
+    /// Whether it has been taken.
     pub fired: bool,
     /// Validators of opponents asked to exit.
     pub opposed: u64,
@@ -684,9 +705,11 @@ pub struct ActionState {
     pub remaining: u64,
     /// Rage-quit support R (with a veto).
     pub support: Option<PercentD16>,
+    /// Whether it led to a rage quit.
     pub rage_quit: bool,
     /// When it executes (`None` while a rage quit is under way).
     pub exec_at: Option<f64>,
+    /// Whether it has executed.
     pub executed: bool,
     /// Opponents still inside when it executed.
     pub harmed: u64,

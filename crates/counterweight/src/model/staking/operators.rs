@@ -41,13 +41,18 @@ use crate::model::adoption::SumTree;
 /// How a provider assigns new validators to its operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Allocation {
+    /// Fewest active validators first, ties to the lowest index (Lido's staking router).
     MinFirst,
+    /// At random in proportion to weights.
     Proportional,
+    /// One operator: the provider runs its own keys.
     Single,
+    /// Smallest `(active + 1) / bond` first (D'Hondt), within bond capacity.
     Bonded,
 }
 
 impl Allocation {
+    /// The name used in scenarios (`allocation = "..."`).
     pub fn name(self) -> &'static str {
         match self {
             Allocation::MinFirst => "min_first",
@@ -70,11 +75,14 @@ impl Allocation {
 /// Which validators of a provider exit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitRule {
+    /// From the operator with the most validators not yet asked to exit (Lido's top-down).
     MaxFirst,
+    /// A uniformly random validator not yet asked to exit.
     Random,
 }
 
 impl ExitRule {
+    /// The name used in scenarios (`exits = "..."`).
     pub fn name(self) -> &'static str {
         match self {
             ExitRule::MaxFirst => "max_first",
@@ -279,10 +287,12 @@ impl OperatorSet {
         }
     }
 
+    /// The allocation rule.
     pub fn allocation(&self) -> Allocation {
         self.rule
     }
 
+    /// The exit rule.
     pub fn exit_rule(&self) -> ExitRule {
         self.exit_rule
     }

@@ -25,7 +25,9 @@
 /// tolerance of a millionth of a step for the rounding of k·dt).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Window {
+    /// Model time at which it starts.
     pub from: f64,
+    /// Model time at which it ends (exclusive; infinite for never).
     pub until: f64,
 }
 
@@ -38,10 +40,13 @@ impl Window {
         }
     }
 
+    /// In force from time 0 on, forever.
     pub fn always() -> Window {
         Window::from(0.0)
     }
 
+    /// Whether a step starting at `t` (of length `dt`) is in the window:
+    /// `from <= t < until`, with a tolerance of `1e-6 · dt`.
     pub fn contains(&self, t: f64, dt: f64) -> bool {
         let eps = 1e-6 * dt;
         t + eps >= self.from && t + eps < self.until
@@ -58,36 +63,61 @@ fn targets(t: &Targets, k: usize) -> bool {
 /// A policy of the staking model.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StakingPolicy {
+    /// `self_limit`: a provider takes deposits only while its stake stays at most `cap` of
+    /// the total after the step's deposits.
     SelfLimit {
+        /// When it is in force.
         window: Window,
+        /// The providers it applies to (empty: all).
         providers: Targets,
+        /// The share cap, in (0, 1].
         cap: f64,
     },
+    /// `operator_cap`: no operator of the providers above `share` of all stake.
     OperatorCap {
+        /// When it is in force.
         window: Window,
+        /// The providers it applies to (empty: all).
         providers: Targets,
+        /// The per-operator cap, as a share of all stake, in (0, 1].
         share: f64,
     },
+    /// `fee_bounds`: a fee floor and cap, as fractions of rewards.
     FeeBounds {
+        /// When it is in force.
         window: Window,
+        /// The providers it applies to (empty: all).
         providers: Targets,
+        /// The lowest fee allowed (default 0).
         floor: f64,
+        /// The highest fee allowed (default 1).
         cap: f64,
     },
+    /// `interoperability`: the θ in force is at least `theta`.
     Interoperability {
+        /// When it is in force.
         window: Window,
+        /// The floor on θ, in `[0, 1]`.
         theta: f64,
     },
+    /// `harmful_action`: at `at` the provider's governance takes a decision opposed by a
+    /// fraction `opposed` of its stake; on execution its fee and quality change.
     HarmfulAction {
+        /// Model time at which the decision is taken.
         at: f64,
+        /// Index of the provider.
         provider: usize,
+        /// Fraction of its stake that opposes the decision, in `[0, 1]`.
         opposed: f64,
+        /// The provider's fee after execution (`None`: unchanged).
         fee: Option<f64>,
+        /// Factor on the provider's quality after execution (default 1).
         quality_factor: f64,
     },
 }
 
 impl StakingPolicy {
+    /// The policy's `kind` in scenarios.
     pub fn kind(&self) -> &'static str {
         match self {
             StakingPolicy::SelfLimit { .. } => "self_limit",
@@ -106,7 +136,9 @@ pub struct Levers {
     pub self_limit: Vec<Option<f64>>,
     /// Per-operator cap per provider, as a share of all stake.
     pub operator_cap: Vec<Option<f64>>,
+    /// Fee floor per provider.
     pub fee_floor: Vec<f64>,
+    /// Fee cap per provider.
     pub fee_cap: Vec<f64>,
     /// The interoperability in force (at least the model's own).
     pub theta: f64,

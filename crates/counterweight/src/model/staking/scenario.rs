@@ -108,17 +108,25 @@ pub fn columns() -> Vec<ColumnDef> {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct StakingSpec {
+    /// γ >= 0: network effect of a provider's share (default 1).
     pub gamma: Option<f64>,
+    /// θ in `[0, 1]`: share of rivals' networks a provider's users reach (default 0).
     pub interoperability: Option<f64>,
+    /// The fee difference (a fraction of rewards, > 0) that makes a provider e times less
+    /// attractive (default 0.1).
     pub fee_scale: Option<f64>,
+    /// New deposits, validators per unit time (>= 0, default 0).
     pub deposit_rate: Option<f64>,
+    /// Exit requests per validator per unit time (>= 0, default 0).
     pub withdrawal_rate: Option<f64>,
     /// `"ethereum"` (default) or a whole number of validators per step.
     pub churn: Option<toml::Value>,
+    /// Seconds per unit of model time (> 0, default 86,400: days).
     pub time_unit_seconds: Option<f64>,
     /// `"2023-04-19"` (the embedded snapshot) or a CSV path with columns `entity` and
     /// `eth_deposited` (relative to the scenario file).
     pub snapshot: Option<String>,
+    /// `[[staking.providers]]`, added after the snapshot's providers.
     #[serde(default)]
     pub providers: Vec<ProviderSpec>,
 }
@@ -127,20 +135,31 @@ pub struct StakingSpec {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderSpec {
+    /// The provider's name (unique).
     pub name: String,
+    /// Fee, a fraction of rewards in `[0, 1]` (default 0).
     pub fee: Option<f64>,
+    /// Quality or trust factor > 0 (default 1).
     pub quality: Option<f64>,
+    /// `"min_first"` (default), `"proportional"`, `"single"` or `"bonded"`.
     pub allocation: Option<String>,
+    /// `"max_first"` or `"random"` (default: max-first for min-first, else random).
     pub exits: Option<String>,
+    /// `bonded`: bond in ETH per validator (>= 0, default 0: bonds set shares only).
     pub bond_per_validator: Option<f64>,
     /// Validators at the start, split evenly over `operators` when that is a count.
     pub validators: Option<f64>,
     /// A count of operators, or a list of operator tables.
     pub operators: Option<toml::Value>,
+    /// One owner in control (default: the provider itself); not with `token`.
     pub owner: Option<String>,
+    /// Token holders in control (a DAO); not with `owner`.
     pub token: Option<HoldersSpec>,
+    /// Model time from a decision to its execution without a veto (>= 0, default 0).
     pub timelock: Option<f64>,
+    /// A stakers' veto over governance decisions.
     pub veto: Option<VetoSpec>,
+    /// Overrides `staking.withdrawal_rate` for this provider.
     pub withdrawal_rate: Option<f64>,
 }
 
@@ -148,10 +167,14 @@ pub struct ProviderSpec {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct OperatorSpec {
+    /// The operator's name (the same name in several providers is one entity).
     pub name: String,
+    /// Active validators at the start (a whole number >= 0, default 0).
     #[serde(default)]
     pub validators: f64,
+    /// Target limit on active validators (a whole number; default none).
     pub target_limit: Option<f64>,
+    /// Weight for `proportional`, or bond in ETH for `bonded`.
     pub weight: Option<f64>,
 }
 
@@ -160,10 +183,13 @@ pub struct OperatorSpec {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct HoldersSpec {
+    /// Named holders and their shares.
     #[serde(default)]
     pub named: BTreeMap<String, f64>,
+    /// Number of anonymous equal holders (a whole number, default 0).
     #[serde(default)]
     pub others: f64,
+    /// Their share together (default: what the named holders leave).
     pub others_share: Option<f64>,
 }
 
@@ -172,8 +198,11 @@ pub struct HoldersSpec {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct VetoSpec {
+    /// R1, a fraction in (0, 1] (default mainnet 1 %).
     pub first_seal: Option<f64>,
+    /// R2, a fraction in (0, 1] (default mainnet 10 %).
     pub second_seal: Option<f64>,
+    /// The stakers (default 1,000 equal holders).
     pub stakers: Option<HoldersSpec>,
 }
 
@@ -183,6 +212,7 @@ pub struct StakingModel;
 /// Validated parameters of a staking scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StakingSetup {
+    /// The validated staking parameters, providers and policies.
     pub params: StakingParams,
 }
 
