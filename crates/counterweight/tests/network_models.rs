@@ -251,7 +251,8 @@ initial = {{ constant = 5 }}
     }
 }
 
-/// A weighted edge list is refused with a located error (weights are not used).
+/// A weighted edge list is refused with a located error by the exchange and adoption
+/// models (they do not use weights); the same list without weights is accepted.
 #[test]
 fn weighted_edges_are_refused_by_the_exchange_model() {
     let dir = std::env::temp_dir().join(format!("cw-net-models-{}", std::process::id()));
@@ -284,6 +285,29 @@ file = "e.csv"
         msg.contains("network.file") && msg.contains("weight"),
         "{msg}"
     );
+    let adoption = r#"
+name = "w"
+model = "adoption"
+time = { end = 1.0, dt = 1.0 }
+
+[adoption]
+platforms = 3
+adopters = 10
+
+[network]
+kind = "edges"
+file = "e.csv"
+"#;
+    let e = scenario::parse(adoption, "w.toml", Some(&dir), &[]).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("network.file") && msg.contains("adoption model"),
+        "{msg}"
+    );
+    // The same list without weights is accepted.
+    std::fs::write(dir.join("e.csv"), "source,target\n0,1\n1,2\n").unwrap();
+    scenario::parse(adoption, "w.toml", Some(&dir), &[]).unwrap();
+    scenario::parse(text, "w.toml", Some(&dir), &[]).unwrap();
 }
 
 const LOCK_IN: &str = r#"

@@ -212,17 +212,8 @@ impl ModelDef for Adoption {
                 value: unit_interval(&p.field("value"), p.require_f64("value")?)?,
             })
         })?;
-        let network = section::validate(cx)?;
-        if let NetworkSetup::Fixed(g) = &network
-            && let Network::Sparse(csr) = g.as_ref()
-            && csr.is_weighted()
-        {
-            return Err(crate::scenario::validate::check::err(
-                "network.file",
-                "the adoption model does not use edge weights, but the edge list has a weight column",
-                "an edge list with columns source,target (platforms that interoperate)",
-            ));
-        }
+        let network =
+            section::validate(cx)?.unweighted("adoption", "platforms that interoperate")?;
         Ok(Box::new(AdoptionSetup {
             params,
             policies,

@@ -181,17 +181,8 @@ impl ModelDef for Exchange {
         let params = validate(&spec, &time, &cx.groups)?;
         let yard_sale = matches!(params.rule, Rule::YardSale { .. });
         let policies = cx.policies(POLICY_KINDS, |p| validate_policy(p, yard_sale, &params))?;
-        let network = section::validate(cx)?;
-        if let NetworkSetup::Fixed(g) = &network
-            && let Network::Sparse(csr) = g.as_ref()
-            && csr.is_weighted()
-        {
-            return Err(err(
-                "network.file",
-                "the exchange model does not use edge weights, but the edge list has a weight column",
-                "an edge list with columns source,target (every trade partner equally likely)",
-            ));
-        }
+        let network =
+            section::validate(cx)?.unweighted("exchange", "every trade partner equally likely")?;
         Ok(Box::new(ExchangeSetup {
             params,
             policies,
