@@ -10,8 +10,9 @@
 use std::path::PathBuf;
 
 use counterweight::io::{LineChart, Series, line_chart};
+use counterweight::metrics::LayerMetrics;
 use counterweight::model::staking::control::Veto;
-use counterweight::model::staking::{LayerMetrics, Staking, StakingParams, snapshot};
+use counterweight::model::staking::{Staking, StakingParams, snapshot};
 
 const DATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -36,8 +36,8 @@ use std::rc::Rc;
 use thiserror::Error;
 
 use crate::io::{Column, Table};
+use crate::metrics::LayerMetrics;
 use crate::metrics::{MetricColumns, MetricOptions, MetricsError, concentration};
-use crate::model::staking::LayerMetrics;
 
 /// What to read from the CSV.
 #[derive(Debug, Clone, PartialEq)]

@@ -615,3 +615,43 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Layer metrics (one layer of holdings: stake by provider, operator or controller).
+// ---------------------------------------------------------------------------------------
+
+/// `metrics::LayerMetrics` agrees with `concentration` on what both compute and adds the
+/// strict Nakamoto coefficient at 2/3; the staking model's re-export is the same type.
+#[test]
+fn layer_metrics_are_a_metric_family() {
+    use counterweight::metrics::{LAYER_METRIC_NAMES, LayerMetrics};
+    // Shares 0.4, 0.25, 0.2, 0.15: > 1/3 needs 1, > 1/2 needs 2 (0.65), > 2/3 needs 3
+    // (0.65 is not enough, 0.85 is); exactly 2/3 is not enough: [2, 1] has 2/3 in its top
+    // holder.
+    let v = [40.0, 25.0, 20.0, 15.0];
+    let m = LayerMetrics::of(&v).unwrap();
+    let c = conc(&v);
+    assert_eq!((m.n, m.total, m.hhi), (c.n, c.total, c.hhi));
+    assert_eq!(m.top1_share, c.top1_share);
+    assert_eq!(
+        (m.nakamoto_1_3, m.nakamoto_1_2),
+        (c.nakamoto_1_3, c.nakamoto_1_2)
+    );
+    assert_eq!(m.nakamoto_2_3, Some(3));
+    assert_eq!(LayerMetrics::of(&[2.0, 1.0]).unwrap().nakamoto_2_3, Some(2));
+    let row = m.as_row();
+    assert_eq!(row.len(), LAYER_METRIC_NAMES.len());
+    assert_eq!(
+        row[LAYER_METRIC_NAMES
+            .iter()
+            .position(|&x| x == "nakamoto_2_3")
+            .unwrap()],
+        3.0
+    );
+    let empty = LayerMetrics::of(&[0.0, 0.0, 0.0]).unwrap();
+    assert_eq!(empty.n, 3);
+    assert!(empty.top1_share.is_nan() && empty.nakamoto_1_3.is_none());
+    assert!(LayerMetrics::of(&[1.0, -1.0]).is_err());
+    let via_model: counterweight::model::staking::LayerMetrics = m;
+    assert_eq!(via_model, m);
+}

@@ -269,3 +269,112 @@ fn bad_fields_give_located_errors() {
     let e = error_of(&base.replace("name = \"B\"", "name = \"A\""));
     assert!(e.contains("staking.providers[1].name"), "{e}");
 }
+
+/// Issue 11's phase diagram (docs/staking.md §9): where a self-limit binds, the largest
+/// provider's share goes to the cap. Two single-operator providers at 600 and 400
+/// validators, γ = 2, no fees, θ = 0, 20 deposits a day for 100 days, and a self-limit of
+/// c = 0.6 on every provider.
+///
+/// The prediction, with its tolerance derived. Let D_s = ⌊c·T_s⌋ − L_s be the leader's
+/// room below the cap (in validators) after step s. Each step adds c·20 = 12 to the room
+/// and the leader takes min(X_s, D_s + 12) deposits, X_s the deposits it would win if it
+/// stayed open: D_{s+1} = max(0, D_s + 12 − X_s), a reflected random walk (Lindley's
+/// recursion) started at 0. Its increments have mean −μ = 12 − E[X] < 0 and variance
+/// σ² = Var X, and Kingman's bound gives E[D_s] ≤ σ²/(2μ) for every s (from 0 the walk
+/// increases stochastically to its stationary law). X is a sum of 20 Bernoulli draws with
+/// p = s^γ/(s^γ + (1 − s)^γ) at the leader's share s at that draw; while s ≥ c − 0.02
+/// (asserted below: D stays below 20 validators of ≥ 1,000), p ≥ p(0.58) = 0.656, so
+/// μ ≥ 20·0.656 − 12 and σ² ≤ 20/4. So: the share never exceeds c (exact, the policy), and
+/// the mean final room over R replicates is at most σ²/(2μ) plus 3.29 standard errors
+/// (one-sided 99.95%). Without the cap the leader ends far above c (γ = 2 locks in).
+#[test]
+fn binding_self_limit_sends_the_largest_share_to_the_cap() {
+    const CAPPED: &str = r#"
+name = "cap-binds"
+model = "staking"
+seed = 2026
+time = { end = 100.0, dt = 1.0 }
+replicates = 400
+
+[staking]
+gamma = 2.0
+deposit_rate = 20.0
+churn = 0
+
+[[staking.providers]]
+name = "A"
+validators = 600
+
+[[staking.providers]]
+name = "B"
+validators = 400
+
+[[policy]]
+kind = "self_limit"
+cap = 0.6
+
+[output]
+every = 100
+"#;
+    let c = 0.6;
+    let t = run(&parse(CAPPED));
+    let (step, top1, total) = (
+        col(&t, "step"),
+        col(&t, "top1_share"),
+        col(&t, "total_stake"),
+    );
+    let mut rooms = Vec::new();
+    for i in 0..step.len() {
+        assert!(top1[i] <= c, "share {} above the cap", top1[i]);
+        if step[i] == 100.0 {
+            assert_eq!(total[i], 3000.0);
+            let leader = (top1[i] * total[i]).round();
+            rooms.push((c * total[i]).floor() - leader);
+        }
+    }
+    let r = rooms.len() as f64;
+    assert_eq!(r, 400.0);
+    let mean = rooms.iter().sum::<f64>() / r;
+    let sd = (rooms.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (r - 1.0)).sqrt();
+    let worst = rooms.iter().copied().fold(0.0, f64::max);
+    let p = |s: f64| s * s / (s * s + (1.0 - s) * (1.0 - s));
+    let mu = 20.0 * p(c - 0.02) - 12.0;
+    let kingman = (20.0 / 4.0) / (2.0 * mu);
+    let bound = kingman + 3.29 * sd / r.sqrt();
+    println!(
+        "room below the cap at the end: mean {mean:.3} validators (sd {sd:.3}, max {worst}); \
+         Kingman bound {kingman:.3}, with 3.29 SE {bound:.3}"
+    );
+    assert!(
+        worst < 20.0,
+        "room {worst}: the leader fell more than 2 points below c"
+    );
+    assert!(mean <= bound, "mean room {mean} > {bound}");
+    let mean_share = top1
+        .iter()
+        .zip(&step)
+        .filter(|(_, s)| **s == 100.0)
+        .map(|(x, _)| x)
+        .sum::<f64>()
+        / r;
+    assert!(
+        (c - mean_share) * 3000.0 <= bound + 1.0,
+        "mean share {mean_share}"
+    );
+
+    // Without the self-limit the leader runs away (the cap is what binds).
+    let free = CAPPED
+        .replace("cap = 0.6", "cap = 1.0")
+        .replace("replicates = 400", "replicates = 20");
+    let t = run(&parse(&free));
+    let (step, top1) = (col(&t, "step"), col(&t, "top1_share"));
+    let end: Vec<f64> = top1
+        .iter()
+        .zip(&step)
+        .filter(|(_, s)| **s == 100.0)
+        .map(|(x, _)| *x)
+        .collect();
+    let m = end.iter().sum::<f64>() / end.len() as f64;
+    println!("without the cap: mean final top-1 share {m:.4}");
+    assert!(m > c + 0.05, "uncapped share {m}");
+}

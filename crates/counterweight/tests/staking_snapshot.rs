@@ -8,8 +8,9 @@ use std::path::Path;
 use counterweight::measure::{
     MeasureError, MeasureOptions, measure_grouped_csv, measure_grouped_reader,
 };
+use counterweight::metrics::LayerMetrics;
 use counterweight::model::staking::control::Veto;
-use counterweight::model::staking::{LayerMetrics, Staking, StakingParams, snapshot};
+use counterweight::model::staking::{Staking, StakingParams, snapshot};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/data/");
 

@@ -22,11 +22,11 @@
 //! Run with `cargo test --release -p counterweight --test staking_validation`.
 
 use counterweight::governance::dual::PercentD16;
-use counterweight::metrics::{self, MetricOptions};
+use counterweight::metrics::{self, LayerMetrics, MetricOptions};
 use counterweight::model::staking::control::{Governance, Holders, Veto};
 use counterweight::model::staking::{
-    Allocation, Churn, ExitRule, LayerMetrics, OperatorParams, OperatorSet, ProviderParams,
-    Staking, StakingParams, StakingPolicy, UNLIMITED, Window, even_operators,
+    Allocation, Churn, ExitRule, OperatorParams, OperatorSet, ProviderParams, Staking,
+    StakingParams, StakingPolicy, UNLIMITED, Window, even_operators,
 };
 use counterweight::rng;
 use proptest::prelude::*;

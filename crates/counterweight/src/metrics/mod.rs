@@ -7,6 +7,8 @@
 //! * `concentration` — HHI, effective number, top-k / top-p shares, Nakamoto coefficients;
 //! * `inequality` — Gini (population), Theil T, Lorenz curve;
 //! * `tail` — Hill estimator;
+//! * `layer` — [`LayerMetrics`], one layer of holdings with Nakamoto coefficients at 1/3,
+//!   1/2 and 2/3 (the staking model's layers, `measure --group`);
 //! * `columns` — [`MetricColumns`], the contract CSV/Parquet columns;
 //! * `sorted` — validation, the one sort per call, deterministic chunked sums.
 //!
@@ -26,6 +28,7 @@ use thiserror::Error;
 mod columns;
 mod concentration;
 mod inequality;
+mod layer;
 pub mod ownership;
 mod sorted;
 mod tail;
@@ -33,6 +36,7 @@ mod tail;
 pub use columns::{METRIC_COLUMN_NAMES, MetricColumns, label};
 pub use concentration::{nakamoto_at, top_share};
 pub use inequality::lorenz;
+pub use layer::{LAYER_METRIC_NAMES, LayerMetrics};
 pub use tail::{HillEstimate, default_hill_k, hill};
 
 use sorted::Sorted;

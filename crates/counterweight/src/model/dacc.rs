@@ -19,6 +19,13 @@
 //! * **Hegemon** (`hegemon = true`): one actor holds all offence `A = Σ a_i` and all
 //!   defence `D = Σ d_i`; it is the only possible attacker, at rate q_H
 //!   (`hegemon_attempt_rate`, default q), and its targets are defended by D.
+//! * **On a network** (`[network]`, not with the hegemon): an actor's targets are its
+//!   neighbours, and openly diffused defence reaches a target from its closed
+//!   neighbourhood (itself and its neighbours): `e_j = (1 − θ) d_j + θ Σ_{k ∈ N[j]} d_k`,
+//!   `D_i = min_{j ∈ N(i)} e_j` (an isolated actor has no target: h_i = 0). On the
+//!   complete graph these are the formulas above, and `kind = "complete"` (or no
+//!   `[network]`) computes them as above, bit for bit. The closed form of the survival
+//!   probability holds unchanged with these hazards.
 //!
 //! Recorded: `survival` S(t) = Π_steps Π_i (1 − p_i) = exp(−Σ_steps dt Σ_i h_i), the
 //! probability of no catastrophe so far (the closed form, computed along the run);
@@ -29,9 +36,14 @@
 //! (its share of offence: the hegemon's is 1); `hazard` Σ_i h_i; and the concentration of
 //! capability (the offence values; the hegemon holds them all).
 
+use std::sync::Arc;
+
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
+
+use crate::network::Network;
+use crate::network::section::{self, NetworkSetup};
 
 use serde::Deserialize;
 
@@ -170,6 +182,19 @@ impl DaccParams {
     /// per actor; under the hegemon, entry 0 is the hegemon and the rest are 0), and the
     /// offence values (the hegemon holds them all) into `offence`.
     pub fn hazards(&self, t: f64, out: &mut Vec<f64>, offence: &mut Vec<f64>) {
+        self.hazards_on(None, t, out, offence);
+    }
+
+    /// [`DaccParams::hazards`] with the actors on `network` (`None` or the complete graph:
+    /// the mean field): targets are neighbours, diffused defence comes from the target's
+    /// closed neighbourhood (module doc).
+    pub fn hazards_on(
+        &self,
+        network: Option<&Network>,
+        t: f64,
+        out: &mut Vec<f64>,
+        offence: &mut Vec<f64>,
+    ) {
         let n = self.offence.len();
         let ga = (self.offence_growth * t).exp();
         let gd = (self.defence_growth * t).exp();
@@ -186,6 +211,31 @@ impl DaccParams {
             return;
         }
         let theta = self.diffusion;
+        if let Some(Network::Sparse(g)) = network {
+            let e: Vec<f64> = (0..n)
+                .map(|j| {
+                    let near: f64 = g
+                        .neighbours(j)
+                        .iter()
+                        .map(|&k| self.defence[k as usize])
+                        .sum();
+                    gd * ((1.0 - theta) * self.defence[j] + theta * (self.defence[j] + near))
+                })
+                .collect();
+            for (i, h) in out.iter_mut().enumerate() {
+                let target = g
+                    .neighbours(i)
+                    .iter()
+                    .map(|&j| e[j as usize])
+                    .fold(f64::INFINITY, f64::min);
+                *h = if target.is_finite() {
+                    self.attempt_rate * self.success(offence[i], target)
+                } else {
+                    0.0 // no neighbour: no target
+                };
+            }
+            return;
+        }
         let pool: f64 = self.defence.iter().sum::<f64>() * gd;
         // The two smallest effective defences: min over j ≠ i is the smallest unless i
         // holds it, then the second smallest.
@@ -210,10 +260,15 @@ impl DaccParams {
     /// `Π_{k < steps} Π_i (1 − p_i(k dt))` with `p_i = 1 − exp(−dt h_i)`, multiplied out
     /// factor by factor (independent of the model's running sum of hazards).
     pub fn survival_product(&self, steps: u64, dt: f64) -> f64 {
+        self.survival_product_on(None, steps, dt)
+    }
+
+    /// [`DaccParams::survival_product`] with the actors on `network`.
+    pub fn survival_product_on(&self, network: Option<&Network>, steps: u64, dt: f64) -> f64 {
         let (mut h, mut a) = (Vec::new(), Vec::new());
         let mut s = 1.0;
         for k in 0..steps {
-            self.hazards(k as f64 * dt, &mut h, &mut a);
+            self.hazards_on(network, k as f64 * dt, &mut h, &mut a);
             for hi in &h {
                 s *= 1.0 - (1.0 - (-dt * hi).exp());
             }
@@ -243,6 +298,8 @@ pub struct DaccStats {
 #[derive(Debug, Clone)]
 pub struct DaccModel {
     params: DaccParams,
+    /// A sparse `[network]` (`None`: the mean field).
+    network: Option<Arc<Network>>,
     /// Offence values now (the hegemon holds them all).
     offence: Vec<f64>,
     h: Vec<f64>,
@@ -263,6 +320,7 @@ impl DaccModel {
         params.hazards(0.0, &mut h, &mut offence);
         Ok(DaccModel {
             params,
+            network: None,
             offence,
             h,
             cum_hazard: 0.0,
@@ -280,6 +338,19 @@ impl DaccModel {
         &self.params
     }
 
+    /// This replicate with its actors on `network` (the complete graph: the mean field,
+    /// unchanged). Panics if the network's size is not the number of actors.
+    pub fn on_network(mut self, network: Arc<Network>) -> DaccModel {
+        assert_eq!(network.n(), self.params.offence.len(), "one node per actor");
+        if !network.is_complete() {
+            self.network = Some(network);
+            let net = self.network.as_deref();
+            self.params
+                .hazards_on(net, 0.0, &mut self.h, &mut self.offence);
+        }
+        self
+    }
+
     /// Offensive capability per actor now (the hegemon, actor 0, holds all of it).
     pub fn offence(&self) -> &[f64] {
         &self.offence
@@ -287,7 +358,8 @@ impl DaccModel {
 
     /// Advance one step of length `dt` from time `t`.
     pub fn step(&mut self, t: f64, dt: f64) {
-        self.params.hazards(t, &mut self.h, &mut self.offence);
+        self.params
+            .hazards_on(self.network.as_deref(), t, &mut self.h, &mut self.offence);
         let total_a: f64 = self.offence.iter().sum();
         let mut sum_h = 0.0;
         for (i, &h) in self.h.iter().enumerate() {
@@ -365,6 +437,8 @@ pub enum DefenceSpec {
 pub struct DaccSetup {
     /// The validated `[dacc]` parameters (offence values are drawn per replicate).
     pub params: DaccParams,
+    /// `[network]`: who can strike whom and whose open defence reaches whom.
+    pub network: NetworkSetup,
 }
 
 /// The d/acc model, as registered (`model = "dacc"`).
@@ -388,7 +462,7 @@ impl ModelDef for Dacc {
         "offence and defence: catastrophe risk with private or openly diffused defence, or a hegemon"
     }
     fn keys(&self) -> &'static [&'static str] {
-        &["dacc"]
+        &["dacc", "network"]
     }
     fn initial_may_be_zero(&self) -> bool {
         true
@@ -454,6 +528,9 @@ impl ModelDef for Dacc {
                 "q_H: the hegemon's attempt rate (default q)",
             ),
         ]
+        .into_iter()
+        .chain(section::params())
+        .collect()
     }
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
         cx.time()?;
@@ -517,7 +594,15 @@ impl ModelDef for Dacc {
         params
             .check()
             .map_err(|e| err("dacc", e.to_string(), "see docs/dacc.md"))?;
-        Ok(Box::new(DaccSetup { params }))
+        let network = section::validate(cx)?.unweighted("dacc", "who can strike whom")?;
+        if params.hegemon && cx.section::<toml::Value>("network")?.is_some() {
+            return Err(err(
+                "network",
+                "a [network] does not apply with dacc.hegemon = true (the hegemon's targets are everyone)",
+                "hegemon = false, or remove [network]",
+            ));
+        }
+        Ok(Box::new(DaccSetup { params, network }))
     }
 }
 
@@ -526,8 +611,11 @@ impl ModelSetup for DaccSetup {
         let mut params = self.params.clone();
         params.offence = initial_values(&sc.groups, sc.seed, replicate);
         let seed = replicate_seed(sc.seed, replicate);
+        let net = self.network.network_for(params.offence.len(), seed);
         Box::new(DaccRun {
-            model: DaccModel::new(params, seed).expect("validated parameters"),
+            model: DaccModel::new(params, seed)
+                .expect("validated parameters")
+                .on_network(net),
             dt: sc.time.dt,
         })
     }

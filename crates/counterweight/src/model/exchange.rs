@@ -37,6 +37,28 @@
 //! Policies (see [`crate::policy`]): `redistribution` sets χ while active;
 //! `advantage_cap` caps ζ while active.
 //!
+//! **On a network** (`[network]`, [`crate::network`]) trades happen only between
+//! neighbours. Without `[network]`, or with `kind = "complete"`, the rules above run
+//! unchanged (the same draws, so the same numbers bit for bit). On any other graph:
+//! * `yard_sale` and `fixed_amount`: each step a random maximal matching of the graph's
+//!   edges replaces the perfect matching: the edge list is shuffled (Fisher–Yates) and
+//!   taken in that order, an edge joining the matching when neither end is matched yet.
+//!   Actors left unmatched sit the step out. On the complete graph this gives a uniformly
+//!   random perfect matching (the law is invariant under relabelling the actors, and all
+//!   perfect matchings are one orbit), so the materialised complete graph and the mean
+//!   field agree in law. The yard-sale's advantage keeps its normalisation N/W (all
+//!   actors), and redistribution and growth stay global (a tax and rebate by the state,
+//!   not a trade).
+//! * `boltzmann`: an activated actor with wealth > 0 gives one unit to a uniformly random
+//!   *neighbour* (Mesa's network version of the tutorial); an isolated actor gives nothing.
+//!
+//! Wealth moves only along edges, so every connected component's total is conserved
+//! (exactly for `boltzmann` and `fixed_amount` on whole units; up to rounding for
+//! `yard_sale` without redistribution or growth). The `fixed_amount` chain stays
+//! symmetric on any graph, so on a connected graph its stationary law is still uniform
+//! over the configurations with the given total (each actor's marginal the Bose–Einstein
+//! law). Edge weights are not used: a weighted edge list is an error.
+//!
 //! A step does not allocate. One ChaCha8 stream per replicate (the replicates run in
 //! parallel in the runner), so results do not depend on the number of threads.
 
@@ -44,6 +66,10 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use crate::network::section::{self, NetworkSetup};
+use crate::network::{Csr, Network};
 use crate::policy::{Policy, PolicyCx, PolicyFields};
 use crate::registry::{Model, ModelDef, ModelError, ModelSetup, ParamInfo, ValidateCx};
 use crate::rng;
@@ -83,6 +109,8 @@ pub struct ExchangeSetup {
     pub params: ExchangeParams,
     /// The validated `[[policy]]` tables (only with the yard-sale rule).
     pub policies: Vec<Policy<ExchangePolicy>>,
+    /// `[network]`: who trades with whom (absent: everyone, the mean field).
+    pub network: NetworkSetup,
 }
 
 /// The exchange model, as registered.
@@ -96,7 +124,7 @@ impl ModelDef for Exchange {
         "pairwise exchange of a conserved wealth: yard-sale with advantage, Boltzmann, fixed amount (DESIGN.md §4.2)"
     }
     fn keys(&self) -> &'static [&'static str] {
-        &["exchange"]
+        &["exchange", "network"]
     }
     fn params(&self) -> Vec<ParamInfo> {
         let r = ParamInfo::real;
@@ -148,6 +176,9 @@ impl ModelDef for Exchange {
                 "fixed_amount: the amount moved per trade",
             ),
         ]
+        .into_iter()
+        .chain(section::params())
+        .collect()
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {
         POLICY_KINDS
@@ -158,7 +189,13 @@ impl ModelDef for Exchange {
         let params = validate(&spec, &time, &cx.groups)?;
         let yard_sale = matches!(params.rule, Rule::YardSale { .. });
         let policies = cx.policies(POLICY_KINDS, |p| validate_policy(p, yard_sale, &params))?;
-        Ok(Box::new(ExchangeSetup { params, policies }))
+        let network =
+            section::validate(cx)?.unweighted("exchange", "every trade partner equally likely")?;
+        Ok(Box::new(ExchangeSetup {
+            params,
+            policies,
+            network,
+        }))
     }
 }
 
@@ -501,6 +538,47 @@ pub struct ExchangeModel {
     policies: Vec<Policy<ExchangePolicy>>,
     total: f64,
     max: f64,
+    /// A sparse `[network]`: trades only along its edges (`None`: the mean field).
+    graph: Option<Graph>,
+}
+
+/// A sparse network's edges, reshuffled every step for the matching, and the scratch
+/// the matching fills.
+struct Graph {
+    csr: Arc<Network>,
+    edges: Vec<(u32, u32)>,
+    /// The step (1-based) in which each actor was last matched.
+    matched: Vec<u64>,
+    stamp: u64,
+}
+
+impl Graph {
+    fn csr(&self) -> &Csr {
+        match self.csr.as_ref() {
+            Network::Sparse(g) => g,
+            Network::Complete { .. } => unreachable!("a complete graph runs the mean field"),
+        }
+    }
+
+    /// A random maximal matching: the edges in a fresh random order, each taken when
+    /// neither end is matched yet; the pairs are written to `pairs`, consecutively.
+    fn matching(&mut self, rng: &mut ChaCha8Rng, pairs: &mut Vec<u32>) {
+        for i in (1..self.edges.len()).rev() {
+            let j = rng.random_range(0..=i as u32) as usize;
+            self.edges.swap(i, j);
+        }
+        self.stamp += 1;
+        pairs.clear();
+        for &(a, b) in &self.edges {
+            let (ua, ub) = (a as usize, b as usize);
+            if self.matched[ua] != self.stamp && self.matched[ub] != self.stamp {
+                self.matched[ua] = self.stamp;
+                self.matched[ub] = self.stamp;
+                pairs.push(a);
+                pairs.push(b);
+            }
+        }
+    }
 }
 
 impl ExchangeModel {
@@ -512,7 +590,18 @@ impl ExchangeModel {
         let w = initial_values(&sc.groups, sc.seed, replicate);
         let total = w.iter().sum();
         let max = w.iter().copied().fold(f64::MIN, f64::max);
+        let net = setup.network.network_for(n, seed);
+        let graph = match net.as_ref() {
+            Network::Complete { .. } => None,
+            Network::Sparse(g) => Some(Graph {
+                edges: g.edge_list().iter().map(|&(a, b, _)| (a, b)).collect(),
+                matched: vec![0; n],
+                stamp: 0,
+                csr: Arc::clone(&net),
+            }),
+        };
         ExchangeModel {
+            graph,
             rule: setup.params.rule,
             dt: sc.time.dt,
             perm: (0..n as u32).collect(),
@@ -552,6 +641,16 @@ impl ExchangeModel {
         shuffle(&mut self.perm, &mut self.rng);
     }
 
+    /// This step's trading pairs in `self.perm` (consecutive entries): a uniformly random
+    /// perfect matching of everyone (the mean field), or a random maximal matching of the
+    /// network's edges (then `perm` holds only the matched actors).
+    fn pair_up(&mut self) {
+        match self.graph.as_mut() {
+            None => shuffle(&mut self.perm, &mut self.rng),
+            Some(g) => g.matching(&mut self.rng, &mut self.perm),
+        }
+    }
+
     fn yard_sale(
         &mut self,
         step: u64,
@@ -565,7 +664,7 @@ impl ExchangeModel {
         let n = self.w.len();
         let f = (stake_rate * dt).sqrt();
         let a = zeta * (dt / stake_rate).sqrt() * n as f64 / self.total;
-        self.shuffle();
+        self.pair_up();
         let w = &mut self.w;
         let rng = &mut self.rng;
         for pair in self.perm.chunks_exact(2) {
@@ -626,19 +725,34 @@ impl ExchangeModel {
         self.shuffle();
         let n = self.w.len() as u32;
         let w = &mut self.w;
-        for &i in &self.perm {
-            let i = i as usize;
-            if w[i] > 0.0 {
-                let j = self.rng.random_range(0..n) as usize;
-                w[j] += 1.0;
-                w[i] -= 1.0;
+        match self.graph.as_ref().map(Graph::csr) {
+            None => {
+                for &i in &self.perm {
+                    let i = i as usize;
+                    if w[i] > 0.0 {
+                        let j = self.rng.random_range(0..n) as usize;
+                        w[j] += 1.0;
+                        w[i] -= 1.0;
+                    }
+                }
+            }
+            Some(g) => {
+                for &i in &self.perm {
+                    let i = i as usize;
+                    let nb = g.neighbours(i);
+                    if w[i] > 0.0 && !nb.is_empty() {
+                        let j = nb[self.rng.random_range(0..nb.len() as u32) as usize] as usize;
+                        w[j] += 1.0;
+                        w[i] -= 1.0;
+                    }
+                }
             }
         }
         self.max = w.iter().copied().fold(f64::MIN, f64::max);
     }
 
     fn fixed_amount(&mut self, amount: f64) {
-        self.shuffle();
+        self.pair_up();
         let w = &mut self.w;
         let mut bits = 0u64;
         for (k, pair) in self.perm.chunks_exact(2).enumerate() {

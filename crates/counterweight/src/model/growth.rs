@@ -216,6 +216,7 @@ impl ModelDef for Growth {
             ),
         ]
         .into_iter()
+        .chain(section::params())
         .chain(
             market::layer::params()
                 .into_iter()

@@ -83,6 +83,25 @@ impl NetworkSetup {
         }
     }
 
+    /// This setup, or an error at `network.file` when it is a weighted edge list: for a
+    /// model (`model`, its scenario name) that gives every edge the same weight;
+    /// `edges_mean` says what an unweighted edge means to it.
+    pub fn unweighted(self, model: &str, edges_mean: &str) -> Result<NetworkSetup, FieldError> {
+        if let NetworkSetup::Fixed(g) = &self
+            && let Network::Sparse(csr) = g.as_ref()
+            && csr.is_weighted()
+        {
+            return Err(err(
+                "network.file",
+                format!(
+                    "the {model} model does not use edge weights, but the edge list has a weight column"
+                ),
+                format!("an edge list with columns source,target ({edges_mean})"),
+            ));
+        }
+        Ok(self)
+    }
+
     /// The complete graph (no `[network]`).
     pub fn complete() -> NetworkSetup {
         NetworkSetup::Generated {

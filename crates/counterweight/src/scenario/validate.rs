@@ -128,12 +128,20 @@ pub fn validate(
         if def.keys().contains(&key.as_str()) {
             continue;
         }
-        let help = match registry.owner_of(key) {
-            Some(owner) => format!(
-                "`{key}` belongs to model = \"{0}\": set model = \"{0}\", or remove `{key}`",
-                owner.name()
+        let owners: Vec<String> = registry
+            .models()
+            .filter(|m| m.keys().contains(&key.as_str()))
+            .map(|m| format!("\"{}\"", m.name()))
+            .collect();
+        let help = match owners.as_slice() {
+            [owner] => format!(
+                "`{key}` belongs to model = {owner}: set model = {owner}, or remove `{key}`"
             ),
-            None => {
+            [_, _, ..] => format!(
+                "`{key}` is read by model = {}: use one of them, or remove `{key}`",
+                owners.join(", ")
+            ),
+            [] => {
                 let mut valid: Vec<&str> = COMMON_FIELDS.to_vec();
                 valid.extend(def.keys());
                 format!("one of {}", valid.join(", "))
