@@ -67,7 +67,7 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             &est,
             &available,
             args.no_limits,
-            &format!("measuring {}", args.file.display()),
+            &format!("this measurement of {}", args.file.display()),
             "Measure a smaller file (split it by time, or aggregate rows per entity first)",
         ) {
             return code;

@@ -725,7 +725,7 @@ fn measure_of_a_file_larger_than_memory_is_refused() {
         .timeout(Duration::from_secs(20))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("measuring"))
+        .stderr(predicate::str::contains("this measurement of"))
         .stderr(predicate::str::contains("of memory, but"))
         .stderr(predicate::str::contains("--no-limits"));
     assert!(!tmp.path().join("m").exists());
