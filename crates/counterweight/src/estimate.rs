@@ -89,15 +89,10 @@ impl RunSize {
         }
     }
 
-    /// Bytes one replicate holds while it runs: its model and what it has recorded.
+    /// Bytes of one replicate's model while it runs (what it records is counted with the
+    /// recorded tables).
     fn in_flight(&self) -> u64 {
         self.state_bytes
-            .saturating_add(
-                self.rows_per_replicate
-                    .saturating_mul(self.columns)
-                    .saturating_mul(CELL),
-            )
-            .saturating_add(self.actor_rows_per_replicate.saturating_mul(ACTOR_ROW))
     }
 
     /// Recorded rows of all replicates.
@@ -344,7 +339,11 @@ pub fn sweep(
                 format_count(one.rows_per_replicate),
                 one.columns
             ),
-            parallel.saturating_mul(one.in_flight().saturating_add(series)),
+            parallel.saturating_mul(
+                one.in_flight()
+                    .saturating_add(series.saturating_mul(TABLE_COPIES))
+                    .saturating_add(one.actor_rows_per_replicate.saturating_mul(ACTOR_ROW)),
+            ),
         ),
         part(
             format!(
