@@ -49,6 +49,9 @@ pub struct SimulateArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Start even when the estimate of memory or disk exceeds what this machine has.
+    #[arg(long)]
+    pub no_limits: bool,
 }
 
 pub fn main(cmd: GovernCommand) -> ExitCode {
@@ -82,6 +85,7 @@ pub fn main(cmd: GovernCommand) -> ExitCode {
                 quiet: args.quiet,
                 json: args.json,
                 gallery: false,
+                no_limits: args.no_limits,
             })
         }
     }

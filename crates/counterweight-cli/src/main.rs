@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod gallery;
 mod govern;
+mod limits;
 mod measure;
 mod progress;
 mod render;
@@ -48,7 +49,31 @@ enum Command {
     Serve(serve::ServeArgs),
 }
 
+/// A panic is a bug: say so in two lines, without a backtrace (unless RUST_BACKTRACE asks
+/// for one), and where to report it.
+fn quiet_panics() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let at = info
+            .location()
+            .map_or(String::new(), |l| format!(" at {}:{}", l.file(), l.line()));
+        let msg: String = msg.chars().take(render::MAX_TEXT).collect();
+        eprintln!(
+            "error: internal error (a bug in counterweight): {msg}{at}\n  please report it with the command that caused it (RUST_BACKTRACE=1 shows where)"
+        );
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

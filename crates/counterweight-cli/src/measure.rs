@@ -49,9 +49,30 @@ pub struct MeasureArgs {
     /// Print only the report's path.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Read the file even when the estimate of memory (about 16 bytes per byte of the CSV)
+    /// exceeds what this machine has.
+    #[arg(long)]
+    pub no_limits: bool,
 }
 
 pub fn measure(args: MeasureArgs) -> ExitCode {
+    // A file too large for memory is refused before it is read (a missing or irregular
+    // file is left to the reader, which says why).
+    if let Ok(meta) = std::fs::metadata(&args.file)
+        && meta.is_file()
+    {
+        let est = counterweight::estimate::measure(meta.len());
+        let available = crate::limits::available(args.out.as_deref().unwrap_or("runs".as_ref()));
+        if let Err(code) = crate::limits::enforce(
+            &est,
+            &available,
+            args.no_limits,
+            &format!("this measurement of {}", args.file.display()),
+            "Measure a smaller file (split it by time, or aggregate rows per entity first)",
+        ) {
+            return code;
+        }
+    }
     let opts = MeasureOptions {
         value: args.value.clone(),
         entity: args.entity.clone(),

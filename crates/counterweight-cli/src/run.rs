@@ -42,6 +42,10 @@ pub struct RunArgs {
     /// report: a directory with one run per entry and an index report.html.
     #[arg(long, conflicts_with_all = ["scenario", "seed", "set", "actors"])]
     pub gallery: bool,
+    /// Start even when the estimate of memory or disk exceeds what this machine has
+    /// (`counterweight check` prints the estimate).
+    #[arg(long)]
+    pub no_limits: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -104,6 +108,10 @@ pub fn output_dir(out: Option<PathBuf>, name: &str) -> Option<PathBuf> {
     Some(out)
 }
 
+/// How to make a run smaller, in a refusal.
+const RUN_ADVICE: &str =
+    "Make it smaller (fewer actors or replicates, a larger output.every, --actors final or none)";
+
 pub fn run(args: RunArgs) -> ExitCode {
     if args.gallery {
         return crate::gallery::run(&args);
@@ -127,6 +135,16 @@ pub fn run(args: RunArgs) -> ExitCode {
     let Some(out) = output_dir(args.out.clone(), &exp.name) else {
         return ExitCode::from(2);
     };
+    let est = counterweight::estimate::experiment(&exp, rayon::current_num_threads());
+    if let Err(code) = crate::limits::enforce(
+        &est,
+        &crate::limits::available(&out),
+        args.no_limits,
+        "this run",
+        RUN_ADVICE,
+    ) {
+        return code;
+    }
 
     let cancel = progress::interrupt_flag();
     let bar = progress::bar(runner::total_steps(&exp), args.quiet, &exp.name);
@@ -285,12 +303,14 @@ pub fn check(args: CheckArgs) -> ExitCode {
                     s.actor_count(),
                     s.groups.len(),
                     s.time.steps,
-                    s.time.dt,
+                    format_number(s.time.dt),
                     s.replicates,
                     s.policy_count,
                     if s.policy_count == 1 { "y" } else { "ies" }
                 );
             }
+            let est = counterweight::estimate::experiment(&exp, rayon::current_num_threads());
+            crate::limits::report(&est, &crate::limits::available(Path::new("runs")), "run");
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -10,7 +10,7 @@ use counterweight::scenario::examples;
 use counterweight::sweep::{self, ExecOptions, Source, SweepError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::{progress, render};
+use crate::{limits, progress, render};
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -49,7 +49,15 @@ pub struct SweepArgs {
     /// No progress bar and no summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Start even when the sweep has more than 1,000,000 runs or the estimate of memory or
+    /// disk exceeds what this machine has.
+    #[arg(long)]
+    pub no_limits: bool,
 }
+
+/// How to make a sweep smaller, in a refusal.
+const SWEEP_ADVICE: &str =
+    "Make it smaller (fewer points or replicates, a larger output.every, fewer actors)";
 
 fn source(arg: &str) -> Result<Source, ExitCode> {
     let path = Path::new(arg);
@@ -117,11 +125,51 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         sets.push(format!("seed={seed}"));
     }
     // The master seed keys a Latin hypercube's draws.
-    let seed = match sweep::plan::base_seed(counterweight::model::builtin(), &src, &sets) {
+    let base = match sweep::plan::base_scenario(counterweight::model::builtin(), &src, &sets) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let spec = match sweep::parse_spec(&args.vary, args.zip, args.sample.as_deref(), seed) {
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        let name = counterweight::io::atomic::file_name_of(&base.name);
+        PathBuf::from("runs").join(format!("{name}-sweep-{stamp}"))
+    });
+    let threads = args
+        .threads
+        .filter(|&n| n > 0)
+        .unwrap_or_else(rayon::current_num_threads);
+    let available = limits::available(&out);
+    // The size first, from the count of points and the base scenario: a sweep of 10^7
+    // points is refused before its points are built and validated.
+    let points = match sweep::count_points(&args.vary, args.zip, args.sample.as_deref()) {
+        Ok(n) => n,
+        Err(e) => return fail(e),
+    };
+    let replicates = u64::from(args.replicates.unwrap_or(base.replicates)).max(1);
+    let runs = points.saturating_mul(replicates);
+    let first = counterweight::estimate::sweep(
+        points,
+        replicates,
+        &counterweight::estimate::RunSize::of(&base),
+        args.vary.len() as u64,
+        sweep::plan::batch_size(runs),
+        threads,
+    );
+    if let Err(code) = limits::enforce(
+        &first,
+        &available,
+        args.no_limits,
+        &format!(
+            "this sweep ({} points × {} replicate{})",
+            counterweight::estimate::format_count(points),
+            counterweight::estimate::format_count(replicates),
+            if replicates == 1 { "" } else { "s" }
+        ),
+        SWEEP_ADVICE,
+    ) {
+        return code;
+    }
+    let spec = match sweep::parse_spec(&args.vary, args.zip, args.sample.as_deref(), base.seed) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -129,11 +177,16 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-        let name = counterweight::io::atomic::file_name_of(&plan.name);
-        PathBuf::from("runs").join(format!("{name}-sweep-{stamp}"))
-    });
+    // Again with every point's size (a varied key may make runs larger than the base).
+    if let Err(code) = limits::enforce(
+        &plan.estimate(threads),
+        &available,
+        args.no_limits,
+        "this sweep",
+        SWEEP_ADVICE,
+    ) {
+        return code;
+    }
     let opened = match sweep::store::open(&out, &plan) {
         Ok(o) => o,
         Err(e) => return fail(e),

@@ -611,3 +611,269 @@ fn invalid_utf8_timeline_is_located() {
         .code(2)
         .stderr(predicate::str::contains("t.toml:3:8"));
 }
+
+// ------------------------------------------------------------------------ item 2
+
+/// A scenario no machine can hold: 2e8 actors × 10^6 replicates (the final values alone are
+/// 1.6 PB).
+const HUGE: [&str; 4] = [
+    "--set",
+    "actors[0].count=200000000",
+    "--set",
+    "replicates=1000000",
+];
+
+/// `run` refuses what exceeds the machine before starting: exit 2, needed vs available,
+/// the flag to proceed anyway, no output, no backtrace.
+#[test]
+fn run_larger_than_the_machine_is_refused_with_the_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let o = bin()
+        .args(["run", "core-claim"])
+        .args(HUGE)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("this run is too large for this machine"),
+        "{err}"
+    );
+    assert!(
+        err.contains("of memory, but") && err.contains("is available"),
+        "{err}"
+    );
+    assert!(err.contains("200,000,000 actors"), "{err}");
+    assert!(err.contains("--no-limits"), "{err}");
+    assert!(
+        !err.contains("RUST_BACKTRACE=") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert_one_screen(&err);
+    assert!(!out.exists());
+}
+
+/// `check` prints the estimate, and warns (exit 0) when `run` would refuse.
+#[test]
+fn check_prints_the_estimate_and_warns() {
+    bin()
+        .args(["check", "core-claim"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("estimate: about "))
+        .stdout(
+            predicate::str::contains(" of memory, ").and(predicate::str::contains("warning").not()),
+        );
+    bin()
+        .args(["check", "core-claim"])
+        .args(HUGE)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "warning: run would be refused without --no-limits: it needs about",
+        ));
+}
+
+/// `sweep --replicates 4294967295` and a sweep of millions of points are refused at once,
+/// with the count, before any point is built or validated.
+#[test]
+fn absurd_sweep_counts_are_refused_up_front() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s");
+    bin()
+        .args(["sweep", "two-oh-two", "--vary", "growth.base_rate=0.1,0.2"])
+        .args(["--replicates", "4294967295", "--out"])
+        .arg(&out)
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("8,589,934,590 runs"))
+        .stderr(predicate::str::contains("--no-limits"));
+    bin()
+        .args(["sweep", "two-oh-two"])
+        .args(["--vary", "growth.base_rate=0.001:2:0.001"])
+        .args(["--vary", "growth.spillover=0.001:1:0.001"])
+        .args(["--replicates", "1", "--out"])
+        .arg(&out)
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("2,000,000 points × 1 replicate)"))
+        .stderr(predicate::str::contains(
+            "2,000,000 runs, more than 1,000,000",
+        ));
+    assert!(tree(tmp.path()).is_empty());
+}
+
+/// `measure` of a file far larger than memory is refused by its size before it is read (a
+/// sparse file: no disk is used).
+#[test]
+fn measure_of_a_file_larger_than_memory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("huge.csv");
+    let f = std::fs::File::create(&p).unwrap();
+    f.set_len(1 << 42).unwrap(); // 4.4 TB, sparse
+    drop(f);
+    bin()
+        .args(["measure"])
+        .arg(&p)
+        .args(["--value", "v", "--out"])
+        .arg(tmp.path().join("m"))
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("this measurement of"))
+        .stderr(predicate::str::contains("of memory, but"))
+        .stderr(predicate::str::contains("--no-limits"));
+    assert!(!tmp.path().join("m").exists());
+}
+
+// ------------------------------------------------------------------------ item 4 (check)
+
+/// `check` prints dt to significant digits, not float noise.
+#[test]
+fn check_prints_dt_to_significant_digits() {
+    bin()
+        .args([
+            "check",
+            "core-claim",
+            "--set",
+            "time.dt=0.041666666666666664",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("dt = 0.04167,"))
+        .stdout(predicate::str::contains("0.041666666666666664").not());
+}
+
+// ------------------------------------------------------------------------ item 9
+
+const RESUMABLE: &str = r#"
+name = "resumable"
+seed = 5
+time = { end = 1.0, dt = 0.1 }
+
+[growth]
+returns_to_scale = 1.0
+base_rate = 0.1
+volatility = 0.3
+
+[[actors]]
+group = "a"
+count = 20
+initial = { constant = 1.0 }
+"#;
+
+/// A finished 8-run sweep (one run per part file) in `dir/s`.
+fn finished_sweep(dir: &Path) -> (PathBuf, PathBuf) {
+    let sc = write(dir, "r.toml", RESUMABLE);
+    let out = dir.join("s");
+    bin()
+        .arg("sweep")
+        .arg(&sc)
+        .args([
+            "--vary",
+            "growth.spillover=0,0.1,0.2,0.3",
+            "--replicates",
+            "2",
+        ])
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(out.join("parts/part-000007.parquet").is_file());
+    (sc, out)
+}
+
+fn resume(sc: &Path, out: &Path) -> std::process::Output {
+    bin()
+        .arg("sweep")
+        .arg(sc)
+        .args([
+            "--vary",
+            "growth.spillover=0,0.1,0.2,0.3",
+            "--replicates",
+            "2",
+        ])
+        .args(["--quiet", "--resume", "--out"])
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// Resuming over a part file copied from another batch, or truncated, fails and names the
+/// file to delete (it used to duplicate one batch's runs and drop another's silently).
+#[test]
+fn resume_checks_each_part_identity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (sc, out) = finished_sweep(tmp.path());
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"parts\"") && manifest.contains("\"seeds\""));
+    // Intact: resumes (nothing to run) with exit 0.
+    let o = resume(&sc, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let part = |n: u32| out.join(format!("parts/part-{n:06}.parquet"));
+    let original = std::fs::read(part(2)).unwrap();
+    std::fs::copy(part(1), part(2)).unwrap();
+    let o = resume(&sc, &out);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("part-000002.parquet") && err.contains("Delete"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("part-000001"),
+        "names only the bad part: {err}"
+    );
+
+    // Truncated.
+    std::fs::write(part(2), &original[..original.len() / 2]).unwrap();
+    let o = resume(&sc, &out);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("part-000002.parquet") && err.contains("truncated"),
+        "{err}"
+    );
+
+    // Deleted as told: the batch is run again and the sweep completes.
+    std::fs::remove_file(part(2)).unwrap();
+    std::fs::remove_file(out.join("series/part-000002.parquet")).unwrap();
+    let o = resume(&sc, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read(part(2)).unwrap(), original);
+}
+
+/// A part the manifest has not recorded (killed between the part and the manifest, or a
+/// manifest of an earlier version) is checked by its own point and seed columns.
+#[test]
+fn resume_checks_unrecorded_parts_by_their_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (sc, out) = finished_sweep(tmp.path());
+    let mpath = out.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mpath).unwrap()).unwrap();
+    m.as_object_mut().unwrap().remove("parts");
+    std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    let o = resume(&sc, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    std::fs::copy(
+        out.join("parts/part-000005.parquet"),
+        out.join("parts/part-000006.parquet"),
+    )
+    .unwrap();
+    let o = resume(&sc, &out);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("part-000006.parquet") && err.contains("does not hold the runs of batch 6"),
+        "{err}"
+    );
+}

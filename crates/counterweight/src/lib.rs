@@ -35,7 +35,8 @@ pub mod registry;
 // --- networks: who interacts with whom (edge lists, generated graphs, graph metrics) --
 pub mod network;
 
-// --- the time loop, replicates ----------------------------------------------------------
+// --- the time loop, replicates; what a run will take before it starts -------------------
+pub mod estimate;
 pub mod runner;
 
 // --- sweeps: many runs over a grid of parameters, replicates, resumable ------------------

@@ -71,6 +71,14 @@ pub trait ModelSetup: SetupClone + fmt::Debug + Send + Sync + 'static {
     fn default_every(&self, _steps: u64) -> u64 {
         1
     }
+    /// Bytes of one replicate's model state, for the estimate made before a run starts
+    /// ([`crate::estimate`]). The default is
+    /// [`DEFAULT_BYTES_PER_ACTOR`](crate::estimate::DEFAULT_BYTES_PER_ACTOR) per actor; a
+    /// model whose state grows otherwise (holders outside the actor groups, a matrix per
+    /// pair of groups) says so here.
+    fn state_bytes(&self, sc: &Scenario) -> u64 {
+        (sc.actor_count() as u64).saturating_mul(crate::estimate::DEFAULT_BYTES_PER_ACTOR)
+    }
 }
 
 /// Cloning and downcasting of boxed setups, implemented for every `Clone` setup.

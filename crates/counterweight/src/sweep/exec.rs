@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
@@ -210,6 +211,31 @@ pub fn execute(
         p(saved_before);
     }
     let open: Mutex<HashMap<u64, Vec<Option<Finished>>>> = Mutex::new(HashMap::new());
+    // The manifest with a record per complete part, rewritten at most once a second (and at
+    // the end); a part written but not yet recorded is checked by its columns on resume.
+    let manifest = Mutex::new((opened.manifest.clone(), Instant::now(), false));
+    // `Some(b)`: record batch b; `None`: write what is recorded now.
+    let record = |batch: Option<u64>| -> Result<(), crate::io::IoError> {
+        let mut m = manifest.lock().expect("no panics while locked");
+        let force = batch.is_none();
+        if let Some(b) = batch {
+            match store::PartRecord::of(plan, dir, b) {
+                Ok(rec) => {
+                    m.0.parts.retain(|r| r.batch != b);
+                    m.0.parts.push(rec);
+                    m.2 = true;
+                }
+                Err(_) => return Ok(()), // checked by its columns on resume
+            }
+        }
+        if m.2 && (force || m.1.elapsed() >= Duration::from_secs(1)) {
+            m.0.parts.sort_by_key(|r| r.batch);
+            store::write_manifest(dir, &m.0)?;
+            m.1 = Instant::now();
+            m.2 = false;
+        }
+        Ok(())
+    };
     let error: Mutex<Option<SweepError>> = Mutex::new(None);
     let stop = AtomicBool::new(false);
     let stopped =
@@ -252,7 +278,8 @@ pub fn execute(
                     store::write_part(
                         &store::part_path(dir, store::PARTS, b),
                         &results_table(plan, range.start, &runs),
-                    )
+                    )?;
+                    record(Some(b))
                 };
                 match write() {
                     Ok(()) => {
@@ -267,9 +294,11 @@ pub fn execute(
             }
         });
 
+    let flushed = record(None);
     if let Some(e) = error.into_inner().expect("no panics while locked") {
         return Err(e);
     }
+    flushed.map_err(SweepError::Io)?;
     let saved = saved.load(Ordering::Relaxed);
     if saved < plan.runs() {
         return Ok(Outcome::Interrupted { saved });

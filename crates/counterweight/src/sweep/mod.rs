@@ -100,6 +100,23 @@ pub fn parse_spec(
     spec::build(axes, design, seed).map_err(SweepError::Spec)
 }
 
+/// The number of points `--vary`, `--zip` and `--sample` describe, counted without
+/// building them (a grid's product saturates at `u64::MAX`): the check of a sweep's size
+/// comes before its points are made and validated. Errors are those of [`parse_spec`].
+pub fn count_points(vary: &[String], zip: bool, sample: Option<&str>) -> Result<u64, SweepError> {
+    let axes = vary
+        .iter()
+        .map(|v| spec::parse_vary(v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(SweepError::Spec)?;
+    let lens = axes.iter().map(|a| a.values.len() as u64);
+    Ok(match (zip, sample) {
+        (_, Some(s)) => spec::parse_sample(s).map_err(SweepError::Spec)? as u64,
+        (true, None) => lens.max().unwrap_or(0),
+        (false, None) => lens.fold(1, u64::saturating_mul),
+    })
+}
+
 /// How [`run`] ended.
 #[derive(Debug)]
 pub enum Finished {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SweepError;
 use super::spec::SweepSpec;
+use crate::estimate::RunSize;
 use crate::registry::{Observation, Registry};
 use crate::rng;
 use crate::runner::{self, RunOptions};
@@ -64,6 +65,9 @@ pub struct Plan {
     pub metrics: Vec<(String, Kind)>,
     /// What the base scenario's model records (its key columns and their labels).
     pub observation: Observation,
+    /// The largest run of any point (each figure the maximum over the points), for
+    /// [`Plan::estimate`].
+    pub run_size: RunSize,
 }
 
 /// The seed of run (point, replicate): derived from the master seed and the coordinates,
@@ -120,6 +124,18 @@ impl Plan {
         let mut o = self.sets.clone();
         o.extend(self.spec.assignments(p));
         o
+    }
+
+    /// What the sweep will take with `threads` worker threads ([`crate::estimate::sweep`]).
+    pub fn estimate(&self, threads: usize) -> crate::estimate::Estimate {
+        crate::estimate::sweep(
+            self.points(),
+            u64::from(self.replicates),
+            &self.run_size,
+            self.spec.axes.len() as u64,
+            self.batch_size,
+            threads,
+        )
     }
 
     /// The scenario of point `p` (its master seed and replicates still the base's).
@@ -209,6 +225,7 @@ pub fn prepare_with(
         model: base_sc.model.name().to_string(),
         resolved_toml: base.resolved_toml.clone(),
         metrics: Vec::new(),
+        run_size: RunSize::of(base_sc),
         spec,
         source,
     };
@@ -233,6 +250,7 @@ pub fn prepare_with(
     let mut metrics: Vec<(String, Kind)> = Vec::new();
     for p in 0..plan.spec.points.len() {
         let sc = plan.point_scenario(p).map_err(|e| vary_error(&plan, e))?;
+        plan.run_size = largest(plan.run_size, RunSize::of(&sc));
         for (name, kind) in metric_columns(&sc) {
             if !metrics.iter().any(|(n, _)| *n == name) {
                 metrics.push((name, kind));
@@ -241,6 +259,18 @@ pub fn prepare_with(
     }
     plan.metrics = metrics;
     Ok(plan)
+}
+
+/// Each figure of two run sizes, the larger.
+fn largest(a: RunSize, b: RunSize) -> RunSize {
+    RunSize {
+        actors: a.actors.max(b.actors),
+        replicates: a.replicates.max(b.replicates),
+        state_bytes: a.state_bytes.max(b.state_bytes),
+        rows_per_replicate: a.rows_per_replicate.max(b.rows_per_replicate),
+        columns: a.columns.max(b.columns),
+        actor_rows_per_replicate: a.actor_rows_per_replicate.max(b.actor_rows_per_replicate),
+    }
 }
 
 fn check_axes(spec: &SweepSpec) -> Result<(), SweepError> {
@@ -257,6 +287,17 @@ fn check_axes(spec: &SweepSpec) -> Result<(), SweepError> {
 
 /// The master seed of the base scenario with `--set` (it keys a Latin hypercube's draws).
 pub fn base_seed(registry: &Registry, source: &Source, sets: &[String]) -> Result<u64, SweepError> {
+    base_scenario(registry, source, sets).map(|sc| sc.seed)
+}
+
+/// The base scenario with `--set` (its first variant), validated: its seed keys a Latin
+/// hypercube's draws, and its size gives the first estimate of the sweep, before the
+/// points are built.
+pub fn base_scenario(
+    registry: &Registry,
+    source: &Source,
+    sets: &[String],
+) -> Result<Scenario, SweepError> {
     scenario::parse_with(
         registry,
         &source.text,
@@ -264,7 +305,13 @@ pub fn base_seed(registry: &Registry, source: &Source, sets: &[String]) -> Resul
         source.base_dir.as_deref(),
         sets,
     )
-    .map(|e| e.variants[0].scenario.seed)
+    .map(|e| {
+        e.variants
+            .into_iter()
+            .next()
+            .expect("an experiment has a variant")
+            .scenario
+    })
     .map_err(|e| SweepError::Scenario(Box::new(e)))
 }
 

@@ -9,6 +9,12 @@
 //!
 //! A batch is complete when its `parts/` file exists: the series part is written first, and
 //! both are written atomically, so a sweep killed at any instant leaves only whole files.
+//!
+//! The manifest also records each complete part's identity ([`PartRecord`]: its runs,
+//! points, a fingerprint of their seeds and of both files). A resumed sweep checks every part
+//! on disk against it (and a part not yet recorded, e.g. after a kill between the part and
+//! the manifest, against the plan by its point, replicate and seed columns): a part copied
+//! over another batch, truncated or otherwise changed is refused with the files to delete.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -65,6 +71,64 @@ pub struct Manifest {
     pub batch_size: u64,
     /// Fingerprint of every point's values (covers a Latin hypercube's draws).
     pub points_hash: String,
+    /// The complete parts, by batch (missing in manifests of earlier versions).
+    #[serde(default)]
+    pub parts: Vec<PartRecord>,
+}
+
+/// The identity of one complete batch on disk: which runs it holds and the fingerprints
+/// (FNV-1a, [`super::plan::fingerprint`]) of its seeds and files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRecord {
+    pub batch: u64,
+    /// Its runs, `[first, end)`.
+    pub runs: [u64; 2],
+    /// The points of its first and last run.
+    pub points: [u64; 2],
+    /// Fingerprint of its runs' seeds (one per line).
+    pub seeds: String,
+    /// Fingerprint of `parts/part-N.parquet`.
+    pub results: String,
+    /// Fingerprint of `series/part-N.parquet`.
+    pub series: String,
+}
+
+impl PartRecord {
+    /// The record batch `b` of `plan` should have, with the fingerprints of its two files
+    /// as they are in `dir` now.
+    pub fn of(plan: &Plan, dir: &Path, b: u64) -> Result<PartRecord, String> {
+        let hash = |kind: &str| {
+            let p = part_path(dir, kind, b);
+            fs::read(&p)
+                .map(|bytes| super::plan::fingerprint(&bytes))
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))
+        };
+        Ok(PartRecord {
+            results: hash(PARTS)?,
+            series: hash(SERIES)?,
+            ..PartRecord::expected(plan, b)
+        })
+    }
+
+    /// The runs, points and seeds of batch `b` (file fingerprints empty).
+    fn expected(plan: &Plan, b: u64) -> PartRecord {
+        let runs = plan.batch_runs(b);
+        let seeds: String = runs
+            .clone()
+            .map(|r| format!("{}\n", plan.seed(r)))
+            .collect();
+        PartRecord {
+            batch: b,
+            runs: [runs.start, runs.end],
+            points: [
+                plan.coords(runs.start).0,
+                plan.coords(runs.end.saturating_sub(1).max(runs.start)).0,
+            ],
+            seeds: super::plan::fingerprint(seeds.as_bytes()),
+            results: String::new(),
+            series: String::new(),
+        }
+    }
 }
 
 impl Manifest {
@@ -92,6 +156,7 @@ impl Manifest {
             runs: plan.runs(),
             batch_size: plan.batch_size,
             points_hash: super::plan::fingerprint(points_text.as_bytes()),
+            parts: Vec::new(),
         }
     }
 
@@ -151,10 +216,102 @@ impl Manifest {
 /// The state of a sweep directory when the sweep starts.
 #[derive(Debug, Clone)]
 pub struct Opened {
-    /// Batches already complete (their part files exist).
+    /// Batches already complete (their part files exist and were checked).
     pub done: BTreeSet<u64>,
     /// Whether a previous sweep's manifest was found (a resume).
     pub resumed: bool,
+    /// The manifest as on disk, with a record for every batch in `done`; execution adds
+    /// the batches it completes.
+    pub manifest: Manifest,
+}
+
+/// Write `manifest` into `dir`, atomically.
+pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), IoError> {
+    let json = serde_json::to_string_pretty(manifest).expect("a manifest serialises");
+    write_atomic_bytes(&dir.join(MANIFEST), format!("{json}\n").as_bytes())
+}
+
+/// Check the part files of batch `b` against their record (or, without one, against the
+/// plan by their columns) and return the record. The error names the files to delete.
+fn check_part(
+    plan: &Plan,
+    dir: &Path,
+    b: u64,
+    recorded: Option<&PartRecord>,
+) -> Result<PartRecord, SweepError> {
+    let results = part_path(dir, PARTS, b);
+    let series = part_path(dir, SERIES, b);
+    let refuse = |why: String| {
+        SweepError::Resume(format!(
+            "{} {why}. Delete {} and {}, then run the same command again: its {} runs are run again.",
+            results.display(),
+            results.display(),
+            series.display(),
+            plan.batch_runs(b).end - plan.batch_runs(b).start
+        ))
+    };
+    let now = PartRecord::of(plan, dir, b).map_err(&refuse)?;
+    let expected = PartRecord::expected(plan, b);
+    match recorded {
+        Some(rec) => {
+            if (rec.runs, rec.points, &rec.seeds)
+                != (expected.runs, expected.points, &expected.seeds)
+            {
+                return Err(refuse(format!(
+                    "is recorded in {MANIFEST} with runs {}..{} and points {}..={}, but this sweep's batch {b} holds runs {}..{} and points {}..={}",
+                    rec.runs[0],
+                    rec.runs[1],
+                    rec.points[0],
+                    rec.points[1],
+                    expected.runs[0],
+                    expected.runs[1],
+                    expected.points[0],
+                    expected.points[1]
+                )));
+            }
+            if rec.results != now.results {
+                return Err(refuse(format!(
+                    "does not match the fingerprint {MANIFEST} recorded for batch {b} ({} now, {} recorded): it was changed, truncated or copied from another batch",
+                    now.results, rec.results
+                )));
+            }
+            if rec.series != now.series {
+                return Err(refuse(format!(
+                    "is intact, but {} does not match the fingerprint {MANIFEST} recorded for batch {b}: it was changed, truncated or copied from another batch",
+                    series.display()
+                )));
+            }
+        }
+        None => {
+            // Not recorded (killed between the part and the manifest, or a manifest of an
+            // earlier version): its own columns must be batch b's runs.
+            let t = read_parquet(&results).map_err(|e| refuse(format!("cannot be read ({e})")))?;
+            let runs = plan.batch_runs(b);
+            let col = |name: &str| match t.column(name) {
+                Some(Column::U64(v)) => Some(v.clone()),
+                _ => None,
+            };
+            let want_points: Vec<u64> = runs.clone().map(|r| plan.coords(r).0).collect();
+            let want_reps: Vec<u64> = runs.clone().map(|r| u64::from(plan.coords(r).1)).collect();
+            let want_seeds: Vec<u64> = runs.clone().map(|r| plan.seed(r)).collect();
+            if col("point") != Some(want_points)
+                || col("replicate") != Some(want_reps)
+                || col("seed") != Some(want_seeds)
+            {
+                return Err(refuse(format!(
+                    "does not hold the runs of batch {b} (runs {}..{}): it was copied from another batch or another sweep",
+                    runs.start, runs.end
+                )));
+            }
+            read_parquet(&series).map_err(|e| {
+                refuse(format!(
+                    "is intact, but {} cannot be read ({e})",
+                    series.display()
+                ))
+            })?;
+        }
+    }
+    Ok(now)
 }
 
 /// Prepare `dir` for `plan`: create it and write the manifest, or, if it holds the same
@@ -194,9 +351,21 @@ pub fn open(dir: &Path, plan: &Plan) -> Result<Opened, SweepError> {
                 }
             }
         }
+        let mut checked = Vec::with_capacity(done.len());
+        for &b in &done {
+            let recorded = old.parts.iter().find(|r| r.batch == b);
+            checked.push(check_part(plan, dir, b, recorded)?);
+        }
+        let mut manifest = old;
+        if manifest.parts != checked {
+            // Record the parts found unrecorded (after the checks above).
+            manifest.parts = checked;
+            write_manifest(dir, &manifest).map_err(SweepError::Io)?;
+        }
         return Ok(Opened {
             done,
             resumed: true,
+            manifest,
         });
     }
     if dir.exists()
@@ -212,11 +381,11 @@ pub fn open(dir: &Path, plan: &Plan) -> Result<Opened, SweepError> {
     for d in [dir.to_path_buf(), dir.join(PARTS), dir.join(SERIES)] {
         fs::create_dir_all(&d).map_err(|e| io("cannot create", &d, e))?;
     }
-    let json = serde_json::to_string_pretty(&manifest).expect("a manifest serialises");
-    write_atomic_bytes(&mpath, format!("{json}\n").as_bytes()).map_err(SweepError::Io)?;
+    write_manifest(dir, &manifest).map_err(SweepError::Io)?;
     Ok(Opened {
         done: BTreeSet::new(),
         resumed: false,
+        manifest,
     })
 }
 

@@ -1262,6 +1262,19 @@ impl ModelSetup for VetoSetup {
     fn default_every(&self, steps: u64) -> u64 {
         steps
     }
+    /// The holders of every group (a stake, a reaction time, locks in escrow each).
+    fn state_bytes(&self, _sc: &Scenario) -> u64 {
+        let holders: usize = self
+            .sim
+            .groups
+            .iter()
+            .map(|g| match &g.stakes {
+                Stakes::Explicit(v) => v.len(),
+                Stakes::Pareto { count, .. } | Stakes::Lognormal { count, .. } => *count,
+            })
+            .sum();
+        (holders as u64).saturating_mul(crate::estimate::DEFAULT_BYTES_PER_ACTOR)
+    }
 }
 
 /// One replicate of the veto simulation behind the runner's [`Model`] contract.
