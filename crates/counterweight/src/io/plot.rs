@@ -766,7 +766,8 @@ pub fn format_decimal_year(y: f64, span: f64) -> String {
 /// The first corner of the plot (upper left, upper right, lower right, lower left) where
 /// a legend box of `size` (fractions of the plot's width and height) covers no data: the
 /// lines are followed between their points, not only at them. `None` when every corner
-/// holds data: the legend then goes beside the plot.
+/// holds data: the legend then goes beside the plot (or, in a narrow panel, to the
+/// corner holding the least data: [`least_busy_corner`]).
 fn legend_corner(
     series: &[Vec<Vec<(f64, f64)>>],
     diagonal: Option<&[(f64, f64)]>,
@@ -774,6 +775,35 @@ fn legend_corner(
     yr: (f64, f64),
     size: (f64, f64),
 ) -> Option<SeriesLabelPosition> {
+    corner_counts(series, diagonal, xr, yr, size)
+        .into_iter()
+        .find(|(_, n)| *n == 0)
+        .map(|(c, _)| c)
+}
+
+/// The corner whose legend box would cover the fewest sampled points of the lines.
+fn least_busy_corner(
+    series: &[Vec<Vec<(f64, f64)>>],
+    diagonal: Option<&[(f64, f64)]>,
+    xr: (f64, f64),
+    yr: (f64, f64),
+    size: (f64, f64),
+) -> SeriesLabelPosition {
+    corner_counts(series, diagonal, xr, yr, size)
+        .into_iter()
+        .min_by_key(|(_, n)| *n)
+        .map_or(SeriesLabelPosition::UpperLeft, |(c, _)| c)
+}
+
+/// How many sampled points of the lines each corner's legend box would cover, in the
+/// order upper left, upper right, lower right, lower left.
+fn corner_counts(
+    series: &[Vec<Vec<(f64, f64)>>],
+    diagonal: Option<&[(f64, f64)]>,
+    xr: (f64, f64),
+    yr: (f64, f64),
+    size: (f64, f64),
+) -> Vec<(SeriesLabelPosition, usize)> {
     let norm = |p: (f64, f64)| ((p.0 - xr.0) / (xr.1 - xr.0), (p.1 - yr.0) / (yr.1 - yr.0));
     let (w, h) = (size.0.clamp(0.05, 1.0), size.1.clamp(0.05, 1.0));
     // Corner boxes in normalised coordinates: (x0, x1, y0, y1), with a small margin.
@@ -795,11 +825,11 @@ fn legend_corner(
             (0.0, w + 0.03, 0.0, h + 0.03),
         ),
     ];
-    let mut hit = [false; 4];
+    let mut hit = [0usize; 4];
     let mut add = |(u, v): (f64, f64)| {
         for (i, (_, (x0, x1, y0, y1))) in corners.iter().enumerate() {
             if u >= *x0 && u <= *x1 && v >= *y0 && v <= *y1 {
-                hit[i] = true;
+                hit[i] += 1;
             }
         }
     };
@@ -832,7 +862,11 @@ fn legend_corner(
     if let Some(d) = diagonal {
         follow(d);
     }
-    (0..4).find(|&i| !hit[i]).map(|i| corners[i].0.clone())
+    corners
+        .iter()
+        .zip(hit)
+        .map(|((c, _), n)| (c.clone(), n))
+        .collect()
 }
 
 /// The legend box's size as fractions of the plot (about: the plot is `area` less the
@@ -993,13 +1027,12 @@ fn draw_chart<DB: DrawingBackend>(
         }
     }
     let body = titled(area, &chart.title, fonts.title)?;
-    let corner = legend_corner(
-        &drawn,
-        diagonal.as_deref(),
-        xr,
-        yr,
-        legend_fraction(&body, &entries, fonts),
-    );
+    let size = legend_fraction(&body, &entries, fonts);
+    let mut corner = legend_corner(&drawn, diagonal.as_deref(), xr, yr, size);
+    if corner.is_none() && body.dim_in_pixel().0 < 800 {
+        // A narrow panel has no room beside it: the corner with the least data.
+        corner = Some(least_busy_corner(&drawn, diagonal.as_deref(), xr, yr, size));
+    }
     let (plot_area, side) = split_for_legend(&body, &entries, corner.as_ref(), fonts);
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let mut cc = ChartBuilder::on(&plot_area)
