@@ -507,3 +507,315 @@ fn govern_simulate_scenarios_sweep_too() {
         .code(2)
         .stderr(predicate::str::contains("proposals.harmful_share"));
 }
+
+/// Parse a CSV with a header into (header, rows of cells).
+fn csv_table(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(String::from).collect();
+    let rows = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// The value of column `name` in `row` as a number (NaN when empty).
+fn cell(header: &[String], row: &[String], name: &str) -> f64 {
+    let i = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"));
+    row[i].parse().unwrap_or(f64::NAN)
+}
+
+/// Issue 15, item 17: intervals of shares stay in [0, 1] (Wilson for outcomes of runs,
+/// logit-t for shares), unbounded metrics keep the t interval, the column names stay, and
+/// the report says which interval it shows.
+#[test]
+fn intervals_of_shares_respect_the_unit_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/governance/simulate/default.toml");
+    let out = dir.path().join("gov");
+    bin()
+        .args(["sweep", sc.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&out)
+        .args([
+            "--set",
+            "horizon=120d",
+            "--set",
+            "drain=60d",
+            "--vary",
+            "config.first_seal=0.5%,1%,2%",
+            "--replicates",
+            "3",
+        ])
+        .assert()
+        .success();
+    let (header, rows) = csv_table(&String::from_utf8(read(&out.join("summary.csv"))).unwrap());
+    let shares = [
+        "harmful_blocked_share",
+        "honest_executed_share",
+        "stake_left",
+        "time_share.Normal",
+        "time_share.VetoSignalling",
+        "stopped_fraction",
+    ];
+    let mut checked = 0;
+    for row in &rows {
+        for m in shares {
+            let mean = if m == "stopped_fraction" {
+                cell(&header, row, m)
+            } else {
+                cell(&header, row, &format!("{m}_mean"))
+            };
+            let (lo, hi) = (
+                cell(&header, row, &format!("{m}_ci_low")),
+                cell(&header, row, &format!("{m}_ci_high")),
+            );
+            if lo.is_nan() {
+                continue;
+            }
+            assert!(
+                (0.0..=1.0).contains(&lo) && (0.0..=1.0).contains(&hi) && lo <= mean && mean <= hi,
+                "{m}: {mean} [{lo}, {hi}]"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "{checked}");
+    // No share is constant over the replicates of every point, so some interval has width.
+    assert!(rows.iter().any(|r| {
+        cell(&header, r, "harmful_blocked_share_ci_high")
+            > cell(&header, r, "harmful_blocked_share_ci_low")
+    }));
+    // 0 of 3 runs stopped: Wilson [0, 0.5615].
+    let hi = cell(&header, &rows[0], "stopped_fraction_ci_high");
+    assert!((hi - 0.5615).abs() < 1e-3, "{hi}");
+    let report = String::from_utf8(read(&out.join("report.html"))).unwrap();
+    assert!(
+        report.contains("Wilson score"),
+        "the report names the interval"
+    );
+    assert!(report.contains("logit-transformed Student-t"));
+}
+
+/// Issue 15, item 17, the growth model: top-1 share, Gini, HHI in [0, 1]; the effective
+/// number keeps its Student-t interval (symmetric about the mean).
+#[test]
+fn concentration_shares_stay_in_range_and_others_keep_the_t_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = write(dir.path(), "s.toml", SMALL);
+    let out = dir.path().join("out");
+    bin()
+        .args(["sweep", sc.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&out)
+        .args([
+            "--set",
+            "actors[0].count=3",
+            "--set",
+            "growth.volatility=1.5",
+            "--vary",
+            "growth.returns_to_scale=1.0,1.2",
+            "--replicates",
+            "2",
+        ])
+        .assert()
+        .success();
+    let (header, rows) = csv_table(&String::from_utf8(read(&out.join("summary.csv"))).unwrap());
+    for row in &rows {
+        for m in ["top1_share", "gini", "hhi", "top10pct_share", "top3_share"] {
+            let (mean, lo, hi) = (
+                cell(&header, row, &format!("{m}_mean")),
+                cell(&header, row, &format!("{m}_ci_low")),
+                cell(&header, row, &format!("{m}_ci_high")),
+            );
+            assert!(
+                0.0 <= lo && lo <= mean && mean <= hi && hi <= 1.0,
+                "{m}: {mean} [{lo}, {hi}]"
+            );
+        }
+        let (m, lo, hi) = (
+            cell(&header, row, "effective_number_mean"),
+            cell(&header, row, "effective_number_ci_low"),
+            cell(&header, row, "effective_number_ci_high"),
+        );
+        assert!(
+            ((m - lo) - (hi - m)).abs() < 1e-9 * m.abs().max(1.0),
+            "{m} [{lo}, {hi}]"
+        );
+    }
+}
+
+/// Issue 15, item 18: a scenario with [[compare]] variants sweeps each variant as a
+/// dimension: a `variant` column, one line per variant, a chosen subset, clear errors.
+#[test]
+fn variants_are_a_sweep_dimension() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cc");
+    bin()
+        .args(["sweep", "core-claim", "--quiet", "--out"])
+        .arg(&out)
+        .args([
+            "--set",
+            "time.end=8",
+            "--vary",
+            "growth.spillover=1,4",
+            "--replicates",
+            "2",
+        ])
+        .assert()
+        .success();
+    let (header, rows) = csv_table(&String::from_utf8(read(&out.join("results.csv"))).unwrap());
+    assert_eq!(
+        &header[..6],
+        [
+            "point",
+            "replicate",
+            "seed",
+            "growth.spillover",
+            "variant",
+            "status"
+        ]
+    );
+    assert_eq!(rows.len(), 2 * 3 * 2);
+    let variants: Vec<&str> = rows.iter().step_by(2).map(|r| r[4].as_str()).collect();
+    assert_eq!(
+        variants,
+        [
+            "proportional returns",
+            "increasing returns",
+            "increasing returns + forced diffusion",
+            "proportional returns",
+            "increasing returns",
+            "increasing returns + forced diffusion"
+        ]
+    );
+    let (sh, srows) = csv_table(&String::from_utf8(read(&out.join("summary.csv"))).unwrap());
+    assert_eq!(
+        &sh[..6],
+        [
+            "point",
+            "growth.spillover",
+            "variant",
+            "runs",
+            "failed",
+            "stopped"
+        ]
+    );
+    assert_eq!(srows.len(), 6);
+    for r in &srows {
+        let top1 = cell(&sh, r, "top1_share_mean");
+        assert!(top1 > 0.0 && top1 < 1.0, "{r:?}");
+    }
+    // One line per variant in the chart, labelled by the variant.
+    let svg = String::from_utf8(read(&out.join("final_top1_share.svg"))).unwrap();
+    for v in [
+        "proportional returns",
+        "increasing returns + forced diffusion",
+    ] {
+        assert!(svg.contains(v), "{v} in the legend");
+    }
+    // A subset of the variants.
+    let sub = dir.path().join("sub");
+    bin()
+        .args(["sweep", "core-claim", "--quiet", "--out"])
+        .arg(&sub)
+        .args([
+            "--set",
+            "time.end=2",
+            "--vary",
+            "growth.spillover=1,4",
+            "--vary",
+            "variant=\"increasing returns\"",
+            "--replicates",
+            "1",
+        ])
+        .assert()
+        .success();
+    let (_, rows) = csv_table(&String::from_utf8(read(&sub.join("results.csv"))).unwrap());
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r[4] == "increasing returns"));
+    // Errors: an unknown variant; a key a variant sets itself; variants of a scenario
+    // without any.
+    bin()
+        .args(["sweep", "core-claim", "--vary", "variant=nope"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("no variant \"nope\"")
+                .and(predicate::str::contains("increasing returns")),
+        );
+    bin()
+        .args([
+            "sweep",
+            "core-claim",
+            "--vary",
+            "growth.returns_to_scale=1.1,1.2",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "sets growth.returns_to_scale itself",
+        ));
+    let sc = write(dir.path(), "s.toml", SMALL);
+    bin()
+        .args(["sweep", sc.to_str().unwrap(), "--vary", "variant=a"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no [[compare]] variants"));
+}
+
+/// Issue 15, item 19: failed points are marked, bands are drawn, legends round numbers,
+/// and the report shows the charts before the long table.
+#[test]
+fn charts_mark_failures_draw_bands_and_round_legends() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = write(dir.path(), "s.toml", SMALL);
+    let out = dir.path().join("blow");
+    bin()
+        .args(["sweep", sc.to_str().unwrap(), "--quiet", "--out"])
+        .arg(&out)
+        .args([
+            "--set",
+            "time.end=20",
+            "--set",
+            "growth.base_rate=0.5",
+            "--set",
+            "growth.volatility=0.1",
+            "--vary",
+            "growth.returns_to_scale=1.0,1.05,2.0",
+            "--vary",
+            "growth.spillover=log:0.1:1:3",
+            "--replicates",
+            "3",
+        ])
+        .assert()
+        .success();
+    let svg = String::from_utf8(read(&out.join("final_top1_share.svg"))).unwrap();
+    assert!(
+        svg.contains("every run failed"),
+        "a legend entry for the crosses"
+    );
+    assert!(svg.contains("<polygon"), "the confidence band is drawn");
+    assert!(svg.contains("spillover = 0.3162"), "a rounded legend");
+    assert!(!svg.contains("0.316227766017"));
+    let report = String::from_utf8(read(&out.join("report.html"))).unwrap();
+    assert!(report.contains("every run failed"), "the caption says so");
+    let (charts, table) = (
+        report.find("<h2>Charts").unwrap(),
+        report.find("<h2>Final values").unwrap(),
+    );
+    assert!(charts < table, "charts first, then the table");
+    assert!(!report.contains("0.316227766017"));
+    // The failure's message names the time to significant digits.
+    let results = String::from_utf8(read(&out.join("results.csv"))).unwrap();
+    let failure = results.lines().find(|l| l.contains("blow-up")).unwrap();
+    let t = failure
+        .split("(t = ")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    assert!(t.len() <= 8, "t = {t}");
+}

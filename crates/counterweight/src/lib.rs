@@ -18,7 +18,8 @@
 //! The library never touches a terminal; progress and cancellation are callbacks and
 //! flags passed in by the caller (the CLI, later a Python binding or a dashboard).
 
-// --- at the bottom: tables, random streams, what every model stands on -----------------
+// --- at the bottom: tables, random streams, numbers for people, what every model stands on
+pub mod fmt;
 pub mod rng;
 pub mod setup;
 pub mod table;

@@ -134,7 +134,9 @@ pub enum ModelError {
     /// A value became non-finite or non-positive (finite-time blow-up under increasing
     /// returns, or a step too large for a term).
     #[error(
-        "numerical blow-up at step {step} (t = {time}): actor {actor} (group \"{group}\") became {value} in the {term} term{hint}"
+        "numerical blow-up at step {step} (t = {}): actor {actor} (group \"{group}\") became {} in the {term} term{hint}",
+        crate::fmt::sig(*.time, 6),
+        crate::fmt::sig(*.value, 6)
     )]
     BlowUp {
         /// The 1-based step that failed.
@@ -155,8 +157,11 @@ pub enum ModelError {
     /// The step size is too large for a term (e.g. the exchange model's win probability
     /// would leave [0, 1]): names the largest safe dt at that state.
     #[error(
-        "step {step} (t = {time}): time.dt is too large for the {term} term: {detail}; \
-         the largest safe dt at this state is {safe_dt:e}, and dt <= {never_dt:e} never fails"
+        "step {step} (t = {}): time.dt is too large for the {term} term: {detail}; \
+         the largest safe dt at this state is {}, and dt <= {} never fails",
+        crate::fmt::sig(*.time, 6),
+        crate::fmt::sig(*.safe_dt, 4),
+        crate::fmt::sig(*.never_dt, 4)
     )]
     StepTooLarge {
         /// The 1-based step that failed.
@@ -173,7 +178,7 @@ pub enum ModelError {
         never_dt: f64,
     },
     /// Any other failure of a step, in words.
-    #[error("step {step} (t = {time}): {message}")]
+    #[error("step {step} (t = {}): {message}", crate::fmt::sig(*.time, 6))]
     Other {
         /// The 1-based step that failed.
         step: u64,

@@ -106,6 +106,7 @@ fn draw_all(xs: Vec<f64>, ys: Vec<f64>) {
                 mean: ys.clone(),
                 lo: ys.iter().map(|y| y / 2.0).collect(),
                 hi: ys.iter().map(|y| y * 1.5).collect(),
+                failed: Vec::new(),
             }],
             log_x,
             ..Default::default()

@@ -453,6 +453,7 @@ pub fn write_measure(dir: &Path, rec: &MeasureRecord<'_>) -> Result<Vec<PathBuf>
         figures: figs,
         files: data_files,
         scenario_toml: String::new(),
+        ..Default::default()
     };
     let html = render_html(&report).replacen("<h2>Final values</h2>", "<h2>Top holders</h2>", 1);
     write_atomic_bytes(&report_path, html.as_bytes())?;

@@ -62,6 +62,8 @@ pub struct Series {
     pub label: String,
     pub xs: Vec<f64>,
     pub ys: Vec<f64>,
+    /// Draw the line dashed (e.g. a reference that may lie on top of another line).
+    pub dashed: bool,
 }
 
 impl Series {
@@ -70,8 +72,80 @@ impl Series {
             label: label.into(),
             xs,
             ys,
+            dashed: false,
         }
     }
+
+    /// The same line, dashed: drawn on top of a line it coincides with, both stay visible.
+    pub fn dashed(mut self) -> Self {
+        self.dashed = true;
+        self
+    }
+}
+
+/// Font sizes of one chart (pixels).
+#[derive(Debug, Clone, Copy)]
+struct Fonts {
+    title: u32,
+    tick: u32,
+    axis: u32,
+    legend: u32,
+}
+
+/// A single chart.
+const FONTS: Fonts = Fonts {
+    title: 26,
+    tick: 15,
+    axis: 17,
+    legend: 15,
+};
+
+/// A panel of small multiples: larger text, since the whole figure is shown scaled down.
+const PANEL_FONTS: Fonts = Fonts {
+    title: 24,
+    tick: 19,
+    axis: 20,
+    legend: 18,
+};
+
+/// The width of `text` at font `size` in pixels: the font's own measure, but never less
+/// than 0.52 em per character (the measure can fall short of what is drawn).
+fn text_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, size: u32) -> u32 {
+    let rough = (text.chars().count() as f64 * size as f64 * 0.52).ceil() as u32;
+    area.estimate_text_size(text, &TextStyle::from((FONT_FAMILY, size).into_font()))
+        .map_or(rough, |(w, _)| w.max(rough))
+}
+
+/// The largest font size up to `max` (down to `min`) at which `text` fits `width` pixels.
+fn fitted_size<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    max: u32,
+    min: u32,
+    width: u32,
+) -> u32 {
+    let mut size = max;
+    while size > min && text_width(area, text, size) > width {
+        size -= 1;
+    }
+    size
+}
+
+/// Draw `title` centred at the top of `area` at a size that fits its width; returns the
+/// area below it.
+fn titled<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    max: u32,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    if title.is_empty() {
+        return Ok(area.clone());
+    }
+    let (w, _) = area.dim_in_pixel();
+    let size = fitted_size(area, title, max, 12, w.saturating_sub(24));
+    area.margin(10, 0, 0, 0)
+        .titled(title, (FONT_FAMILY, size).into_font().color(&TEXT))
+        .map_err(|e| e.to_string())
 }
 
 /// A line chart. Use `..Default::default()` for the optional fields.
@@ -159,8 +233,8 @@ pub fn line_chart(dir: &Path, stem: &str, chart: &LineChart) -> Result<Vec<PathB
         dir,
         stem,
         CHART_SIZE,
-        |a| draw_chart(a, chart, 26),
-        |a| draw_chart(a, chart, 26),
+        |a| draw_chart(a, chart, FONTS),
+        |a| draw_chart(a, chart, FONTS),
     )
 }
 
@@ -199,7 +273,8 @@ pub fn panel_chart_svg(title: &str, panels: &[LineChart]) -> Result<String, Stri
 fn panel_layout(panels: &[LineChart]) -> ((u32, u32), (usize, usize)) {
     let n = panels.len().max(1);
     let (cols, rows) = if n <= 3 { (n, 1) } else { (n.div_ceil(2), 2) };
-    let size = ((560 * cols).max(900) as u32, (40 + 520 * rows) as u32);
+    // Three panels side by side are shown scaled down: more height and larger text.
+    let size = ((560 * cols).max(900) as u32, (60 + 640 * rows) as u32);
     (size, (rows, cols))
 }
 
@@ -209,12 +284,9 @@ fn draw_panels<DB: DrawingBackend>(
     panels: &[LineChart],
     grid: (usize, usize),
 ) -> Result<(), String> {
-    let body = root
-        .margin(14, 0, 0, 0)
-        .titled(title, (FONT_FAMILY, 26).into_font().color(&TEXT))
-        .map_err(|e| e.to_string())?;
+    let body = titled(root, title, 30)?;
     for (area, chart) in body.split_evenly(grid).iter().zip(panels) {
-        draw_chart(area, chart, 20)?;
+        draw_chart(area, chart, PANEL_FONTS)?;
     }
     Ok(())
 }
@@ -529,24 +601,37 @@ fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
         } else if decades <= 100.0 {
             light = (0..decades as usize).map(|i| first + i as f64).collect();
         }
+        if bold.len() < 3 {
+            // Two decades only: label 2 and 5 times each power of ten too (3+ labels).
+            for v in light.iter().copied() {
+                let m = 10f64.powf(v - v.floor()).round();
+                if m == 2.0 || m == 5.0 {
+                    bold.push(v);
+                }
+            }
+            bold.sort_by(f64::total_cmp);
+            light.retain(|v| !bold.contains(v));
+        }
         return (bold, light);
     }
     // Less than two decades: nice values of the quantity, where it is a normal f64.
     let (a, b) = (10f64.powf(lo), 10f64.powf(hi));
     if a >= f64::MIN_POSITIVE && b.is_finite() && b > a {
-        let (values, _) = nice_ticks(a, b, MAX_TICKS);
-        let mut bold: Vec<f64> = values
-            .into_iter()
-            .filter(|&v| v > 0.0)
-            .map(f64::log10)
-            .filter(|&v| v >= lo && v <= hi)
-            .collect();
-        if decades == 1.0 && !bold.iter().any(|&v| (v - first).abs() < 1e-9) {
-            bold.push(first);
-            bold.sort_by(f64::total_cmp);
-        }
-        if bold.len() >= 2 {
-            return (bold, Vec::new());
+        for max in [MAX_TICKS, 2 * MAX_TICKS] {
+            let (values, _) = nice_ticks(a, b, max);
+            let mut bold: Vec<f64> = values
+                .into_iter()
+                .filter(|&v| v > 0.0)
+                .map(f64::log10)
+                .filter(|&v| v >= lo && v <= hi)
+                .collect();
+            if decades == 1.0 && !bold.iter().any(|&v| (v - first).abs() < 1e-9) {
+                bold.push(first);
+                bold.sort_by(f64::total_cmp);
+            }
+            if bold.len() >= 3 {
+                return (bold, Vec::new());
+            }
         }
     }
     // At the very ends of f64 (subnormals, near f64::MAX): evenly in log10.
@@ -674,8 +759,10 @@ fn superscript(k: i64) -> String {
 
 /// The tick label formatter of one axis.
 fn tick_formatter(log: bool, range: (f64, f64), pow10_always: bool) -> impl Fn(&f64) -> String {
-    // Powers of ten as 10ⁿ once a log axis spans beyond 0.01 .. 1000.
-    let pow10 = log && (pow10_always || range.0 < -2.0 || range.1 > 3.0);
+    // Powers of ten as 10ⁿ once a log axis spans beyond 0.01 .. 1000, and only when its
+    // ticks are whole decades (a narrower axis labels 1, 2, 5 ... as plain numbers).
+    let decades = range.1.floor() - range.0.ceil() + 1.0 >= 2.0;
+    let pow10 = log && decades && (pow10_always || range.0 < -2.0 || range.1 > 3.0);
     move |v: &f64| {
         if log {
             fmt_log_tick(*v, pow10)
@@ -712,46 +799,128 @@ pub fn format_decimal_year(y: f64, span: f64) -> String {
     }
 }
 
-/// Pick the legend corner holding the fewest data points (`xr`, `yr` and the points in
-/// plot coordinates).
+/// The first corner of the plot (upper left, upper right, lower right, lower left) where
+/// a legend box of `size` (fractions of the plot's width and height) covers no data: the
+/// lines are followed between their points, not only at them. `None` when every corner
+/// holds data: the legend then goes beside the plot (or, in a narrow panel, to the
+/// corner holding the least data: [`least_busy_corner`]).
 fn legend_corner(
     series: &[Vec<Vec<(f64, f64)>>],
     diagonal: Option<&[(f64, f64)]>,
     xr: (f64, f64),
     yr: (f64, f64),
+    size: (f64, f64),
+) -> Option<SeriesLabelPosition> {
+    corner_counts(series, diagonal, xr, yr, size)
+        .into_iter()
+        .find(|(_, n)| *n == 0)
+        .map(|(c, _)| c)
+}
+
+/// The corner whose legend box would cover the fewest sampled points of the lines.
+fn least_busy_corner(
+    series: &[Vec<Vec<(f64, f64)>>],
+    diagonal: Option<&[(f64, f64)]>,
+    xr: (f64, f64),
+    yr: (f64, f64),
+    size: (f64, f64),
 ) -> SeriesLabelPosition {
-    let norm = |v: f64, (lo, hi): (f64, f64)| (v - lo) / (hi - lo);
-    // Corner boxes in normalised coordinates: (x0, x1, y0, y1).
+    corner_counts(series, diagonal, xr, yr, size)
+        .into_iter()
+        .min_by_key(|(_, n)| *n)
+        .map_or(SeriesLabelPosition::UpperLeft, |(c, _)| c)
+}
+
+/// How many sampled points of the lines each corner's legend box would cover, in the
+/// order upper left, upper right, lower right, lower left.
+fn corner_counts(
+    series: &[Vec<Vec<(f64, f64)>>],
+    diagonal: Option<&[(f64, f64)]>,
+    xr: (f64, f64),
+    yr: (f64, f64),
+    size: (f64, f64),
+) -> Vec<(SeriesLabelPosition, usize)> {
+    let norm = |p: (f64, f64)| ((p.0 - xr.0) / (xr.1 - xr.0), (p.1 - yr.0) / (yr.1 - yr.0));
+    let (w, h) = (size.0.clamp(0.05, 1.0), size.1.clamp(0.05, 1.0));
+    // Corner boxes in normalised coordinates: (x0, x1, y0, y1), with a small margin.
     let corners = [
-        (SeriesLabelPosition::UpperLeft, (0.0, 0.4, 0.6, 1.0)),
-        (SeriesLabelPosition::UpperRight, (0.6, 1.0, 0.6, 1.0)),
-        (SeriesLabelPosition::LowerRight, (0.6, 1.0, 0.0, 0.4)),
-        (SeriesLabelPosition::LowerLeft, (0.0, 0.4, 0.0, 0.4)),
+        (
+            SeriesLabelPosition::UpperLeft,
+            (0.0, w + 0.03, 1.0 - h - 0.03, 1.0),
+        ),
+        (
+            SeriesLabelPosition::UpperRight,
+            (1.0 - w - 0.03, 1.0, 1.0 - h - 0.03, 1.0),
+        ),
+        (
+            SeriesLabelPosition::LowerRight,
+            (1.0 - w - 0.03, 1.0, 0.0, h + 0.03),
+        ),
+        (
+            SeriesLabelPosition::LowerLeft,
+            (0.0, w + 0.03, 0.0, h + 0.03),
+        ),
     ];
-    let mut counts = [0usize; 4];
-    let mut add = |x: f64, y: f64| {
-        let (u, v) = (norm(x, xr), norm(y, yr));
+    let mut hit = [0usize; 4];
+    let mut add = |(u, v): (f64, f64)| {
         for (i, (_, (x0, x1, y0, y1))) in corners.iter().enumerate() {
             if u >= *x0 && u <= *x1 && v >= *y0 && v <= *y1 {
-                counts[i] += 1;
+                hit[i] += 1;
+            }
+        }
+    };
+    let mut follow = |pts: &[(f64, f64)]| {
+        // Every series counts whatever its length: at most ~2,000 steps along it.
+        let stride = (pts.len() / 2000).max(1);
+        let picked: Vec<(f64, f64)> = pts.iter().step_by(stride).map(|&p| norm(p)).collect();
+        if let Some(&p) = picked.first() {
+            add(p);
+        }
+        for w in picked.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
+            let k = if len.is_finite() {
+                (len / 0.01).ceil().clamp(1.0, 200.0) as usize
+            } else {
+                1
+            };
+            for j in 1..=k {
+                let t = j as f64 / k as f64;
+                add((a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1)));
             }
         }
     };
     for segs in series {
-        // Weight every series equally whatever its length.
-        let n: usize = segs.iter().map(Vec::len).sum();
-        let step = (n / 200).max(1);
-        for &(x, y) in segs.iter().flatten().step_by(step) {
-            add(x, y);
+        for seg in segs {
+            follow(seg);
         }
     }
     if let Some(d) = diagonal {
-        for &(x, y) in d {
-            add(x, y);
-        }
+        follow(d);
     }
-    let best = (0..4).min_by_key(|&i| counts[i]).unwrap_or(0);
-    corners[best].0.clone()
+    corners
+        .iter()
+        .zip(hit)
+        .map(|((c, _), n)| (c.clone(), n))
+        .collect()
+}
+
+/// The legend box's size as fractions of the plot (about: the plot is `area` less the
+/// axis label areas).
+fn legend_fraction<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[LegendEntry],
+    fonts: Fonts,
+) -> (f64, f64) {
+    let (w, h) = area.dim_in_pixel();
+    let (pw, ph) = ((w as f64 - 140.0).max(100.0), (h as f64 - 150.0).max(100.0));
+    let widest = entries
+        .iter()
+        .map(|en| text_width(area, &en.label, fonts.legend) as f64)
+        .fold(0.0, f64::max);
+    let bw = widest + 70.0;
+    let bh = entries.len() as f64 * (fonts.legend as f64 + 7.0) + 34.0;
+    (bw / pw, bh / ph)
 }
 
 /// Clip a polyline (plot coordinates) to the rectangle `xr` × `yr`: the pieces inside,
@@ -826,7 +995,7 @@ fn clip_polyline(pts: &[(f64, f64)], xr: (f64, f64), yr: (f64, f64)) -> Vec<Vec<
 fn draw_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &LineChart,
-    caption: u32,
+    fonts: Fonts,
 ) -> Result<(), String> {
     let (log_x, log_y) = (chart.log_x, chart.log_y);
     let xr = fixed_range(chart.x_range, log_x).unwrap_or_else(|| {
@@ -843,15 +1012,69 @@ fn draw_chart<DB: DrawingBackend>(
             true,
         )
     });
+    let diagonal: Option<Vec<(f64, f64)>> = chart
+        .diagonal
+        .then(|| {
+            // y = x, in plot coordinates: a straight line when both axes share a scale.
+            if log_x == log_y {
+                let (a, b) = (xr.0.max(yr.0), xr.1.min(yr.1));
+                if a < b {
+                    vec![(a, a), (b, b)]
+                } else {
+                    Vec::new()
+                }
+            } else {
+                (0..=100)
+                    .filter_map(|i| {
+                        let p = xr.0 + (xr.1 - xr.0) * i as f64 / 100.0;
+                        let v = if log_x { 10f64.powf(p) } else { p };
+                        let q = to_plot(v, log_y);
+                        (usable(v, log_y) && q >= yr.0 && q <= yr.1).then_some((p, q))
+                    })
+                    .collect()
+            }
+        })
+        .filter(|pts| pts.len() >= 2);
+    let drawn: Vec<Vec<Vec<(f64, f64)>>> = chart
+        .series
+        .iter()
+        .map(|s| segments(s, log_x, log_y))
+        .collect();
+    let diag_style = ShapeStyle {
+        color: RGBColor(150, 150, 150).to_rgba(),
+        filled: false,
+        stroke_width: 1,
+    };
+    let mut entries: Vec<LegendEntry> = Vec::new();
+    if diagonal.is_some() {
+        entries.push(LegendEntry {
+            label: "equality".into(),
+            style: diag_style,
+            mark: Mark::Dashed,
+        });
+    }
+    for (i, (s, segs)) in chart.series.iter().zip(&drawn).enumerate() {
+        if !s.label.is_empty() && segs.iter().any(|g| !g.is_empty()) {
+            entries.push(LegendEntry {
+                label: s.label.clone(),
+                style: line_style(i),
+                mark: if s.dashed { Mark::Dashed } else { Mark::Line },
+            });
+        }
+    }
+    let body = titled(area, &chart.title, fonts.title)?;
+    let size = legend_fraction(&body, &entries, fonts);
+    let mut corner = legend_corner(&drawn, diagonal.as_deref(), xr, yr, size);
+    if corner.is_none() && body.dim_in_pixel().0 < 800 {
+        // A narrow panel has no room beside it: the corner with the least data.
+        corner = Some(least_busy_corner(&drawn, diagonal.as_deref(), xr, yr, size));
+    }
+    let (plot_area, side) = split_for_legend(&body, &entries, corner.as_ref(), fonts);
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let mut cc = ChartBuilder::on(area)
-        .caption(
-            &chart.title,
-            (FONT_FAMILY, caption).into_font().color(&TEXT),
-        )
+    let mut cc = ChartBuilder::on(&plot_area)
         .margin(18)
-        .x_label_area_size(56)
-        .y_label_area_size(80)
+        .x_label_area_size(40 + fonts.tick + fonts.axis / 2)
+        .y_label_area_size(60 + fonts.tick + fonts.axis)
         .build_cartesian_2d(axis_coord(xr, log_x), axis_coord(yr, log_y))
         .map_err(e)?;
     let xf: Box<dyn Fn(&f64) -> String> = if chart.x_dates && !log_x {
@@ -861,53 +1084,112 @@ fn draw_chart<DB: DrawingBackend>(
         Box::new(tick_formatter(log_x, xr, false))
     };
     let yf = tick_formatter(log_y, yr, false);
-    configure_mesh(&mut cc, &chart.x_label, &chart.y_label, &xf, &yf)?;
+    configure_mesh(&mut cc, &chart.x_label, &chart.y_label, &xf, &yf, fonts)?;
 
-    let mut labelled = 0;
-    let mut diagonal = None;
-    if chart.diagonal {
-        // y = x, in plot coordinates: a straight line when both axes share a scale.
-        let pts: Vec<(f64, f64)> = if log_x == log_y {
-            let (a, b) = (xr.0.max(yr.0), xr.1.min(yr.1));
-            if a < b {
-                vec![(a, a), (b, b)]
-            } else {
-                Vec::new()
+    let inside = side.is_none();
+    if let Some(pts) = &diagonal {
+        let ann = cc
+            .draw_series(DashedLineSeries::new(pts.clone(), 6, 5, diag_style))
+            .map_err(e)?;
+        if inside {
+            ann.label("equality")
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], diag_style));
+        }
+    }
+    for (i, (s, segs)) in chart.series.iter().zip(&drawn).enumerate() {
+        let label = if inside { s.label.as_str() } else { "" };
+        draw_line(&mut cc, label, segs, i, s.dashed, xr, yr)?;
+    }
+    match (side, corner) {
+        (Some(side), _) => draw_side_legend(&side, &entries, fonts)?,
+        (None, Some(pos)) if !entries.is_empty() => draw_legend(&mut cc, pos, fonts)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// How a legend entry is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mark {
+    Line,
+    Dashed,
+    Cross,
+}
+
+/// One legend entry: its text, colour and mark.
+#[derive(Debug, Clone)]
+struct LegendEntry {
+    label: String,
+    style: ShapeStyle,
+    mark: Mark,
+}
+
+/// The 2 px line of palette colour `i`.
+fn line_style(i: usize) -> ShapeStyle {
+    ShapeStyle {
+        color: palette(i).to_rgba(),
+        filled: false,
+        stroke_width: 2,
+    }
+}
+
+/// When no corner of the plot is free of data (`corner` is `None`), cut a strip off the
+/// right of `area` for the legend, so it covers nothing: (the plot's area, the strip).
+fn split_for_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[LegendEntry],
+    corner: Option<&SeriesLabelPosition>,
+    fonts: Fonts,
+) -> (DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>) {
+    if corner.is_some() || entries.is_empty() {
+        return (area.clone(), None);
+    }
+    let (w, _) = area.dim_in_pixel();
+    let widest = entries
+        .iter()
+        .map(|en| text_width(area, &en.label, fonts.legend))
+        .max()
+        .unwrap_or(0);
+    let strip = (widest + 50).min(w * 2 / 5).max(80);
+    let (plot, side) = area.split_horizontally(w.saturating_sub(strip));
+    (plot, Some(side))
+}
+
+/// A legend drawn by hand in its own strip beside the plot, entries top to bottom; labels
+/// too long for the strip are cut with `…`.
+fn draw_side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[LegendEntry],
+    fonts: Fonts,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let (w, _) = area.dim_in_pixel();
+    let font = (FONT_FAMILY, fonts.legend).into_font().color(&TEXT);
+    let row = (fonts.legend as i32 * 3) / 2 + 4;
+    let top = 30;
+    for (k, en) in entries.iter().enumerate() {
+        let y = top + row * k as i32;
+        let style = en.style;
+        match en.mark {
+            Mark::Line => area
+                .draw(&PathElement::new(vec![(4, y), (28, y)], style))
+                .map_err(e)?,
+            Mark::Dashed => {
+                for x in [4, 14, 24] {
+                    area.draw(&PathElement::new(vec![(x, y), (x + 6, y)], style))
+                        .map_err(e)?;
+                }
             }
-        } else {
-            (0..=100)
-                .filter_map(|i| {
-                    let p = xr.0 + (xr.1 - xr.0) * i as f64 / 100.0;
-                    let v = if log_x { 10f64.powf(p) } else { p };
-                    let q = to_plot(v, log_y);
-                    (usable(v, log_y) && q >= yr.0 && q <= yr.1).then_some((p, q))
-                })
-                .collect()
-        };
-        if pts.len() >= 2 {
-            let style = ShapeStyle {
-                color: RGBColor(150, 150, 150).to_rgba(),
-                filled: false,
-                stroke_width: 1,
-            };
-            cc.draw_series(DashedLineSeries::new(pts.clone(), 6, 5, style))
-                .map_err(e)?
-                .label("equality")
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
-            labelled += 1;
-            diagonal = Some(pts);
+            Mark::Cross => area.draw(&Cross::new((16, y), 6, style)).map_err(e)?,
         }
-    }
-    let mut drawn = Vec::new();
-    for (i, s) in chart.series.iter().enumerate() {
-        let segs = segments(s, log_x, log_y);
-        if draw_line(&mut cc, &s.label, &segs, i, xr, yr)? {
-            labelled += 1;
-        }
-        drawn.push(segs);
-    }
-    if labelled > 0 {
-        draw_legend(&mut cc, legend_corner(&drawn, diagonal.as_deref(), xr, yr))?;
+        let max_chars = ((w as f64 - 40.0) / (fonts.legend as f64 * 0.52)).max(4.0) as usize;
+        let label = short_name(&en.label, max_chars);
+        area.draw(&Text::new(
+            label,
+            (36, y - fonts.legend as i32 / 2 - 1),
+            font.clone(),
+        ))
+        .map_err(e)?;
     }
     Ok(())
 }
@@ -919,14 +1201,15 @@ fn configure_mesh<'a, DB: DrawingBackend + 'a>(
     y_label: &str,
     xf: &dyn Fn(&f64) -> String,
     yf: &dyn Fn(&f64) -> String,
+    fonts: Fonts,
 ) -> Result<(), String> {
     cc.configure_mesh()
         .x_desc(x_label)
         .y_desc(y_label)
         .x_label_formatter(xf)
         .y_label_formatter(yf)
-        .label_style((FONT_FAMILY, 15).into_font().color(&TEXT))
-        .axis_desc_style((FONT_FAMILY, 17).into_font().color(&TEXT))
+        .label_style((FONT_FAMILY, fonts.tick).into_font().color(&TEXT))
+        .axis_desc_style((FONT_FAMILY, fonts.axis).into_font().color(&TEXT))
         .bold_line_style(GRID_BOLD)
         .light_line_style(GRID_LIGHT)
         .axis_style(AXIS)
@@ -937,24 +1220,21 @@ fn configure_mesh<'a, DB: DrawingBackend + 'a>(
 /// Draw one series (its segments in plot coordinates) in palette colour `i`: lines,
 /// single points as dots, clipped to the plotting area. The first piece carries the
 /// legend entry; returns whether there is one.
-fn draw_line<DB, CT>(
-    cc: &mut ChartContext<'_, DB, CT>,
+fn draw_line<'a, DB, CT>(
+    cc: &mut ChartContext<'a, DB, CT>,
     label: &str,
     segs: &[Vec<(f64, f64)>],
     i: usize,
+    dashed: bool,
     xr: (f64, f64),
     yr: (f64, f64),
 ) -> Result<bool, String>
 where
-    DB: DrawingBackend,
+    DB: DrawingBackend + 'a,
     CT: CoordTranslate<From = (f64, f64)>,
 {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let style = ShapeStyle {
-        color: palette(i).to_rgba(),
-        filled: false,
-        stroke_width: 2,
-    };
+    let style = line_style(i);
     let mut labelled = false;
     for seg in segs {
         let single = seg.len() == 1;
@@ -962,14 +1242,26 @@ where
             let ann = if single {
                 cc.draw_series(std::iter::once(Circle::new(piece[0], 4, style.filled())))
                     .map_err(e)?
+            } else if piece.len() >= 2 && dashed {
+                cc.draw_series(DashedLineSeries::new(piece, 9, 6, style))
+                    .map_err(e)?
             } else if piece.len() >= 2 {
                 cc.draw_series(LineSeries::new(piece, style)).map_err(e)?
             } else {
                 continue;
             };
             if !labelled && !label.is_empty() {
-                ann.label(label)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+                if dashed {
+                    ann.label(label).legend(move |(x, y)| {
+                        EmptyElement::at((x, y))
+                            + PathElement::new(vec![(0, 0), (6, 0)], style)
+                            + PathElement::new(vec![(10, 0), (16, 0)], style)
+                            + PathElement::new(vec![(20, 0), (22, 0)], style)
+                    });
+                } else {
+                    ann.label(label)
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+                }
                 labelled = true;
             }
         }
@@ -981,6 +1273,7 @@ where
 fn draw_legend<'a, DB, CT>(
     cc: &mut ChartContext<'a, DB, CT>,
     position: SeriesLabelPosition,
+    fonts: Fonts,
 ) -> Result<(), String>
 where
     DB: DrawingBackend + 'a,
@@ -992,7 +1285,7 @@ where
         .legend_area_size(30)
         .background_style(WHITE.mix(0.88))
         .border_style(RGBColor(200, 200, 200))
-        .label_font((FONT_FAMILY, 15).into_font().color(&TEXT))
+        .label_font((FONT_FAMILY, fonts.legend).into_font().color(&TEXT))
         .draw()
         .map_err(|e| e.to_string())
 }
@@ -1058,8 +1351,8 @@ fn draw_bar_chart<DB: DrawingBackend>(
     // One tick per bar; bar k (from the top) sits at y = n - 1 - k.
     y_axis.bold = (0..n).map(|k| k as f64).collect();
     y_axis.light = Vec::new();
-    let mut cc = ChartBuilder::on(area)
-        .caption(&chart.title, (FONT_FAMILY, 26).into_font().color(&TEXT))
+    let body = titled(area, &chart.title, FONTS.title)?;
+    let mut cc = ChartBuilder::on(&body)
         .margin(18)
         .x_label_area_size(56)
         .y_label_area_size((longest as u32 * 9 + 24).clamp(60, 300))
@@ -1075,7 +1368,7 @@ fn draw_bar_chart<DB: DrawingBackend>(
             String::new()
         }
     };
-    configure_mesh(&mut cc, &chart.x_label, "", &xf, &yf)?;
+    configure_mesh(&mut cc, &chart.x_label, "", &xf, &yf, FONTS)?;
     let colour = palette(0);
     cc.draw_series(chart.bars.iter().enumerate().map(|(k, b)| {
         let y = (n - 1 - k) as f64;
@@ -1120,10 +1413,17 @@ pub struct Band {
     pub mean: Vec<f64>,
     pub lo: Vec<f64>,
     pub hi: Vec<f64>,
+    /// x values with no value to draw (e.g. every run of the point failed): marked with a
+    /// cross in the band's colour at the bottom of the plot, and a legend entry.
+    pub failed: Vec<f64>,
 }
 
+/// The legend entry of the crosses that mark [`Band::failed`] points.
+pub const FAILED_LEGEND: &str = "every run failed";
+
 /// Lines with confidence bands. Points where the mean is not finite break the line; a
-/// band is drawn where both bounds are finite.
+/// band is drawn where both bounds are finite (a lone point with finite bounds gets an
+/// error bar).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BandChart {
     pub title: String,
@@ -1149,9 +1449,13 @@ fn draw_band_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &BandChart,
 ) -> Result<(), String> {
+    let fonts = FONTS;
     let log_x = chart.log_x;
     let xr = fit_range(
-        chart.bands.iter().flat_map(|b| b.xs.iter().copied()),
+        chart
+            .bands
+            .iter()
+            .flat_map(|b| b.xs.iter().chain(&b.failed).copied()),
         log_x,
         true,
     );
@@ -1165,9 +1469,95 @@ fn draw_band_chart<DB: DrawingBackend>(
             true,
         )
     });
+    let ok = |x: f64, y: f64| usable(x, log_x) && y.is_finite();
+    // The bands (runs of points with both bounds), clamped to the plot, and the lines.
+    let mut band_runs: Vec<Vec<Vec<(f64, f64, f64)>>> = Vec::new();
+    for b in &chart.bands {
+        let mut runs = vec![Vec::new()];
+        for k in 0..b.xs.len().min(b.lo.len()).min(b.hi.len()) {
+            let (x, lo, hi) = (b.xs[k], b.lo[k], b.hi[k]);
+            if ok(x, lo) && ok(x, hi) {
+                let clamp = |v: f64| v.max(yr.0).min(yr.1);
+                runs.last_mut().expect("a run").push((
+                    to_plot(x, log_x).clamp(xr.0, xr.1),
+                    clamp(lo),
+                    clamp(hi),
+                ));
+            } else if !runs.last().expect("a run").is_empty() {
+                runs.push(Vec::new());
+            }
+        }
+        runs.retain(|r| !r.is_empty());
+        band_runs.push(runs);
+    }
+    let lines: Vec<Vec<Vec<(f64, f64)>>> = chart
+        .bands
+        .iter()
+        .map(|b| segments(&Series::new("", b.xs.clone(), b.mean.clone()), log_x, false))
+        .collect();
+    let cross_y = yr.0 + (yr.1 - yr.0) * 0.03;
+    let crosses: Vec<Vec<(f64, f64)>> = chart
+        .bands
+        .iter()
+        .map(|b| {
+            b.failed
+                .iter()
+                .filter(|&&x| usable(x, log_x))
+                .map(|&x| (to_plot(x, log_x), cross_y))
+                .filter(|p| p.0 >= xr.0 && p.0 <= xr.1)
+                .collect()
+        })
+        .collect();
+    let mut entries: Vec<LegendEntry> = chart
+        .bands
+        .iter()
+        .zip(&lines)
+        .enumerate()
+        .filter(|(_, (b, segs))| !b.label.is_empty() && segs.iter().any(|g| !g.is_empty()))
+        .map(|(i, (b, _))| LegendEntry {
+            label: b.label.clone(),
+            style: line_style(i),
+            mark: Mark::Line,
+        })
+        .collect();
+    if crosses.iter().any(|c| !c.is_empty()) {
+        entries.push(LegendEntry {
+            label: FAILED_LEGEND.into(),
+            style: ShapeStyle {
+                color: RGBColor(90, 90, 90).to_rgba(),
+                filled: false,
+                stroke_width: 2,
+            },
+            mark: Mark::Cross,
+        });
+    }
+    // What a legend must not cover: the lines, the bands' edges, the crosses.
+    let mut occupied: Vec<Vec<Vec<(f64, f64)>>> = lines.clone();
+    for runs in &band_runs {
+        occupied.push(
+            runs.iter()
+                .flat_map(|r| {
+                    [
+                        r.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
+                        r.iter().map(|p| (p.0, p.2)).collect(),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    occupied.push(crosses.iter().flatten().map(|&p| vec![p]).collect());
+
+    let body = titled(area, &chart.title, fonts.title)?;
+    let corner = legend_corner(
+        &occupied,
+        None,
+        xr,
+        yr,
+        legend_fraction(&body, &entries, fonts),
+    );
+    let (plot_area, side) = split_for_legend(&body, &entries, corner.as_ref(), fonts);
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let mut cc = ChartBuilder::on(area)
-        .caption(&chart.title, (FONT_FAMILY, 26).into_font().color(&TEXT))
+    let mut cc = ChartBuilder::on(&plot_area)
         .margin(18)
         .x_label_area_size(56)
         .y_label_area_size(80)
@@ -1175,45 +1565,60 @@ fn draw_band_chart<DB: DrawingBackend>(
         .map_err(e)?;
     let xf = tick_formatter(log_x, xr, true);
     let yf = tick_formatter(false, yr, false);
-    configure_mesh(&mut cc, &chart.x_label, &chart.y_label, &xf, &yf)?;
-    let ok = |x: f64, y: f64| usable(x, log_x) && y.is_finite();
+    configure_mesh(&mut cc, &chart.x_label, &chart.y_label, &xf, &yf, fonts)?;
     // Bands first, lines on top.
-    for (i, b) in chart.bands.iter().enumerate() {
+    for (i, runs) in band_runs.iter().enumerate() {
         let fill = palette(i).mix(0.22).filled();
-        let mut run: Vec<(f64, f64, f64)> = Vec::new();
-        let mut flush = |run: &mut Vec<(f64, f64, f64)>| -> Result<(), String> {
+        let whisker = ShapeStyle {
+            color: palette(i).mix(0.6),
+            filled: false,
+            stroke_width: 2,
+        };
+        for run in runs {
             if run.len() >= 2 {
                 let mut poly: Vec<(f64, f64)> = run.iter().map(|p| (p.0, p.2)).collect();
                 poly.extend(run.iter().rev().map(|p| (p.0, p.1)));
                 cc.draw_series(std::iter::once(Polygon::new(poly, fill)))
                     .map_err(e)?;
-            }
-            run.clear();
-            Ok(())
-        };
-        for k in 0..b.xs.len().min(b.lo.len()).min(b.hi.len()) {
-            let (x, lo, hi) = (b.xs[k], b.lo[k], b.hi[k]);
-            if ok(x, lo) && ok(x, hi) {
-                let clamp = |v: f64| v.max(yr.0).min(yr.1);
-                run.push((to_plot(x, log_x).clamp(xr.0, xr.1), clamp(lo), clamp(hi)));
-            } else {
-                flush(&mut run)?;
+            } else if let [(x, lo, hi)] = run[..] {
+                // A lone point: its interval as an error bar.
+                cc.draw_series(std::iter::once(PathElement::new(
+                    vec![(x, lo), (x, hi)],
+                    whisker,
+                )))
+                .map_err(e)?;
             }
         }
-        flush(&mut run)?;
     }
-    let mut labelled = 0;
-    let mut drawn = Vec::new();
-    for (i, b) in chart.bands.iter().enumerate() {
-        let s = Series::new(b.label.clone(), b.xs.clone(), b.mean.clone());
-        let segs = segments(&s, log_x, false);
-        if draw_line(&mut cc, &b.label, &segs, i, xr, yr)? {
-            labelled += 1;
+    let inside = side.is_none();
+    for (i, (b, segs)) in chart.bands.iter().zip(&lines).enumerate() {
+        let label = if inside { b.label.as_str() } else { "" };
+        draw_line(&mut cc, label, segs, i, false, xr, yr)?;
+    }
+    // Points without a value: a cross at the bottom, in the band's colour.
+    let mut crossed = false;
+    for (i, pts) in crosses.iter().enumerate() {
+        if pts.is_empty() {
+            continue;
         }
-        drawn.push(segs);
+        let ann = cc
+            .draw_series(pts.iter().map(|&p| Cross::new(p, 7, line_style(i))))
+            .map_err(e)?;
+        if inside && !crossed {
+            let grey = ShapeStyle {
+                color: RGBColor(90, 90, 90).to_rgba(),
+                filled: false,
+                stroke_width: 2,
+            };
+            ann.label(FAILED_LEGEND)
+                .legend(move |(x, y)| Cross::new((x + 11, y), 6, grey));
+        }
+        crossed = true;
     }
-    if labelled > 0 {
-        draw_legend(&mut cc, legend_corner(&drawn, None, xr, yr))?;
+    match (side, corner) {
+        (Some(side), _) => draw_side_legend(&side, &entries, fonts)?,
+        (None, Some(pos)) if !entries.is_empty() => draw_legend(&mut cc, pos, fonts)?,
+        _ => {}
     }
     Ok(())
 }
@@ -1283,9 +1688,7 @@ fn draw_heatmap<DB: DrawingBackend>(
     let (lo, hi) = fixed_range(map.range, false)
         .unwrap_or_else(|| fit_range(map.values.iter().flatten().copied(), false, false));
     let span = hi - lo;
-    let body = area
-        .titled(&map.title, (FONT_FAMILY, 26).into_font().color(&TEXT))
-        .map_err(e)?;
+    let body = titled(area, &map.title, FONTS.title)?;
     let (w, _) = body.dim_in_pixel();
     let (main, bar) = body.split_horizontally(w.saturating_sub(150));
 
@@ -1390,6 +1793,89 @@ mod tests {
         assert!(pts.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 > w[1].1));
     }
 
+    /// Every log axis has at least three labelled ticks (a seal sweep over 0.25%–5% once
+    /// had one), however narrow or wide its range.
+    #[test]
+    fn log_axes_have_three_ticks() {
+        for (a, b) in [
+            (0.25, 5.0),
+            (0.22, 5.6),
+            (0.126, 12.6),
+            (0.9, 110.0),
+            (1.0, 1.001),
+            (1.5, 2.5),
+            (0.5, 1.0),
+            (3.0, 30.0),
+            (1e-300, 1e300),
+            (5e-324, 1e-320),
+            (1e300, f64::MAX),
+        ] {
+            let (lo, hi) = (f64::log10(a), f64::log10(b));
+            let (bold, _) = log_ticks(lo, hi);
+            assert!(bold.len() >= 3, "{a}..{b}: {bold:?}");
+            assert!(
+                bold.iter().all(|&v| v >= lo - 1e-9 && v <= hi + 1e-9),
+                "{a}..{b}"
+            );
+        }
+    }
+
+    /// The legend goes to a corner the lines do not cross (followed between their
+    /// points), or beside the plot when there is none (the core-claim distribution once
+    /// hid a steep two-point line under a lower-left legend).
+    #[test]
+    fn legends_avoid_lines_between_points() {
+        let r = (0.0, 1.0);
+        let size = (0.3, 0.2);
+        // A diagonal from lower left to upper right, given by its two ends only.
+        let diag = vec![vec![vec![(0.0, 0.0), (1.0, 1.0)]]];
+        let c = legend_corner(&diag, None, r, r, size);
+        assert!(matches!(c, Some(SeriesLabelPosition::UpperLeft)), "{c:?}");
+        // Steep lines at the left and the right edge, and a falling diagonal: no corner
+        // is free.
+        let busy = vec![
+            vec![vec![(0.02, 1.0), (0.05, 0.0)]],
+            vec![vec![(0.3, 1.0), (1.0, 0.0)]],
+            vec![vec![(0.97, 1.0), (0.98, 0.0)]],
+        ];
+        assert!(legend_corner(&busy, None, r, r, size).is_none());
+    }
+
+    /// SVG text elements that read as tick labels (numbers, powers of ten).
+    fn numeric_texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                let body = t.split_once('>')?.1.split_once("</text>")?.0.trim();
+                let plain = body.replace('−', "-");
+                (plain.parse::<f64>().is_ok() || plain.starts_with("10")).then(|| body.to_string())
+            })
+            .collect()
+    }
+
+    /// A distribution of two actors (one decade or less on both axes) has tick labels on
+    /// both axes; the legend sits beside or inside without covering the line.
+    #[test]
+    fn two_actor_distribution_has_ticks() {
+        let dir = tempfile::tempdir().unwrap();
+        for (i, values) in [vec![1.0, 2.0], vec![3.3e4, 1.2e5], vec![0.4, 0.6]]
+            .into_iter()
+            .enumerate()
+        {
+            let stem = format!("d{i}");
+            distribution_chart(
+                dir.path(),
+                &stem,
+                "two actors",
+                &[("pair".into(), values.clone())],
+            )
+            .unwrap();
+            let svg = std::fs::read_to_string(dir.path().join(format!("{stem}.svg"))).unwrap();
+            let ticks = numeric_texts(&svg);
+            assert!(ticks.len() >= 6, "{values:?}: {ticks:?}");
+        }
+    }
+
     #[test]
     fn ticks_are_compact() {
         assert_eq!(fmt_tick(0.30000000000000004, false), "0.3");
@@ -1461,6 +1947,7 @@ mod tests {
                 mean: vec![0.1, 0.2, f64::NAN, 0.5],
                 lo: vec![0.05, 0.15, f64::NAN, 0.4],
                 hi: vec![0.15, 0.25, f64::NAN, 0.6],
+                failed: vec![1.4],
             }],
             ..Default::default()
         };

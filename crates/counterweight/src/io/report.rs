@@ -32,6 +32,11 @@ pub struct Report {
     pub key_numbers: Vec<(String, String)>,
     /// A final-values table: column headers (first is the row label header) and rows.
     pub final_table: Option<(Vec<String>, Vec<Vec<String>>)>,
+    /// Footnotes under the final-values table (e.g. which confidence interval it shows).
+    pub table_notes: Vec<String>,
+    /// Show the final-values table after the charts, folded in a `<details>` block when
+    /// it is long (a sweep's table of points), instead of before them.
+    pub table_after_charts: bool,
     /// The charts, in order, under "Charts".
     pub figures: Vec<Figure>,
     /// Data files (relative names) with a short description each.
@@ -163,24 +168,8 @@ pub fn render_html(r: &Report) -> String {
         h.push_str("</table>\n");
     }
 
-    if let Some((headers, rows)) = &r.final_table {
-        h.push_str("<h2>Final values</h2>\n<div class=\"scroll\"><table>\n<tr>");
-        for c in headers {
-            let _ = write!(h, "<th>{}</th>", escape(c));
-        }
-        h.push_str("</tr>\n");
-        for row in rows {
-            h.push_str("<tr>");
-            for (i, c) in row.iter().enumerate() {
-                if i == 0 {
-                    let _ = write!(h, "<td>{}</td>", escape(c));
-                } else {
-                    let _ = write!(h, "<td class=\"num\">{}</td>", escape(c));
-                }
-            }
-            h.push_str("</tr>\n");
-        }
-        h.push_str("</table></div>\n");
+    if !r.table_after_charts {
+        final_table(&mut h, r);
     }
 
     if !r.figures.is_empty() {
@@ -203,6 +192,10 @@ pub fn render_html(r: &Report) -> String {
             }
             h.push_str("</figcaption>\n</figure>\n");
         }
+    }
+
+    if r.table_after_charts {
+        final_table(&mut h, r);
     }
 
     if !r.files.is_empty() {
@@ -230,6 +223,48 @@ pub fn render_html(r: &Report) -> String {
     h
 }
 
+/// Rows of the final-values table from which it is folded when shown after the charts.
+const FOLD_ROWS: usize = 20;
+
+/// The "Final values" table and its footnotes.
+fn final_table(h: &mut String, r: &Report) {
+    let Some((headers, rows)) = &r.final_table else {
+        return;
+    };
+    h.push_str("<h2>Final values</h2>\n");
+    let fold = r.table_after_charts && rows.len() > FOLD_ROWS;
+    if fold {
+        let _ = writeln!(
+            h,
+            "<details>\n<summary>Show the table ({} rows)</summary>",
+            rows.len()
+        );
+    }
+    h.push_str("<div class=\"scroll\"><table>\n<tr>");
+    for c in headers {
+        let _ = write!(h, "<th>{}</th>", escape(c));
+    }
+    h.push_str("</tr>\n");
+    for row in rows {
+        h.push_str("<tr>");
+        for (i, c) in row.iter().enumerate() {
+            if i == 0 {
+                let _ = write!(h, "<td>{}</td>", escape(c));
+            } else {
+                let _ = write!(h, "<td class=\"num\">{}</td>", escape(c));
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table></div>\n");
+    if fold {
+        h.push_str("</details>\n");
+    }
+    for n in &r.table_notes {
+        let _ = writeln!(h, "<p class=\"notes\">{}</p>", escape(n));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,5 +288,33 @@ mod tests {
         assert!(h.contains("<svg viewBox"));
         assert!(!h.contains("<?xml"));
         assert!(h.contains("href=\"my%20chart.svg\""));
+    }
+
+    #[test]
+    fn a_long_table_follows_the_charts_folded() {
+        let rows: Vec<Vec<String>> = (0..30).map(|i| vec![i.to_string(), "x".into()]).collect();
+        let mut r = Report {
+            final_table: Some((vec!["point".into(), "v".into()], rows)),
+            table_notes: vec!["¹ an interval".into()],
+            figures: vec![Figure {
+                title: "f".into(),
+                caption: String::new(),
+                svg: "<svg></svg>".into(),
+                files: Vec::new(),
+            }],
+            ..Default::default()
+        };
+        let h = render_html(&r);
+        assert!(h.find("Final values") < h.find("<h2>Charts"));
+        assert!(!h.contains("Show the table"));
+        r.table_after_charts = true;
+        let h = render_html(&r);
+        let (charts, table) = (
+            h.find("<h2>Charts").unwrap(),
+            h.find("Final values").unwrap(),
+        );
+        assert!(charts < table);
+        assert!(h.contains("<summary>Show the table (30 rows)</summary>"));
+        assert!(h[table..].contains("¹ an interval"));
     }
 }

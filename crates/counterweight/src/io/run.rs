@@ -310,20 +310,7 @@ pub fn format_number(x: f64) -> String {
             "−∞".into()
         };
     }
-    if x == x.trunc() && x.abs() < 1e15 {
-        return format!("{x:.0}");
-    }
-    let a = x.abs();
-    if !(1e-4..1e9).contains(&a) {
-        return format!("{x:.3e}");
-    }
-    let digits = (3 - a.log10().floor() as i32).max(0) as usize;
-    let s = format!("{x:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
+    crate::fmt::sig(x, 4)
 }
 
 // --- Lorenz points ----------------------------------------------------------------------
@@ -452,7 +439,8 @@ fn over_time_plots(rec: &RunRecord, variants: &[VariantRows], figures: &mut Vec<
             .iter()
             .filter_map(|g| series_of(&format!("share.{g}"), &format!("group {g}"), v))
             .collect();
-        series.extend(series_of("top1_share", "largest actor (top-1)", v));
+        // Dashed and drawn last: a group of one actor coincides with it and shows through.
+        series.extend(series_of("top1_share", "largest actor (top-1)", v).map(Series::dashed));
         if !series.is_empty() {
             let title = format!("Shares of the total over time — {}", rec.name);
             let mut chart = panel(&title, "share of the total", series);
@@ -509,10 +497,25 @@ fn over_time_plots(rec: &RunRecord, variants: &[VariantRows], figures: &mut Vec<
     }
 
     // (b) concentration: one panel per metric, a line per variant
+    // With fewer than 10 actors the top 10% is a fraction of one actor (validation.md §7:
+    // interpolated on the Lorenz curve), so its share lies below the top-1 share: say so.
+    let actors = rec
+        .variants
+        .iter()
+        .map(|v| v.final_values.len())
+        .filter(|&n| n > 0)
+        .min();
+    let top10_title = match actors {
+        Some(n) if n < 10 => format!(
+            "top-10% share ({} of an actor)",
+            crate::fmt::sig(n as f64 / 10.0, 2)
+        ),
+        _ => "top-10% share".to_string(),
+    };
     let metrics = [
         ("hhi", "HHI", "HHI (0–1)"),
         ("gini", "Gini", "Gini coefficient"),
-        ("top10pct_share", "top-10% share", "share of the total"),
+        ("top10pct_share", top10_title.as_str(), "share of the total"),
     ];
     let panels: Vec<LineChart> = metrics
         .iter()
@@ -536,8 +539,15 @@ fn over_time_plots(rec: &RunRecord, variants: &[VariantRows], figures: &mut Vec<
             stem: "concentration",
             title: title.clone(),
             caption: format!(
-                "Herfindahl–Hirschman index, Gini coefficient (population definition) and the share held by the top 10% of actors.{}{mean_note}",
-                if several { " One line per variant." } else { "" }
+                "Herfindahl–Hirschman index, Gini coefficient (population definition) and the share held by the top 10% of actors.{}{}{mean_note}",
+                if several { " One line per variant." } else { "" },
+                match actors {
+                    Some(n) if n < 10 => format!(
+                        " With {n} actors the top 10% is {} of an actor: the share is read off the Lorenz curve by interpolation (validation.md §7), i.e. that fraction of the largest actor's share, so it lies below the top-1 share.",
+                        crate::fmt::sig(n as f64 / 10.0, 2)
+                    ),
+                    _ => String::new(),
+                }
             ),
             drawing: Drawing::Panels(title, panels),
         });
@@ -879,6 +889,7 @@ pub fn write_run(dir: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoError> {
         figures: figs,
         files: data_files,
         scenario_toml: rec.scenario_toml.clone(),
+        ..Default::default()
     };
     write_atomic_bytes(&report_path, render_html(&report).as_bytes())?;
     files.push(report_path);

@@ -72,6 +72,24 @@ pub fn label(name: &str) -> Option<std::borrow::Cow<'static, str>> {
         .map(|k| format!("top-{k} share").into())
 }
 
+/// Whether a contract metric column (or a per-group one, `gini.firms`, or a group's
+/// share of the total, `share.firms`) holds values in [0, 1]: HHI, Gini and the top
+/// shares do; the effective number, Theil T, Nakamoto coefficients, Hill estimates and
+/// totals do not.
+pub fn unit_interval(name: &str) -> bool {
+    let base = name.split_once('.').map_or(name, |(b, _)| b);
+    if base == "share" && name.contains('.') {
+        return true;
+    }
+    matches!(
+        base,
+        "hhi" | "gini" | "top1_share" | "top10pct_share" | "top1pct_share"
+    ) || base
+        .strip_prefix("top")
+        .and_then(|k| k.strip_suffix("_share"))
+        .is_some_and(|k| k.parse::<usize>().is_ok())
+}
+
 impl MetricColumns {
     /// `top_k` names the `top{k}_share` column; it should be the `MetricOptions::top_k`
     /// the pushed values were computed with.
@@ -187,5 +205,28 @@ mod label_tests {
         }
         assert_eq!(label("top3_share").as_deref(), Some("top-3 share"));
         assert_eq!(label("mean"), None);
+    }
+
+    #[test]
+    fn unit_interval_columns() {
+        for n in [
+            "hhi",
+            "gini.firms",
+            "top3_share",
+            "top10pct_share",
+            "share.firms",
+        ] {
+            assert!(unit_interval(n), "{n}");
+        }
+        for n in [
+            "effective_number",
+            "theil_t",
+            "nakamoto_1_2",
+            "total.firms",
+            "share",
+            "time",
+        ] {
+            assert!(!unit_interval(n), "{n}");
+        }
     }
 }

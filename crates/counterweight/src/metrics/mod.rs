@@ -10,7 +10,9 @@
 //! * `layer` — [`LayerMetrics`], one layer of holdings with Nakamoto coefficients at 1/3,
 //!   1/2 and 2/3 (the staking model's layers, `measure --group`);
 //! * `columns` — [`MetricColumns`], the contract CSV/Parquet columns;
-//! * `sorted` — validation, the one sort per call, deterministic chunked sums.
+//! * `sorted` — validation, the one sort per call, deterministic chunked sums;
+//! * [`interval`] — confidence intervals of a mean over replicates (Student-t, Wilson,
+//!   logit-transformed t) for sweep summaries.
 //!
 //! Conventions (validation.md §7): shares s_i = x_i/X; **population** Gini by the sorted
 //! formula; Theil T with 0·ln 0 = 0; top-p shares interpolated on the piecewise-linear
@@ -28,12 +30,13 @@ use thiserror::Error;
 mod columns;
 mod concentration;
 mod inequality;
+pub mod interval;
 mod layer;
 pub mod ownership;
 mod sorted;
 mod tail;
 
-pub use columns::{METRIC_COLUMN_NAMES, MetricColumns, label};
+pub use columns::{METRIC_COLUMN_NAMES, MetricColumns, label, unit_interval};
 pub use concentration::{nakamoto_at, top_share};
 pub use inequality::lorenz;
 pub use layer::{LAYER_METRIC_NAMES, LayerMetrics};

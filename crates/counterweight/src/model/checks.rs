@@ -100,8 +100,10 @@ pub enum ChecksError {
     },
     /// A power stopped being finite and positive during a step.
     #[error(
-        "numerical blow-up at step {step} (t = {time}): the power of \"{force}\" became {value}; \
-         reduce time.dt, or returns to scale and feeding checks grow without bound"
+        "numerical blow-up at step {step} (t = {}): the power of \"{force}\" became {}; \
+         reduce time.dt, or returns to scale and feeding checks grow without bound",
+        crate::fmt::sig(*.time, 6),
+        crate::fmt::sig(*.value, 6)
     )]
     BlowUp {
         /// The step (1-based).

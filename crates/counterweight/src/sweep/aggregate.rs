@@ -6,22 +6,30 @@
 //! Runs are point-major, so every point's replicates are contiguous and a point is
 //! summarised as soon as the stream moves past it: memory holds one point at a time.
 //!
-//! The interval is the Student-t interval `mean ± t(0.975, n−1) · s/√n` over the runs whose
-//! value is finite (failed runs and undefined metrics are left out; the `runs` and `failed`
-//! columns say how many); with fewer than two values its bounds are NaN.
+//! The interval is over the runs whose value is finite (failed runs and undefined metrics
+//! are left out; the `runs` and `failed` columns say how many), and respects the range of
+//! the metric ([`crate::metrics::interval`]):
+//!
+//! - a metric in [0, 1] (shares, Gini, HHI, the model's columns declared as shares): the
+//!   Wilson score interval when every value at the point is 0 or 1 (a proportion of runs),
+//!   else the logit-transformed Student-t interval of the mean; both stay inside [0, 1];
+//! - any other metric: the Student-t interval `mean ± t(0.975, n−1) · s/√n`.
+//!
+//! With fewer than two values the bounds are NaN (Wilson: one value is enough).
+//! `stopped_fraction` is the share of a point's runs that stopped at `stop_at_share`, with
+//! its Wilson interval.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::SweepError;
 use super::exec::{self, STOPPED};
 use super::plan::Plan;
 use super::store::{self, CsvStream, ParquetStream};
 use crate::io::{Column, Table, write_csv, write_parquet};
+use crate::metrics::interval;
 
-/// Running mean and variance (Welford).
+/// Running mean and variance (Welford), and what the interval needs to respect [0, 1].
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Acc {
     /// The number of finite values pushed.
@@ -29,6 +37,12 @@ pub(crate) struct Acc {
     /// Their mean (0 before any).
     pub mean: f64,
     m2: f64,
+    /// Values equal to 1.
+    ones: u64,
+    /// Values that are neither 0 nor 1.
+    not_binary: u64,
+    /// Values outside [0, 1].
+    outside: u64,
 }
 
 impl Acc {
@@ -41,23 +55,51 @@ impl Acc {
         let d = x - self.mean;
         self.mean += d / self.n as f64;
         self.m2 += d * (x - self.mean);
+        if x == 1.0 {
+            self.ones += 1;
+        } else if x != 0.0 {
+            self.not_binary += 1;
+            if !(0.0..=1.0).contains(&x) {
+                self.outside += 1;
+            }
+        }
     }
 
-    /// (mean, lower, upper) of the 95% confidence interval.
+    /// The sample standard deviation.
+    fn sd(&self) -> f64 {
+        if self.n < 2 {
+            return f64::NAN;
+        }
+        (self.m2 / (self.n - 1) as f64).max(0.0).sqrt()
+    }
+
+    /// (mean, lower, upper) of the 95% Student-t confidence interval.
+    #[cfg(test)]
     pub fn ci95(&self) -> (f64, f64, f64) {
+        self.interval(false)
+    }
+
+    /// (mean, lower, upper) of the 95% confidence interval; `unit`: the metric lies in
+    /// [0, 1], so the interval does too (Wilson or logit-t; Student-t if a value falls
+    /// outside after all).
+    pub fn interval(&self, unit: bool) -> (f64, f64, f64) {
         if self.n == 0 {
             return (f64::NAN, f64::NAN, f64::NAN);
         }
-        if self.n == 1 {
-            return (self.mean, f64::NAN, f64::NAN);
-        }
-        let n = self.n as f64;
-        let sd = (self.m2 / (n - 1.0)).max(0.0).sqrt();
-        let t = StudentsT::new(0.0, 1.0, n - 1.0)
-            .map(|d| d.inverse_cdf(0.975))
-            .unwrap_or(f64::NAN);
-        let h = t * sd / n.sqrt();
-        (self.mean, self.mean - h, self.mean + h)
+        let (lo, hi) = if unit && self.outside == 0 {
+            let i = interval::bounded(
+                self.mean,
+                self.sd(),
+                self.n,
+                self.ones,
+                self.not_binary == 0,
+                0.95,
+            );
+            (i.lo, i.hi)
+        } else {
+            interval::student_t(self.mean, self.sd(), self.n, 0.95)
+        };
+        (self.mean, lo, hi)
     }
 }
 
@@ -104,11 +146,11 @@ fn point_columns(plan: &Plan, points: &[u64], t: &mut Table) {
     }
 }
 
-fn push_stats(t: &mut Table, names: &[String], accs: &[Vec<Acc>]) {
+fn push_stats(t: &mut Table, names: &[String], unit: &[bool], accs: &[Vec<Acc>]) {
     for (m, name) in names.iter().enumerate() {
         let (mut mean, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
         for row in accs {
-            let (a, b, c) = row[m].ci95();
+            let (a, b, c) = row[m].interval(unit[m]);
             mean.push(a);
             lo.push(b);
             hi.push(c);
@@ -119,6 +161,24 @@ fn push_stats(t: &mut Table, names: &[String], accs: &[Vec<Acc>]) {
     }
 }
 
+/// `stopped_fraction` and its Wilson interval, per point.
+fn push_stopped_fraction(t: &mut Table, stopped: &[u64], runs: &[u64]) {
+    let (mut f, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+    for (&k, &n) in stopped.iter().zip(runs) {
+        let (a, b) = interval::wilson(k, n, 0.95);
+        f.push(if n == 0 {
+            f64::NAN
+        } else {
+            k as f64 / n as f64
+        });
+        lo.push(a);
+        hi.push(b);
+    }
+    t.push("stopped_fraction", Column::F64(f));
+    t.push("stopped_fraction_ci_low", Column::F64(lo));
+    t.push("stopped_fraction_ci_high", Column::F64(hi));
+}
+
 /// One point's time series, being accumulated.
 struct PointSeries {
     point: u64,
@@ -127,7 +187,7 @@ struct PointSeries {
 }
 
 impl PointSeries {
-    fn table(&self, plan: &Plan, names: &[String]) -> Table {
+    fn table(&self, plan: &Plan, names: &[String], unit: &[bool]) -> Table {
         let mut t = Table::new();
         let n = self.steps.len();
         point_columns(plan, &vec![self.point; n], &mut t);
@@ -141,7 +201,7 @@ impl PointSeries {
             Column::U64(self.steps.values().map(|v| v.1).collect()),
         );
         let accs: Vec<Vec<Acc>> = self.steps.values().map(|v| v.2.clone()).collect();
-        push_stats(&mut t, names, &accs);
+        push_stats(&mut t, names, unit, &accs);
         t
     }
 }
@@ -227,15 +287,18 @@ pub fn finalize(plan: &Plan, dir: &Path) -> Result<Summary, SweepError> {
 
     let mut summary = Table::new();
     point_columns(plan, &points, &mut summary);
-    summary.push("runs", Column::U64(runs_per_point));
+    summary.push("runs", Column::U64(runs_per_point.clone()));
     summary.push("failed", Column::U64(failed_per_point));
-    summary.push("stopped", Column::U64(stopped_per_point));
-    push_stats(&mut summary, &finals, &accs);
+    summary.push("stopped", Column::U64(stopped_per_point.clone()));
+    let unit: Vec<bool> = finals.iter().map(|n| plan.unit_interval(n)).collect();
+    push_stats(&mut summary, &finals, &unit, &accs);
+    push_stopped_fraction(&mut summary, &stopped_per_point, &runs_per_point);
     write_csv(&summary, &dir.join("summary.csv")).map_err(io)?;
     write_parquet(&summary, &dir.join("summary.parquet")).map_err(io)?;
 
     // Metrics over time, per point.
     let names = summarised(plan, true);
+    let unit: Vec<bool> = names.iter().map(|n| plan.unit_interval(n)).collect();
     let series_schema = exec::series_schema(plan);
     if !plan.metrics.iter().any(|m| m.0 == "step") {
         // No time series (a governance sweep records final outcomes only).
@@ -254,11 +317,11 @@ pub fn finalize(plan: &Plan, dir: &Path) -> Result<Summary, SweepError> {
         point: 0,
         steps: BTreeMap::new(),
     }
-    .table(plan, &names);
+    .table(plan, &names, &unit);
     let mut scsv = CsvStream::create(&dir.join("summary_series.csv"), &empty.names).map_err(io)?;
     let mut cur: Option<PointSeries> = None;
     let mut emit = |ps: PointSeries, scsv: &mut CsvStream| -> Result<(), SweepError> {
-        let t = ps.table(plan, &names);
+        let t = ps.table(plan, &names, &unit);
         scsv.write(&t).map_err(io)?;
         if keep {
             kept.push(t);
@@ -356,5 +419,32 @@ mod tests {
         one.push(2.0);
         assert!(one.ci95().1.is_nan());
         assert!(Acc::default().ci95().0.is_nan());
+    }
+
+    #[test]
+    fn intervals_of_shares_stay_in_the_unit_interval() {
+        // Three shares with mean 0.249: the t interval leaves [0, 1], the logit one not.
+        let mut a = Acc::default();
+        for x in [0.08, 0.28, 0.387] {
+            a.push(x);
+        }
+        let (_, tlo, _) = a.interval(false);
+        assert!(tlo < 0.0, "{tlo}");
+        let (m, lo, hi) = a.interval(true);
+        assert!(0.0 < lo && lo < m && m < hi && hi < 1.0, "{lo} {hi}");
+        // Outcomes of runs (0 or 1): Wilson, e.g. 0 of 10 -> [0, 0.2775].
+        let mut b = Acc::default();
+        for _ in 0..10 {
+            b.push(0.0);
+        }
+        let (m, lo, hi) = b.interval(true);
+        assert_eq!((m, lo), (0.0, 0.0));
+        assert!((hi - 0.277_53).abs() < 1e-4, "{hi}");
+        // A value outside [0, 1] after all: the t interval.
+        let mut c = Acc::default();
+        for x in [0.5, 1.5, 0.7] {
+            c.push(x);
+        }
+        assert_eq!(c.interval(true), c.interval(false));
     }
 }

@@ -18,14 +18,9 @@ fn key_metrics(plan: &Plan) -> Vec<&'static str> {
 
 /// [0, 1] for shares and probabilities.
 fn unit_range(plan: &Plan, metric: &str) -> Option<(f64, f64)> {
-    let own = plan
-        .observation
-        .columns
-        .iter()
-        .any(|c| c.name == metric && c.unit_interval);
-    (own || matches!(metric, "top1_share" | "gini")).then_some((0.0, 1.0))
+    plan.unit_interval(metric).then_some((0.0, 1.0))
 }
-use super::spec::{AxisKind, Design};
+use super::spec::{AxisKind, Design, VARIANT_KEY};
 use crate::io::report::{Figure, Report, render_html};
 use crate::io::{Band, BandChart, Heatmap, Table, band_chart, heatmap, write_atomic_bytes};
 
@@ -84,18 +79,20 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                 .map(|a| {
                     let v = t
                         .f64_column(&a.key)
-                        .map(|c| {
-                            let mut s = String::new();
-                            crate::io::csv::format_f64(c[row], &mut s);
-                            s
-                        })
+                        .map(|c| crate::fmt::sig(c[row], LEGEND_DIGITS))
                         .or_else(|| t.str_column(&a.key).map(|c| c[row].clone()))
                         .unwrap_or_default();
-                    format!("{} = {v}", short(&a.key))
+                    if a.key == VARIANT_KEY {
+                        v
+                    } else {
+                        format!("{} = {v}", short(&a.key))
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let (runs_col, failed_col) = (col(t, "runs"), col(t, "failed"));
+        let all_failed = |r: usize| runs_col[r] > 0.0 && failed_col[r] >= runs_col[r];
         let mut groups: Vec<String> = Vec::new();
         for row in 0..t.rows() {
             let g = group_of(row);
@@ -125,27 +122,59 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                             mean: rows.iter().map(|&r| mean[r]).collect(),
                             lo: rows.iter().map(|&r| lo[r]).collect(),
                             hi: rows.iter().map(|&r| hi[r]).collect(),
+                            failed: rows
+                                .iter()
+                                .filter(|&&r| all_failed(r))
+                                .map(|&r| xs[r])
+                                .collect(),
                         }
                     })
-                    .collect();
+                    .collect::<Vec<Band>>();
+                let has_ci = lo.iter().chain(&hi).any(|v| v.is_finite());
+                let failed_points = (0..t.rows()).filter(|&r| all_failed(r)).count();
+                let undefined = (0..t.rows())
+                    .filter(|&r| !all_failed(r) && !mean[r].is_finite())
+                    .count();
                 let chart = BandChart {
                     title: format!("{} vs {}", label_of(plan, metric), x_axis.key),
                     x_label: x_axis.key.clone(),
-                    y_label: format!("{} (mean, 95% CI)", label_of(plan, metric)),
+                    y_label: format!(
+                        "{} ({})",
+                        label_of(plan, metric),
+                        if has_ci { "mean, 95% CI" } else { "mean" }
+                    ),
                     bands,
                     y_range: unit_range(plan, metric),
                     log_x: matches!(x_axis.kind, AxisKind::Log { .. }),
                 };
                 let stem = format!("final_{metric}");
                 let files = band_chart(dir, &stem, &chart).map_err(SweepError::Io)?;
-                add(
-                    files,
-                    chart.title.clone(),
+                let mut caption = if has_ci {
                     format!(
-                        "Mean over {} replicates per point, with the 95% Student-t confidence interval of the mean (failed runs left out).",
-                        plan.replicates
-                    ),
-                );
+                        "Mean over {} replicates per point, with the {} (failed runs left out).",
+                        plan.replicates,
+                        interval_words(plan, metric)
+                    )
+                } else {
+                    format!(
+                        "Mean over {} replicate{} per point; no confidence interval (it needs two runs with a value per point).",
+                        plan.replicates,
+                        if plan.replicates == 1 { "" } else { "s" }
+                    )
+                };
+                if failed_points > 0 {
+                    caption.push_str(&format!(
+                        " × at the bottom: {failed_points} point{} where every run failed (no value; see the status column of results.csv).",
+                        if failed_points == 1 { "" } else { "s" }
+                    ));
+                }
+                if undefined > 0 {
+                    caption.push_str(&format!(
+                        " {undefined} point{} without a value (the metric is undefined there) leave a gap.",
+                        if undefined == 1 { "" } else { "s" }
+                    ));
+                }
+                add(files, chart.title.clone(), caption);
             }
         }
     }
@@ -181,7 +210,7 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                 "stopped_fraction",
                 "phase_stopped".into(),
                 Some((0.0, 1.0)),
-                "Colour: the fraction of runs that ended because one actor reached the model's stop_at_share of the total.".into(),
+                "Colour: the fraction of runs that ended because one actor reached the model's stop_at_share of the total (grey: every run failed).".into(),
             ));
             maps.push((
                 "time",
@@ -192,8 +221,14 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
         }
         for (metric, stem, range, caption) in maps {
             let values = if metric == "stopped_fraction" {
-                let (st, runs) = (col(t, "stopped"), col(t, "runs"));
-                let c: Vec<f64> = st.iter().zip(&runs).map(|(s, r)| s / r).collect();
+                // Grey where every run failed: nothing stopped, nothing ran to the end.
+                let (st, runs, failed) = (col(t, "stopped"), col(t, "runs"), col(t, "failed"));
+                let c: Vec<f64> = st
+                    .iter()
+                    .zip(&runs)
+                    .zip(&failed)
+                    .map(|((s, r), f)| if f >= r { f64::NAN } else { s / r })
+                    .collect();
                 (0..ny)
                     .map(|iy| (0..nx).map(|ix| c[ix * ny + iy]).collect())
                     .collect()
@@ -239,17 +274,12 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
                     .filter(|&r| pcol[r] as usize == p)
                     .collect();
                 Band {
-                    label: plan
-                        .spec
-                        .assignments(p)
-                        .iter()
-                        .map(|a| short(a).to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    label: point_label(plan, p),
                     xs: rows.iter().map(|&r| time[r]).collect(),
                     mean: rows.iter().map(|&r| mean[r]).collect(),
                     lo: rows.iter().map(|&r| lo[r]).collect(),
                     hi: rows.iter().map(|&r| hi[r]).collect(),
+                    failed: Vec::new(),
                 }
             })
             .take(MAX_LINES)
@@ -266,25 +296,53 @@ pub fn write_charts(plan: &Plan, s: &Summary, dir: &Path) -> Result<Vec<Figure>,
         add(
             files,
             chart.title.clone(),
-            "Per point, the mean over the replicates still running at each recorded step, with its 95% confidence interval.".into(),
+            format!(
+                "Per point, the mean over the replicates still running at each recorded step, with its {}.",
+                interval_words(plan, "top1_share")
+            ),
         );
     }
     Ok(figs)
 }
 
+/// Significant digits of numbers in legends and tables (the CSV keeps them all).
+const LEGEND_DIGITS: usize = 4;
+
 /// A tick label: numbers to 3 significant digits (log grids have long decimals).
 fn compact(v: &super::spec::AxisValue) -> String {
     match v.number {
-        Some(x) if x != 0.0 && x.is_finite() => {
-            let digits = (3 - 1 - x.abs().log10().floor() as i32).max(0) as usize;
-            let s = format!("{x:.digits$}");
-            if s.contains('.') {
-                s.trim_end_matches('0').trim_end_matches('.').to_string()
-            } else {
-                s
-            }
-        }
+        Some(x) if x.is_finite() => crate::fmt::sig(x, 3),
         _ => v.label(),
+    }
+}
+
+/// A point's values for a legend or a table: `spillover = 0.3162, variant`.
+fn point_label(plan: &Plan, p: usize) -> String {
+    plan.spec
+        .axes
+        .iter()
+        .zip(&plan.spec.points[p])
+        .map(|(a, v)| {
+            let value = match v.number {
+                Some(x) => crate::fmt::sig(x, LEGEND_DIGITS),
+                None => v.label(),
+            };
+            if a.key == VARIANT_KEY {
+                value
+            } else {
+                format!("{} = {value}", short(&a.key))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Which 95% interval a metric's `_ci_low`/`_ci_high` hold, in words.
+fn interval_words(plan: &Plan, metric: &str) -> &'static str {
+    if plan.unit_interval(metric) {
+        "95% confidence interval of the mean that stays in [0, 1]: Wilson score when every run's value is 0 or 1, else the logit-transformed Student-t interval"
+    } else {
+        "95% Student-t confidence interval of the mean"
     }
 }
 
@@ -357,12 +415,13 @@ pub fn write_report(
         headers.push("failed".into());
         headers.extend(keys.iter().map(|k| {
             let label = bar_label(k);
-            format!("{label} (95% CI)")
+            let mark = if plan.unit_interval(k) { "¹" } else { "²" };
+            format!("{label} (95% CI{mark})")
         }));
         let ci = |m: &str, r: usize| {
             let f = |x: f64| {
                 if x.is_finite() {
-                    format!("{x:.3}")
+                    crate::fmt::sig(x, 3)
                 } else {
                     "–".into()
                 }
@@ -378,7 +437,10 @@ pub fn write_report(
             .map(|r| {
                 let p = col(t, "point")[r] as usize;
                 let mut row = vec![p.to_string()];
-                row.extend(plan.spec.points[p].iter().map(|v| v.label()));
+                row.extend(plan.spec.points[p].iter().map(|v| match v.number {
+                    Some(x) => crate::fmt::sig(x, LEGEND_DIGITS),
+                    None => v.label(),
+                }));
                 row.push(format!("{}", col(t, "failed")[r]));
                 row.extend(keys.iter().map(|k| ci(k, r)));
                 row
@@ -386,6 +448,22 @@ pub fn write_report(
             .collect();
         (headers, rows)
     });
+    let mut table_notes = Vec::new();
+    if let Some((headers, _)) = &final_table {
+        if headers.iter().any(|h| h.ends_with("CI¹)")) {
+            table_notes.push("¹ A share or probability in [0, 1]: the Wilson score interval when every run's value at the point is 0 or 1 (a proportion of runs), else the logit-transformed Student-t interval of the mean (delta method); both stay inside [0, 1]. Failed runs are left out.".to_string());
+        }
+        if headers.iter().any(|h| h.ends_with("CI²)")) {
+            table_notes.push(
+                "² The Student-t interval mean ± t(0.975, n−1)·s/√n over the runs with a value."
+                    .to_string(),
+            );
+        }
+        table_notes.push(
+            "The numbers are rounded to 3 significant digits; summary.csv has them in full."
+                .to_string(),
+        );
+    }
     let report = Report {
         title: format!("sweep: {}", plan.name),
         meta: vec![
@@ -405,10 +483,12 @@ pub fn write_report(
             ("stopped at stop_at_share".into(), s.stopped.to_string()),
         ],
         final_table,
+        table_notes,
+        table_after_charts: true,
         figures,
         files: [
             ("results.csv".into(), "one row per run: point, replicate, seed, the varied keys, status, the final metrics (also results.parquet)".into()),
-            ("summary.csv".into(), "one row per point: runs, failed, stopped, mean and 95% CI of each final metric (also summary.parquet)".into()),
+            ("summary.csv".into(), "one row per point: runs, failed, stopped, mean and 95% CI of each final metric (Wilson or logit-t for shares, Student-t otherwise), stopped_fraction with its Wilson interval (also summary.parquet)".into()),
             ("summary_series.csv".into(), "per point and recorded step: mean and 95% CI of each metric over time".into()),
             ("parts/".into(), "the results as a partitioned Parquet dataset, one file per batch of runs".into()),
             ("series/".into(), "every run's recorded time series, partitioned the same way".into()),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::SweepError;
-use super::spec::SweepSpec;
+use super::spec::{self, SweepSpec};
 use crate::estimate::RunSize;
 use crate::registry::{Observation, Registry};
 use crate::rng;
@@ -119,10 +119,28 @@ impl Plan {
         run_seed(self.master_seed, p, u64::from(rep))
     }
 
-    /// All overrides of point `p`: the user's `--set`, then the point's values.
+    /// Whether metric column `name` holds values in [0, 1] (a model column declared as a
+    /// share, or a contract share, Gini or HHI), so its interval must stay in that range.
+    pub fn unit_interval(&self, name: &str) -> bool {
+        if let Some(c) = self.observation.columns.iter().find(|c| c.name == name) {
+            return c.unit_interval;
+        }
+        self.observation.concentration && crate::metrics::unit_interval(name)
+    }
+
+    /// All overrides of point `p`: the user's `--set`, then the point's values (the
+    /// variant is not an override: it picks one of the scenario's `[[compare]]`).
     pub fn overrides(&self, p: usize) -> Vec<String> {
         let mut o = self.sets.clone();
-        o.extend(self.spec.assignments(p));
+        let v = self.spec.variant_axis();
+        o.extend(
+            self.spec
+                .assignments(p)
+                .into_iter()
+                .enumerate()
+                .filter(|(a, _)| Some(*a) != v)
+                .map(|(_, s)| s),
+        );
         o
     }
 
@@ -138,20 +156,39 @@ impl Plan {
         )
     }
 
+    /// The `[[compare]]` variant of point `p` (`None` for a scenario without variants).
+    pub fn variant(&self, p: usize) -> Option<String> {
+        let a = self.spec.variant_axis()?;
+        Some(self.spec.points[p][a].label())
+    }
+
     /// The scenario of point `p` (its master seed and replicates still the base's).
     #[allow(clippy::result_large_err)]
     pub fn point_scenario(&self, p: usize) -> Result<Scenario, ScenarioError> {
+        self.scenario_with(&self.overrides(p), self.variant(p).as_deref())
+    }
+
+    /// The scenario with `overrides`, as variant `label` (the first when `None`).
+    #[allow(clippy::result_large_err)]
+    fn scenario_with(
+        &self,
+        overrides: &[String],
+        label: Option<&str>,
+    ) -> Result<Scenario, ScenarioError> {
         let exp = scenario::parse_with(
             &self.registry,
             &self.source.text,
             &self.source.origin,
             self.source.base_dir.as_deref(),
-            &self.overrides(p),
+            overrides,
         )?;
+        let i = label
+            .and_then(|l| exp.variants.iter().position(|v| v.label == l))
+            .unwrap_or(0);
         Ok(exp
             .variants
             .into_iter()
-            .next()
+            .nth(i)
             .expect("an experiment has a variant")
             .scenario)
     }
@@ -200,19 +237,54 @@ pub fn prepare_with(
         &sets,
     )
     .map_err(|e| SweepError::Scenario(Box::new(e)))?;
-    if base.variants.len() > 1 {
-        return Err(SweepError::Spec(format!(
-            "{} has {} [[compare]] variants; a sweep varies one scenario (remove [[compare]], or vary the field the variants set)",
-            source.origin,
-            base.variants.len()
-        )));
+    let mut spec = spec;
+    let labels: Vec<String> = base.variants.iter().map(|v| v.label.clone()).collect();
+    check_axes(&spec)?;
+    match spec.variant_axis() {
+        // `--vary variant=a,b`: those variants.
+        Some(a) => {
+            if base.variants.len() < 2 {
+                return Err(SweepError::Spec(format!(
+                    "--vary {}: {} has no [[compare]] variants to choose from",
+                    spec::VARIANT_KEY,
+                    source.origin
+                )));
+            }
+            for v in &spec.axes[a].values {
+                if !labels.contains(&v.label()) {
+                    return Err(SweepError::Spec(format!(
+                        "--vary {}: {} has no variant \"{}\"; its variants are: {}",
+                        spec::VARIANT_KEY,
+                        source.origin,
+                        v.label(),
+                        labels
+                            .iter()
+                            .map(|l| format!("\"{l}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+        }
+        // Every variant, as the last (fastest) axis.
+        None if base.variants.len() > 1 => {
+            if spec.points.len().saturating_mul(labels.len()) > spec::MAX_POINTS {
+                return Err(SweepError::Spec(format!(
+                    "{} points × {} variants is more than {} points",
+                    spec.points.len(),
+                    labels.len(),
+                    spec::MAX_POINTS
+                )));
+            }
+            spec.cross_variants(&labels)
+        }
+        None => {}
     }
     let base_sc = &base.variants[0].scenario;
     let replicates = replicates.unwrap_or(base_sc.replicates);
     if replicates == 0 {
         return Err(SweepError::Spec("--replicates must be at least 1".into()));
     }
-    check_axes(&spec)?;
     let mut plan = Plan {
         registry: registry.clone(),
         observation: base_sc.model.setup().observation(),
@@ -232,7 +304,11 @@ pub fn prepare_with(
     plan.batch_size = batch_size(plan.runs());
 
     // Each key alone, at each of its values: errors name the key and value.
+    let variant_axis = plan.spec.variant_axis();
     for a in &plan.spec.axes {
+        if a.key == spec::VARIANT_KEY {
+            continue;
+        }
         for v in &a.values {
             let mut o = plan.sets.clone();
             o.push(format!("{}={}", a.key, v.text));
@@ -244,6 +320,34 @@ pub fn prepare_with(
                 &o,
             )
             .map_err(|e| vary_error(&plan, e))?;
+        }
+    }
+    // A variant that sets a varied key itself would silently ignore the sweep there.
+    if let Some(va) = variant_axis {
+        for a in plan.spec.axes.iter().filter(|a| a.key != spec::VARIANT_KEY) {
+            let (Some(v0), Some(v1)) = (
+                a.values.first(),
+                a.values.iter().find(|v| v.text != a.values[0].text),
+            ) else {
+                continue;
+            };
+            for label in plan.spec.axes[va].values.iter().map(|v| v.label()) {
+                let at = |v: &spec::AxisValue| {
+                    let mut o = plan.sets.clone();
+                    o.push(format!("{}={}", a.key, v.text));
+                    plan.scenario_with(&o, Some(&label))
+                        .map_err(|e| vary_error(&plan, e))
+                };
+                if at(v0)? == at(v1)? {
+                    return Err(SweepError::Spec(format!(
+                        "--vary {}: the variant \"{label}\" of {} sets {} itself ([[compare]] set), so the sweep would not vary it there; vary another field, or choose variants with --vary {}=...",
+                        a.key,
+                        plan.source.origin,
+                        a.key,
+                        spec::VARIANT_KEY
+                    )));
+                }
+            }
         }
     }
     // Every point, and the columns its runs will report.

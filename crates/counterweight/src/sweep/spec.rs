@@ -130,7 +130,46 @@ pub struct SweepSpec {
     pub points: Vec<Vec<AxisValue>>,
 }
 
+/// The key of the axis over a scenario's `[[compare]]` variants: a sweep of a scenario
+/// with variants runs every point under each variant (or under those a
+/// `--vary variant=LABEL,...` lists), and `variant` is a column of the results.
+pub const VARIANT_KEY: &str = "variant";
+
 impl SweepSpec {
+    /// The index of the [`VARIANT_KEY`] axis, if any.
+    pub fn variant_axis(&self) -> Option<usize> {
+        self.axes.iter().position(|a| a.key == VARIANT_KEY)
+    }
+
+    /// Cross every point with the variants `labels` (the variant varying fastest), as a
+    /// last axis [`VARIANT_KEY`] of strings.
+    pub fn cross_variants(&mut self, labels: &[String]) {
+        let values: Vec<AxisValue> = labels
+            .iter()
+            .map(|l| AxisValue {
+                text: toml::Value::String(l.clone()).to_string(),
+                number: None,
+            })
+            .collect();
+        self.points = self
+            .points
+            .iter()
+            .flat_map(|p| {
+                values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push(v.clone());
+                    q
+                })
+            })
+            .collect();
+        self.axes.push(Axis {
+            key: VARIANT_KEY.to_string(),
+            spec: labels.join(","),
+            kind: AxisKind::List,
+            values,
+        });
+    }
+
     /// The overrides (`key=value`) of point `p`.
     pub fn assignments(&self, p: usize) -> Vec<String> {
         self.axes
