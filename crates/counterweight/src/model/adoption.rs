@@ -78,7 +78,9 @@ use rand_distr::{Binomial, Distribution, Gamma, Poisson};
 use serde::{Deserialize, Serialize};
 
 use crate::policy::{Policy, PolicyCx, PolicyFields, Window};
-use crate::registry::{Model, ModelDef, ModelError, ModelSetup, ParamInfo, ValidateCx};
+use crate::registry::{
+    Model, ModelDef, ModelError, ModelSetup, ParamInfo, ParamType, PolicyInfo, ValidateCx,
+};
 use crate::rng;
 use crate::scenario::validate::check::unit_interval;
 use crate::scenario::{FieldError, Scenario};
@@ -122,8 +124,17 @@ impl ModelDef for Adoption {
     }
     fn params(&self) -> Vec<ParamInfo> {
         let r = ParamInfo::real;
+        let int = |path: &'static str,
+                   default: &'static str,
+                   min: Option<f64>,
+                   max: Option<f64>,
+                   unit: &'static str,
+                   doc: &'static str| ParamInfo {
+            kind: ParamType::Integer,
+            ..r(path, default, min, max, unit, doc)
+        };
         vec![
-            r(
+            int(
                 "adoption.platforms",
                 "",
                 Some(1.0),
@@ -138,7 +149,8 @@ impl ModelDef for Adoption {
                 Some(MAX_ADOPTERS),
                 "adopters",
                 "arrivals over the run",
-            ),
+            )
+            .with_example("1000"),
             r(
                 "adoption.gamma",
                 "1.0",
@@ -167,6 +179,16 @@ impl ModelDef for Adoption {
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {
         POLICY_KINDS
+    }
+    fn policies(&self) -> Vec<PolicyInfo> {
+        vec![PolicyInfo::new(
+            "interoperability",
+            "theta is at least `value` while active (adversarial interoperability, mandated standards)",
+            vec![
+                ParamInfo::real("value", "", Some(0.0), Some(1.0), "", "the floor on theta")
+                    .with_example("0.5"),
+            ],
+        )]
     }
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
         let time = cx.time()?;

@@ -36,8 +36,8 @@ use thiserror::Error;
 use serde::Deserialize;
 
 use crate::registry::{
-    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ParamType,
-    ValidateCx,
+    ColumnDef, Condition, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo,
+    ParamType, ValidateCx,
 };
 use crate::rng;
 use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
@@ -371,7 +371,8 @@ impl ModelDef for Dacc {
                 None,
                 "per unit time",
                 "q: rate at which each actor attempts a catastrophic use",
-            ),
+            )
+            .with_example("0.01"),
             r(
                 "dacc.decisiveness",
                 "1.0",
@@ -420,7 +421,8 @@ impl ModelDef for Dacc {
                 None,
                 "per unit time",
                 "q_H: the hegemon's attempt rate (default q)",
-            ),
+            )
+            .when(&[Condition::new("dacc.hegemon", &["true"])]),
         ]
     }
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
