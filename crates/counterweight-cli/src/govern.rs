@@ -12,8 +12,6 @@ use counterweight::governance::dual::timeline::{
 };
 use counterweight::governance::dual::types::human_seconds;
 
-use crate::render;
-
 #[derive(Subcommand)]
 pub enum GovernCommand {
     /// Replay a timeline of actions against the Dual Governance state machine.
@@ -88,23 +86,10 @@ pub fn main(cmd: GovernCommand) -> ExitCode {
 }
 
 /// Render a timeline error as `file:line:col` with a window of the offending line (at
-/// most about 120 characters around the column) and a caret: one screen, always.
+/// most about 120 characters around the column) and a caret: one screen, always; the
+/// library's text, as `serve` shows it.
 pub fn render_error(path: &Path, src: &str, e: &TimelineError) -> String {
-    let mut out = format!("error: {}\n", render::plain_words(&e.message));
-    if let Some(span) = &e.span {
-        let (line, col) = timeline::line_col(src, span.start);
-        out.push_str(&format!("  --> {}:{line}:{col}\n", path.display()));
-        if let Some(text) = src.lines().nth(line - 1) {
-            let width = src
-                .get(span.start.min(src.len())..span.end.min(src.len()))
-                .and_then(|s| s.lines().next())
-                .map_or(1, |s| s.chars().count().max(1));
-            out.push_str(&render::source_window(line, text, col, width));
-        }
-    } else {
-        out.push_str(&format!("  --> {}\n", path.display()));
-    }
-    out
+    timeline::render_error(&path.display().to_string(), src, e)
 }
 
 fn replay(path: &Path, json: bool) -> ExitCode {

@@ -1,10 +1,12 @@
 //! Scenario errors for people, as plain text: the one rendering every shell shows (the
-//! CLI on stderr, `serve` in the page), so a mistake reads the same everywhere.
+//! CLI on stderr, `serve` in the page), so a mistake reads the same everywhere. The text
+//! is [`crate::diagnostic::scenario`] after `error: `.
 
 use super::ScenarioError;
 
-/// Render a located scenario error on one screen: `origin:line:col`, the offending line
-/// with a caret under the column, the field, the message and what would be valid.
+/// Render a located scenario error on one screen: `origin:line:col`, a window of the
+/// offending line with a caret under the column, the field, the message and what would
+/// be valid in words, and a suggestion when there is one ([`crate::diagnostic`]).
 ///
 /// ```text
 /// error: invalid scenario
@@ -19,27 +21,7 @@ use super::ScenarioError;
 ///
 /// The first word is always `error`; a terminal may colour it.
 pub fn render(e: &ScenarioError) -> String {
-    let mut out = String::from("error: invalid scenario\n");
-    match e.location {
-        Some(l) => out.push_str(&format!("  --> {}:{}:{}\n", e.origin, l.line, l.col)),
-        None => out.push_str(&format!("  --> {}\n", e.origin)),
-    }
-    if let (Some(l), Some(line)) = (e.location, &e.source_line) {
-        let num = l.line.to_string();
-        let pad = " ".repeat(num.len());
-        out.push_str(&format!(
-            "{pad} |\n{num} | {line}\n{pad} | {}^\n",
-            " ".repeat(l.col.saturating_sub(1))
-        ));
-    }
-    if let Some(f) = &e.field {
-        out.push_str(&format!("  = field: {f}\n"));
-    }
-    out.push_str(&format!("  = {}\n", e.message));
-    if let Some(h) = &e.help {
-        out.push_str(&format!("  = valid: {h}\n"));
-    }
-    out
+    format!("error: {}", crate::diagnostic::scenario(e))
 }
 
 #[cfg(test)]

@@ -1143,32 +1143,11 @@ pub fn replay(tl: &Timeline) -> Result<Replay, TimelineError> {
 
 // ---------------------------------------------------------------------------- for people
 
-/// Render a timeline error as `origin:line:col` with the offending line and a caret
-/// under the span: the text every shell shows (the CLI on stderr, `serve` in the page).
+/// Render a timeline error as `origin:line:col` with a window of the offending line and a
+/// caret under the span ([`crate::diagnostic::timeline`] after `error: `): the text every
+/// shell shows (the CLI on stderr, `serve` in the page).
 pub fn render_error(origin: &str, src: &str, e: &TimelineError) -> String {
-    let mut out = format!("error: {}\n", e.message);
-    if let Some(span) = &e.span {
-        let (line, col) = line_col(src, span.start);
-        out.push_str(&format!("  --> {origin}:{line}:{col}\n"));
-        if let Some(text) = src.lines().nth(line - 1) {
-            let width = src[span.start.min(src.len())..span.end.min(src.len())]
-                .lines()
-                .next()
-                .map_or(1, |s| s.chars().count().max(1));
-            let gutter = line.to_string().len();
-            out.push_str(&format!("{:gutter$} |\n", ""));
-            out.push_str(&format!("{line} | {text}\n"));
-            out.push_str(&format!(
-                "{:gutter$} | {}{}\n",
-                "",
-                " ".repeat(col - 1),
-                "^".repeat(width)
-            ));
-        }
-    } else {
-        out.push_str(&format!("  --> {origin}\n"));
-    }
-    out
+    format!("error: {}", crate::diagnostic::timeline(origin, src, e))
 }
 
 /// A step's result as (`ok` or the error's name, the outcome or the error's message).
