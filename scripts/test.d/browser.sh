@@ -2,8 +2,10 @@
 # Browser tests of `counterweight serve` in real headless Chromium (crates/counterweight-cli/tests/browser.rs):
 # the pages load without console errors; a run with changed returns to scale gives the
 # CLI's numbers; a bad edit shows the CLI's located error; the Dual Governance page replays
-# a reference timeline; measure; cancel; responsiveness at N = 10^6; refusals. The test
-# writes the screenshots docs/img/serve-{lab,governance,measure}.png.
+# a reference timeline; measure; cancel; responsiveness at N = 10^6; refusals; Reset; adding
+# a policy; conditional parameters and optional tables. Screenshots go to the test's
+# temporary directory, so a test run leaves the tree clean; to regenerate the docs' images
+# (full pages) run: COUNTERWEIGHT_SCREENSHOTS=docs/img bash scripts/test.d/browser.sh
 #
 # Needs Debian's chromium and chromium-driver: installed here if missing (as CI does).
 # Where they cannot be installed (no root, no apt), the tests are skipped with a loud

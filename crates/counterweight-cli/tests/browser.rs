@@ -4,11 +4,13 @@
 //! and runs it (`cargo test --release -p counterweight-cli --test browser -- --ignored`).
 //!
 //! One browser session goes through the checks in order; each check reports on its own
-//! line, and the test fails at the end if any check failed. The screenshots of the three
-//! pages land in `docs/img/serve-*.png`.
+//! line, and the test fails at the end if any check failed. The screenshots of the pages
+//! land in the test's temporary directory (viewport only), or, with
+//! `COUNTERWEIGHT_SCREENSHOTS=DIR` (relative to the workspace, e.g. `docs/img`), in `DIR`
+//! as full-page images: that is how the docs' `serve-*.png` are made.
 //!
 //! Environment: `CHROMIUM` (default `/usr/bin/chromium`), `CHROMEDRIVER` (default
-//! `chromedriver` on the PATH).
+//! `chromedriver` on the PATH), `COUNTERWEIGHT_SCREENSHOTS`.
 
 mod common;
 
@@ -76,7 +78,7 @@ async fn browser(driver: &Driver, profile: &Path) -> Client {
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1440,1500", "--hide-scrollbars",
+                "--disable-dev-shm-usage", format!("--window-size={},{}", WINDOW.0, WINDOW.1), "--hide-scrollbars",
                 format!("--user-data-dir={}", profile.display()),
             ],
         },
@@ -112,7 +114,12 @@ struct Ctx {
     base: String,
     dir: PathBuf,
     img: PathBuf,
+    /// Whole pages (for the docs) rather than the window.
+    full_page: bool,
 }
+
+/// The browser window's size (`--window-size`).
+const WINDOW: (u32, u32) = (1440, 1500);
 
 impl Ctx {
     async fn goto(&self, path: &str) -> R {
@@ -226,13 +233,90 @@ impl Ctx {
     async fn screenshot(&self, name: &str) -> R {
         self.js("window.scrollTo(0, 0); document.activeElement && document.activeElement.blur();")
             .await?;
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        if self.full_page {
+            // Grow the window to the page's height (the viewport is what is captured),
+            // correcting once for the difference between window and viewport.
+            let height = || async {
+                let v = self
+                    .js("return [Math.ceil(Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)), window.innerHeight];")
+                    .await?;
+                Ok::<(u32, u32), String>((
+                    v[0].as_u64().unwrap_or(1500) as u32,
+                    v[1].as_u64().unwrap_or(1500) as u32,
+                ))
+            };
+            let (page, _) = height().await?;
+            let want = page.clamp(WINDOW.1, 12_000);
+            self.c
+                .set_window_size(WINDOW.0, want)
+                .await
+                .map_err(|e| format!("resize: {e}"))?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let (page, inner) = height().await?;
+            if inner < page.min(12_000) {
+                self.c
+                    .set_window_size(WINDOW.0, want + (page.min(12_000) - inner))
+                    .await
+                    .map_err(|e| format!("resize: {e}"))?;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let png = self
             .c
             .screenshot()
             .await
-            .map_err(|e| format!("screenshot: {e}"))?;
-        std::fs::write(self.img.join(name), png).map_err(|e| format!("write {name}: {e}"))
+            .map_err(|e| format!("screenshot: {e}"));
+        if self.full_page {
+            self.c
+                .set_window_size(WINDOW.0, WINDOW.1)
+                .await
+                .map_err(|e| format!("resize: {e}"))?;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        std::fs::write(self.img.join(name), png?).map_err(|e| format!("write {name}: {e}"))
+    }
+
+    /// Every control's path and value (what Reset must restore).
+    async fn controls(&self) -> Result<Value, String> {
+        self.js("return [...document.querySelectorAll('#controls [data-path]')].map(i => [i.dataset.path, i.type === 'checkbox' ? String(i.checked) : i.value, i.disabled]);")
+            .await
+    }
+
+    /// The editor's text.
+    async fn editor(&self) -> Result<String, String> {
+        Ok(self
+            .js("return document.getElementById('editor').value;")
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// Run and wait for the end of the run.
+    async fn run(&self) -> R {
+        self.click("#run").await?;
+        self.wait(
+            "document.body.dataset.runState === 'running' || document.body.dataset.runState === 'done'",
+            Duration::from_secs(30),
+        )
+        .await?;
+        self.wait(
+            "document.body.dataset.runState === 'done'",
+            Duration::from_secs(120),
+        )
+        .await
+    }
+
+    /// Choose `value` in the menu `css` as a person would (a change event).
+    async fn choose(&self, css: &str, value: &str) -> R {
+        self.c
+            .execute(
+                "const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change'));",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("choose {value} in {css}: {e}"))
     }
 
     /// The key numbers on the laboratory page: (variant, column, exact value).
@@ -1034,6 +1118,262 @@ async fn refusals_from_the_page(cx: &Ctx) -> R {
     Ok(())
 }
 
+/// Reset: change controls and the seed, press Reset: the controls and the seed are the
+/// scenario's again, nothing is marked changed, and a run gives the first run's numbers.
+async fn reset_returns_to_the_scenario_and_its_numbers(cx: &Ctx) -> R {
+    cx.lab("two-oh-two").await?;
+    let controls = cx.controls().await?;
+    let seed = cx
+        .js("return document.getElementById('seed').value;")
+        .await?;
+    cx.run().await?;
+    let first = cx.key_numbers().await?;
+    if first.is_empty() {
+        return Err("no key numbers".into());
+    }
+    cx.type_into("[data-path=\"growth.returns_to_scale\"]", "1.2")
+        .await?;
+    cx.checked("ok").await?;
+    cx.type_into("[data-path=\"replicates\"]", "3").await?;
+    cx.checked("ok").await?;
+    cx.type_into("#seed", "99").await?;
+    cx.checked("ok").await?;
+    if cx.controls().await? == controls {
+        return Err("the controls did not change".into());
+    }
+    cx.run().await?;
+    if cx.key_numbers().await? == first {
+        return Err("the changed run gave the same numbers".into());
+    }
+    cx.click("#reset").await?;
+    cx.checked("ok").await?;
+    cx.wait(
+        "document.querySelectorAll('#controls [data-path]').length > 0",
+        Duration::from_secs(10),
+    )
+    .await?;
+    let after = cx.controls().await?;
+    if after != controls {
+        return Err(format!(
+            "after Reset the controls are {after}, not {controls}"
+        ));
+    }
+    let seed_after = cx
+        .js("return document.getElementById('seed').value;")
+        .await?;
+    let changed = cx
+        .js("return document.querySelectorAll('#controls .control.changed').length;")
+        .await?;
+    if seed_after != seed || changed != json!(0) {
+        return Err(format!(
+            "after Reset: seed {seed_after} (was {seed}), {changed} controls marked changed"
+        ));
+    }
+    if cx
+        .js("return document.getElementById('keys').textContent;")
+        .await?
+        != json!("")
+    {
+        return Err("Reset left the old key numbers".into());
+    }
+    cx.run().await?;
+    let again = cx.key_numbers().await?;
+    if again != first {
+        return Err(format!(
+            "after Reset the run gives {again:?}, not the first run's {first:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Add a policy of a kind the model declares: it is appended to the text with its
+/// declared example values, its fields get controls with their doc lines, a run uses it,
+/// the exported scenario contains it and reproduces the page's numbers with the CLI; the
+/// policy's remove button takes it out again.
+async fn a_policy_of_a_declared_kind_is_added_run_and_exported(cx: &Ctx) -> R {
+    cx.lab("two-oh-two").await?;
+    let n = cx
+        .js("return document.querySelectorAll('[data-policy-remove]').length;")
+        .await?
+        .as_u64()
+        .unwrap_or(0);
+    let kinds = cx
+        .js("return [...document.querySelectorAll('#policy-add-kind option')].map(o => [o.value, o.disabled]);")
+        .await?;
+    if !kinds
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|k| k[0] == "wealth_tax" && k[1] == false)
+    {
+        return Err(format!("the kinds offered: {kinds}"));
+    }
+    cx.choose("#policy-add-kind", "wealth_tax").await?;
+    cx.click("#policy-add").await?;
+    cx.checked("ok").await?;
+    let text = cx.editor().await?;
+    if !text.contains("[[policy]]\nkind = \"wealth_tax\"\nfrom = 0.0\nrate = 0.05") {
+        return Err(format!("the policy is not in the text:\n{text}"));
+    }
+    let rate = format!("[data-path=\"policy[{n}].rate\"]");
+    let title = cx
+        .js(&format!(
+            "const i = document.querySelector('#controls {rate}'); return i ? i.closest('.control').title : null;"
+        ))
+        .await?;
+    if !title.as_str().unwrap_or_default().contains("the tax rate") {
+        return Err(format!(
+            "no declared control for the policy's rate: {title}"
+        ));
+    }
+    cx.type_into(&format!("#controls {rate}"), "0.2").await?;
+    cx.checked("ok").await?;
+    cx.run().await?;
+    let page = cx.key_numbers().await?;
+    let exported = cx
+        .js_async("const done = arguments[arguments.length - 1]; fetch(document.getElementById('export-toml').href).then(r => r.text()).then(done, e => done('ERR ' + e));")
+        .await?;
+    let exported = exported.as_str().unwrap_or_default().to_string();
+    if !exported.contains("kind = \"wealth_tax\"") || !exported.contains("rate = 0.2") {
+        return Err(format!(
+            "the exported scenario lacks the policy:\n{exported}"
+        ));
+    }
+    let file = cx.dir.join("with-policy.toml");
+    std::fs::write(&file, &exported).map_err(|e| e.to_string())?;
+    let out = cli(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            "policy-cli",
+            "--quiet",
+        ],
+        &cx.dir,
+    );
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let csv = std::fs::read_to_string(cx.dir.join("policy-cli/metrics.csv"))
+        .map_err(|e| e.to_string())?;
+    let rows = final_rows(&csv);
+    for (variant, col, got) in &page {
+        // One variant: the CLI's metrics have no variant column.
+        let row = if rows.len() == 1 {
+            rows.first()
+        } else {
+            rows.iter().find(|(l, _)| l == variant)
+        };
+        let want: f64 = row
+            .and_then(|(_, r)| r.iter().find(|(c, _)| c == col))
+            .map_or(f64::NAN, |(_, v)| v.parse().unwrap_or(f64::NAN));
+        if !(want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan())) {
+            return Err(format!("{variant}: {col}: page {got} vs CLI {want}"));
+        }
+    }
+    if !csv
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .contains("tax_collected")
+    {
+        return Err("the CLI's run of the export records no tax".into());
+    }
+    cx.screenshot("serve-lab-policy.png").await?;
+    cx.click(&format!("[data-policy-remove=\"{n}\"]")).await?;
+    cx.checked("ok").await?;
+    if cx.editor().await?.contains("wealth_tax") {
+        return Err("the remove button left the policy in the text".into());
+    }
+    Ok(())
+}
+
+/// Conditional parameters: the growth model's optional `[market]` is absent, so its
+/// controls are disabled; "Add [market]" writes the table with its required field; the
+/// demand curve's own parameters follow the choice of curve (switching to constant
+/// elasticity disables the intercept and takes it out of the text, and enables the
+/// scale); a run records the market; "Remove [market]" takes the table out again.
+async fn conditional_parameters_and_an_optional_table(cx: &Ctx) -> R {
+    let applies = |path: &str| {
+        format!(
+            "return (() => {{ const i = document.querySelector('#controls [data-path=\"{path}\"]'); return i ? !i.disabled : null; }})();"
+        )
+    };
+    cx.lab("two-oh-two").await?;
+    if cx.js(&applies("market.intercept")).await? != json!(false) {
+        return Err("market.intercept is enabled without a [market] table".into());
+    }
+    cx.click("#tables button[data-table=\"market\"]").await?;
+    cx.checked("ok").await?;
+    let text = cx.editor().await?;
+    if !text.contains("[market]\nintercept = 10.0") {
+        return Err(format!("no [market] table with its intercept:\n{text}"));
+    }
+    for (path, want) in [
+        ("market.intercept", true),
+        ("market.slope", true),
+        ("market.scale", false),
+        ("market.elasticity", false),
+    ] {
+        if cx.js(&applies(path)).await? != json!(want) {
+            return Err(format!("linear demand: {path} enabled should be {want}"));
+        }
+    }
+    cx.choose(
+        "#controls [data-path=\"market.demand\"]",
+        "constant_elasticity",
+    )
+    .await?;
+    cx.checked("ok").await?;
+    cx.wait(
+        "document.querySelector('#controls [data-path=\"market.scale\"]') && !document.querySelector('#controls [data-path=\"market.scale\"]').disabled",
+        Duration::from_secs(10),
+    )
+    .await?;
+    for (path, want) in [
+        ("market.intercept", false),
+        ("market.slope", false),
+        ("market.scale", true),
+        ("market.elasticity", true),
+    ] {
+        if cx.js(&applies(path)).await? != json!(want) {
+            return Err(format!(
+                "constant elasticity: {path} enabled should be {want}"
+            ));
+        }
+    }
+    if cx.editor().await?.contains("intercept") {
+        return Err("the intercept stayed in the text under constant elasticity".into());
+    }
+    let title = cx
+        .js("return document.querySelector('#controls [data-path=\"market.intercept\"]').closest('.control').title;")
+        .await?;
+    if !title
+        .as_str()
+        .unwrap_or_default()
+        .contains("applies when market.demand = \"linear\"")
+    {
+        return Err(format!("the intercept's tooltip: {title}"));
+    }
+    cx.run().await?;
+    let has_price = cx
+        .js("return !!document.querySelector('#keys-table td[data-col=\"price\"]');")
+        .await?;
+    if has_price != json!(true) {
+        return Err("the run with [market] shows no market price".into());
+    }
+    cx.screenshot("serve-lab-market.png").await?;
+    cx.click("#tables button[data-table=\"market\"]").await?;
+    cx.checked("ok").await?;
+    if cx.editor().await?.contains("[market]") {
+        return Err("Remove [market] left the table".into());
+    }
+    if cx.js(&applies("market.scale")).await? != json!(false) {
+        return Err("market.scale is enabled after removing [market]".into());
+    }
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromium-driver: run scripts/test.d/browser.sh"]
 async fn the_pages_in_headless_chromium() {
@@ -1041,14 +1381,27 @@ async fn the_pages_in_headless_chromium() {
     let driver = start_driver();
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile");
-    let img = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/img");
+    // Screenshots go to the temporary directory unless asked for (the docs' images).
+    let (img, full_page) = match std::env::var("COUNTERWEIGHT_SCREENSHOTS") {
+        Ok(d) if !d.trim().is_empty() => {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+            (root.join(d.trim()), true)
+        }
+        _ => (dir.path().join("screenshots"), false),
+    };
     std::fs::create_dir_all(&img).unwrap();
+    println!(
+        "screenshots: {}{}",
+        img.display(),
+        if full_page { " (full pages)" } else { "" }
+    );
     let c = browser(&driver, &profile).await;
     let cx = Ctx {
         c,
         base: format!("http://{}", server.addr),
         dir: dir.path().to_path_buf(),
         img,
+        full_page,
     };
     let mut failures = Vec::new();
     macro_rules! check {
@@ -1078,6 +1431,9 @@ async fn the_pages_in_headless_chromium() {
     check!(every_model_renders_its_controls_and_runs);
     check!(open_a_scenario_file);
     check!(a_policy_toggle_switches_a_policy_off);
+    check!(reset_returns_to_the_scenario_and_its_numbers);
+    check!(a_policy_of_a_declared_kind_is_added_run_and_exported);
+    check!(conditional_parameters_and_an_optional_table);
     check!(a_bad_edit_shows_the_located_error_of_the_cli);
     check!(governance_replays_a_reference_timeline);
     check!(measure_shows_the_metrics_of_a_csv);

@@ -1,7 +1,8 @@
 //! `counterweight serve` through the binary, without a browser: refusals (sizes, bad
 //! messages, paths, other origins, file references) while the server keeps serving; a run
 //! over the WebSocket gives the CLI's numbers, and its exports are the CLI's files;
-//! pause, step and cancel; Ctrl-C stops the server; another host prints a warning.
+//! pause, step and cancel; Ctrl-C stops the server; another host prints a warning; a bad
+//! scenario or timeline gets the same error text from the CLI and from the server.
 //! The pages themselves are tested in a real browser by `tests/browser.rs`.
 
 mod common;
@@ -497,4 +498,47 @@ fn the_startup_scenario_is_served_and_a_missing_one_is_an_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the scenario"));
+}
+
+/// One error renderer: for the same bad scenario (a misspelt field on a long line, so the
+/// text has a window of the line and a suggestion) and the same bad timeline, the CLI's
+/// stderr and serve's error payload carry the same text, byte for byte.
+#[test]
+fn the_cli_and_serve_show_the_same_error_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let comment = "x".repeat(300);
+    let scenario = format!(
+        "name = \"bad\"\ntime = {{ end = 1.0, dt = 0.1 }}\n[growth]\nretruns_to_scale = 1.2   # {comment}\n[[actors]]\ngroup = \"a\"\ninitial = {{ constant = 1.0 }}\n"
+    );
+    std::fs::write(dir.path().join("bad.toml"), &scenario).unwrap();
+    let out = cli(&["check", "bad.toml"], dir.path());
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("  = help: "), "a suggestion: {stderr}");
+    assert!(stderr.contains('…'), "a window of the long line: {stderr}");
+
+    let timeline = "[[step]]\nat = \"0s\"\ndo = \"fly\"\n";
+    std::fs::write(dir.path().join("bad-timeline.toml"), timeline).unwrap();
+    let out = cli(&["govern", "replay", "bad-timeline.toml"], dir.path());
+    assert!(!out.status.success());
+    let replay_stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        replay_stderr.contains("bad-timeline.toml:3:"),
+        "{replay_stderr}"
+    );
+
+    let s = Server::start(&[]);
+    let body = serde_json::to_vec(&json!({"toml": scenario, "origin": "bad.toml"})).unwrap();
+    let (status, body) = post(s.addr, "/api/scenario", &body, "");
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["error"]["text"].as_str(), Some(stderr.as_str()));
+
+    let body =
+        serde_json::to_vec(&json!({"toml": timeline, "origin": "bad-timeline.toml"})).unwrap();
+    let (status, body) = post(s.addr, "/api/governance/replay", &body, "");
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["text"].as_str(), Some(replay_stderr.as_str()));
 }

@@ -22,6 +22,7 @@
     runData: [],
     checkTimer: null,
     checkCounter: 0,
+    pendingEdit: null,     // an edit for the next check ("settle", {add_table}, {add_policy}, ...)
   };
 
   // The page's state for people (status line) and for tests (data-run-state).
@@ -157,22 +158,50 @@
     };
   }
 
-  function scheduleCheck(delay) {
+  // A check of the scenario, after an edit when a control asks for one: "settle" (drop
+  // what no longer applies after a change, start what is now required), or adding a
+  // policy or an optional table. The server edits the text (keeping its layout) from the
+  // registry's metadata and sends it back with the overrides; the page adopts them.
+  function scheduleCheck(delay, edit) {
     clearTimeout(state.checkTimer);
+    if (edit && (state.pendingEdit === null || state.pendingEdit === "settle")) state.pendingEdit = edit;
     state.checkTimer = setTimeout(check, delay === undefined ? 350 : delay);
+  }
+
+  function adoptEdit(edited) {
+    if (edited.toml !== state.text) {
+      state.text = edited.toml;
+      $("editor").value = state.text;
+    }
+    state.overrides = new Map(edited.overrides.map((o) => {
+      const i = o.indexOf("=");
+      return [o.slice(0, i), o.slice(i + 1)];
+    }));
   }
 
   async function check() {
     const n = ++state.checkCounter;
     document.body.dataset.checked = "pending";
+    const edit = state.pendingEdit;
+    state.pendingEdit = null;
     let r;
     try {
-      r = await api("/api/scenario", request());
+      r = await api("/api/scenario", edit ? {...request(), edit} : request());
     } catch (e) {
       if (n === state.checkCounter) showError($("error"), null, String(e.message));
       return;
     }
     if (n !== state.checkCounter) return; // a newer check is under way
+    if (r.edited) {
+      adoptEdit(r.edited);
+      $("controls").dataset.paths = "";
+      renderPolicies();
+    }
+    if (r.edit_error) {
+      setRunState(document.body.dataset.runState || "idle", r.edit_error, true);
+      document.body.dataset.checked = state.checked ? "ok" : "error";
+      return;
+    }
     if (!r.ok) {
       state.checked = null;
       showError($("error"), $("editor"), r.error);
@@ -192,6 +221,7 @@
     $("summary").textContent = `${v[0].model}: ${v[0].actors ? `${actors} actors, ` : ""}${v[0].steps} steps, ${v[0].replicates} replicate(s)` +
       (v.length > 1 ? `, ${v.length} variants` : "");
     renderControls(r.params);
+    renderTables(r.tables || []);
     renderPolicies();
     $("model-about").textContent = r.model_about ? `${v[0].model}: ${r.model_about}` : "";
     if (!state.running) downloadLink($("export-toml"), r.resolved_toml, `${safeName()}.toml`, "application/toml");
@@ -209,6 +239,8 @@
     if (p.min !== null || p.max !== null) parts.push(`valid: ${p.min ?? "−∞"} … ${p.max ?? "∞"}`);
     if (p.default) parts.push(`default: ${p.default}`);
     if (p.set === false) parts.push("(not set in the scenario: the default applies)");
+    if (p.when) parts.push(`applies when ${p.when}${p.applies ? "" : " (not now: leave it out)"}`);
+    if (p.table && !p.table_present) parts.push(`in the optional table [${p.table}]: add the table to use it`);
     parts.push(`--set ${p.path}=…`);
     return parts.join("\n");
   }
@@ -223,7 +255,10 @@
         const range = box.querySelector(`[data-range="${CSS.escape(p.path)}"]`);
         if (range && p.value !== "") range.value = Number(p.value);
         const row = input && input.closest(".control");
-        if (row) row.classList.toggle("changed", state.overrides.has(p.path));
+        if (row) {
+          row.classList.toggle("changed", state.overrides.has(p.path));
+          enable(row, p);
+        }
       }
       return;
     }
@@ -237,6 +272,16 @@
       }
       box.append(control(p));
     }
+  }
+
+  // A control that does not apply (its conditions fail, or its optional table is absent)
+  // is disabled and says why in its tooltip.
+  function enable(row, p) {
+    const off = !p.applies || !p.table_present;
+    row.classList.toggle("inapplicable", off);
+    row.dataset.applies = String(!off);
+    row.title = controlTitle(p);
+    for (const i of row.querySelectorAll("input, select")) i.disabled = off;
   }
 
   function setInputValue(input, p) {
@@ -260,7 +305,7 @@
     const commit = (value) => {
       state.overrides.set(p.path, value);
       row.classList.add("changed");
-      scheduleCheck(0);
+      scheduleCheck(0, "settle");
     };
     if (p.kind === "bool") {
       input = el("input", {id, type: "checkbox", "data-path": p.path});
@@ -303,7 +348,27 @@
       });
       row.append(range);
     }
+    enable(row, p);
     return row;
+  }
+
+  // ------------------------------------------------------------------ optional tables
+  // A model's optional tables (growth's [market], [network]) are absent by default; a
+  // button adds one (with its required fields at their declared examples) or removes it.
+
+  function renderTables(tables) {
+    const box = $("tables");
+    box.textContent = "";
+    for (const t of tables) {
+      const b = el("button", {type: "button", "data-table": t.name, "data-present": String(t.present),
+        title: t.present ? `Remove the [${t.name}] table and everything in it` :
+          `Add a [${t.name}] table to the scenario: its controls below become active`},
+      t.present ? `Remove [${t.name}]` : `Add [${t.name}]`);
+      b.addEventListener("click", () => {
+        scheduleCheck(0, t.present ? {remove_table: t.name} : {add_table: t.name});
+      });
+      box.append(b);
+    }
   }
 
   // ------------------------------------------------------------------ policy toggles
@@ -346,8 +411,21 @@
     box.append(el("h4", {}, "policies"));
     if (kinds.length) {
       box.append(el("div", {class: "kinds", id: "policy-kinds"},
-        "this model takes: ", kinds.map((k, i) => el("span", {title: `[[policy]] kind = "${k.kind}": ${k.fields.join(", ")}`},
+        "this model takes: ", kinds.map((k, i) => el("span", {title: `[[policy]] kind = "${k.kind}": ${k.doc}; fields ${k.fields.join(", ")}`},
           `${i ? ", " : ""}${k.kind}`))));
+      // Add a policy of a declared kind (kinds that do not apply now are listed, disabled).
+      const select = el("select", {id: "policy-add-kind", title: "The kind of [[policy]] to add"},
+        kinds.map((k) => el("option", {value: k.kind, title: k.applies ? k.doc : `applies when ${k.when}`,
+          ...(k.applies ? {} : {disabled: ""})}, k.applies ? k.kind : `${k.kind} (when ${k.when})`)));
+      const first = kinds.find((k) => k.applies);
+      if (first) select.value = first.kind;
+      const add = el("button", {type: "button", id: "policy-add",
+        title: "Append a [[policy]] of this kind to the scenario, its fields at their declared example values"}, "Add policy");
+      add.disabled = !first;
+      add.addEventListener("click", () => {
+        if (select.value) scheduleCheck(0, {add_policy: select.value});
+      });
+      box.append(el("div", {class: "row add-policy"}, select, add));
     }
     blocks.forEach((b, k) => {
       const id = `policy-toggle-${k}`;
@@ -356,9 +434,12 @@
       const input = el("input", {id, type: "checkbox", "data-policy": String(k)});
       input.checked = !b.off;
       input.addEventListener("change", () => togglePolicy(k, input.checked));
-      box.append(el("div", {class: "control" + (b.off ? " changed" : ""),
+      const remove = el("button", {type: "button", class: "remove", "data-policy-remove": String(k),
+        title: `Remove this [[policy]] (lines ${b.start + 1}–${b.end}) from the scenario`}, "×");
+      remove.addEventListener("click", () => removePolicy(k));
+      box.append(el("div", {class: "control policy" + (b.off ? " changed" : ""),
         title: `Switch this [[policy]] (lines ${b.start + 1}–${b.end}) off or on: its lines are commented out with "${OFF.trim()}"`},
-        el("label", {for: id}, what), input));
+        el("label", {for: id}, what), el("span", {}, input, remove)));
     });
   }
 
@@ -379,12 +460,26 @@
     scheduleCheck(0);
   }
 
+  function removePolicy(k) {
+    const b = policyBlocks(state.text)[k];
+    if (!b) return;
+    const lines = state.text.split("\n");
+    lines.splice(b.start, b.end - b.start);
+    state.text = lines.join("\n");
+    $("editor").value = state.text;
+    for (const key of [...state.overrides.keys()]) if (key.startsWith("policy[")) state.overrides.delete(key);
+    $("controls").dataset.paths = "";
+    renderPolicies();
+    scheduleCheck(0);
+  }
+
   function load(text, origin, description) {
     state.source = {text, origin};
     state.text = text;
     state.origin = origin;
     state.overrides.clear();
     state.seed = null;
+    state.pendingEdit = null;
     $("editor").value = text;
     $("origin").textContent = origin;
     $("seed").value = "";

@@ -35,7 +35,7 @@ use serde_json::json;
 use counterweight::registry::Registry;
 use counterweight::scenario::{self, Experiment, ScenarioError, examples};
 
-use crate::{App, assets, lab, params, store};
+use crate::{App, assets, edit, lab, params, store};
 
 type Reply = Result<Response, Response>;
 
@@ -227,7 +227,9 @@ async fn models(State(app): State<App>) -> Response {
                 "about": m.about(),
                 "sections": m.keys(),
                 "params": params::declared_list(m),
-                "policy_kinds": m.policy_kinds().iter().map(|(k, f)| json!({"kind": k, "fields": f})).collect::<Vec<_>>(),
+                "policy_kinds": m.policies().iter().map(|k| json!({"kind": k.kind, "doc": k.doc,
+                    "fields": params::declared_fields(&k.fields), "groups": k.groups,
+                    "template": k.template()})).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -416,18 +418,54 @@ fn find_file_key(v: &toml::Value, path: &str) -> Option<String> {
     }
 }
 
+/// A check, optionally after an edit that a control asks for ([`crate::edit`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckRequest {
+    toml: String,
+    origin: String,
+    #[serde(default)]
+    overrides: Vec<String>,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    edit: Option<edit::Edit>,
+}
+
 async fn check_scenario(State(app): State<App>, body: Result<Bytes, BytesRejection>) -> Reply {
-    let req: ScenarioRequest = json_body(body, app.limits.max_body)?;
+    let req: CheckRequest = json_body(body, app.limits.max_body)?;
     let app2 = app.clone();
     let result = tokio::task::spawn_blocking(move || {
-        parse_request(&app2, &req).map(|exp| describe(&exp, &app2.registry))
+        let mut scenario = ScenarioRequest {
+            toml: req.toml,
+            origin: req.origin,
+            overrides: req.overrides,
+            seed: req.seed,
+        };
+        // The edited text and overrides go back to the page, which adopts them.
+        let edited = match &req.edit {
+            None => None,
+            Some(e) => match edit::apply(&app2.registry, &scenario.toml, &scenario.overrides, e) {
+                Ok((toml, overrides)) => {
+                    scenario.toml = toml;
+                    scenario.overrides = overrides;
+                    Some(json!({"toml": scenario.toml, "overrides": scenario.overrides}))
+                }
+                Err(message) => return json!({"ok": false, "edit_error": message}),
+            },
+        };
+        let mut v = match parse_request(&app2, &scenario) {
+            Ok(exp) => describe(&exp, &app2.registry),
+            Err(e) => json!({"ok": false, "error": e}),
+        };
+        if let Some(edited) = edited {
+            v["edited"] = edited;
+        }
+        v
     })
     .await
     .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    Ok(match result {
-        Ok(v) => ok_json(v),
-        Err(e) => ok_json(json!({"ok": false, "error": e})),
-    })
+    Ok(ok_json(result))
 }
 
 /// What the page needs to know about a valid scenario: the variants and the controls.
@@ -459,6 +497,7 @@ fn describe(exp: &Experiment, registry: &Registry) -> serde_json::Value {
         "model_about": registry.get(first.model.name()).map_or("", |m| m.about()),
         "params": params::describe(exp, registry),
         "policy_kinds": params::policy_kinds(exp, registry),
+        "tables": params::optional_tables(exp, registry),
         "resolved_toml": lab::resolved_toml(exp),
     })
 }

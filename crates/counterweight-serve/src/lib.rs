@@ -31,6 +31,7 @@
 pub mod assets;
 
 mod api;
+mod edit;
 mod export;
 mod govern;
 mod lab;

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use counterweight::registry::{ModelDef, ParamInfo, ParamType, Registry};
+use counterweight::registry::{Condition, ModelDef, ParamInfo, ParamType, PolicyInfo, Registry};
 use counterweight::scenario::Experiment;
 
 /// One control. The fields follow the model registry's declared parameters (path, type,
@@ -31,6 +31,15 @@ pub(crate) struct ParamDesc {
     pub set: bool,
     /// A group heading for the page (the first segment of the path, with its index).
     pub section: String,
+    /// Whether it applies to the scenario as it stands (the registry's `applies_when`
+    /// conditions hold): a control that does not is disabled.
+    pub applies: bool,
+    /// Its conditions in words ("" when it always applies).
+    pub when: String,
+    /// The model's optional table it lives in (growth's `market`), if any.
+    pub table: Option<String>,
+    /// Whether that table is in the scenario (the page offers to add it otherwise).
+    pub table_present: bool,
 }
 
 /// The controls for a parsed scenario, generated from the registry: first the declared
@@ -46,16 +55,22 @@ pub(crate) fn describe(exp: &Experiment, registry: &Registry) -> Vec<ParamDesc> 
     };
     let root = toml::Value::Table(table);
     let model = exp.variants[0].scenario.model.name();
-    let mut out: Vec<ParamDesc> = registry
-        .get(model)
-        .map(|m| m.params())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| declared(&p, model, &root))
+    let def = registry.get(model);
+    let params = def.map(|m| m.params()).unwrap_or_default();
+    let mut out: Vec<ParamDesc> = params
+        .iter()
+        .map(|p| declared(p, &params, model, &root))
         .collect();
     let mut rest = Vec::new();
     walk(&root, String::new(), &mut rest);
     rest.retain(|r| !out.iter().any(|d| d.path == r.path));
+    // A policy's fields get their kind's declaration (doc line, unit, range, default).
+    if let Some(def) = def {
+        let kinds = def.policies();
+        for r in &mut rest {
+            decorate_policy_field(r, &kinds, &root);
+        }
+    }
     out.append(&mut rest);
     // A variant's overrides are headed by its label.
     for p in &mut out {
@@ -75,48 +90,152 @@ pub(crate) fn describe(exp: &Experiment, registry: &Registry) -> Vec<ParamDesc> 
 /// A model's declared parameters as controls with their defaults (no scenario).
 pub(crate) fn declared_list(model: &dyn ModelDef) -> Vec<ParamDesc> {
     let empty = toml::Value::Table(toml::Table::new());
-    model
-        .params()
+    let params = model.params();
+    params
         .iter()
-        .map(|p| declared(p, model.name(), &empty))
+        .map(|p| declared(p, &params, model.name(), &empty))
         .collect()
+}
+
+/// A policy kind's declared fields as controls with their defaults.
+pub(crate) fn declared_fields(fields: &[ParamInfo]) -> Vec<ParamDesc> {
+    let empty = toml::Value::Table(toml::Table::new());
+    fields
+        .iter()
+        .map(|f| declared(f, fields, "policy", &empty))
+        .collect()
+}
+
+/// The model's optional tables (growth's `market`, `network`) and whether the scenario has
+/// each.
+pub(crate) fn optional_tables(exp: &Experiment, registry: &Registry) -> Vec<TableDesc> {
+    let Ok(root) = exp.resolved_toml.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let model = exp.variants[0].scenario.model.name();
+    let mut out: Vec<TableDesc> = Vec::new();
+    for p in registry.get(model).map(|m| m.params()).unwrap_or_default() {
+        if let Some(t) = p.optional_table
+            && !out.iter().any(|d| d.name == t)
+        {
+            out.push(TableDesc {
+                name: t,
+                present: root.contains_key(t),
+            });
+        }
+    }
+    out
+}
+
+/// An optional table of the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct TableDesc {
+    pub name: &'static str,
+    pub present: bool,
+}
+
+/// Conditions in words: `market.demand = "linear"`, joined by "and".
+fn when(conditions: &[Condition]) -> String {
+    conditions
+        .iter()
+        .map(Condition::describe)
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+fn kind_word(k: ParamType) -> &'static str {
+    match k {
+        ParamType::Real => "real",
+        ParamType::Integer => "integer",
+        ParamType::Choice => "choice",
+        ParamType::Bool => "bool",
+        ParamType::Text => "text",
+    }
+}
+
+/// Fill a policy field's control (`policy[2].rate`) from its kind's declaration.
+fn decorate_policy_field(d: &mut ParamDesc, kinds: &[PolicyInfo], root: &toml::Value) {
+    let Some((head, field)) = d.path.split_once("].") else {
+        return;
+    };
+    let Some(i) = head
+        .strip_prefix("policy[")
+        .and_then(|i| i.parse::<usize>().ok())
+    else {
+        return;
+    };
+    let kind = root
+        .get("policy")
+        .and_then(|p| p.get(i))
+        .and_then(|p| p.get("kind"))
+        .and_then(|k| k.as_str());
+    let Some(f) = kind
+        .and_then(|k| kinds.iter().find(|x| x.kind == k))
+        .and_then(|k| k.fields.iter().find(|f| f.path == field))
+    else {
+        return;
+    };
+    d.unit = f.unit.to_string();
+    d.default = f.default.to_string();
+    d.min = f.min;
+    d.max = f.max;
+    d.doc = f.doc.to_string();
+    if let Some(k) = kind {
+        d.section = format!("{}: {k}", d.section);
+    }
 }
 
 /// The kinds of `[[policy]]` the experiment's model accepts, with their fields.
 pub(crate) fn policy_kinds(exp: &Experiment, registry: &Registry) -> Vec<PolicyKind> {
     let model = exp.variants[0].scenario.model.name();
-    registry
-        .get(model)
-        .map(|m| {
-            m.policy_kinds()
-                .iter()
-                .map(|(kind, fields)| PolicyKind {
-                    kind,
-                    fields: fields.to_vec(),
-                })
-                .collect()
+    let root = exp
+        .resolved_toml
+        .parse::<toml::Table>()
+        .map(toml::Value::Table)
+        .unwrap_or(toml::Value::Table(toml::Table::new()));
+    let Some(m) = registry.get(model) else {
+        return Vec::new();
+    };
+    let params = m.params();
+    m.policies()
+        .iter()
+        .map(|k| PolicyKind {
+            kind: k.kind,
+            doc: k.doc,
+            fields: k.fields.iter().map(|f| f.path).collect(),
+            groups: k.groups,
+            applies: k.applies_when.iter().all(|c| {
+                let v = lookup(&root, c.param)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| {
+                        params
+                            .iter()
+                            .find(|p| p.path == c.param)
+                            .map_or(String::new(), |p| p.default.to_string())
+                    });
+                c.holds(&v)
+            }),
+            when: when(&k.applies_when),
         })
-        .unwrap_or_default()
+        .collect()
 }
 
-/// One `[[policy]]` kind a model accepts.
+/// One `[[policy]]` kind a model accepts, as declared.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct PolicyKind {
     pub kind: &'static str,
+    pub doc: &'static str,
     pub fields: Vec<&'static str>,
-}
-
-/// Whether `path` lies in a top-level table other than the model's own section that the
-/// scenario does not have.
-fn optional_table_absent(path: &str, model: &str, root: &toml::Value) -> bool {
-    match path.split_once('.') {
-        Some((table, _)) => table != model && root.get(table).is_none(),
-        None => false,
-    }
+    /// Whether it takes `groups`.
+    pub groups: bool,
+    /// Whether it applies to the scenario as it stands.
+    pub applies: bool,
+    pub when: String,
 }
 
 /// A declared parameter as a control, with the scenario's value or the default.
-fn declared(p: &ParamInfo, model: &str, root: &toml::Value) -> ParamDesc {
+fn declared(p: &ParamInfo, params: &[ParamInfo], model: &str, root: &toml::Value) -> ParamDesc {
+    let table_present = p.optional_table.is_none_or(|t| root.get(t).is_some());
     let value = lookup(root, p.path).and_then(|v| match v {
         toml::Value::Float(f) => Some(toml::Value::Float(*f).to_string()),
         toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::String(_) => {
@@ -124,14 +243,10 @@ fn declared(p: &ParamInfo, model: &str, root: &toml::Value) -> ParamDesc {
         }
         _ => None,
     });
+    let applies = p.applies(params, |q| lookup(root, q).map(|v| v.to_string()));
     ParamDesc {
         path: p.path.to_string(),
-        kind: match p.kind {
-            ParamType::Real => "real",
-            ParamType::Integer => "integer",
-            ParamType::Choice => "choice",
-            ParamType::Bool => "bool",
-        },
+        kind: kind_word(p.kind),
         unit: p.unit.to_string(),
         default: p.default.to_string(),
         min: p.min,
@@ -143,10 +258,17 @@ fn declared(p: &ParamInfo, model: &str, root: &toml::Value) -> ParamDesc {
         // switches a feature on when present: no value to resend until the user sets one.
         value: match value {
             Some(v) => v,
-            None if optional_table_absent(p.path, model, root) => String::new(),
+            None if !table_present => String::new(),
             None => p.default.to_string(),
         },
-        section: format!("model: {model}"),
+        section: match p.optional_table {
+            Some(t) => format!("[{t}] (optional)"),
+            None => format!("model: {model}"),
+        },
+        applies,
+        when: when(&p.applies_when),
+        table: p.optional_table.map(str::to_string),
+        table_present,
     }
 }
 
@@ -179,6 +301,10 @@ fn walk(v: &toml::Value, path: String, out: &mut Vec<ParamDesc>) {
             value,
             set: true,
             section,
+            applies: true,
+            when: String::new(),
+            table: None,
+            table_present: true,
         });
     };
     match v {

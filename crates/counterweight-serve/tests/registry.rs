@@ -281,7 +281,18 @@ fn every_builtin_model_gets_its_declared_controls_and_runs() {
             for field in ["kind", "unit", "default", "min", "max", "choices", "doc"] {
                 assert_eq!(c[field], p[field], "{name}: {path}: {field}");
             }
-            assert_eq!(c["section"], format!("model: {name}"));
+            let section = match p["table"].as_str() {
+                Some(t) => format!("[{t}] (optional)"),
+                None => format!("model: {name}"),
+            };
+            assert_eq!(c["section"], section, "{name}: {path}");
+            // What the example sets applies to it (the registry's conditions agree).
+            if c["set"] == true {
+                assert_eq!(
+                    c["applies"], true,
+                    "{name}: {path} is set but does not apply"
+                );
+            }
             // Every value the scenario sets is accepted back as an override (a default
             // resent for a field the scenario leaves out may not apply: market.scale is for
             // constant-elasticity demand only).

@@ -24,7 +24,8 @@ pub mod rng;
 pub mod setup;
 pub mod table;
 
-// --- scenario: the TOML format and its validation -------------------------------------
+// --- scenario: the TOML format and its validation; errors for people -----------------
+pub mod diagnostic;
 pub mod scenario;
 
 // --- models: the registry, one module per model, and the policy framework -------------

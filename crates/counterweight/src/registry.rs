@@ -41,6 +41,15 @@ pub trait ModelDef: Send + Sync + 'static {
     fn policy_kinds(&self) -> &'static [PolicyFields] {
         &[]
     }
+    /// The policy kinds with their fields declared (type, unit, default, range, doc line,
+    /// an example value for required fields), for docs and dashboards; the same kinds and
+    /// fields as [`ModelDef::policy_kinds`]. By default those, with fields of unknown type.
+    fn policies(&self) -> Vec<PolicyInfo> {
+        self.policy_kinds()
+            .iter()
+            .map(|(kind, fields)| PolicyInfo::untyped(kind, fields))
+            .collect()
+    }
     /// Whether scenarios of this model describe their actors with `[[actors]]`.
     fn uses_actors(&self) -> bool {
         true
@@ -281,6 +290,8 @@ pub enum ParamType {
     Choice,
     /// `true` or `false`.
     Bool,
+    /// A quoted string that names something of the scenario (a provider, a force).
+    Text,
 }
 
 /// A declared model parameter: what docs, `--set` hints and dashboards show.
@@ -302,9 +313,107 @@ pub struct ParamInfo {
     pub choices: &'static [&'static str],
     /// One line saying what it means.
     pub doc: &'static str,
+    /// When it applies: every condition must hold (empty: always). A parameter that does
+    /// not apply must be left out of the scenario (validation rejects it there, e.g.
+    /// `market.scale` under linear demand); dashboards hide or disable its control.
+    pub applies_when: Vec<Condition>,
+    /// The optional top-level table it lives in, when the model works without that table
+    /// (growth's `[market]`, `[network]`): the table is absent by default and writing it
+    /// switches a feature on. `None` for the model's own sections.
+    pub optional_table: Option<&'static str>,
+    /// For a parameter without a default (required, or required once its table is
+    /// written): a valid value to start from, as TOML text ("" when none can be given
+    /// without knowing the scenario). What a dashboard writes when it adds an optional
+    /// table or a policy.
+    pub example: &'static str,
+}
+
+/// A condition on another declared parameter of the same model: it holds when that
+/// parameter's value (as written, else its declared default) is one of `values`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Condition {
+    /// The other parameter's path, e.g. `market.demand`.
+    pub param: &'static str,
+    /// The values under which it holds: choice words (`"constant_elasticity"`, without
+    /// quotes) or `true`/`false`.
+    pub values: &'static [&'static str],
+}
+
+impl Condition {
+    /// `param` is one of `values`.
+    pub const fn new(param: &'static str, values: &'static [&'static str]) -> Self {
+        Condition { param, values }
+    }
+
+    /// Whether the condition holds when the other parameter's value is `value` (a word,
+    /// `true`/`false`, or TOML text such as `"linear"` with its quotes).
+    pub fn holds(&self, value: &str) -> bool {
+        let v = value.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(v);
+        self.values.contains(&v)
+    }
+
+    /// In words, for tooltips and docs: `market.demand = "constant_elasticity"`.
+    pub fn describe(&self) -> String {
+        let quote = |v: &str| {
+            if v == "true" || v == "false" || v.parse::<f64>().is_ok() {
+                v.to_string()
+            } else {
+                format!("\"{v}\"")
+            }
+        };
+        let values: Vec<String> = self.values.iter().map(|v| quote(v)).collect();
+        format!("{} = {}", self.param, values.join(" or "))
+    }
 }
 
 impl ParamInfo {
+    /// This parameter, applying only when `conditions` all hold.
+    pub fn when(mut self, conditions: &[Condition]) -> Self {
+        self.applies_when.extend_from_slice(conditions);
+        self
+    }
+
+    /// This parameter, living in the optional top-level table `table`.
+    pub fn in_optional_table(mut self, table: &'static str) -> Self {
+        self.optional_table = Some(table);
+        self
+    }
+
+    /// This parameter, with `example` (TOML text) as the value to start from.
+    pub fn with_example(mut self, example: &'static str) -> Self {
+        self.example = example;
+        self
+    }
+
+    /// The value a dashboard writes for it when it starts a table or a policy: the
+    /// example, else the default ("" when neither).
+    pub fn start_value(&self) -> &'static str {
+        if self.example.is_empty() {
+            self.default
+        } else {
+            self.example
+        }
+    }
+
+    /// Whether it applies, given how to read another parameter's value (as TOML text;
+    /// `None` when the scenario leaves it out, and then its declared default in `params`
+    /// counts).
+    pub fn applies(&self, params: &[ParamInfo], value_of: impl Fn(&str) -> Option<String>) -> bool {
+        self.applies_when.iter().all(|c| {
+            let v = value_of(c.param).unwrap_or_else(|| {
+                params
+                    .iter()
+                    .find(|p| p.path == c.param)
+                    .map_or(String::new(), |p| p.default.to_string())
+            });
+            c.holds(&v)
+        })
+    }
+
     /// A real parameter in `[min, max]`.
     pub const fn real(
         path: &'static str,
@@ -323,6 +432,9 @@ impl ParamInfo {
             max,
             choices: &[],
             doc,
+            applies_when: Vec::new(),
+            optional_table: None,
+            example: "",
         }
     }
     /// A choice among words.
@@ -341,7 +453,79 @@ impl ParamInfo {
             max: None,
             choices,
             doc,
+            applies_when: Vec::new(),
+            optional_table: None,
+            example: "",
         }
+    }
+}
+
+/// A `[[policy]]` kind as declared: what docs list and what a dashboard adds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyInfo {
+    /// The `kind` word.
+    pub kind: &'static str,
+    /// One line saying what it does.
+    pub doc: &'static str,
+    /// The kind's own fields (besides `kind`, `from`, `until`, `groups`): each
+    /// [`ParamInfo::path`] is the field's name (`rate`); `default` is what applies when it
+    /// is left out ("" when required) and `example` a valid value to start from.
+    pub fields: Vec<ParamInfo>,
+    /// Whether it takes `groups` (false: it changes a model-wide parameter).
+    pub groups: bool,
+    /// Conditions on the model's parameters for the kind to apply (the exchange model's
+    /// policies act on the yard-sale rule only).
+    pub applies_when: Vec<Condition>,
+}
+
+impl PolicyInfo {
+    /// A model-wide kind (no `groups`) with its declared fields.
+    pub fn new(kind: &'static str, doc: &'static str, fields: Vec<ParamInfo>) -> Self {
+        PolicyInfo {
+            kind,
+            doc,
+            fields,
+            groups: false,
+            applies_when: Vec::new(),
+        }
+    }
+
+    /// A kind known only by its field names ([`ModelDef::policy_kinds`]).
+    pub fn untyped(kind: &'static str, fields: &[&'static str]) -> Self {
+        let fields = fields
+            .iter()
+            .map(|f| ParamInfo {
+                kind: ParamType::Text,
+                ..ParamInfo::real(f, "", None, None, "", "")
+            })
+            .collect();
+        PolicyInfo::new(kind, "", fields)
+    }
+
+    /// This kind, taking `groups`.
+    pub fn with_groups(mut self) -> Self {
+        self.groups = true;
+        self
+    }
+
+    /// This kind, applying only when `conditions` all hold.
+    pub fn when(mut self, conditions: &[Condition]) -> Self {
+        self.applies_when.extend_from_slice(conditions);
+        self
+    }
+
+    /// The `[[policy]]` table a dashboard adds for this kind: `kind`, `from = 0.0`, then
+    /// every field that has an example or a default, with it. A required field without an
+    /// example (a name from the scenario) is left for the user, and validation names it.
+    pub fn template(&self) -> String {
+        let mut t = format!("[[policy]]\nkind = \"{}\"\nfrom = 0.0\n", self.kind);
+        for f in &self.fields {
+            let v = f.start_value();
+            if !v.is_empty() {
+                t.push_str(&format!("{} = {v}\n", f.path));
+            }
+        }
+        t
     }
 }
 

@@ -104,7 +104,9 @@ use std::sync::Arc;
 use crate::network::section::{self, NetworkSetup};
 use crate::network::{Csr, Network};
 use crate::policy::{Policy, PolicyCx, PolicyFields, Window};
-use crate::registry::{Model, ModelDef, ModelError, ModelSetup, ParamInfo, ValidateCx};
+use crate::registry::{
+    Model, ModelDef, ModelError, ModelSetup, ParamInfo, ParamType, PolicyInfo, ValidateCx,
+};
 use crate::rng;
 use crate::scenario::validate::check::unit_interval;
 use crate::scenario::{FieldError, Scenario};
@@ -156,8 +158,17 @@ impl ModelDef for Adoption {
     }
     fn params(&self) -> Vec<ParamInfo> {
         let r = ParamInfo::real;
+        let int = |path: &'static str,
+                   default: &'static str,
+                   min: Option<f64>,
+                   max: Option<f64>,
+                   unit: &'static str,
+                   doc: &'static str| ParamInfo {
+            kind: ParamType::Integer,
+            ..r(path, default, min, max, unit, doc)
+        };
         vec![
-            r(
+            int(
                 "adoption.platforms",
                 "",
                 Some(1.0),
@@ -172,7 +183,8 @@ impl ModelDef for Adoption {
                 Some(MAX_ADOPTERS),
                 "adopters",
                 "arrivals over the run",
-            ),
+            )
+            .with_example("1000"),
             r(
                 "adoption.gamma",
                 "1.0",
@@ -204,6 +216,16 @@ impl ModelDef for Adoption {
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {
         POLICY_KINDS
+    }
+    fn policies(&self) -> Vec<PolicyInfo> {
+        vec![PolicyInfo::new(
+            "interoperability",
+            "theta is at least `value` while active (adversarial interoperability, mandated standards)",
+            vec![
+                ParamInfo::real("value", "", Some(0.0), Some(1.0), "", "the floor on theta")
+                    .with_example("0.5"),
+            ],
+        )]
     }
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
         let time = cx.time()?;

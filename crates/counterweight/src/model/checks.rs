@@ -35,7 +35,8 @@ use thiserror::Error;
 use crate::metrics::{self, Concentration, MetricOptions};
 use crate::policy::PolicyFields;
 use crate::registry::{
-    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ParamType,
+    PolicyInfo, ValidateCx,
 };
 use crate::rng;
 use crate::scenario::validate::check::{err, finite, non_negative, positive};
@@ -553,6 +554,29 @@ impl ModelDef for Checks {
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {
         POLICY_KINDS
+    }
+    fn policies(&self) -> Vec<PolicyInfo> {
+        let name = |path: &'static str, doc: &'static str| ParamInfo {
+            kind: ParamType::Text,
+            ..ParamInfo::real(path, "", None, None, "", doc)
+        };
+        vec![PolicyInfo::new(
+            "check",
+            "sets the entry C[force][by] of the checks matrix while active",
+            vec![
+                name("force", "the force restrained or fed (a force's name)"),
+                name("by", "the force that acts on it (a force's name)"),
+                ParamInfo::real(
+                    "value",
+                    "",
+                    None,
+                    None,
+                    "per unit time",
+                    "C[force][by] while active",
+                )
+                .with_example("-0.1"),
+            ],
+        )]
     }
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
         cx.time()?;

@@ -48,8 +48,8 @@ use crate::network::section::{self, NetworkSetup};
 use serde::Deserialize;
 
 use crate::registry::{
-    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ParamType,
-    ValidateCx,
+    ColumnDef, Condition, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo,
+    ParamType, ValidateCx,
 };
 use crate::rng;
 use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
@@ -477,7 +477,8 @@ impl ModelDef for Dacc {
                 None,
                 "per unit time",
                 "q: rate at which each actor attempts a catastrophic use",
-            ),
+            )
+            .with_example("0.01"),
             r(
                 "dacc.decisiveness",
                 "1.0",
@@ -526,7 +527,8 @@ impl ModelDef for Dacc {
                 None,
                 "per unit time",
                 "q_H: the hegemon's attempt rate (default q)",
-            ),
+            )
+            .when(&[Condition::new("dacc.hegemon", &["true"])]),
         ]
         .into_iter()
         .chain(section::params())

@@ -71,7 +71,9 @@ use std::sync::Arc;
 use crate::network::section::{self, NetworkSetup};
 use crate::network::{Csr, Network};
 use crate::policy::{Policy, PolicyCx, PolicyFields};
-use crate::registry::{Model, ModelDef, ModelError, ModelSetup, ParamInfo, ValidateCx};
+use crate::registry::{
+    Condition, Model, ModelDef, ModelError, ModelSetup, ParamInfo, PolicyInfo, ValidateCx,
+};
 use crate::rng;
 use crate::scenario::validate::check::{err, non_negative as nonneg};
 use crate::scenario::{FieldError, Scenario};
@@ -116,6 +118,9 @@ pub struct ExchangeSetup {
 /// The exchange model, as registered.
 pub struct Exchange;
 
+/// The fields and policies of the yard-sale rule.
+const YARD_SALE: &[Condition] = &[Condition::new("exchange.rule", &["yard_sale"])];
+
 impl ModelDef for Exchange {
     fn name(&self) -> &'static str {
         "exchange"
@@ -142,7 +147,8 @@ impl ModelDef for Exchange {
                 None,
                 "per unit time",
                 "gamma: the stake per step is sqrt(gamma dt) of the poorer side's wealth",
-            ),
+            )
+            .when(YARD_SALE),
             r(
                 "exchange.advantage",
                 "0.0",
@@ -150,7 +156,8 @@ impl ModelDef for Exchange {
                 None,
                 "",
                 "zeta: wealth-attained advantage",
-            ),
+            )
+            .when(YARD_SALE),
             r(
                 "exchange.redistribution",
                 "0.0",
@@ -158,7 +165,8 @@ impl ModelDef for Exchange {
                 None,
                 "per unit time",
                 "chi: pull of every actor toward the mean",
-            ),
+            )
+            .when(YARD_SALE),
             r(
                 "exchange.growth_rate",
                 "0.0",
@@ -166,7 +174,8 @@ impl ModelDef for Exchange {
                 None,
                 "per unit time",
                 "common growth of all wealth",
-            ),
+            )
+            .when(YARD_SALE),
             r(
                 "exchange.amount",
                 "",
@@ -174,7 +183,8 @@ impl ModelDef for Exchange {
                 None,
                 "wealth units",
                 "fixed_amount: the amount moved per trade",
-            ),
+            )
+            .when(&[Condition::new("exchange.rule", &["fixed_amount"])]),
         ]
         .into_iter()
         .chain(section::params())
@@ -182,6 +192,33 @@ impl ModelDef for Exchange {
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {
         POLICY_KINDS
+    }
+    fn policies(&self) -> Vec<PolicyInfo> {
+        let r = ParamInfo::real;
+        vec![
+            PolicyInfo::new(
+                "redistribution",
+                "sets the redistribution rate chi while active (a wealth tax with an equal rebate)",
+                vec![
+                    r(
+                        "rate",
+                        "",
+                        Some(0.0),
+                        None,
+                        "per unit time",
+                        "chi while active",
+                    )
+                    .with_example("0.05"),
+                ],
+            )
+            .when(YARD_SALE),
+            PolicyInfo::new(
+                "advantage_cap",
+                "caps the wealth-attained advantage zeta while active (antitrust)",
+                vec![r("value", "", Some(0.0), None, "", "the cap on zeta").with_example("0.0")],
+            )
+            .when(YARD_SALE),
+        ]
     }
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
         let time = cx.time()?;

@@ -36,7 +36,8 @@ use crate::network::section::{self, NetworkSetup};
 use crate::network::{self, Network};
 use crate::policy::{self, Ledger, Policy, PolicyCx, PolicyFields, Rebate};
 use crate::registry::{
-    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, PolicyInfo,
+    ValidateCx,
 };
 use crate::rng::{self, Normals};
 use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
@@ -106,6 +107,17 @@ pub const POLICY_KINDS: &[PolicyFields] = &[
     ("spillover_boost", &["factor"]),
     ("wealth_tax", &["rate", "threshold"]),
     ("proprietary_tax", &["rate", "rebate"]),
+];
+
+/// The parameters a `set` policy can change ([`GrowthParam::path`] of each).
+pub const GROWTH_PARAM_PATHS: &[&str] = &[
+    "growth.returns_to_scale",
+    "growth.base_rate",
+    "growth.diseconomy_rate",
+    "growth.diseconomy_exponent",
+    "growth.spillover",
+    "growth.exchange",
+    "growth.volatility",
 ];
 
 /// The growth model's validated setup: its parameters and policies.
@@ -218,14 +230,92 @@ impl ModelDef for Growth {
         .into_iter()
         .chain(section::params())
         .chain(
+            // On the growth model the firms' costs always come from their sizes.
             market::layer::params()
                 .into_iter()
-                .filter(|p| p.path != "market.costs"),
+                .filter(|p| p.path != "market.costs")
+                .map(|mut p| {
+                    p.applies_when.retain(|c| c.param != "market.costs");
+                    p.in_optional_table("market")
+                }),
+        )
+        .chain(
+            section::params()
+                .into_iter()
+                .map(|p| p.in_optional_table("network")),
         )
         .collect()
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {
         POLICY_KINDS
+    }
+    fn policies(&self) -> Vec<PolicyInfo> {
+        let r = ParamInfo::real;
+        vec![
+            PolicyInfo::new(
+                "set",
+                "a growth parameter takes `value` while active, and its previous value afterwards",
+                vec![
+                    ParamInfo::choice(
+                        "param",
+                        "",
+                        GROWTH_PARAM_PATHS,
+                        "the parameter to change",
+                    )
+                    .with_example("\"growth.spillover\""),
+                    r("value", "", None, None, "", "its value while active").with_example("0.1"),
+                ],
+            ),
+            PolicyInfo::new(
+                "openness_mandate",
+                "forced diffusion: the targeted actors' openness is at least `openness` while active",
+                vec![
+                    r("openness", "", Some(0.0), Some(1.0), "", "the openness floor")
+                        .with_example("0.5"),
+                ],
+            )
+            .with_groups(),
+            PolicyInfo::new(
+                "spillover_boost",
+                "multiplies the spillover rate the targeted actors receive",
+                vec![
+                    r("factor", "", Some(0.0), None, "", "the multiplier").with_example("2.0"),
+                ],
+            )
+            .with_groups(),
+            PolicyInfo::new(
+                "wealth_tax",
+                "a tax on resources above `threshold` times the mean, returned equally to all",
+                vec![
+                    r("rate", "", Some(0.0), None, "per unit time", "the tax rate (rate · dt <= 1)")
+                        .with_example("0.05"),
+                    r(
+                        "threshold",
+                        "1.0",
+                        Some(0.0),
+                        None,
+                        "times the mean",
+                        "resources above this are taxed",
+                    ),
+                ],
+            )
+            .with_groups(),
+            PolicyInfo::new(
+                "proprietary_tax",
+                "a tax on the proprietary part of growth, rate · (1 − openness) · growth",
+                vec![
+                    r("rate", "", Some(0.0), Some(1.0), "", "the share of proprietary growth taxed")
+                        .with_example("0.5"),
+                    ParamInfo::choice(
+                        "rebate",
+                        "\"equal\"",
+                        &["equal", "open"],
+                        "the revenue goes to all equally, or to open actors by openness",
+                    ),
+                ],
+            )
+            .with_groups(),
+        ]
     }
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
         let time = cx.time()?;

@@ -99,7 +99,8 @@ use thiserror::Error;
 use super::Ledger;
 use crate::policy::{Policy, PolicyFields};
 use crate::registry::{
-    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+    ColumnDef, Condition, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo,
+    PolicyInfo, ValidateCx,
 };
 use crate::rng;
 use crate::scenario::validate::check::{err, non_negative};
@@ -859,7 +860,8 @@ impl ModelDef for HarbergerTax {
                 None,
                 "per step",
                 "tau: tax per step as a fraction of the declared price",
-            ),
+            )
+            .with_example("0.1"),
             ParamInfo::choice(
                 "harberger.rule",
                 "\"myopic\"",
@@ -887,7 +889,8 @@ impl ModelDef for HarbergerTax {
                 None,
                 "value",
                 "H: uniform buyer values on [0, H]",
-            ),
+            )
+            .when(&[Condition::new("harberger.buyer_values", &["uniform"])]),
             r(
                 "harberger.buyer_mean",
                 "1.0",
@@ -895,7 +898,8 @@ impl ModelDef for HarbergerTax {
                 None,
                 "value",
                 "mu: mean of exponential buyer values",
-            ),
+            )
+            .when(&[Condition::new("harberger.buyer_values", &["exponential"])]),
             r(
                 "harberger.revaluation",
                 "0.0",
@@ -922,6 +926,22 @@ impl ModelDef for HarbergerTax {
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {
         POLICY_KINDS
+    }
+    fn policies(&self) -> Vec<PolicyInfo> {
+        vec![PolicyInfo::new(
+            "harberger_tax",
+            "sets the self-assessed tax rate tau (and the rebate) while active",
+            vec![
+                ParamInfo::real("rate", "", Some(0.0), None, "per step", "tau while active")
+                    .with_example("0.1"),
+                ParamInfo::choice(
+                    "rebate",
+                    "",
+                    &["equal", "open"],
+                    "who receives the revenue (default: [harberger] rebate)",
+                ),
+            ],
+        )]
     }
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
         cx.time()?;

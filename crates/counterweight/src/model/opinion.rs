@@ -60,7 +60,8 @@ use serde::Deserialize;
 use crate::network::Network;
 use crate::network::section::{self, NetworkSetup};
 use crate::registry::{
-    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+    ColumnDef, Condition, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo,
+    ValidateCx,
 };
 use crate::rng;
 use crate::scenario::validate::check::err;
@@ -740,7 +741,8 @@ impl ModelDef for Opinion {
                 Some(1.0),
                 "opinion units",
                 "epsilon: actors listen only to opinions closer than this",
-            ),
+            )
+            .with_example("0.2"),
             r(
                 "opinion.convergence",
                 "0.5",
@@ -748,7 +750,8 @@ impl ModelDef for Opinion {
                 Some(0.5),
                 "",
                 "mu (Deffuant): each side of a meeting moves this fraction of the gap",
-            ),
+            )
+            .when(&[Condition::new("opinion.rule", &["deffuant"])]),
             r(
                 "opinion.exposure",
                 "0.0",
@@ -766,7 +769,11 @@ impl ModelDef for Opinion {
                 "share a cluster must hold to count as major (default epsilon/2)",
             ),
         ];
-        v.extend(section::params());
+        v.extend(
+            section::params()
+                .into_iter()
+                .map(|p| p.in_optional_table("network")),
+        );
         v
     }
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{Network, NetworkError, NetworkSpec};
-use crate::registry::{ParamInfo, ValidateCx};
+use crate::registry::{Condition, ParamInfo, ParamType, ValidateCx};
 use crate::rng;
 use crate::scenario::FieldError;
 use crate::scenario::validate::check::err;
@@ -113,7 +113,12 @@ impl NetworkSetup {
 
 /// The declared parameters of `[network]` (for models that accept it).
 pub fn params() -> Vec<ParamInfo> {
+    const SBM: &[Condition] = &[Condition::new("network.kind", &["sbm"])];
     let r = ParamInfo::real;
+    let int = |path: &'static str, min: f64, unit: &'static str, doc: &'static str| ParamInfo {
+        kind: ParamType::Integer,
+        ..r(path, "", Some(min), None, unit, doc)
+    };
     vec![
         ParamInfo::choice(
             "network.kind",
@@ -136,23 +141,25 @@ pub fn params() -> Vec<ParamInfo> {
             None,
             "edges per actor",
             "erdos_renyi: expected degree (n − 1)p",
-        ),
-        r(
+        )
+        .when(&[Condition::new("network.kind", &["erdos_renyi"])])
+        .with_example("4.0"),
+        int(
             "network.m",
-            "",
-            Some(1.0),
-            None,
+            1.0,
             "edges",
             "barabasi_albert: edges each new node brings",
-        ),
-        r(
+        )
+        .when(&[Condition::new("network.kind", &["barabasi_albert"])])
+        .with_example("2"),
+        int(
             "network.k",
-            "",
-            Some(2.0),
-            None,
+            2.0,
             "neighbours",
             "ring, watts_strogatz: nearest neighbours (even)",
-        ),
+        )
+        .when(&[Condition::new("network.kind", &["ring", "watts_strogatz"])])
+        .with_example("4"),
         r(
             "network.rewire",
             "",
@@ -160,7 +167,9 @@ pub fn params() -> Vec<ParamInfo> {
             Some(1.0),
             "",
             "watts_strogatz: probability of rewiring an edge",
-        ),
+        )
+        .when(&[Condition::new("network.kind", &["watts_strogatz"])])
+        .with_example("0.1"),
         r(
             "network.p_in",
             "",
@@ -168,7 +177,9 @@ pub fn params() -> Vec<ParamInfo> {
             Some(1.0),
             "",
             "sbm: edge probability inside a block",
-        ),
+        )
+        .when(SBM)
+        .with_example("0.5"),
         r(
             "network.p_out",
             "",
@@ -176,7 +187,9 @@ pub fn params() -> Vec<ParamInfo> {
             Some(1.0),
             "",
             "sbm: edge probability across blocks",
-        ),
+        )
+        .when(SBM)
+        .with_example("0.05"),
     ]
 }
 

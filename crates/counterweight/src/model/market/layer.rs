@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{CournotOutcome, Demand, MarketError, cournot};
-use crate::registry::{ColumnDef, ParamInfo};
+use crate::registry::{ColumnDef, Condition, ParamInfo};
 use crate::scenario::FieldError;
 use crate::scenario::validate::check::{err, non_negative, positive};
 use crate::setup::ActorGroup;
@@ -113,7 +113,17 @@ pub const COLUMNS: [ColumnDef; 11] = [
     ),
 ];
 
-/// The declared parameters of `[market]`.
+const LINEAR: &[Condition] = &[Condition::new("market.demand", &["linear"])];
+const CONSTANT_ELASTICITY: &[Condition] =
+    &[Condition::new("market.demand", &["constant_elasticity"])];
+const SIZES: &[Condition] = &[Condition::new("market.costs", &["sizes"])];
+const FIXED: &[Condition] = &[
+    Condition::new("market.costs", &["sizes"]),
+    Condition::new("market.reference", &["fixed"]),
+];
+
+/// The declared parameters of `[market]`, with the demand curve and cost source each
+/// applies to (on the growth model the costs always come from sizes).
 pub fn params() -> Vec<ParamInfo> {
     let r = ParamInfo::real;
     vec![
@@ -130,7 +140,9 @@ pub fn params() -> Vec<ParamInfo> {
             None,
             "price",
             "a: linear demand's choke price (required for linear demand)",
-        ),
+        )
+        .when(LINEAR)
+        .with_example("10.0"),
         r(
             "market.slope",
             "1.0",
@@ -138,7 +150,8 @@ pub fn params() -> Vec<ParamInfo> {
             None,
             "price per unit",
             "b: linear demand's fall in price per unit bought",
-        ),
+        )
+        .when(LINEAR),
         r(
             "market.elasticity",
             "",
@@ -146,7 +159,9 @@ pub fn params() -> Vec<ParamInfo> {
             None,
             "",
             "epsilon: constant price elasticity of demand (required for constant_elasticity)",
-        ),
+        )
+        .when(CONSTANT_ELASTICITY)
+        .with_example("1.5"),
         r(
             "market.scale",
             "1.0",
@@ -154,7 +169,8 @@ pub fn params() -> Vec<ParamInfo> {
             None,
             "units",
             "constant elasticity: the quantity bought at price 1",
-        ),
+        )
+        .when(CONSTANT_ELASTICITY),
         ParamInfo::choice(
             "market.costs",
             "\"given\"",
@@ -168,7 +184,8 @@ pub fn params() -> Vec<ParamInfo> {
             None,
             "price",
             "c0: marginal cost of a firm of the reference size",
-        ),
+        )
+        .when(SIZES),
         r(
             "market.cost_elasticity",
             "0.0",
@@ -176,7 +193,8 @@ pub fn params() -> Vec<ParamInfo> {
             None,
             "",
             "eta: c_i = c0 (R_i/K)^(-eta); 0 = equal costs, > 0 economies of scale",
-        ),
+        )
+        .when(SIZES),
         r(
             "market.reference_scale",
             "",
@@ -184,13 +202,15 @@ pub fn params() -> Vec<ParamInfo> {
             None,
             "resources",
             "K; default: the growth model's K (market model: the mean initial size)",
-        ),
+        )
+        .when(FIXED),
         ParamInfo::choice(
             "market.reference",
             "\"fixed\"",
             &["fixed", "mean"],
             "K fixed, or the firms' current mean size (costs from relative size only)",
-        ),
+        )
+        .when(SIZES),
     ]
 }
 

@@ -41,7 +41,8 @@ use super::{
 use crate::governance::dual::{Config as DgConfig, PercentD16};
 use crate::policy::{PolicyCx, PolicyFields};
 use crate::registry::{
-    ColumnDef, Model, ModelDef, ModelSetup, Observation, ParamInfo, ParamType, ValidateCx,
+    ColumnDef, Model, ModelDef, ModelSetup, Observation, ParamInfo, ParamType, PolicyInfo,
+    ValidateCx,
 };
 use crate::scenario::validate::check::err;
 use crate::scenario::{FieldError, Scenario};
@@ -556,6 +557,7 @@ impl ModelDef for StakingModel {
                 max: None,
                 choices: &["ethereum"],
                 doc: "exit churn limit: Ethereum's max(4, active/65536) per epoch, or a fixed number",
+                ..ParamInfo::real("staking.churn", "", None, None, "", "")
             },
             ParamInfo::choice(
                 "staking.snapshot",
@@ -567,6 +569,99 @@ impl ModelDef for StakingModel {
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {
         POLICY_KINDS
+    }
+    fn policies(&self) -> Vec<PolicyInfo> {
+        let r = ParamInfo::real;
+        let share =
+            |path: &'static str, doc: &'static str| r(path, "", Some(0.0), Some(1.0), "share", doc);
+        let provider = |doc: &'static str| ParamInfo {
+            kind: ParamType::Text,
+            ..r("provider", "", None, None, "", doc)
+        };
+        let every = "a provider's name (absent: every provider)";
+        vec![
+            PolicyInfo::new(
+                "self_limit",
+                "a provider accepts deposits only while its stake stays <= cap x the total",
+                vec![
+                    share("cap", "the provider's largest share").with_example("0.33"),
+                    provider(every),
+                ],
+            ),
+            PolicyInfo::new(
+                "operator_cap",
+                "no operator above `share` of all stake",
+                vec![
+                    share("share", "an operator's largest share of all stake").with_example("0.01"),
+                    provider(every),
+                ],
+            ),
+            PolicyInfo::new(
+                "fee_bounds",
+                "a fee floor or cap",
+                vec![
+                    r(
+                        "floor",
+                        "0.0",
+                        Some(0.0),
+                        Some(1.0),
+                        "fraction of rewards",
+                        "the lowest fee",
+                    ),
+                    r(
+                        "cap",
+                        "1.0",
+                        Some(0.0),
+                        Some(1.0),
+                        "fraction of rewards",
+                        "the highest fee",
+                    ),
+                    provider(every),
+                ],
+            ),
+            PolicyInfo::new(
+                "interoperability",
+                "theta is at least `theta` while in force",
+                vec![share("theta", "the floor on theta").with_example("0.5")],
+            ),
+            PolicyInfo::new(
+                "harmful_action",
+                "a contested governance decision at time `at`, opposed by a share of the provider's stake",
+                vec![
+                    r(
+                        "at",
+                        "",
+                        Some(0.0),
+                        None,
+                        "model time",
+                        "when the decision is taken",
+                    )
+                    .with_example("1.0"),
+                    provider("the provider whose governance decides (a provider's name)"),
+                    share(
+                        "opposed",
+                        "the share of the provider's stake that opposes it",
+                    )
+                    .with_example("0.1"),
+                    r(
+                        "fee",
+                        "",
+                        Some(0.0),
+                        Some(1.0),
+                        "fraction of rewards",
+                        "the provider's fee after execution (default: unchanged)",
+                    ),
+                    r(
+                        "quality_factor",
+                        "1.0",
+                        Some(0.0),
+                        None,
+                        "",
+                        "the provider's quality is multiplied by this on execution",
+                    ),
+                ],
+            ),
+        ]
     }
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {
         let time = cx.time()?;
