@@ -12,8 +12,6 @@ use counterweight::governance::dual::timeline::{
 };
 use counterweight::governance::dual::types::human_seconds;
 
-use crate::render;
-
 #[derive(Subcommand)]
 pub enum GovernCommand {
     /// Replay a timeline of actions against the Dual Governance state machine.

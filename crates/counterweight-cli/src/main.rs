@@ -65,7 +65,10 @@ fn quiet_panics() {
         let at = info
             .location()
             .map_or(String::new(), |l| format!(" at {}:{}", l.file(), l.line()));
-        let msg: String = msg.chars().take(render::MAX_TEXT).collect();
+        let msg: String = msg
+            .chars()
+            .take(counterweight::diagnostic::MAX_TEXT)
+            .collect();
         eprintln!(
             "error: internal error (a bug in counterweight): {msg}{at}\n  please report it with the command that caused it (RUST_BACKTRACE=1 shows where)"
         );

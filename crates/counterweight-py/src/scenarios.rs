@@ -34,6 +34,8 @@ fn not_found(what: &str) -> ScenarioError {
             names.join(", ")
         )),
         source_line: None,
+        suggestion: counterweight::scenario::suggest::example_name(what)
+            .map(|n| format!("did you mean the example `{n}`?")),
     }
 }
 
@@ -97,6 +99,7 @@ pub fn source(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Source> {
                 message: format!("cannot read the scenario: {e}"),
                 help: Some("the path of a scenario TOML file".into()),
                 source_line: None,
+                suggestion: None,
             },
         )
     })?;

@@ -73,9 +73,13 @@ fn execute_into(
         progress: Some(&tick),
         cancel: Some(&hooks.cancel),
     };
+    // Each task records only its own parts in the manifest it writes; parts it did not
+    // record are checked by their point, replicate and seed columns when the sweep is
+    // finished or resumed (sweep::store).
     let opened = Opened {
         done: skip,
         resumed: true,
+        manifest: store::Manifest::of(plan),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))

@@ -271,8 +271,8 @@ mod tests {
     fn valid(text: &str, overrides: &[String]) {
         counterweight::scenario::parse(text, "t.toml", None, overrides).unwrap_or_else(|e| {
             panic!(
-                "{}\n{text}\n{overrides:?}",
-                format!("error: {}", counterweight::diagnostic::scenario(&e))
+                "error: {}\n{text}\n{overrides:?}",
+                counterweight::diagnostic::scenario(&e)
             )
         });
     }

@@ -52,9 +52,6 @@ pub mod metrics;
 pub mod gallery;
 pub mod io;
 
-// --- errors for people: one-screen located messages (CLI, Python) ---------------------
-pub mod diagnostic;
-
 // --- vectorisable elementary functions (bit-identical with and without AVX2) ----------
 pub(crate) mod vmath;
 

@@ -241,7 +241,7 @@ pub fn line_chart(dir: &Path, stem: &str, chart: &LineChart) -> Result<Vec<PathB
 /// A line chart as SVG text, in memory: the same drawing [`line_chart`] writes to
 /// `{stem}.svg` (e.g. for a notebook).
 pub fn line_chart_svg(chart: &LineChart) -> Result<String, String> {
-    render_svg(CHART_SIZE, |a| draw_chart(a, chart, 26))
+    render_svg(CHART_SIZE, |a| draw_chart(a, chart, FONTS))
 }
 
 /// Small multiples: several line charts side by side under one title (each panel keeps

@@ -211,7 +211,11 @@ impl ModelDef for Adoption {
             ),
         ]
         .into_iter()
-        .chain(section::params())
+        .chain(
+            section::params()
+                .into_iter()
+                .map(|p| p.in_optional_table("network")),
+        )
         .collect()
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {

@@ -531,7 +531,11 @@ impl ModelDef for Dacc {
             .when(&[Condition::new("dacc.hegemon", &["true"])]),
         ]
         .into_iter()
-        .chain(section::params())
+        .chain(
+            section::params()
+                .into_iter()
+                .map(|p| p.in_optional_table("network")),
+        )
         .collect()
     }
     fn validate(&self, cx: &mut ValidateCx<'_>) -> Result<Box<dyn ModelSetup>, FieldError> {

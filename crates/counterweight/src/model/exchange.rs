@@ -187,7 +187,11 @@ impl ModelDef for Exchange {
             .when(&[Condition::new("exchange.rule", &["fixed_amount"])]),
         ]
         .into_iter()
-        .chain(section::params())
+        .chain(
+            section::params()
+                .into_iter()
+                .map(|p| p.in_optional_table("network")),
+        )
         .collect()
     }
     fn policy_kinds(&self) -> &'static [PolicyFields] {

@@ -228,7 +228,6 @@ impl ModelDef for Growth {
             ),
         ]
         .into_iter()
-        .chain(section::params())
         .chain(
             // On the growth model the firms' costs always come from their sizes.
             market::layer::params()
