@@ -46,7 +46,7 @@ def test_dataframes_equal_the_csv(data, kw):
         assert m.times == from_csv.times
         if "entity" in kw:
             assert same_table(m.holders, from_csv.holders)
-    assert from_csv.metrics.column_names[:3] == (["time", "n_entities", "hhi"] if "time" in kw else ["n_entities", "hhi", "effective_number"])
+    assert from_csv.metrics.column_names[:3] == (["time", "time_label", "n_entities"] if "time" in kw else ["n_entities", "hhi", "effective_number"])
 
 
 def test_measure_values_against_hand_computation(data):
@@ -57,7 +57,9 @@ def test_measure_values_against_hand_computation(data):
     hhi = sum((v / total) ** 2 for v in last.values())
     assert m.metrics.column("hhi").to_pylist()[-1] == pytest.approx(hhi, rel=1e-12)
     assert m.times == ["2023-01-01", "2023-02-01"]
-    assert m.metrics.column("time").to_pylist() == ["2023-01-01", "2023-02-01"]
+    # ISO dates: `time` is the decimal year (2023-02-01 = 2023 + 31/365), `time_label` the text.
+    assert m.metrics.column("time").to_pylist() == pytest.approx([2023.0, 2023 + 31 / 365], rel=1e-15)
+    assert m.metrics.column("time_label").to_pylist() == ["2023-01-01", "2023-02-01"]
 
 
 def test_measure_errors(data):
