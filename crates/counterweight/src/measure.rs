@@ -225,6 +225,113 @@ impl<R: Read> Read for LineCounter<R> {
     }
 }
 
+/// A CSV table as `measure` reads it: a header row (fields trimmed, a BOM ignored), data
+/// rows with as many fields as the header, blank lines skipped, and every error naming
+/// the file and the physical line ([`LineCounter`], right for LF and CRLF endings). The
+/// one reader of the data file and the owners file.
+struct CsvRows<'a, R> {
+    rdr: csv::Reader<LineCounter<R>>,
+    lines: Rc<RefCell<Lines>>,
+    headers: Vec<String>,
+    source_name: &'a str,
+}
+
+impl<'a, R: Read> CsvRows<'a, R> {
+    /// Read the header row; an empty file is [`MeasureError::EmptyFile`].
+    fn open(reader: R, source_name: &'a str) -> Result<Self, MeasureError> {
+        let lines = Rc::new(RefCell::new(Lines::default()));
+        let mut rows = CsvRows {
+            rdr: csv::ReaderBuilder::new()
+                .has_headers(true)
+                .trim(csv::Trim::All)
+                .flexible(true)
+                .from_reader(LineCounter {
+                    inner: reader,
+                    offset: 0,
+                    state: lines.clone(),
+                }),
+            lines,
+            headers: Vec::new(),
+            source_name,
+        };
+        let headers = match rows.rdr.headers() {
+            Ok(h) => h
+                .iter()
+                .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+                .collect::<Vec<_>>(),
+            Err(e) => return Err(rows.error(e)),
+        };
+        if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+            return Err(MeasureError::EmptyFile {
+                source_name: source_name.to_string(),
+            });
+        }
+        rows.headers = headers;
+        Ok(rows)
+    }
+
+    /// The index of column `name`, or [`MeasureError::MissingColumn`] listing the columns.
+    fn column(&self, name: &str) -> Result<usize, MeasureError> {
+        self.headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| MeasureError::MissingColumn {
+                source_name: self.source_name.to_string(),
+                column: name.to_string(),
+                available: self.headers.clone(),
+            })
+    }
+
+    /// The next data row into `record`, with its line number; `None` at the end.
+    fn next(&mut self, record: &mut csv::StringRecord) -> Result<Option<u64>, MeasureError> {
+        loop {
+            match self.rdr.read_record(record) {
+                Ok(false) => return Ok(None),
+                Ok(true) => {}
+                Err(e) => return Err(self.error(e)),
+            }
+            let line = self.line_of(record.position());
+            // A line of whitespace only is not a data row.
+            if record.len() == 1 && record[0].is_empty() && self.headers.len() > 1 {
+                continue;
+            }
+            if record.len() != self.headers.len() {
+                return Err(MeasureError::Malformed {
+                    source_name: self.source_name.to_string(),
+                    line,
+                    message: format!(
+                        "{} fields where the header has {}",
+                        record.len(),
+                        self.headers.len()
+                    ),
+                });
+            }
+            return Ok(Some(line));
+        }
+    }
+
+    fn line_of(&self, pos: Option<&csv::Position>) -> u64 {
+        pos.map_or(0, |p| self.lines.borrow_mut().line_at(p.byte()))
+    }
+
+    fn error(&self, e: csv::Error) -> MeasureError {
+        if e.is_io_error() {
+            return MeasureError::Unreadable {
+                source_name: self.source_name.to_string(),
+                message: e.to_string(),
+            };
+        }
+        MeasureError::Malformed {
+            source_name: self.source_name.to_string(),
+            line: self.line_of(e.position()),
+            message: match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
+                _ => e.to_string(),
+            },
+        }
+    }
+}
+
 /// Why `measure` failed. Every message is one line and names the file.
 #[derive(Debug, Error)]
 pub enum MeasureError {
@@ -378,83 +485,16 @@ pub fn measure_reader_by<R: Read>(
     by_group: bool,
 ) -> Result<Measurement, MeasureError> {
     let src = || source_name.to_string();
-    let lines = Rc::new(RefCell::new(Lines::default()));
-    let line_of = |pos: Option<&csv::Position>| -> u64 {
-        pos.map_or(0, |p| lines.borrow_mut().line_at(p.byte()))
-    };
-    let csv_err = |e: csv::Error| {
-        if e.is_io_error() {
-            MeasureError::Unreadable {
-                source_name: src(),
-                message: e.to_string(),
-            }
-        } else {
-            let line = line_of(e.position());
-            let message = match e.kind() {
-                csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
-                _ => e.to_string(),
-            };
-            MeasureError::Malformed {
-                source_name: src(),
-                line,
-                message,
-            }
-        }
-    };
-
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(LineCounter {
-            inner: reader,
-            offset: 0,
-            state: lines.clone(),
-        });
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(csv_err)?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-        .collect();
-    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
-        return Err(MeasureError::EmptyFile { source_name: src() });
-    }
-    let find = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| MeasureError::MissingColumn {
-                source_name: src(),
-                column: name.to_string(),
-                available: headers.clone(),
-            })
-    };
-    let value_col = find(&opts.value)?;
-    let entity_col = opts.entity.as_deref().map(find).transpose()?;
-    let time_col = opts.time.as_deref().map(find).transpose()?;
-    let group_col = group.map(find).transpose()?;
+    let mut rows = CsvRows::open(reader, source_name)?;
+    let value_col = rows.column(&opts.value)?;
+    let entity_col = opts.entity.as_deref().map(|c| rows.column(c)).transpose()?;
+    let time_col = opts.time.as_deref().map(|c| rows.column(c)).transpose()?;
+    let group_col = group.map(|c| rows.column(c)).transpose()?;
 
     let mut acc = Accumulator::new(source_name, opts);
     acc.by_group = by_group;
     let mut record = csv::StringRecord::new();
-    while rdr.read_record(&mut record).map_err(csv_err)? {
-        let line = line_of(record.position());
-        // A line of whitespace only is not a data row.
-        if record.len() == 1 && record[0].is_empty() && headers.len() > 1 {
-            continue;
-        }
-        if record.len() != headers.len() {
-            return Err(MeasureError::Malformed {
-                source_name: src(),
-                line,
-                message: format!(
-                    "{} fields where the header has {}",
-                    record.len(),
-                    headers.len()
-                ),
-            });
-        }
+    while let Some(line) = rows.next(&mut record)? {
         let raw = record.get(value_col).unwrap_or("");
         let value: f64 = raw.parse().map_err(|_| MeasureError::NotNumeric {
             source_name: src(),
@@ -798,70 +838,15 @@ pub fn read_owners_csv(path: &Path) -> Result<Owners, MeasureError> {
 /// Errors name the file, the line and the column.
 pub fn read_owners_reader<R: Read>(reader: R, source_name: &str) -> Result<Owners, MeasureError> {
     let src = || source_name.to_string();
-    let csv_err = |e: csv::Error| {
-        if e.is_io_error() {
-            MeasureError::Unreadable {
-                source_name: src(),
-                message: e.to_string(),
-            }
-        } else {
-            MeasureError::Malformed {
-                source_name: src(),
-                line: e.position().map_or(0, |p| p.line()),
-                message: match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
-                    _ => e.to_string(),
-                },
-            }
-        }
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(reader);
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(csv_err)?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-        .collect();
-    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
-        return Err(MeasureError::EmptyFile { source_name: src() });
-    }
-    let find = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| MeasureError::MissingColumn {
-                source_name: src(),
-                column: name.to_string(),
-                available: headers.clone(),
-            })
-    };
-    let investor_col = find("investor")?;
-    let firm_col = find("firm")?;
-    let fraction_col = find("fraction")?;
-    let control_col = headers.iter().position(|h| h == "control");
+    let mut csv_rows = CsvRows::open(reader, source_name)?;
+    let investor_col = csv_rows.column("investor")?;
+    let firm_col = csv_rows.column("firm")?;
+    let fraction_col = csv_rows.column("fraction")?;
+    let control_col = csv_rows.column("control").ok();
 
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
-    while rdr.read_record(&mut record).map_err(csv_err)? {
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() == 1 && record[0].is_empty() && headers.len() > 1 {
-            continue;
-        }
-        if record.len() != headers.len() {
-            return Err(MeasureError::Malformed {
-                source_name: src(),
-                line,
-                message: format!(
-                    "{} fields where the header has {}",
-                    record.len(),
-                    headers.len()
-                ),
-            });
-        }
+    while let Some(line) = csv_rows.next(&mut record)? {
         let number = |col: usize, column: &str| -> Result<f64, MeasureError> {
             let raw = record.get(col).unwrap_or("");
             let value: f64 = raw.parse().map_err(|_| MeasureError::NotNumeric {
