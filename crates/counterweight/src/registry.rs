@@ -17,6 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::policy::{Policy, PolicyCx, PolicyFields};
@@ -71,6 +72,15 @@ pub trait ModelSetup: SetupClone + fmt::Debug + Send + Sync + 'static {
     /// What a run records each recorded step.
     fn observation(&self) -> Observation {
         Observation::default()
+    }
+    /// The charts of the model's own columns that a run directory, its report and the
+    /// laboratory draw, besides the concentration charts (shares, concentration, Lorenz,
+    /// distribution) every model with [`Observation::concentration`] gets. Pure data: the
+    /// shells draw them ([`crate::io::run`], `counterweight-serve`). Every column a chart
+    /// names must be one the run records (an own column, a concentration column or a
+    /// group's `share.{g}`). None by default.
+    fn charts(&self) -> Vec<ChartDef> {
+        Vec::new()
     }
     /// End a replicate cleanly once one actor holds at least this share.
     fn stop_at_share(&self) -> Option<f64> {
@@ -277,6 +287,151 @@ impl ColumnDef {
             unit_interval: false,
         }
     }
+}
+
+/// A chart a model declares ([`ModelSetup::charts`]): what its run directory writes as
+/// `{stem}.svg` and `{stem}.png`, its report shows with the caption, and the laboratory
+/// draws. Pure data (no plotting types), serialisable for the laboratory's payload.
+///
+/// Built with [`ChartDef::new`] and [`ChartDef::panel`]; one panel is drawn as a single
+/// chart, several as small multiples under the title.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartDef {
+    /// The file stem (`capability_vs_control`): a word of `[a-z0-9_]`, unique among the
+    /// model's charts and distinct from the concentration charts' stems (`shares`,
+    /// `concentration`, `lorenz`, `distribution`).
+    pub stem: String,
+    /// The chart's title (the run's name is appended when drawn).
+    pub title: String,
+    /// One or two sentences under the chart in the report: what is drawn and how to read
+    /// it (the shells add how replicates and variants are shown).
+    pub caption: String,
+    /// The panels, in order.
+    pub panels: Vec<PanelDef>,
+}
+
+impl ChartDef {
+    /// A chart without panels yet.
+    pub fn new(stem: &str, title: &str, caption: &str) -> Self {
+        ChartDef {
+            stem: stem.into(),
+            title: title.into(),
+            caption: caption.into(),
+            panels: Vec::new(),
+        }
+    }
+
+    /// This chart with `panel` added last.
+    pub fn panel(mut self, panel: PanelDef) -> Self {
+        self.panels.push(panel);
+        self
+    }
+
+    /// Every column the chart reads, in order of appearance (repeats kept).
+    pub fn columns(&self) -> impl Iterator<Item = &str> {
+        self.panels
+            .iter()
+            .flat_map(|p| p.series.iter().map(|s| s.column.as_str()))
+    }
+}
+
+/// One panel of a [`ChartDef`]: some columns drawn the same way on one pair of axes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PanelDef {
+    /// The panel's title (with several panels) or nothing ("").
+    pub title: String,
+    /// The value axis label, with its unit.
+    pub y_label: String,
+    /// Lines over time or bars of final values.
+    pub kind: PanelKind,
+    /// The columns drawn, each with its legend label or bar name.
+    pub series: Vec<SeriesDef>,
+    /// The value axis range.
+    pub y_range: YRange,
+}
+
+impl PanelDef {
+    /// A panel of lines over time (the mean over replicates at each recorded step; one
+    /// line per column and `[[compare]]` variant).
+    pub fn lines(title: &str, y_label: &str) -> Self {
+        PanelDef {
+            title: title.into(),
+            y_label: y_label.into(),
+            kind: PanelKind::Lines,
+            series: Vec::new(),
+            y_range: YRange::Auto,
+        }
+    }
+
+    /// A panel of bars over categories: one bar per column (and variant), its length the
+    /// column's final value, the mean over replicates of each replicate's last finite
+    /// value. For a final state over named categories (time spent in each state).
+    pub fn bars(title: &str, y_label: &str) -> Self {
+        PanelDef {
+            kind: PanelKind::Bars,
+            ..PanelDef::lines(title, y_label)
+        }
+    }
+
+    /// This panel with the column `column` drawn and labelled `label`.
+    pub fn series(mut self, column: &str, label: &str) -> Self {
+        self.series.push(SeriesDef {
+            column: column.into(),
+            label: label.into(),
+        });
+        self
+    }
+
+    /// This panel with values that are shares or probabilities ([`YRange::Share`]).
+    pub fn share(mut self) -> Self {
+        self.y_range = YRange::Share;
+        self
+    }
+
+    /// This panel with the value axis fixed to `[lo, hi]`.
+    pub fn range(mut self, lo: f64, hi: f64) -> Self {
+        self.y_range = YRange::Fixed { lo, hi };
+        self
+    }
+}
+
+/// How a [`PanelDef`] draws its columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelKind {
+    /// Lines against time. A run with fewer than three recorded times draws them as bars
+    /// of their final values instead.
+    Lines,
+    /// Horizontal bars of final values, one per column (and variant), named by the
+    /// series labels: categorical data such as the share of time in each state.
+    Bars,
+}
+
+/// The value axis range of a [`PanelDef`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum YRange {
+    /// Fitted to the data.
+    Auto,
+    /// Shares or probabilities: from 0, to 1 when the data come near it (fitted when a
+    /// value falls outside [0, 1]).
+    Share,
+    /// Fixed.
+    Fixed {
+        /// The bottom of the axis.
+        lo: f64,
+        /// The top of the axis.
+        hi: f64,
+    },
+}
+
+/// One column of a [`PanelDef`] and its label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesDef {
+    /// The `metrics.csv` column.
+    pub column: String,
+    /// The legend label (lines) or the bar's name (bars).
+    pub label: String,
 }
 
 /// The type of a declared parameter.

@@ -77,6 +77,9 @@ fn runs_and_writes_a_run_directory_with_its_own_column() {
     assert!(run_dir.join("metrics.parquet").exists());
     let report = std::fs::read_to_string(run_dir.join("report.html")).unwrap();
     assert!(report.contains("kesten-test"));
+    // Its declared chart, drawn by the library with no plotting code of its own.
+    assert!(run_dir.join("mean.png").exists());
+    assert!(report.contains("mean.svg") && report.contains("Mean wealth over time"));
 }
 
 #[test]

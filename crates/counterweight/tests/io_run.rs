@@ -179,6 +179,7 @@ fn synthetic(variants: &[(&str, f64)], steps: u64, replicates: u64, with_time: b
             ("final HHI (tax)".into(), "0.012".into()),
         ],
         notes: vec!["Synthetic data; numbers mean nothing.".into()],
+        charts: Vec::new(),
     }
 }
 
@@ -432,4 +433,320 @@ fn io_write_run_with_empty_metrics() {
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(tmp.path().join("e/summary.json")).unwrap()).unwrap();
     assert!(summary["variants"][0]["final"]["gini"].is_null());
+}
+
+// --- the models' declared charts ------------------------------------------------------
+
+/// The stems of the charts every concentration run may draw: a declared chart must not
+/// take one.
+const BUILT_IN_STEMS: [&str; 4] = ["shares", "concentration", "lorenz", "distribution"];
+
+/// Every embedded example of a built-in model, parsed.
+fn examples_of(model: &str) -> Vec<(&'static str, counterweight::scenario::Experiment)> {
+    counterweight::scenario::examples::EXAMPLES
+        .iter()
+        .filter_map(|e| {
+            let exp = counterweight::scenario::parse(e.toml, e.name, None, &[]).unwrap();
+            (exp.variants[0].scenario.model.name() == model).then_some((e.name, exp))
+        })
+        .collect()
+}
+
+/// Every registered model's declared charts name only columns its runs record (its own,
+/// or with concentration metrics a contract metric or a group's share), with distinct,
+/// file-safe stems that no concentration chart uses; every model that records columns of
+/// its own in its examples declares at least one chart of them.
+#[test]
+fn declared_charts_name_recorded_columns() {
+    let registry = counterweight::model::builtin();
+    for model in registry.models() {
+        let examples = examples_of(model.name());
+        assert!(!examples.is_empty(), "no example of {}", model.name());
+        for (name, exp) in &examples {
+            for v in &exp.variants {
+                let setup = v.scenario.model.setup();
+                let obs = setup.observation();
+                let charts = setup.charts();
+                if !obs.columns.is_empty() {
+                    assert!(!charts.is_empty(), "{name}: own columns but no chart");
+                }
+                let groups: Vec<&str> = v.scenario.groups.iter().map(|g| g.name.as_str()).collect();
+                let recorded = |c: &str| {
+                    obs.columns.iter().any(|o| o.name == c)
+                        || (obs.concentration
+                            && (counterweight::metrics::label(c).is_some()
+                                || c.strip_prefix("share.")
+                                    .is_some_and(|g| groups.contains(&g))))
+                };
+                let mut stems = Vec::new();
+                for chart in &charts {
+                    assert!(
+                        !chart.stem.is_empty()
+                            && chart
+                                .stem
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                        "{name}: stem {:?}",
+                        chart.stem
+                    );
+                    assert!(
+                        !BUILT_IN_STEMS.contains(&chart.stem.as_str()),
+                        "{name}: {}",
+                        chart.stem
+                    );
+                    assert!(!stems.contains(&chart.stem), "{name}: {} twice", chart.stem);
+                    stems.push(chart.stem.clone());
+                    assert!(
+                        !chart.panels.is_empty()
+                            && !chart.title.is_empty()
+                            && !chart.caption.is_empty()
+                    );
+                    for p in &chart.panels {
+                        assert!(
+                            !p.series.is_empty(),
+                            "{name}: {}: an empty panel",
+                            chart.stem
+                        );
+                    }
+                    for c in chart.columns() {
+                        assert!(
+                            recorded(c),
+                            "{name}: chart {} names {c}, not recorded",
+                            chart.stem
+                        );
+                    }
+                }
+                // Serialisable for the laboratory, and back.
+                let json = serde_json::to_string(&charts).unwrap();
+                let back: Vec<counterweight::registry::ChartDef> =
+                    serde_json::from_str(&json).unwrap();
+                assert_eq!(back, charts);
+            }
+        }
+    }
+}
+
+/// The run directory of `example` (with `set` applied), written from a real run.
+fn run_dir_of(example: &str, set: &[&str]) -> (tempfile::TempDir, RunRecord) {
+    let e = counterweight::scenario::examples::find(example).unwrap();
+    let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+    let exp = counterweight::scenario::parse(e.toml, e.name, None, &set).unwrap();
+    let out = counterweight::runner::run_experiment(&exp, &Default::default()).unwrap();
+    let rec = RunRecord::from_output(&exp, &out);
+    let tmp = tempfile::tempdir().unwrap();
+    write_run(tmp.path(), &rec).unwrap();
+    (tmp, rec)
+}
+
+/// A run directory of each model with its own columns holds every declared chart as
+/// SVG and PNG, lists them in `summary.json`, and its report shows them with their titles
+/// and captions; a model with one recorded step (the market alone) draws its line panels
+/// as bars.
+#[test]
+fn run_directories_draw_the_declared_charts() {
+    for (example, set) in [
+        ("civil-society", &["replicates=2"][..]),
+        ("three-forces", &["replicates=2"][..]),
+        ("fragile-world", &["replicates=2"][..]),
+        ("harberger", &["replicates=2"][..]),
+        ("cournot", &[][..]),
+        ("market-power", &["replicates=1"][..]),
+        ("staking-operators", &["replicates=1"][..]),
+        ("veto-default", &["replicates=2"][..]),
+    ] {
+        let (dir, rec) = run_dir_of(example, set);
+        assert!(!rec.charts.is_empty(), "{example}: no declared charts");
+        let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        let summary = std::fs::read_to_string(dir.path().join("summary.json")).unwrap();
+        for c in &rec.charts {
+            for ext in ["svg", "png"] {
+                let f = dir.path().join(format!("{}.{ext}", c.stem));
+                assert!(
+                    std::fs::metadata(&f)
+                        .map(|m| m.len() > 1000)
+                        .unwrap_or(false),
+                    "{example}: {f:?} missing or empty"
+                );
+                assert!(
+                    report.contains(&format!("{}.{ext}", c.stem)),
+                    "{example}: report lacks {}.{ext}",
+                    c.stem
+                );
+                assert!(
+                    summary.contains(&format!("\"{}.{ext}\"", c.stem)),
+                    "{example}: summary lacks {}",
+                    c.stem
+                );
+            }
+            let svg = std::fs::read_to_string(dir.path().join(format!("{}.svg", c.stem))).unwrap();
+            assert!(
+                svg.contains(&c.title),
+                "{example}: {} lacks its title",
+                c.stem
+            );
+            // The caption's first words, escaped as the report writes them.
+            let start: String = c
+                .caption
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(
+                report.contains(&counterweight::io::report::escape(&start)),
+                "{example}: report lacks the caption of {}",
+                c.stem
+            );
+        }
+        if example == "cournot" {
+            // Two recorded times (start, equilibrium): bars of the values, no time axis.
+            let svg = std::fs::read_to_string(dir.path().join("market.svg")).unwrap();
+            assert!(
+                !svg.contains("time (model time units)"),
+                "cournot: lines over two recorded times"
+            );
+        }
+    }
+}
+
+/// The texts of an SVG's `<text>` elements.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            Some(
+                t.split_once('>')?
+                    .1
+                    .split_once("</text>")?
+                    .0
+                    .trim()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The veto simulation's time in state is drawn as one bar per state, labelled with the
+/// state's name (issue 15 item 20: it was a line over 0–4), the bars' lengths the mean
+/// over replicates of each one's final share.
+#[test]
+fn veto_time_in_state_is_bars_over_the_state_names() {
+    let charts = examples_of("veto")[0].1.variants[0]
+        .scenario
+        .model
+        .setup()
+        .charts();
+    let states = [
+        "Normal",
+        "VetoSignalling",
+        "VetoSignallingDeactivation",
+        "VetoCooldown",
+        "RageQuit",
+    ];
+    // Two replicates, two recorded steps; the first row of each is NaN (nothing measured
+    // yet), the final shares differ between replicates.
+    let finals = [[0.5, 0.2, 0.1, 0.15, 0.05], [0.7, 0.1, 0.1, 0.1, 0.0]];
+    let mut m = Table::new();
+    m.push("replicate", Column::U64(vec![0, 0, 1, 1]));
+    m.push("step", Column::U64(vec![0, 10, 0, 10]));
+    m.push("time", Column::F64(vec![0.0, 10.0, 0.0, 10.0]));
+    for (k, s) in states.iter().enumerate() {
+        m.push(
+            format!("time_share.{s}"),
+            Column::F64(vec![f64::NAN, finals[0][k], f64::NAN, finals[1][k]]),
+        );
+    }
+    let rec = RunRecord {
+        name: "veto".into(),
+        metrics: m,
+        charts,
+        ..Default::default()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    write_run(tmp.path(), &rec).unwrap();
+    let svg = std::fs::read_to_string(tmp.path().join("time_in_state.svg")).unwrap();
+    let texts = svg_texts(&svg);
+    for (k, s) in states.iter().enumerate() {
+        assert_eq!(
+            texts.iter().filter(|t| t.as_str() == *s).count(),
+            1,
+            "{s}: {texts:?}"
+        );
+        // The value written at the end of the bar: the mean of the two replicates.
+        let mean = 100.0 * (finals[0][k] + finals[1][k]) / 2.0;
+        assert!(
+            texts.contains(&format!("{mean:.2}%")),
+            "{s}: {mean:.2}% not in {texts:?}"
+        );
+    }
+    // One filled bar per state, in the first colour (Okabe–Ito blue).
+    assert_eq!(
+        svg.matches("fill=\"#0072B2\"").count(),
+        states.len(),
+        "{svg}"
+    );
+    // No concentration charts: the model records none.
+    assert!(!tmp.path().join("shares.svg").exists());
+}
+
+/// A declared chart whose columns hold no finite value (or are missing) is left out, a
+/// panel with one such column draws the others, and nothing panics.
+#[test]
+fn declared_charts_skip_nan_and_missing_columns() {
+    use counterweight::registry::{ChartDef, PanelDef};
+    let mut m = Table::new();
+    m.push("replicate", Column::U64(vec![0, 0, 0]));
+    m.push("step", Column::U64(vec![0, 1, 2]));
+    m.push("time", Column::F64(vec![0.0, 1.0, 2.0]));
+    m.push("nothing", Column::F64(vec![f64::NAN; 3]));
+    m.push("something", Column::F64(vec![0.1, f64::NAN, f64::INFINITY]));
+    let charts = vec![
+        ChartDef::new("all_nan", "all NaN", "Nothing to draw.")
+            .panel(
+                PanelDef::lines("a", "y")
+                    .series("nothing", "nothing")
+                    .share(),
+            )
+            .panel(
+                PanelDef::bars("b", "y")
+                    .series("nothing", "nothing")
+                    .series("absent", "absent"),
+            ),
+        ChartDef::new("partly", "partly", "One column to draw.")
+            .panel(
+                PanelDef::lines("a", "y")
+                    .series("nothing", "nothing")
+                    .series("something", "something")
+                    .range(0.0, 1.0),
+            )
+            .panel(
+                PanelDef::bars("b", "y")
+                    .series("something", "something")
+                    .series("nothing", "nothing"),
+            ),
+    ];
+    let rec = RunRecord {
+        name: "nan".into(),
+        metrics: m,
+        charts,
+        ..Default::default()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    write_run(tmp.path(), &rec).unwrap();
+    assert!(!tmp.path().join("all_nan.svg").exists());
+    assert!(tmp.path().join("partly.png").exists());
+    let svg = std::fs::read_to_string(tmp.path().join("partly.svg")).unwrap();
+    let texts = svg_texts(&svg);
+    assert!(texts.iter().any(|t| t == "something"), "{texts:?}");
+    assert!(!texts.iter().any(|t| t == "nothing"), "{texts:?}");
+    // The bar of the last finite value (0.1; the infinite one is skipped).
+    assert!(texts.iter().any(|t| t == "0.1"), "{texts:?}");
+    // A single recorded time, empty tables: nothing to draw, nothing panics.
+    let empty = RunRecord {
+        name: "empty".into(),
+        metrics: Table::new(),
+        charts: rec.charts.clone(),
+        ..Default::default()
+    };
+    write_run(&tmp.path().join("empty"), &empty).unwrap();
+    assert!(!tmp.path().join("empty/partly.svg").exists());
 }

@@ -9,7 +9,8 @@
 //! Sornette, "Critical Phenomena", §14.2).
 
 use counterweight::registry::{
-    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+    ChartDef, ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, PanelDef, ParamInfo,
+    ValidateCx,
 };
 use counterweight::scenario::validate::check::{err, finite, non_negative, positive};
 use counterweight::scenario::{FieldError, Scenario};
@@ -101,6 +102,17 @@ impl ModelSetup for KestenSetup {
             columns: vec![ColumnDef::real("mean", "mean wealth")],
             ..Observation::default()
         }
+    }
+    /// The mean wealth over time (`mean.svg` and `.png` of a run directory).
+    fn charts(&self) -> Vec<ChartDef> {
+        vec![
+            ChartDef::new(
+                "mean",
+                "Mean wealth over time",
+                "The mean of the actors' wealth; it tends to b / (1 − E[a]).",
+            )
+            .panel(PanelDef::lines("", "wealth").series("mean", "mean wealth")),
+        ]
     }
 }
 

@@ -269,9 +269,160 @@ pub fn panel_chart_svg(title: &str, panels: &[LineChart]) -> Result<String, Stri
     render_svg(size, |a| draw_panels(a, title, panels, grid))
 }
 
+/// One panel of [`mixed_panel_chart`]: lines or bars.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Panel {
+    /// A line chart.
+    Line(LineChart),
+    /// A bar chart.
+    Bars(BarChart),
+}
+
+/// A fixed grid of small multiples, filled row by row, each row under its own title
+/// (e.g. one row per variant).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Grid {
+    pub rows: usize,
+    pub cols: usize,
+    /// One title per row, drawn above it ("" or missing: none).
+    pub row_titles: Vec<String>,
+}
+
+/// Small multiples of lines and bars under one title: [`panel_chart`] where a panel may
+/// also be a bar chart (a final state over named categories beside lines over time).
+/// `grid` fixes the rows and columns; otherwise up to three panels go in one row, more in
+/// two.
+pub fn mixed_panel_chart(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    panels: &[Panel],
+    grid: Option<&Grid>,
+) -> Result<Vec<PathBuf>, IoError> {
+    let (size, grid) = mixed_layout(panels, grid);
+    render_both(
+        dir,
+        stem,
+        size,
+        |a| draw_mixed_panels(a, title, panels, &grid),
+        |a| draw_mixed_panels(a, title, panels, &grid),
+    )
+}
+
+/// Mixed small multiples as SVG text, in memory: the same drawing
+/// [`mixed_panel_chart`] writes.
+pub fn mixed_panel_chart_svg(
+    title: &str,
+    panels: &[Panel],
+    grid: Option<&Grid>,
+) -> Result<String, String> {
+    let (size, grid) = mixed_layout(panels, grid);
+    render_svg(size, |a| draw_mixed_panels(a, title, panels, &grid))
+}
+
+/// Height of a row's title strip.
+const ROW_TITLE: u32 = 44;
+
+/// The size in pixels and the grid of mixed small multiples: rows of bars only are as
+/// tall as their longest bar chart needs; a fixed grid of more than two rows gets smaller
+/// panels.
+fn mixed_layout(panels: &[Panel], grid: Option<&Grid>) -> ((u32, u32), Grid) {
+    let ((w, h), (auto_rows, auto_cols)) = panel_grid(panels.len());
+    let grid = grid
+        .filter(|g| g.rows >= 1 && g.cols >= 1 && g.rows * g.cols >= panels.len())
+        .cloned();
+    let fixed = grid.is_some();
+    let grid = grid.unwrap_or(Grid {
+        rows: auto_rows,
+        cols: auto_cols,
+        row_titles: Vec::new(),
+    });
+    let bars_only = panels.iter().all(|p| matches!(p, Panel::Bars(_)));
+    let mut row_height = if bars_only {
+        panels
+            .iter()
+            .filter_map(|p| match p {
+                Panel::Bars(b) => Some(bar_chart_size(b).1 + 40),
+                Panel::Line(_) => None,
+            })
+            .max()
+            .unwrap_or(340)
+    } else if grid.rows > 2 {
+        500
+    } else {
+        (h - 60) / grid.rows.max(1) as u32
+    };
+    if grid.row_titles.iter().any(|t| !t.is_empty()) {
+        row_height += ROW_TITLE;
+    }
+    let width = if fixed {
+        ((if grid.rows > 2 { 500 } else { 560 }) * grid.cols).max(900) as u32
+    } else {
+        w
+    };
+    ((width, 60 + row_height * grid.rows as u32), grid)
+}
+
+fn draw_mixed_panels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    panels: &[Panel],
+    grid: &Grid,
+) -> Result<(), String> {
+    let body = titled(root, title, 30)?;
+    let draw = |area: &DrawingArea<DB, Shift>, panel: &Panel| match panel {
+        Panel::Line(chart) => draw_chart(area, chart, PANEL_FONTS),
+        Panel::Bars(chart) => draw_bar_chart(area, chart),
+    };
+    if grid.row_titles.iter().all(|t| t.is_empty()) {
+        for (area, panel) in body.split_evenly((grid.rows, grid.cols)).iter().zip(panels) {
+            draw(area, panel)?;
+        }
+        return Ok(());
+    }
+    let rows = body.split_evenly((grid.rows, 1));
+    for (r, row) in rows.iter().enumerate() {
+        let t = grid.row_titles.get(r).map_or("", String::as_str);
+        let (w, _) = row.dim_in_pixel();
+        let (head, cells) = row.split_vertically(ROW_TITLE);
+        if !t.is_empty() {
+            // Left-aligned and a little larger than the panels' titles, so a row reads as
+            // one group; separated from the row above by a rule.
+            let size = fitted_size(&head, t, 26, 12, w.saturating_sub(40));
+            head.draw(&PathElement::new(
+                vec![(10, 4), (w as i32 - 10, 4)],
+                GRID_BOLD.stroke_width(2),
+            ))
+            .map_err(|e| e.to_string())?;
+            head.draw(&Text::new(
+                t.to_string(),
+                (16, 12),
+                (FONT_FAMILY, size)
+                    .into_font()
+                    .style(FontStyle::Bold)
+                    .color(&TEXT),
+            ))
+            .map_err(|e| e.to_string())?;
+        }
+        let start = r * grid.cols;
+        let row_panels = panels
+            .get(start..(start + grid.cols).min(panels.len()))
+            .unwrap_or(&[]);
+        for (area, panel) in cells.split_evenly((1, grid.cols)).iter().zip(row_panels) {
+            draw(area, panel)?;
+        }
+    }
+    Ok(())
+}
+
 /// The size in pixels and the grid (rows, columns) of a panel chart.
 fn panel_layout(panels: &[LineChart]) -> ((u32, u32), (usize, usize)) {
-    let n = panels.len().max(1);
+    panel_grid(panels.len())
+}
+
+/// The size in pixels and the grid (rows, columns) of `n` panels.
+fn panel_grid(n: usize) -> ((u32, u32), (usize, usize)) {
+    let n = n.max(1);
     let (cols, rows) = if n <= 3 { (n, 1) } else { (n.div_ceil(2), 2) };
     // Three panels side by side are shown scaled down: more height and larger text.
     let size = ((560 * cols).max(900) as u32, (60 + 640 * rows) as u32);
@@ -1307,15 +1458,24 @@ pub struct BarChart {
 
 /// A bar chart, written as `{dir}/{stem}.svg` and `.png`.
 pub fn bar_chart(dir: &Path, stem: &str, chart: &BarChart) -> Result<Vec<PathBuf>, IoError> {
-    let n = chart.bars.len().max(1);
-    let height = (120 + 34 * n).clamp(300, 1400) as u32;
     render_both(
         dir,
         stem,
-        (CHART_SIZE.0, height),
+        bar_chart_size(chart),
         |a| draw_bar_chart(a, chart),
         |a| draw_bar_chart(a, chart),
     )
+}
+
+/// A bar chart as SVG text, in memory: the same drawing [`bar_chart`] writes.
+pub fn bar_chart_svg(chart: &BarChart) -> Result<String, String> {
+    render_svg(bar_chart_size(chart), |a| draw_bar_chart(a, chart))
+}
+
+/// The size of a bar chart: taller with more bars.
+fn bar_chart_size(chart: &BarChart) -> (u32, u32) {
+    let n = chart.bars.len().max(1);
+    (CHART_SIZE.0, (120 + 34 * n).clamp(300, 1400) as u32)
 }
 
 /// At most `max` characters of a category name, cut with `…`.

@@ -12,11 +12,13 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use super::plot::{
-    LineChart, Series, distribution_line_chart, line_chart, line_chart_svg, lorenz_line_chart,
+    BarChart, Grid, LineChart, Panel, Series, bar_chart, bar_chart_svg, distribution_line_chart,
+    line_chart, line_chart_svg, lorenz_line_chart, mixed_panel_chart, mixed_panel_chart_svg,
     panel_chart, panel_chart_svg,
 };
 use super::report::{Figure, Report, render_html};
 use super::{Column, IoError, Table, write_atomic_bytes, write_csv, write_parquet};
+use crate::registry::{ChartDef, PanelDef, PanelKind, YRange};
 use crate::runner::ExperimentOutput;
 use crate::scenario::Experiment;
 
@@ -40,6 +42,9 @@ pub struct RunRecord {
     /// Headline numbers shown first in the report and in `summary.json`, in order.
     pub key_numbers: Vec<(String, String)>,
     pub notes: Vec<String>,
+    /// The model's declared charts of its own columns ([`crate::registry::ModelSetup::charts`]),
+    /// drawn after the concentration charts.
+    pub charts: Vec<ChartDef>,
 }
 
 /// The final state of one variant (for the Lorenz and distribution charts).
@@ -350,15 +355,18 @@ pub(crate) fn lorenz_points(values: &[f64]) -> Option<Vec<(f64, f64)>> {
 
 // --- plots -----------------------------------------------------------------------------
 
-/// What a chart draws: one line chart, or small multiples under one title.
+/// What a chart draws: one line chart, one bar chart, or small multiples under one title.
 enum Drawing {
     Line(LineChart),
+    Bars(BarChart),
     Panels(String, Vec<LineChart>),
+    /// Lines and bars, in a fixed grid when given.
+    Mixed(String, Vec<Panel>, Option<Grid>),
 }
 
 /// A chart of the run directory, decided but not drawn yet: `{stem}.svg` and `.png`.
 struct Planned {
-    stem: &'static str,
+    stem: String,
     title: String,
     caption: String,
     drawing: Drawing,
@@ -368,8 +376,12 @@ impl Planned {
     /// Write `{stem}.svg` and `{stem}.png` into `dir`.
     fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, IoError> {
         match &self.drawing {
-            Drawing::Line(chart) => line_chart(dir, self.stem, chart),
-            Drawing::Panels(title, panels) => panel_chart(dir, self.stem, title, panels),
+            Drawing::Line(chart) => line_chart(dir, &self.stem, chart),
+            Drawing::Bars(chart) => bar_chart(dir, &self.stem, chart),
+            Drawing::Panels(title, panels) => panel_chart(dir, &self.stem, title, panels),
+            Drawing::Mixed(title, panels, grid) => {
+                mixed_panel_chart(dir, &self.stem, title, panels, grid.as_ref())
+            }
         }
     }
 
@@ -377,17 +389,23 @@ impl Planned {
     fn svg(&self) -> Result<String, String> {
         match &self.drawing {
             Drawing::Line(chart) => line_chart_svg(chart),
+            Drawing::Bars(chart) => bar_chart_svg(chart),
             Drawing::Panels(title, panels) => panel_chart_svg(title, panels),
+            Drawing::Mixed(title, panels, grid) => {
+                mixed_panel_chart_svg(title, panels, grid.as_ref())
+            }
         }
     }
 }
 
 /// The charts of a run directory, in order: over time (shares, concentration), then the
-/// final state (Lorenz curves, distribution). Which ones depends on the data only.
+/// final state (Lorenz curves, distribution), then the model's declared charts
+/// ([`RunRecord::charts`]). Which ones depends on the data only.
 fn planned_figures(rec: &RunRecord, variants: &[VariantRows]) -> Vec<Planned> {
     let mut figures = Vec::new();
     over_time_plots(rec, variants, &mut figures);
     final_state_plots(rec, &mut figures);
+    declared_plots(rec, variants, &mut figures);
     figures
 }
 
@@ -446,7 +464,7 @@ fn over_time_plots(rec: &RunRecord, variants: &[VariantRows], figures: &mut Vec<
             let mut chart = panel(&title, "share of the total", series);
             chart.y_range = share_range(&chart.series);
             figures.push(Planned {
-                stem: "shares",
+                stem: "shares".into(),
                 title,
                 caption: format!(
                     "Each group's share of the total and the largest single actor's share.{mean_note}"
@@ -486,7 +504,7 @@ fn over_time_plots(rec: &RunRecord, variants: &[VariantRows], figures: &mut Vec<
                 Drawing::Panels(title.clone(), panels)
             };
             figures.push(Planned {
-                stem: "shares",
+                stem: "shares".into(),
                 title,
                 caption: format!(
                     "The largest actor's share and each group's share, one line per variant.{mean_note}"
@@ -536,7 +554,7 @@ fn over_time_plots(rec: &RunRecord, variants: &[VariantRows], figures: &mut Vec<
     if !panels.is_empty() {
         let title = format!("Concentration over time — {}", rec.name);
         figures.push(Planned {
-            stem: "concentration",
+            stem: "concentration".into(),
             title: title.clone(),
             caption: format!(
                 "Herfindahl–Hirschman index, Gini coefficient (population definition) and the share held by the top 10% of actors.{}{}{mean_note}",
@@ -587,6 +605,229 @@ fn share_range(series: &[Series]) -> Option<(f64, f64)> {
     }
 }
 
+/// The mean over the replicates among `rows` of each one's last finite value of `col`
+/// (rows in recording order); NaN when no replicate has one.
+fn final_mean_of(m: &Table, col: &[f64], rows: &[usize]) -> f64 {
+    let reps = m.f64_column("replicate");
+    let mut last: Vec<(f64, f64)> = Vec::new();
+    for &i in rows {
+        let r = reps.as_ref().map_or(0.0, |r| r[i]);
+        let v = col[i];
+        match last.iter_mut().find(|(k, _)| k.total_cmp(&r).is_eq()) {
+            Some(slot) if v.is_finite() => slot.1 = v,
+            Some(_) => {}
+            None => last.push((r, if v.is_finite() { v } else { f64::NAN })),
+        }
+    }
+    nan_mean(last.into_iter().map(|(_, v)| v))
+}
+
+/// The legend label of column `label` of variant `variant`: both when there are several
+/// of each, whichever varies otherwise, nothing for a lone line.
+fn declared_label(label: &str, variant: &str, several_series: bool, several: bool) -> String {
+    match (several_series, several) {
+        (true, true) => format!("{variant}: {label}"),
+        (false, true) => variant.to_string(),
+        (true, false) => label.to_string(),
+        (false, false) => String::new(),
+    }
+}
+
+/// The model's declared charts ([`RunRecord::charts`]), each one figure: panels of lines
+/// over time (the mean over replicates at each recorded time) or of bars of final values
+/// (the mean over replicates of each one's last finite value). A run with fewer than
+/// three recorded times (the market alone: start and equilibrium; the veto simulation:
+/// start and end) draws its line panels as bars: a line between two points says nothing. With several variants, a chart whose
+/// panels each draw one column gets a line (or bar) per variant in each panel; a chart
+/// with a panel of several columns gets one row of panels per variant instead, so that
+/// the columns keep their colours and the legend stays short. Columns the table lacks or
+/// that hold no finite value are left out; a panel left empty is dropped (drawn empty in
+/// a row of a variant that lacks it), and so is a chart left without panels or whose stem
+/// is already taken.
+fn declared_plots(rec: &RunRecord, variants: &[VariantRows], figures: &mut Vec<Planned>) {
+    let m = &rec.metrics;
+    let axis = time_axis(m);
+    let over_time = axis
+        .as_ref()
+        .is_some_and(|(_, x)| variants.iter().any(|v| distinct_count(x, &v.rows) >= 3));
+    let x_label = match &axis {
+        Some(("time", _)) => "time (model time units)",
+        _ => "step",
+    };
+    let reps = variants
+        .iter()
+        .map(|v| replicate_count(m, &v.rows))
+        .max()
+        .unwrap_or(1);
+    // One panel of `p` over the variants `vs`: `None` when nothing in it is finite.
+    let panel_of = |p: &PanelDef, vs: &[&VariantRows]| -> Option<Panel> {
+        let columns: Vec<(&str, Vec<f64>)> = p
+            .series
+            .iter()
+            .filter_map(|s| {
+                let y = m.f64_column(&s.column)?;
+                vs.iter()
+                    .any(|v| v.rows.iter().any(|&i| y[i].is_finite()))
+                    .then_some((s.label.as_str(), y))
+            })
+            .collect();
+        let several_series = p.series.len() > 1;
+        let several = vs.len() > 1;
+        if p.kind == PanelKind::Lines && over_time {
+            let (_, x) = axis.as_ref()?;
+            let mut series = Vec::new();
+            for (label, y) in &columns {
+                for v in vs {
+                    let (xs, ys) = mean_over_time(x, y, &v.rows);
+                    if ys.iter().any(|y| y.is_finite()) {
+                        let l = declared_label(label, &v.label, several_series, several);
+                        series.push(Series::new(l, xs, ys));
+                    }
+                }
+            }
+            if series.is_empty() {
+                return None;
+            }
+            let y_range = match p.y_range {
+                YRange::Auto => None,
+                YRange::Share => share_range(&series),
+                YRange::Fixed { lo, hi } => {
+                    (lo.is_finite() && hi.is_finite() && lo < hi).then_some((lo, hi))
+                }
+            };
+            Some(Panel::Line(LineChart {
+                title: p.title.clone(),
+                x_label: x_label.to_string(),
+                y_label: p.y_label.clone(),
+                series,
+                y_range,
+                ..Default::default()
+            }))
+        } else {
+            let mut bars = Vec::new();
+            for (label, y) in &columns {
+                for v in vs {
+                    let value = final_mean_of(m, y, &v.rows);
+                    if value.is_finite() {
+                        let l = if several {
+                            format!("{}: {label}", v.label)
+                        } else {
+                            label.to_string()
+                        };
+                        bars.push((l, value));
+                    }
+                }
+            }
+            (!bars.is_empty()).then(|| {
+                Panel::Bars(BarChart {
+                    title: p.title.clone(),
+                    x_label: p.y_label.clone(),
+                    bars,
+                    percent: p.y_range == YRange::Share,
+                })
+            })
+        }
+    };
+    let all: Vec<&VariantRows> = variants.iter().collect();
+    for def in &rec.charts {
+        if def.stem.is_empty() || figures.iter().any(|f| f.stem == def.stem) {
+            continue;
+        }
+        let by_row = variants.len() > 1 && def.panels.iter().any(|p| p.series.len() > 1);
+        let (mut panels, grid) = if by_row {
+            // The panels with something to draw in some variant, then a row per variant.
+            let kept: Vec<&PanelDef> = def
+                .panels
+                .iter()
+                .filter(|p| variants.iter().any(|v| panel_of(p, &[v]).is_some()))
+                .collect();
+            let mut panels = Vec::new();
+            for (row, v) in variants.iter().enumerate() {
+                for p in &kept {
+                    let title = p.title.clone();
+                    let mut panel = panel_of(p, &[v]).unwrap_or_else(|| {
+                        Panel::Line(LineChart {
+                            x_label: x_label.to_string(),
+                            y_label: p.y_label.clone(),
+                            ..Default::default()
+                        })
+                    });
+                    match &mut panel {
+                        Panel::Line(c) => {
+                            c.title = title;
+                            // The same colours in every row: one legend, in the first, and
+                            // there only where an earlier panel does not show the same.
+                            let labels: Vec<&str> =
+                                c.series.iter().map(|s| s.label.as_str()).collect();
+                            let shown = panels[row * kept.len()..].iter().any(|q| {
+                                matches!(q, Panel::Line(q) if q.series.iter().map(|s| s.label.as_str()).eq(labels.iter().copied()))
+                            });
+                            if row > 0 || shown {
+                                c.series.iter_mut().for_each(|s| s.label.clear());
+                            }
+                        }
+                        Panel::Bars(b) => b.title = title,
+                    }
+                    panels.push(panel);
+                }
+            }
+            let grid = Grid {
+                rows: variants.len(),
+                cols: kept.len(),
+                row_titles: variants.iter().map(|v| v.label.clone()).collect(),
+            };
+            (panels, (!kept.is_empty()).then_some(grid))
+        } else {
+            let panels: Vec<Panel> = def
+                .panels
+                .iter()
+                .filter_map(|p| panel_of(p, &all))
+                .collect();
+            (panels, None)
+        };
+        if panels.is_empty() {
+            continue;
+        }
+        let lines = panels.iter().any(|p| matches!(p, Panel::Line(_)));
+        let bars = panels.iter().any(|p| matches!(p, Panel::Bars(_)));
+        let title = format!("{} — {}", def.title, rec.name);
+        let mut caption = def.caption.clone();
+        if by_row {
+            caption.push_str(" One row of panels per variant.");
+        } else if variants.len() > 1 && lines {
+            caption.push_str(" One line per variant.");
+        }
+        if reps > 1 && lines {
+            caption.push_str(&format!(" Lines are means over {reps} replicates."));
+        }
+        if reps > 1 && bars {
+            caption.push_str(&format!(
+                " Bars are means over {reps} replicates of each one's final value."
+            ));
+        }
+        let drawing = if panels.len() == 1 {
+            match panels.remove(0) {
+                Panel::Line(mut c) => {
+                    c.title = title.clone();
+                    Drawing::Line(c)
+                }
+                Panel::Bars(mut b) => {
+                    b.title = title.clone();
+                    Drawing::Bars(b)
+                }
+            }
+        } else {
+            Drawing::Mixed(title.clone(), panels, grid)
+        };
+        figures.push(Planned {
+            stem: def.stem.clone(),
+            title,
+            caption,
+            drawing,
+        });
+    }
+}
+
 fn final_state_plots(rec: &RunRecord, figures: &mut Vec<Planned>) {
     let label = |v: &VariantRecord| {
         if v.label.is_empty() {
@@ -603,7 +844,7 @@ fn final_state_plots(rec: &RunRecord, figures: &mut Vec<Planned>) {
     if !curves.is_empty() {
         let title = format!("Final Lorenz curves — {}", rec.name);
         figures.push(Planned {
-            stem: "lorenz",
+            stem: "lorenz".into(),
             drawing: Drawing::Line(lorenz_line_chart(&title, &curves)),
             title,
             caption: "Cumulative share of the total held by the smallest x% of actors at the end of the run; the further below the diagonal, the more unequal.".into(),
@@ -618,7 +859,7 @@ fn final_state_plots(rec: &RunRecord, figures: &mut Vec<Planned>) {
     if !samples.is_empty() {
         let title = format!("Final distribution (log–log) — {}", rec.name);
         figures.push(Planned {
-            stem: "distribution",
+            stem: "distribution".into(),
             drawing: Drawing::Line(distribution_line_chart(&title, &samples)),
             title,
             caption: "Complementary CDF P(X ≥ x) of the actors' final values on log–log axes; a straight tail is a power law whose slope is minus the tail exponent.".into(),
@@ -1082,6 +1323,7 @@ impl RunRecord {
             variants,
             key_numbers,
             notes,
+            charts: first.model.setup().charts(),
         }
     }
 }

@@ -35,8 +35,8 @@ use thiserror::Error;
 use crate::metrics::{self, Concentration, MetricOptions};
 use crate::policy::PolicyFields;
 use crate::registry::{
-    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ParamType,
-    PolicyInfo, ValidateCx,
+    ChartDef, ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, PanelDef, ParamInfo,
+    ParamType, PolicyInfo, ValidateCx,
 };
 use crate::rng;
 use crate::scenario::validate::check::{err, finite, non_negative, positive};
@@ -735,6 +735,28 @@ impl ModelSetup for ChecksSetup {
             columns: COLUMNS.to_vec(),
             key: vec!["top1_share", "effective_number", "checks_hold"],
         }
+    }
+    /// Each force's share of total power (`share.{force}`, one actor per force) and
+    /// whether the checks hold.
+    fn charts(&self) -> Vec<ChartDef> {
+        let shares = self.params.forces.iter().fold(
+            PanelDef::lines("each force's share", "share of total power").share(),
+            |p, f| p.series(&format!("share.{}", f.name), &f.name),
+        );
+        vec![
+            ChartDef::new(
+                "forces",
+                "Forces and checks over time",
+                "Each force's share of total power, and whether the check matrix in effect has a \
+                 stable balance with every force positive (1: the checks hold, 0: they do not).",
+            )
+            .panel(shares)
+            .panel(
+                PanelDef::lines("checks hold", "1 = stable balance exists")
+                    .series("checks_hold", "checks hold")
+                    .range(-0.05, 1.05),
+            ),
+        ]
     }
 }
 

@@ -48,8 +48,8 @@ use crate::network::section::{self, NetworkSetup};
 use serde::Deserialize;
 
 use crate::registry::{
-    ColumnDef, Condition, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo,
-    ParamType, ValidateCx,
+    ChartDef, ColumnDef, Condition, Model, ModelDef, ModelError, ModelSetup, Observation, PanelDef,
+    ParamInfo, ParamType, ValidateCx,
 };
 use crate::rng;
 use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
@@ -631,6 +631,30 @@ impl ModelSetup for DaccSetup {
             columns: COLUMNS.to_vec(),
             key: vec!["survival", "alive", "expected_harm", "top1_share"],
         }
+    }
+    /// Survival, expected harm, the hazard and realised harm over time, one column per
+    /// panel (so `[[compare]]` variants share each panel).
+    fn charts(&self) -> Vec<ChartDef> {
+        vec![
+            ChartDef::new(
+                "survival",
+                "Survival and harm over time",
+                "The probability of no catastrophe so far (the product over steps and actors of \
+                 1 − p_i), the expected harm so far, the hazard rate of the step, and the harm \
+                 realised in the simulated catastrophes.",
+            )
+            .panel(
+                PanelDef::lines("survival", "P(no catastrophe so far)")
+                    .series("survival", "survival")
+                    .range(0.0, 1.0),
+            )
+            .panel(
+                PanelDef::lines("expected harm", "harm so far")
+                    .series("expected_harm", "expected harm"),
+            )
+            .panel(PanelDef::lines("hazard", "rate per unit time").series("hazard", "hazard"))
+            .panel(PanelDef::lines("realised harm", "harm so far").series("harm", "realised harm")),
+        ]
     }
 }
 

@@ -36,8 +36,8 @@ use crate::network::section::{self, NetworkSetup};
 use crate::network::{self, Network};
 use crate::policy::{self, Ledger, Policy, PolicyCx, PolicyFields, Rebate};
 use crate::registry::{
-    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, PolicyInfo,
-    ValidateCx,
+    ChartDef, ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, PanelDef, ParamInfo,
+    PolicyInfo, ValidateCx,
 };
 use crate::rng::{self, Normals};
 use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
@@ -489,6 +489,28 @@ impl ModelSetup for GrowthSetup {
             key,
             ..Observation::default()
         }
+    }
+    /// The market outcome with a `[market]`; the tax budget when it is recorded.
+    fn charts(&self) -> Vec<ChartDef> {
+        let mut charts = Vec::new();
+        if self.market.is_some() {
+            charts.push(market::layer::chart());
+        }
+        if self.records_budget() {
+            charts.push(
+                ChartDef::new(
+                    "budget",
+                    "Taxes and transfers over time",
+                    "What the tax policies collect and the transfers they pay in each step.",
+                )
+                .panel(
+                    PanelDef::lines("", "per step")
+                        .series("tax_collected", "tax collected")
+                        .series("transfers_paid", "transfers paid"),
+                ),
+            );
+        }
+        charts
     }
     fn stop_at_share(&self) -> Option<f64> {
         (self.params.stop_at_share < 1.0).then_some(self.params.stop_at_share)

@@ -99,8 +99,8 @@ use thiserror::Error;
 use super::Ledger;
 use crate::policy::{Policy, PolicyFields};
 use crate::registry::{
-    ColumnDef, Condition, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo,
-    PolicyInfo, ValidateCx,
+    ChartDef, ColumnDef, Condition, Model, ModelDef, ModelError, ModelSetup, Observation, PanelDef,
+    ParamInfo, PolicyInfo, ValidateCx,
 };
 use crate::rng;
 use crate::scenario::validate::check::{err, non_negative};
@@ -1101,6 +1101,39 @@ impl ModelSetup for HarbergerSetup {
             columns: COLUMNS.to_vec(),
             key: vec!["allocative_efficiency", "turnover", "mean_price_ratio"],
         }
+    }
+    /// The tax's trade-off over time: efficiency and turnover against declared prices and
+    /// revenue.
+    fn charts(&self) -> Vec<ChartDef> {
+        vec![
+            ChartDef::new(
+                "harberger",
+                "The Harberger tax over time",
+                "Allocative efficiency (use value in the holders' hands over the achievable \
+                 maximum), turnover (share of assets sold in the step), declared price over use \
+                 value, and the tax collected and paid back in the step. Flows are those of the \
+                 step just taken, so the first recorded step has none.",
+            )
+            .panel(
+                PanelDef::lines("allocative efficiency", "use value held / maximum")
+                    .series("allocative_efficiency", "allocative efficiency")
+                    .share(),
+            )
+            .panel(
+                PanelDef::lines("turnover", "share of assets sold in the step")
+                    .series("turnover", "turnover")
+                    .share(),
+            )
+            .panel(
+                PanelDef::lines("declared price / use value", "ratio of totals")
+                    .series("mean_price_ratio", "declared price / use value"),
+            )
+            .panel(
+                PanelDef::lines("tax revenue", "per step")
+                    .series("tax_revenue", "tax collected")
+                    .series("rebates_paid", "paid back"),
+            ),
+        ]
     }
 }
 

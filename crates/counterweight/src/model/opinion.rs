@@ -60,8 +60,8 @@ use serde::Deserialize;
 use crate::network::Network;
 use crate::network::section::{self, NetworkSetup};
 use crate::registry::{
-    ColumnDef, Condition, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo,
-    ValidateCx,
+    ChartDef, ColumnDef, Condition, Model, ModelDef, ModelError, ModelSetup, Observation, PanelDef,
+    ParamInfo, ValidateCx,
 };
 use crate::rng;
 use crate::scenario::validate::check::err;
@@ -866,6 +866,40 @@ impl ModelSetup for OpinionSetup {
             columns: COLUMNS.to_vec(),
             key: vec!["major_clusters", "largest_cluster_share", "polarisation"],
         }
+    }
+    /// Clusters, the largest cluster's share, polarisation and dispersion over time, one
+    /// column per panel (so `[[compare]]` variants share each panel).
+    fn charts(&self) -> Vec<ChartDef> {
+        vec![
+            ChartDef::new(
+                "clusters",
+                "Opinion clusters over time",
+                "The number of major opinion clusters and of all clusters (docs/opinion.md \
+                 gives the clustering rule), the largest cluster's share of the actors, the \
+                 Esteban–Ray polarisation and the dispersion (standard deviation) of opinions.",
+            )
+            .panel(
+                PanelDef::lines("major clusters", "number of clusters")
+                    .series("major_clusters", "major clusters"),
+            )
+            .panel(
+                PanelDef::lines("largest cluster", "share of the actors")
+                    .series("largest_cluster_share", "largest cluster")
+                    .range(0.0, 1.0),
+            )
+            .panel(
+                PanelDef::lines("all clusters", "number of clusters")
+                    .series("clusters", "all clusters"),
+            )
+            .panel(
+                PanelDef::lines("polarisation (Esteban–Ray)", "polarisation")
+                    .series("polarisation", "polarisation"),
+            )
+            .panel(
+                PanelDef::lines("dispersion", "standard deviation of opinions")
+                    .series("dispersion", "dispersion"),
+            ),
+        ]
     }
 }
 

@@ -33,7 +33,8 @@ use super::timeline::{
 };
 use super::types::{PercentD16, Timestamp};
 use crate::registry::{
-    ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+    ChartDef, ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, PanelDef, ParamInfo,
+    ValidateCx,
 };
 use crate::scenario::{FieldError, Scenario};
 use crate::setup::TimeGrid;
@@ -1256,6 +1257,50 @@ impl ModelSetup for VetoSetup {
                 "honest_delay_mean_days",
             ],
         }
+    }
+    /// The share of the horizon spent in each state (bars over the state names, issue 15
+    /// item 20), and the outcomes: proposals blocked and executed, stake that left, and
+    /// the counts of vetoes, rage quits and cancellations.
+    fn charts(&self) -> Vec<ChartDef> {
+        let states = State::ALL.iter().fold(
+            PanelDef::bars("", "share of the horizon in the state").share(),
+            |p, s| p.series(&format!("time_share.{}", s.name()), s.name()),
+        );
+        vec![
+            ChartDef::new(
+                "time_in_state",
+                "Time in each Dual Governance state",
+                "The share of the horizon the persisted state spent in each state of the Dual \
+                 Governance state machine.",
+            )
+            .panel(states),
+            ChartDef::new(
+                "veto_outcomes",
+                "Veto outcomes",
+                "What the vetoes achieved: the share of harmful proposals blocked, of honest \
+                 proposals executed, and of the supply that left by rage quit; the number of \
+                 veto signals, rage quits and cancellations by the DAO; and how long honest \
+                 proposals waited.",
+            )
+            .panel(
+                PanelDef::bars("outcomes", "share")
+                    .series("harmful_blocked_share", "harmful blocked")
+                    .series("honest_executed_share", "honest executed")
+                    .series("stake_left", "stake that left")
+                    .share(),
+            )
+            .panel(
+                PanelDef::bars("events", "count over the run")
+                    .series("veto_signals", "veto signals")
+                    .series("rage_quits", "rage quits")
+                    .series("cancellations", "cancellations"),
+            )
+            .panel(
+                PanelDef::bars("honest proposals' delay", "days")
+                    .series("honest_delay_mean_days", "mean delay")
+                    .series("honest_delay_max_days", "longest delay"),
+            ),
+        ]
     }
     /// Outcomes are recorded at the start and the end only, unless `output.every` says
     /// otherwise (a run has one step per tick: tens of thousands).

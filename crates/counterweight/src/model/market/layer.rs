@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{CournotOutcome, Demand, MarketError, cournot};
-use crate::registry::{ColumnDef, Condition, ParamInfo};
+use crate::registry::{ChartDef, ColumnDef, Condition, PanelDef, ParamInfo};
 use crate::scenario::FieldError;
 use crate::scenario::validate::check::{err, non_negative, positive};
 use crate::setup::ActorGroup;
@@ -87,6 +87,35 @@ pub struct MarketLayer {
     pub costs: Costs,
     /// The actor index ranges of the firms (one per firm group, in group order).
     pub firms: Vec<std::ops::Range<usize>>,
+}
+
+/// The market's chart ([`crate::registry::ModelSetup::charts`] of the market alone and of
+/// the growth model with a `[market]`): price, markup, deadweight loss and surplus.
+pub fn chart() -> ChartDef {
+    ChartDef::new(
+        "market",
+        "The market outcome",
+        "The Cournot price, the industry Lerner index (P − mean marginal cost)/P, the \
+         deadweight loss against marginal-cost pricing with its two parts (units left unsold, \
+         output by costlier firms), and consumer and producer surplus.",
+    )
+    .panel(PanelDef::lines("price", "price").series("price", "price"))
+    .panel(
+        PanelDef::lines("Lerner index", "(P − c̄)/P")
+            .series("lerner", "Lerner index")
+            .share(),
+    )
+    .panel(
+        PanelDef::lines("deadweight loss", "welfare")
+            .series("deadweight_loss", "deadweight loss")
+            .series("output_loss", "units left unsold")
+            .series("production_loss", "costlier firms"),
+    )
+    .panel(
+        PanelDef::lines("surplus", "welfare")
+            .series("consumer_surplus", "consumer surplus")
+            .series("producer_surplus", "producer surplus"),
+    )
 }
 
 /// The columns the market records, in [`observe`] order.

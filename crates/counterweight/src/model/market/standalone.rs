@@ -8,7 +8,7 @@
 use super::layer::{self, MarketLayer, MarketSpec};
 use super::{CournotOutcome, Demand, MarketError};
 use crate::registry::{
-    Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
+    ChartDef, Model, ModelDef, ModelError, ModelSetup, Observation, ParamInfo, ValidateCx,
 };
 use crate::scenario::validate::check::err;
 use crate::scenario::{FieldError, Scenario};
@@ -121,6 +121,10 @@ impl ModelSetup for MarketSetup {
             columns: layer::COLUMNS.to_vec(),
             key: vec!["price", "lerner", "deadweight_loss"],
         }
+    }
+    /// The market outcome ([`layer::chart`]); one recorded step draws it as bars.
+    fn charts(&self) -> Vec<ChartDef> {
+        vec![layer::chart()]
     }
 }
 

@@ -41,8 +41,8 @@ use super::{
 use crate::governance::dual::{Config as DgConfig, PercentD16};
 use crate::policy::{PolicyCx, PolicyFields};
 use crate::registry::{
-    ColumnDef, Model, ModelDef, ModelSetup, Observation, ParamInfo, ParamType, PolicyInfo,
-    ValidateCx,
+    ChartDef, ColumnDef, Model, ModelDef, ModelSetup, Observation, PanelDef, ParamInfo, ParamType,
+    PolicyInfo, ValidateCx,
 };
 use crate::scenario::validate::check::err;
 use crate::scenario::{FieldError, Scenario};
@@ -800,6 +800,57 @@ impl ModelSetup for StakingSetup {
                 "governance_nakamoto_1_2",
             ],
         }
+    }
+    /// Capability vs control (issue 11): the top-1 share and the Nakamoto coefficients at
+    /// 1/3, 1/2 and 2/3 of each layer, plotted together; and the stake's flows.
+    fn charts(&self) -> Vec<ChartDef> {
+        const LAYERS: [(&str, &str); 3] = [
+            ("capability", "by provider (capability)"),
+            ("consensus", "by operator (consensus)"),
+            ("governance", "by controller (governance)"),
+        ];
+        let layered = |title: &str, y_label: &str, metric: &str| {
+            LAYERS
+                .iter()
+                .fold(PanelDef::lines(title, y_label), |p, (l, label)| {
+                    p.series(&format!("{l}_{metric}"), label)
+                })
+        };
+        vec![
+            ChartDef::new(
+                "capability_vs_control",
+                "Capability vs control",
+                "Stake by provider (capability), by operator entity (consensus: who holds the \
+                 validator keys) and by controller (governance: who can change a provider's \
+                 rules without a binding veto): the largest holder's share, and the Nakamoto \
+                 coefficients — the fewest holders with strictly more than 1/3 (can stop \
+                 finality or censor), 1/2 and 2/3 (can finalise) of all stake.",
+            )
+            .panel(layered("largest holder", "top-1 share of all stake", "top1_share").share())
+            .panel(layered("Nakamoto at 1/3", "holders", "nakamoto_1_3"))
+            .panel(layered("Nakamoto at 1/2", "holders", "nakamoto_1_2"))
+            .panel(layered("Nakamoto at 2/3", "holders", "nakamoto_2_3")),
+            ChartDef::new(
+                "stake_flows",
+                "Stake and its flows over time",
+                "The first provider's share of all stake, and the step's deposits, redeposits \
+                 (rage-quit stake coming back), refused deposits, exits and the exit queue, in \
+                 validators.",
+            )
+            .panel(
+                PanelDef::lines("first provider", "share of all stake")
+                    .series("first_share", "first provider's share")
+                    .share(),
+            )
+            .panel(
+                PanelDef::lines("flows", "validators per step")
+                    .series("deposits", "deposits")
+                    .series("redeposits", "redeposits")
+                    .series("refused", "refused")
+                    .series("exits", "exits")
+                    .series("exit_queue", "exit queue"),
+            ),
+        ]
     }
 }
 
