@@ -569,7 +569,7 @@ async fn every_model_renders_its_controls_and_runs(cx: &Ctx) -> R {
         )
         .await?;
         let charts = cx
-            .js("return [...document.querySelectorAll('[data-variant=\"0\"] [data-chart]')].map(c => [c.dataset.chart, !!c.querySelector('canvas')]);")
+            .js("return [...document.querySelectorAll('[data-variant=\"0\"] [data-chart]')].map(c => [c.dataset.chart, !!c.querySelector('canvas, table.bars')]);")
             .await?;
         let charts: Vec<(String, bool)> =
             serde_json::from_value(charts).map_err(|e| e.to_string())?;
@@ -581,10 +581,24 @@ async fn every_model_renders_its_controls_and_runs(cx: &Ctx) -> R {
             return Err(format!("{name}: no key numbers"));
         }
         if name == "veto" {
-            if !drawn("outcomes") || drawn("shares") {
+            // Its declared charts: time in each state as bars over the state names.
+            if !drawn("time_in_state") || drawn("shares") {
                 return Err(format!(
                     "veto: its own columns are not what is charted: {charts:?}"
                 ));
+            }
+            let bars = cx
+                .js("return [...document.querySelectorAll('[data-variant=\"0\"] [data-chart=\"time_in_state\"] tr')].map(r => r.dataset.bar);")
+                .await?;
+            let states = json!([
+                "Normal",
+                "VetoSignalling",
+                "VetoSignallingDeactivation",
+                "VetoCooldown",
+                "RageQuit"
+            ]);
+            if bars != states {
+                return Err(format!("veto: time-in-state bars {bars}"));
             }
             // The same numbers as the CLI's run of the same scenario.
             let out = cli(
@@ -622,9 +636,12 @@ async fn every_model_renders_its_controls_and_runs(cx: &Ctx) -> R {
                 cx.screenshot("serve-lab-veto.png").await?;
                 screenshot_taken = true;
             }
-        } else if !(drawn("outcomes") || (drawn("shares") && drawn("concentration"))) {
+        } else if !(drawn("outcomes")
+            || (drawn("shares") && drawn("concentration"))
+            || charts.iter().any(|(c, d)| c.contains('.') && *d))
+        {
             // Value-per-actor models chart shares and concentration; models without
-            // concentration metrics (opinion) chart their own outcomes.
+            // concentration metrics (opinion) chart their own outcomes, as declared.
             return Err(format!("{name}: charts {charts:?}"));
         }
     }

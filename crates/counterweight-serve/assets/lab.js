@@ -504,15 +504,19 @@
 
   // The charts a variant shows follow what its model records (the registry's declared
   // observation): concentration metrics give shares, concentration, Lorenz and
-  // distribution; a model's own columns are drawn under their declared labels, shares and
-  // probabilities on [0, 1], other quantities on their own axis.
+  // distribution; a model's own columns are drawn as the model declares its charts (one
+  // box per panel, keyed `stem` or `stem.i`), or, for a model that declares none, under
+  // their declared labels, shares and probabilities on [0, 1], other quantities on their
+  // own axis.
   function chartsFor(d) {
     const charts = [];
     const obs = d.observation;
     if (obs.concentration) {
       charts.push(["shares", "Shares of the total over time"], ["concentration", "Concentration over time"]);
     }
-    const own = ownColumns(d);
+    const declared = declaredPanels(d);
+    for (const p of declared) charts.push([p.key, p.title]);
+    const own = declared.length ? [] : ownColumns(d);
     if (own.some((c) => c.unit_interval)) charts.push(["outcomes", "The model's shares and probabilities over time"]);
     if (own.some((c) => !c.unit_interval)) charts.push(["quantities", "The model's quantities over time"]);
     if (obs.concentration || d.lorenz.length) {
@@ -531,6 +535,45 @@
       const suffix = c.name.includes(".") ? c.name.slice(c.name.indexOf(".") + 1) : c.name;
       return shared ? {...c, label: `${c.label} (${suffix})`} : c;
     });
+  }
+
+  // The panels of the model's declared charts that have a recorded column, each with its
+  // box key and title.
+  function declaredPanels(d) {
+    const out = [];
+    for (const c of d.observation.charts || []) {
+      c.panels.forEach((p, i) => {
+        const series = p.series.filter((s) => series_(d, s.column));
+        if (!series.length) return;
+        const key = c.panels.length > 1 ? `${c.stem}.${i}` : c.stem;
+        const title = p.title ? `${c.title} — ${p.title}` : c.title;
+        out.push({key, title, panel: {...p, series}});
+      });
+    }
+    return out;
+  }
+
+  // A column's series when it holds a finite value.
+  function series_(d, name) {
+    const s = series(d, name);
+    return s && s.mean.some((v) => v !== null && Number.isFinite(v)) ? s : null;
+  }
+
+  // Horizontal bars of final values (categorical data such as time in each state), as
+  // plain elements: one row per bar with its name, the bar and the value.
+  function barChart(container, bars, share) {
+    container.textContent = "";
+    const max = Math.max(...bars.map((b) => b.value).filter((v) => Number.isFinite(v) && v > 0), 0);
+    const table = el("table", {class: "bars"});
+    for (const b of bars) {
+      const bar = el("span", {class: "bar"});
+      const w = max > 0 && Number.isFinite(b.value) && b.value > 0 ? (b.value / max) * 100 : 0;
+      bar.style.width = `${Math.max(w, 0.5)}%`;
+      const text = !Number.isFinite(b.value) ? "—" : share ? `${(b.value * 100).toFixed(2)}%` : CW.sig(b.value);
+      table.append(el("tr", {dataset: {bar: b.label}}, el("td", {class: "bar-name"}, b.label),
+        el("td", {class: "bar-cell"}, bar), el("td", {class: "num"}, text)));
+    }
+    container.append(table);
   }
 
   function buildCards(labels) {
@@ -568,6 +611,25 @@
     if (chart("concentration")) {
       const conc = [line("hhi", "HHI"), line("gini", "Gini"), line("top10pct_share", "top-10% share")];
       lineChart(chart("concentration"), {x: d.x, series: conc.filter(Boolean), xLabel: "time" + band, yLabel: "index", yRange: [0, 1]});
+    }
+    // The model's declared charts: lines over time (bars of the final value when only one
+    // time was recorded), or bars of final values.
+    const last = (s) => {
+      for (let i = s.mean.length - 1; i >= 0; i--) if (s.mean[i] !== null && Number.isFinite(s.mean[i])) return s.mean[i];
+      return NaN;
+    };
+    for (const {key, panel} of declaredPanels(d)) {
+      const box = chart(key);
+      if (!box) continue;
+      const share = panel.y_range === "share";
+      if (panel.kind === "lines" && d.x.length >= 2) {
+        const many = panel.series.length > 1;
+        const yRange = panel.y_range && panel.y_range.fixed ? [panel.y_range.fixed.lo, panel.y_range.fixed.hi] : share ? [0, 1] : undefined;
+        lineChart(box, {x: d.x, series: panel.series.map((s) => line(s.column, many ? s.label : "")).filter(Boolean),
+          xLabel: "time" + band, yLabel: panel.y_label, yRange});
+      } else {
+        barChart(box, panel.series.map((s) => ({label: s.label, value: last(series(d, s.column))})), share);
+      }
     }
     const own = ownColumns(d);
     if (chart("outcomes")) {

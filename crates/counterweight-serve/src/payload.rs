@@ -62,6 +62,10 @@ pub(crate) struct ObservationData {
     pub columns: Vec<ColumnData>,
     /// The columns shown first.
     pub key: Vec<&'static str>,
+    /// The model's declared charts of its own columns
+    /// ([`counterweight::registry::ModelSetup::charts`]): the page draws these instead of
+    /// choosing columns itself.
+    pub charts: Vec<counterweight::registry::ChartDef>,
 }
 
 /// One of a model's own columns.
@@ -89,6 +93,7 @@ pub(crate) fn variant_payload(
     data.observation = ObservationData {
         concentration: observation.concentration,
         key: observation.key_columns(),
+        charts: v.scenario.model.setup().charts(),
         columns: observation
             .columns
             .iter()
@@ -228,6 +233,7 @@ pub(crate) fn variant_data(
             concentration: true,
             columns: Vec::new(),
             key: Vec::new(),
+            charts: Vec::new(),
         },
         key_numbers: Vec::new(),
     }

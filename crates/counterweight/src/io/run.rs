@@ -778,11 +778,24 @@ fn declared_plots(rec: &RunRecord, variants: &[VariantRows], figures: &mut Vec<P
             };
             (panels, (!kept.is_empty()).then_some(grid))
         } else {
-            let panels: Vec<Panel> = def
+            let mut panels: Vec<Panel> = def
                 .panels
                 .iter()
                 .filter_map(|p| panel_of(p, &all))
                 .collect();
+            // One line per variant in every panel, in the same colours: one legend.
+            let labels = |p: &Panel| match p {
+                Panel::Line(c) => Some(c.series.iter().map(|s| s.label.clone()).collect()),
+                Panel::Bars(_) => None,
+            };
+            let first: Option<Vec<String>> = panels.first().and_then(labels);
+            if first.is_some() && panels.iter().all(|p| labels(p) == first) {
+                for p in panels.iter_mut().skip(1) {
+                    if let Panel::Line(c) = p {
+                        c.series.iter_mut().for_each(|s| s.label.clear());
+                    }
+                }
+            }
             (panels, None)
         };
         if panels.is_empty() {

@@ -1103,7 +1103,7 @@ impl ModelSetup for HarbergerSetup {
         }
     }
     /// The tax's trade-off over time: efficiency and turnover against declared prices and
-    /// revenue.
+    /// revenue, one column per panel (so `[[compare]]` variants share each panel).
     fn charts(&self) -> Vec<ChartDef> {
         vec![
             ChartDef::new(
@@ -1111,8 +1111,8 @@ impl ModelSetup for HarbergerSetup {
                 "The Harberger tax over time",
                 "Allocative efficiency (use value in the holders' hands over the achievable \
                  maximum), turnover (share of assets sold in the step), declared price over use \
-                 value, and the tax collected and paid back in the step. Flows are those of the \
-                 step just taken, so the first recorded step has none.",
+                 value, and the tax collected in the step. Flows are those of the step just \
+                 taken, so the first recorded step has none.",
             )
             .panel(
                 PanelDef::lines("allocative efficiency", "use value held / maximum")
@@ -1129,9 +1129,8 @@ impl ModelSetup for HarbergerSetup {
                     .series("mean_price_ratio", "declared price / use value"),
             )
             .panel(
-                PanelDef::lines("tax revenue", "per step")
-                    .series("tax_revenue", "tax collected")
-                    .series("rebates_paid", "paid back"),
+                PanelDef::lines("tax revenue", "tax collected in the step")
+                    .series("tax_revenue", "tax collected"),
             ),
         ]
     }

@@ -90,14 +90,14 @@ pub struct MarketLayer {
 }
 
 /// The market's chart ([`crate::registry::ModelSetup::charts`] of the market alone and of
-/// the growth model with a `[market]`): price, markup, deadweight loss and surplus.
+/// the growth model with a `[market]`): price, markup, deadweight loss and consumer
+/// surplus, one column per panel (so `[[compare]]` variants share each panel).
 pub fn chart() -> ChartDef {
     ChartDef::new(
         "market",
         "The market outcome",
-        "The Cournot price, the industry Lerner index (P − mean marginal cost)/P, the \
-         deadweight loss against marginal-cost pricing with its two parts (units left unsold, \
-         output by costlier firms), and consumer and producer surplus.",
+        "The Cournot price, the industry Lerner index (P − share-weighted marginal cost)/P, \
+         the deadweight loss against marginal-cost pricing, and consumer surplus.",
     )
     .panel(PanelDef::lines("price", "price").series("price", "price"))
     .panel(
@@ -106,15 +106,12 @@ pub fn chart() -> ChartDef {
             .share(),
     )
     .panel(
-        PanelDef::lines("deadweight loss", "welfare")
-            .series("deadweight_loss", "deadweight loss")
-            .series("output_loss", "units left unsold")
-            .series("production_loss", "costlier firms"),
+        PanelDef::lines("deadweight loss", "welfare lost")
+            .series("deadweight_loss", "deadweight loss"),
     )
     .panel(
-        PanelDef::lines("surplus", "welfare")
-            .series("consumer_surplus", "consumer surplus")
-            .series("producer_surplus", "producer surplus"),
+        PanelDef::lines("consumer surplus", "welfare")
+            .series("consumer_surplus", "consumer surplus"),
     )
 }
 
