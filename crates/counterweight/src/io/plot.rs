@@ -282,7 +282,9 @@ pub enum Panel {
 /// (e.g. one row per variant).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Grid {
+    /// The number of rows.
     pub rows: usize,
+    /// The number of panels in a row.
     pub cols: usize,
     /// One title per row, drawn above it ("" or missing: none).
     pub row_titles: Vec<String>,
