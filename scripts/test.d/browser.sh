@@ -46,5 +46,6 @@ MSG
 fi
 
 echo "browser: $("$chromium" --version 2> /dev/null || echo chromium), $("$driver" --version 2> /dev/null | head -1)"
+# --workspace: the same feature set as the Rust part's build, so nothing is rebuilt.
 CHROMIUM="$chromium" CHROMEDRIVER="$driver" \
-  cargo test --release -p counterweight-cli --test browser -- --ignored --nocapture --test-threads=1
+  cargo test --release --workspace --test browser -- --ignored --nocapture --test-threads=1

@@ -25,9 +25,11 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
 fi
 
 # The tests compare against the CLI's outputs; the Rust part of scripts/test has usually
-# built it already (then this is a no-op).
+# built it already. The same command as there (not `cargo build -p counterweight-cli`, whose
+# different feature unification would rebuild the library and the binary), so this is a
+# no-op after it.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release --quiet -p counterweight-cli
+cargo test --release --quiet --workspace --lib --bins --tests --no-run
 export COUNTERWEIGHT_BIN="$CARGO_TARGET_DIR/release/counterweight"
 
 # The package, exactly as a user installs it (pip + maturin), sharing the workspace's

@@ -73,9 +73,9 @@ fn execute_into(
         progress: Some(&tick),
         cancel: Some(&hooks.cancel),
     };
-    // Each task records only its own parts in the manifest it writes; parts it did not
-    // record are checked by their point, replicate and seed columns when the sweep is
-    // finished or resumed (sweep::store).
+    // Each task records only its own parts in the manifest it writes; the client records
+    // them all once every task has finished (`record_parts`), and parts a manifest does not
+    // record are checked by their point, replicate and seed columns on resume (sweep::store).
     let opened = Opened {
         done: skip,
         resumed: true,
@@ -293,6 +293,14 @@ impl SweepPlan {
             .into_iter()
             .map(|(b, r, s)| (b, PyBytes::new(py, &r), PyBytes::new(py, &s)))
             .collect())
+    }
+
+    /// Record every complete batch of `out` in its `manifest.json` (Dask: the workers
+    /// each recorded only their own; the client calls this once they have all finished).
+    fn record_parts(&self, py: Python<'_>, out: PathBuf) -> PyResult<()> {
+        let plan = &self.plan;
+        py.detach(|| store::record_parts(plan, &out))
+            .map_err(|e| errors::sweep(py, &e))
     }
 
     /// Read the parts in run order and write `results`, `summary`, `summary_series` (CSV

@@ -1,6 +1,7 @@
 """sweep (local), counterweight.dask.sweep and `python -m counterweight sweep`: the same
 dataset as `counterweight sweep`, byte for byte."""
 
+import json
 import logging
 import os
 import signal
@@ -163,6 +164,12 @@ def test_dask_sweep_shared_chunked_and_resumed(cluster, small, cli_sweep, tmp_pa
     out = tmp_path / "shared"
     cwdask.sweep(small, VARY, client=client, replicates=3, out=out, shared=True, chunk=5, progress=False)
     files_equal(out, cli_sweep)
+    # Each worker wrote a manifest with its own parts; the client then records them all,
+    # exactly as the one-process CLI sweep does.
+    manifest = json.loads((out / "manifest.json").read_text())
+    cli_manifest = json.loads((cli_sweep / "manifest.json").read_text())
+    assert len(manifest["parts"]) == len(list((out / "parts").iterdir()))
+    assert manifest["parts"] == cli_manifest["parts"]
     for p in sorted((out / "parts").iterdir())[1::2]:
         p.unlink()
     (out / "results.csv").unlink()

@@ -151,6 +151,8 @@ def sweep(
                 f"run the same sweep with out={os.fspath(path)!r} to finish it:\n  "
                 + "\n  ".join(failed[:5])
             )
+        # Every part is on disk: record them all (each worker recorded only its own).
+        p.record_parts(os.fspath(path))
         return finish(p, path, temporary, pictures)
     finally:
         if temporary:

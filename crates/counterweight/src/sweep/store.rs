@@ -233,6 +233,23 @@ pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), IoError> {
     write_atomic_bytes(&dir.join(MANIFEST), format!("{json}\n").as_bytes())
 }
 
+/// Record every complete batch of `dir` in its manifest, as a sweep run in one process
+/// does while it goes: for sweeps whose parts were written by other processes (Dask
+/// workers, each of which records only its own batches), once they have all finished,
+/// by the one process that then finalises the directory. Batches whose results part is
+/// missing are left unrecorded (they are not complete).
+pub fn record_parts(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
+    let mut manifest = Manifest::of(plan);
+    for b in 0..plan.batches() {
+        if part_path(dir, PARTS, b).is_file() {
+            manifest
+                .parts
+                .push(PartRecord::of(plan, dir, b).map_err(SweepError::Resume)?);
+        }
+    }
+    write_manifest(dir, &manifest).map_err(SweepError::Io)
+}
+
 /// Check the part files of batch `b` against their record (or, without one, against the
 /// plan by their columns) and return the record. The error names the files to delete.
 fn check_part(
