@@ -29,12 +29,14 @@ const TABLE_COPIES: u64 = 3;
 /// each) ...
 const ACTOR_BATCH_BYTES: u64 = (crate::runner::ACTOR_BATCH_ROWS as u64) * 36;
 /// ... and once, the writers: the Parquet writer's pending Arrow batch (2^18 rows with
-/// their strings) and its open row group (up to 2^20 rows, encoded).
-const ACTOR_WRITER_BYTES: u64 = 96 << 20;
+/// their strings) and its open row group (up to 2^20 rows, encoded). Calibrated: 10^5
+/// actors × 1,001 recorded steps peaked at 85.5 MB in all (docs/fuzzing.md, "Estimates").
+const ACTOR_WRITER_BYTES: u64 = 32 << 20;
 /// Bytes on disk per recorded cell: its CSV text and its Parquet twin.
 const DISK_CELL: u64 = 27;
-/// Bytes on disk per per-actor row (CSV and Parquet).
-const DISK_ACTOR_ROW: u64 = 64;
+/// Bytes on disk per per-actor row (CSV and Parquet): 36.2 + 10.8 were measured for
+/// 10^8 rows of the growth model (docs/fuzzing.md, "Estimates").
+const DISK_ACTOR_ROW: u64 = 50;
 /// Charts, report and small files of one output directory.
 const DISK_FIXED: u64 = 4 << 20;
 /// Memory of the program itself, the charts and the report.
