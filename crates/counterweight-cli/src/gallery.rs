@@ -3,8 +3,7 @@
 
 use std::process::ExitCode;
 
-use counterweight::gallery::{Entry, finals, write_gallery_dir};
-use counterweight::io::run::format_number;
+use counterweight::gallery::{Entry, key_table, write_gallery_dir};
 use counterweight::runner::{self, RunError, RunOptions};
 
 use crate::run::{RunArgs, output_dir};
@@ -69,16 +68,16 @@ pub fn run(args: &RunArgs) -> ExitCode {
     } else {
         for e in &entries {
             println!("{}", e.exp.name);
-            for (label, o) in &e.output.variants {
-                let f = finals(&o.metrics);
-                println!(
-                    "  {:<50} t = {:>6}  top-1 {:>6}  Gini {:>6}  total {:>10}",
-                    label,
-                    format_number(f.time),
-                    format!("{:.3}", f.top1),
-                    format!("{:.3}", f.gini),
-                    format_number(f.total),
-                );
+            // The entry's key numbers (the model's key columns), one line per variant.
+            let (headers, rows) = key_table(e);
+            for row in &rows {
+                let cells: Vec<String> = headers
+                    .iter()
+                    .zip(row)
+                    .skip(1)
+                    .map(|(h, v)| format!("{h} {v}"))
+                    .collect();
+                println!("  {:<50} {}", row[0], cells.join("  "));
             }
         }
         println!(

@@ -9,11 +9,10 @@ use clap::Args;
 use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
 use counterweight::io::atomic;
 use counterweight::io::measured::{
-    MeasureRecord, TOP_HOLDERS, description, key_numbers, write_measure_dir,
+    MeasureRecord, TOP_HOLDERS, all_key_numbers, description, write_measure_dir,
 };
 use counterweight::measure::{
-    MeasureOptions, add_common_ownership, measure_csv, measure_grouped_csv, ownership_key_numbers,
-    read_owners_csv,
+    MeasureOptions, add_common_ownership, measure_csv, measure_grouped_csv, read_owners_csv,
 };
 
 use crate::{progress, render};
@@ -100,10 +99,6 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             }
         },
     };
-    let mut extra_keys = Vec::new();
-    if let Some(g) = &grouped {
-        extra_keys.extend(g.key_numbers(args.group.as_deref().unwrap_or_default()));
-    }
     if let Some(owners_path) = &args.owners {
         let added = read_owners_csv(owners_path).and_then(|owners| {
             add_common_ownership(&mut m, &opts, &owners, &args.file.display().to_string())
@@ -112,7 +107,6 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
             render::error(e);
             return ExitCode::from(2);
         }
-        extra_keys.extend(ownership_key_numbers(&m));
     }
     if let Some(g) = &grouped {
         g.append_group_columns(&mut m);
@@ -130,6 +124,9 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
         options: &opts,
         measurement: &m,
         version: counterweight::VERSION.to_string(),
+        grouped: grouped
+            .as_ref()
+            .map(|g| (args.group.as_deref().unwrap_or_default(), g)),
     };
     let cancel = progress::interrupt_flag();
     let written = atomic::cancellable(&cancel, || write_measure_dir(&out, &record));
@@ -147,7 +144,7 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     let mut t = Pretty::new();
     t.load_style(UTF8_BORDERS_ONLY);
     t.set_header(vec!["metric", "value"]);
-    for (k, v) in key_numbers(&m).into_iter().chain(extra_keys) {
+    for (k, v) in all_key_numbers(&record) {
         t.add_row(vec![k, v]);
     }
     println!("{}", description(&record));

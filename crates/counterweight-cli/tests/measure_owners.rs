@@ -71,6 +71,46 @@ fn owners_table_gives_mhhi_everywhere() {
         (fin["delta_mhhi"].as_f64().unwrap() - 0.74).abs() < 1e-12,
         "{fin}"
     );
+    // At the top level too, on both scales, and in the report's key numbers.
+    assert!((summary["hhi"].as_f64().unwrap() - 0.26).abs() < 1e-12);
+    assert!((summary["mhhi"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    assert!((summary["delta_mhhi"].as_f64().unwrap() - 0.74).abs() < 1e-12);
+    assert!((summary["mhhi_10000"].as_f64().unwrap() - 10_000.0).abs() < 1e-8);
+    assert!((summary["delta_mhhi_10000"].as_f64().unwrap() - 7_400.0).abs() < 1e-8);
+    assert_eq!(summary["key_numbers"]["MHHI (0-10,000)"], "10000");
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("<td>MHHI (0-10,000)</td><td class=\"num\">10000</td>"));
+    assert!(report.contains("<td>ΔMHHI = MHHI − HHI (0-10,000)</td><td class=\"num\">7400</td>"));
+}
+
+/// The toy industry of docs/gallery.md: eight firms (HHI 1,334), four index funds with 7% of
+/// every firm and one 5% blockholder per firm. Each firm weighs a rival's profit by
+/// 4·0.07² / (4·0.07² + 0.05²) = 0.0196/0.0221, so MHHI = HHI + (1 − HHI)·0.0196/0.0221
+/// (the shares' cross products sum to 1 − HHI), computed here by hand.
+#[test]
+fn toy_industry_of_the_docs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("m");
+    bin()
+        .arg("measure")
+        .arg(dir.join("common-ownership-shares.csv"))
+        .args(["--value", "sales", "--entity", "firm", "--owners"])
+        .arg(dir.join("common-ownership-owners.csv"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let shares = [18.0, 16.0, 14.0, 13.0, 12.0, 10.0, 9.0, 8.0];
+    let hhi: f64 = shares.iter().map(|s: &f64| (s / 100.0).powi(2)).sum();
+    assert!((hhi - 0.1334).abs() < 1e-12);
+    let weight = 4.0 * 0.07f64.powi(2) / (4.0 * 0.07f64.powi(2) + 0.05f64.powi(2));
+    let mhhi = hhi + (1.0 - hhi) * weight;
+    assert!((summary["hhi"].as_f64().unwrap() - hhi).abs() < 1e-12);
+    assert!((summary["mhhi"].as_f64().unwrap() - mhhi).abs() < 1e-12);
+    assert!((summary["delta_mhhi"].as_f64().unwrap() - (mhhi - hhi)).abs() < 1e-12);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! scenario or timeline gets the same error text from the CLI and from the server.
 //! The pages themselves are tested in a real browser by `tests/browser.rs`.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};

@@ -10,7 +10,9 @@
 pub struct Asset {
     /// The name under `/assets/` (pages are served at their own routes).
     pub name: &'static str,
+    /// The `Content-Type` it is served with.
     pub mime: &'static str,
+    /// The file's text, embedded by `include_str!`.
     pub body: &'static str,
 }
 

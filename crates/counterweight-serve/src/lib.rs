@@ -28,6 +28,10 @@
 //! Layout: [`assets`] (the embedded files), `api` (HTTP endpoints), `lab` (the WebSocket
 //! run session), `payload` (run outputs as chart data), `params` (controls), `limits`.
 
+// Every public item is documented, and stays so; a crate attribute because the crate
+// inherits the workspace's lints (`[lints] workspace = true`).
+#![deny(missing_docs)]
+
 pub mod assets;
 
 mod api;
@@ -60,6 +64,7 @@ pub struct StartupScenario {
     pub name: String,
     /// The origin used in error messages (the path as given, or `<embedded NAME>`).
     pub origin: String,
+    /// The scenario's TOML, loaded into the laboratory's editor when the page opens.
     pub text: String,
     /// The directory relative `csv` paths of this scenario are resolved in (files only).
     pub base_dir: Option<PathBuf>,
@@ -102,12 +107,18 @@ impl StartupScenario {
 /// How to start the server.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The address to bind: 127.0.0.1 by default, so that only this machine can run
+    /// simulations here (DESIGN.md §9); any other address exposes the server (a warning
+    /// is printed, [`is_exposed`]).
     pub host: IpAddr,
     /// 0 picks a free port (printed on start).
     pub port: u16,
+    /// The scenario the laboratory opens with (`counterweight serve FILE`); `None`: the
+    /// page offers the embedded examples.
     pub scenario: Option<StartupScenario>,
     /// Open the laboratory in the default browser once listening.
     pub open: bool,
+    /// Bounds on request sizes, concurrent runs and run sizes.
     pub limits: Limits,
     /// The models the server knows: the built-in ones, plus any a downstream crate
     /// registers ([`counterweight::registry::Registry::with`]). The laboratory's controls
@@ -131,15 +142,26 @@ impl Default for Config {
 /// Why the server could not start.
 #[derive(Debug, Error)]
 pub enum ServeError {
+    /// The scenario argument is neither a readable file nor an embedded example's name.
     #[error("cannot read the scenario {}: {message}", path.display())]
-    Scenario { path: PathBuf, message: String },
+    Scenario {
+        /// The path as given.
+        path: PathBuf,
+        /// Why it could not be read.
+        message: String,
+    },
+    /// The address is in use, or not this machine's, or needs privileges.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The address asked for (host and port).
         addr: SocketAddr,
+        /// The operating system's reason.
         source: std::io::Error,
     },
+    /// The tokio runtime could not be built (e.g. no threads available).
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    /// The server failed while serving (or could not read its own address).
     #[error("server error: {0}")]
     Io(std::io::Error),
 }

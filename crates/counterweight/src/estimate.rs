@@ -118,7 +118,10 @@ impl RunSize {
 /// One part of an estimate, for people: what it is and how many bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
+    /// What the bytes hold, with the arithmetic that gives them (e.g. `recorded metrics:
+    /// 1,000 rows × 12 columns × 8 bytes × 2 copies`).
     pub what: String,
+    /// How many bytes.
     pub bytes: u64,
 }
 
@@ -205,9 +208,27 @@ pub struct Available {
 /// A limit an [`Estimate`] exceeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Excess {
-    Memory { needed: u64, available: u64 },
-    Disk { needed: u64, available: u64 },
-    Runs { runs: u64, max: u64 },
+    /// Peak memory above what the machine has.
+    Memory {
+        /// The estimated peak, in bytes.
+        needed: u64,
+        /// Memory available to this process, in bytes.
+        available: u64,
+    },
+    /// Output above the free space where it goes.
+    Disk {
+        /// The estimated output, in bytes.
+        needed: u64,
+        /// Free space there, in bytes.
+        available: u64,
+    },
+    /// A sweep with more runs than [`MAX_RUNS`].
+    Runs {
+        /// The sweep's runs (points × replicates).
+        runs: u64,
+        /// The limit, [`MAX_RUNS`].
+        max: u64,
+    },
 }
 
 impl fmt::Display for Excess {

@@ -32,9 +32,6 @@ pub fn load() -> Result<Vec<(&'static examples::GalleryEntry, Experiment)>, Scen
         .collect()
 }
 
-/// The pictures of a run directory, in the order the index shows them.
-const PICTURES: [&str; 4] = ["shares", "concentration", "lorenz", "distribution"];
-
 /// One gallery entry, run.
 pub struct Entry {
     /// The gallery entry: its example, title and the essay's claim it illustrates.
@@ -100,16 +97,103 @@ pub fn finals(m: &Table) -> Finals {
     }
 }
 
-/// Write the gallery directory all-or-nothing (see the module documentation).
+/// The key numbers of one entry as a table: the column headers and one row per variant,
+/// formatted. The columns are the final time and the model's key columns
+/// ([`Observation::key_columns`](crate::registry::Observation::key_columns)); a model that
+/// keeps the concentration default (top-1 share, Gini, effective number) also shows the
+/// total and, when it records taxes, the revenue summed over the run. Values are means
+/// over replicates of each replicate's last recorded row ([`finals`] for the concentration
+/// default, [`final_mean`] for a model's own key columns).
+pub fn key_table(e: &Entry) -> (Vec<String>, Vec<Vec<String>>) {
+    let observation = e.exp.variants[0].scenario.model.setup().observation();
+    let default_keys = observation.concentration && observation.key.is_empty();
+    let mut headers = vec!["variant".to_string(), "final t".to_string()];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    if default_keys {
+        let taxed = e
+            .output
+            .variants
+            .iter()
+            .any(|(_, o)| o.metrics.f64_column("tax_collected").is_some());
+        headers.extend(
+            ["top-1 share", "Gini", "effective number", "total"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        if taxed {
+            headers.push("tax revenue (sum over the run)".into());
+        }
+        for (label, o) in &e.output.variants {
+            let f = finals(&o.metrics);
+            let mut row = vec![
+                label.clone(),
+                format_number(f.time),
+                format!("{:.3}", f.top1),
+                format!("{:.3}", f.gini),
+                format!("{:.2}", f.eff_n),
+                format_number(f.total),
+            ];
+            if taxed {
+                row.push(f.tax_revenue.map_or("—".into(), format_number));
+            }
+            rows.push(row);
+        }
+        return (headers, rows);
+    }
+    let keys = observation.key_columns();
+    for k in &keys {
+        let label = observation
+            .columns
+            .iter()
+            .find(|c| c.name == *k)
+            .map(|c| c.label.to_string())
+            .or_else(|| crate::metrics::label(k).map(|l| l.into_owned()))
+            .unwrap_or_else(|| k.to_string());
+        headers.push(label);
+    }
+    for (label, o) in &e.output.variants {
+        let mut row = vec![label.clone(), format_number(finals(&o.metrics).time)];
+        for k in &keys {
+            let x = final_mean(&o.metrics, k);
+            let share = *k == "top1_share"
+                || *k == "gini"
+                || observation
+                    .columns
+                    .iter()
+                    .any(|c| c.name == *k && c.unit_interval);
+            row.push(if !x.is_finite() {
+                "—".into()
+            } else if share {
+                format!("{x:.3}")
+            } else {
+                format_number(x)
+            });
+        }
+        rows.push(row);
+    }
+    (headers, rows)
+}
+
+/// Write the gallery directory all-or-nothing (see the module documentation). The index
+/// shows the pictures (PNG) each entry's run directory holds, in the order [`write_run`]
+/// wrote them: whatever charts the model draws.
 pub fn write_gallery_dir(out: &Path, entries: &[Entry]) -> Result<(), String> {
     crate::io::atomic::write_dir_atomically(out, |staging| {
+        let mut pictures = Vec::with_capacity(entries.len());
         for e in entries {
-            write_run(
+            let files = write_run(
                 &staging.join(&e.exp.name),
                 &RunRecord::from_output(&e.exp, &e.output),
             )?;
+            pictures.push(
+                files
+                    .iter()
+                    .filter(|p| p.extension().is_some_and(|x| x == "png"))
+                    .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .collect::<Vec<String>>(),
+            );
         }
-        let html = index_html(staging, entries);
+        let html = index_html(staging, entries, &pictures);
         let index = staging.join("report.html");
         write_atomic_bytes(&index, html.as_bytes())?;
         Ok(vec![index])
@@ -148,9 +232,9 @@ fn is_wide(png: &Path) -> bool {
     be(16) > 2 * be(20)
 }
 
-/// The index page: every entry's claim, explanation, key numbers and pictures (PNG, by
-/// relative path).
-fn index_html(dir: &Path, entries: &[Entry]) -> String {
+/// The index page: every entry's claim, explanation, key numbers ([`key_table`]) and
+/// pictures (`pictures[i]`: the PNG file names of entry i's run directory, by relative path).
+fn index_html(dir: &Path, entries: &[Entry], pictures: &[Vec<String>]) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -172,7 +256,7 @@ fn index_html(dir: &Path, entries: &[Entry]) -> String {
         );
     }
     h.push_str("</ol></nav>\n");
-    for e in entries {
+    for (i, e) in entries.iter().enumerate() {
         let n = escape(&e.exp.name);
         let _ = write!(
             h,
@@ -183,68 +267,35 @@ fn index_html(dir: &Path, entries: &[Entry]) -> String {
             escape(e.gallery.quote),
             escape(&e.exp.description),
         );
-        let taxed = e
-            .output
-            .variants
-            .iter()
-            .any(|(_, o)| o.metrics.f64_column("tax_collected").is_some());
-        // The model's own key columns (e.g. a market's Lerner index) follow.
-        let observation = e.exp.variants[0].scenario.model.setup().observation();
-        let own: Vec<&str> = observation
-            .key
-            .iter()
-            .copied()
-            .filter(|k| observation.columns.iter().any(|c| c.name == *k))
-            .collect();
-        h.push_str("<table><tr><th>variant</th><th>final t</th><th>top-1 share</th><th>Gini</th><th>effective number</th><th>total</th>");
-        if taxed {
-            h.push_str("<th>tax revenue (sum over the run)</th>");
-        }
-        for k in &own {
-            let _ = write!(h, "<th>{}</th>", escape(k));
+        let (headers, rows) = key_table(e);
+        h.push_str("<table><tr>");
+        for c in &headers {
+            let _ = write!(h, "<th>{}</th>", escape(c));
         }
         h.push_str("</tr>\n");
-        for (label, o) in &e.output.variants {
-            let f = finals(&o.metrics);
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{:.2}</td><td>{}</td>",
-                escape(label),
-                format_number(f.time),
-                f.top1,
-                f.gini,
-                f.eff_n,
-                format_number(f.total)
-            );
-            if taxed {
-                let _ = write!(
-                    h,
-                    "<td>{}</td>",
-                    f.tax_revenue.map_or("—".into(), format_number)
-                );
-            }
-            for k in &own {
-                let _ = write!(h, "<td>{}</td>", format_number(final_mean(&o.metrics, k)));
+        for row in &rows {
+            h.push_str("<tr>");
+            for c in row {
+                let _ = write!(h, "<td>{}</td>", escape(c));
             }
             h.push_str("</tr>\n");
         }
         h.push_str("</table>\n<div class=\"pics\">\n");
-        for stem in PICTURES {
-            let rel = format!("{}/{stem}.png", e.exp.name);
-            if dir.join(&rel).exists() {
-                let class = if is_wide(&dir.join(&rel)) {
-                    " class=\"wide\""
-                } else {
-                    ""
-                };
-                let _ = writeln!(
-                    h,
-                    "<a href=\"{0}\"{class}><img src=\"{0}\" alt=\"{1} — {2}\" loading=\"lazy\"></a>",
-                    escape(&rel),
-                    stem,
-                    n
-                );
-            }
+        for file in pictures.get(i).map_or(&[][..], |p| &p[..]) {
+            let rel = format!("{}/{file}", e.exp.name);
+            let stem = file.strip_suffix(".png").unwrap_or(file);
+            let class = if is_wide(&dir.join(&rel)) {
+                " class=\"wide\""
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                h,
+                "<a href=\"{0}\"{class}><img src=\"{0}\" alt=\"{1} — {2}\" loading=\"lazy\"></a>",
+                escape(&rel),
+                escape(stem),
+                n
+            );
         }
         h.push_str("</div></section>\n");
     }

@@ -18,6 +18,11 @@
 //! The library never touches a terminal; progress and cancellation are callbacks and
 //! flags passed in by the caller (the CLI, later a Python binding or a dashboard).
 
+// Every public item of the library is documented, and stays so. A crate attribute, not
+// Cargo.toml: the crate inherits the workspace's lints (`[lints] workspace = true`), which
+// cannot be combined with lints of its own there, and the lint is for the library's API.
+#![deny(missing_docs)]
+
 // --- at the bottom: tables, random streams, numbers for people, what every model stands on
 pub mod fmt;
 pub mod rng;

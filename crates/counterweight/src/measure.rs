@@ -80,6 +80,8 @@ pub enum TimeKind {
 }
 
 impl TimeKind {
+    /// The kind in words (`number`, `date`, `text`): `time_kind` in a measurement's
+    /// `summary.json`, and its report.
     pub fn name(self) -> &'static str {
         match self {
             TimeKind::Number => "number",
@@ -144,7 +146,9 @@ pub struct Measurement {
 pub struct Holder {
     /// 1 for the largest.
     pub rank: usize,
+    /// The holder's name (the entity column's text, or `line N` without one).
     pub entity: String,
+    /// Its value at that time, summed over its rows, in the value column's unit.
     pub value: f64,
     /// value / total of all holders at that time.
     pub share: f64,
@@ -335,111 +339,198 @@ impl<'a, R: Read> CsvRows<'a, R> {
 /// Why `measure` failed. Every message is one line and names the file.
 #[derive(Debug, Error)]
 pub enum MeasureError {
+    /// The path does not exist.
     #[error("{}: file not found", path.display())]
-    NotFound { path: PathBuf },
+    NotFound {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// The file exists but cannot be read (permissions, not a regular file, an I/O error),
+    /// or in-memory columns have different lengths.
     #[error("{source_name}: cannot read the file: {message}")]
     Unreadable {
+        /// The name of the file (or in-memory data) the error is about, as given.
         source_name: String,
+        /// What went wrong, from the operating system or the CSV reader.
         message: String,
     },
+    /// Not even a header line.
     #[error("{source_name}: the file is empty (no header line)")]
-    EmptyFile { source_name: String },
+    EmptyFile {
+        /// The name of the file (or in-memory data) the error is about, as given.
+        source_name: String,
+    },
+    /// A header but no data rows (blank lines do not count).
     #[error("{source_name}: no data rows after the header")]
-    NoDataRows { source_name: String },
+    NoDataRows {
+        /// The name of the file (or in-memory data) the error is about, as given.
+        source_name: String,
+    },
+    /// Not CSV: a row with more or fewer fields than the header, text that is not UTF-8.
     #[error("{source_name}: not valid CSV at line {line}: {message}")]
     Malformed {
+        /// The name of the file (or in-memory data) the error is about, as given.
         source_name: String,
+        /// The physical line of the file, the header being line 1 (LF or CRLF endings).
         line: u64,
+        /// What is wrong with it.
         message: String,
     },
+    /// A column named in the options (or required in an owners file) is not in the header.
     #[error("{source_name}: no column \"{column}\" (the columns are: {})", available.join(", "))]
     MissingColumn {
+        /// The name of the file (or in-memory data) the error is about, as given.
         source_name: String,
+        /// The column asked for.
         column: String,
+        /// The header's columns, in order, so that a typo is easy to see.
         available: Vec<String>,
     },
+    /// A value (or an ownership fraction) in the file does not parse as a number.
     #[error(
         "{source_name}, line {line} (header = line 1): column \"{column}\" holds \"{value}\", which is not a number"
     )]
     NotNumeric {
+        /// The name of the file (or in-memory data) the error is about, as given.
         source_name: String,
+        /// The physical line of the file, the header being line 1 (LF or CRLF endings).
         line: u64,
+        /// The column's name in the header.
         column: String,
+        /// The text found, as written (trimmed).
         value: String,
     },
+    /// A value in the file is negative, infinite or NaN: shares need finite values >= 0
+    /// (DESIGN.md §6).
     #[error(
         "{source_name}, line {line} (header = line 1): column \"{column}\" holds {value}; values must be finite and >= 0"
     )]
     InvalidValue {
+        /// The name of the file (or in-memory data) the error is about, as given.
         source_name: String,
+        /// The physical line of the file, the header being line 1 (LF or CRLF endings).
         line: u64,
+        /// The column's name in the header.
         column: String,
+        /// The number found.
         value: f64,
     },
+    /// [`NotNumeric`](Self::NotNumeric) for in-memory columns ([`measure_columns`]):
+    /// a missing value, or text that does not parse.
     #[error("{source_name}, row {row}: column \"{column}\" holds {value}, which is not a number")]
     NotNumericRow {
+        /// The name of the file (or in-memory data) the error is about, as given.
         source_name: String,
+        /// The row, numbered from 0.
         row: u64,
+        /// The value column's name.
         column: String,
+        /// What was found, ready for the message (`"text"` in quotes, or `a missing
+        /// value`).
         value: String,
     },
+    /// [`InvalidValue`](Self::InvalidValue) for in-memory columns ([`measure_columns`]).
     #[error(
         "{source_name}, row {row}: column \"{column}\" holds {value}; values must be finite and >= 0"
     )]
     InvalidRowValue {
+        /// The name of the file (or in-memory data) the error is about, as given.
         source_name: String,
+        /// The row, numbered from 0.
         row: u64,
+        /// The value column's name.
         column: String,
+        /// The number found.
         value: f64,
     },
+    /// Every value (after exclusions) is zero, at every time: no share is defined.
     #[error("{source_name}: all values in column \"{column}\" are zero; shares are undefined")]
-    AllZero { source_name: String, column: String },
+    AllZero {
+        /// The name of the file (or in-memory data) the error is about, as given.
+        source_name: String,
+        /// The value column.
+        column: String,
+    },
+    /// An owners-file fraction or control outside [0, 1].
     #[error(
         "{source_name}, line {line} (header = line 1): column \"{column}\" holds {value}; ownership and control fractions must be in [0, 1]"
     )]
     FractionOutOfRange {
+        /// The owners file's name, as given.
         source_name: String,
+        /// The physical line of the file, the header being line 1 (LF or CRLF endings).
         line: u64,
+        /// `fraction` or `control`.
         column: String,
+        /// The number found.
         value: f64,
     },
+    /// The fractions (or controls) of one firm sum to more than 1 (beyond
+    /// [`crate::metrics::ownership::SUM_TOLERANCE`]): more than the whole firm is owned.
     #[error(
         "{source_name}: the \"{column}\" fractions of firm \"{firm}\" sum to {total}, more than 1 (lines {})",
         lines.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
     )]
     OwnedAboveOne {
+        /// The owners file's name, as given.
         source_name: String,
+        /// The firm.
         firm: String,
+        /// `fraction` or `control`.
         column: String,
+        /// Their sum.
         total: f64,
+        /// The lines of the firm's rows (header = line 1), to find them in the file.
         lines: Vec<u64>,
     },
+    /// A firm with a market share has no owner with a positive fraction and control: its
+    /// O'Brien–Salop weights are undefined.
     #[error(
         "{owners_name}: firm \"{firm}\" of {source_name}{} has no owners (no row with a positive fraction and control); every firm with a market share needs at least one",
         time.as_ref().map(|t| format!(" (time {t})")).unwrap_or_default()
     )]
     FirmWithoutOwners {
+        /// The market-shares file's name.
         source_name: String,
+        /// The owners file's name.
         owners_name: String,
+        /// The firm without owners.
         firm: String,
+        /// The time as written, when the file has a time column.
         time: Option<String>,
     },
+    /// Common ownership was asked without an entity column: nothing names the firms.
     #[error(
         "{source_name}: common ownership needs an entity column (--entity) naming the firms of the owners file"
     )]
-    OwnersNeedEntity { source_name: String },
+    OwnersNeedEntity {
+        /// The name of the file (or in-memory data) the error is about, as given.
+        source_name: String,
+    },
+    /// The common-ownership computation rejected the data at one time.
     #[error("{source_name}{}: {error}", time.as_ref().map(|t| format!(", time {t}")).unwrap_or_default())]
     Ownership {
+        /// The name of the file (or in-memory data) the error is about, as given.
         source_name: String,
+        /// The time as written, when the file has a time column.
         time: Option<String>,
+        /// Why.
         error: crate::metrics::ownership::OwnershipError,
     },
+    /// A group column was given without an entity column: grouping needs holders to group.
     #[error("{source_name}: grouping (--group) needs an entity column (--entity)")]
-    GroupWithoutEntity { source_name: String },
+    GroupWithoutEntity {
+        /// The name of the file (or in-memory data) the error is about, as given.
+        source_name: String,
+    },
+    /// A metric could not be computed at one time.
     #[error("{source_name}{}: {error}", time.as_ref().map(|t| format!(", time {t}")).unwrap_or_default())]
     Metrics {
+        /// The name of the file (or in-memory data) the error is about, as given.
         source_name: String,
+        /// The time as written, when the file has a time column.
         time: Option<String>,
+        /// Why.
         error: MetricsError,
     },
 }
@@ -798,9 +889,15 @@ impl Slice {
 /// of its votes; equal to `fraction` unless the file has a `control` column).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OwnerRow {
+    /// Who owns (an index fund, a family), as written.
     pub investor: String,
+    /// The firm owned; matches an entity of the market-shares file.
     pub firm: String,
+    /// β: the investor's share of the firm's profits (cash-flow rights), in [0, 1]; the
+    /// ownership weight of the modified HHI ([`crate::metrics::ownership`]).
     pub fraction: f64,
+    /// γ: the investor's share of control of the firm, in [0, 1]; the control weight of
+    /// the modified HHI. Equal to `fraction` when the file has no `control` column.
     pub control: f64,
     /// The line of the file (header = line 1).
     pub line: u64,
@@ -812,6 +909,7 @@ pub struct OwnerRow {
 pub struct Owners {
     /// The file name used in messages.
     pub source_name: String,
+    /// The rows in file order.
     pub rows: Vec<OwnerRow>,
     /// Whether the file had a `control` column.
     pub has_control: bool,
@@ -996,9 +1094,14 @@ pub fn add_common_ownership(
 /// layered metrics (Nakamoto coefficients at 1/3, 1/2 and 2/3) of the last time of each.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupedMeasurement {
+    /// The rows with the entities as holders (an entity in several groups is one holder).
     pub by_entity: Measurement,
+    /// The rows with the groups as holders (rows of one group and time summed); its
+    /// `n_entities` column counts groups.
     pub by_group: Measurement,
+    /// The layered metrics of the entities at the last time.
     pub entity_layer: LayerMetrics,
+    /// The layered metrics of the groups at the last time.
     pub group_layer: LayerMetrics,
 }
 

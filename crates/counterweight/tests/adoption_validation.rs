@@ -8,7 +8,7 @@
 //! batches where a closed form exists) and `Method::Sequential` (one event at a time by
 //! rejection from the envelope). Runs are independent streams `rng::stream(seed, r)`.
 //!
-//! Run with `cargo test --release -p counterweight --test adoption_validation`.
+//! Run with `cargo test --release -p counterweight --test integration adoption_validation`.
 
 use counterweight::model::adoption::{Method, Urn};
 use counterweight::model::{self, adoption::AdoptionSetup};

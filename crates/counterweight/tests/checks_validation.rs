@@ -1,7 +1,7 @@
 //! Validation of the checks model: fixed points, the Jacobian's eigenvalue criterion
 //! against simulated stability on random check matrices, a closed-form threshold, the
 //! response to a change of C, and the noise. Run with
-//! `cargo test --release --test checks_validation`. Derivations: docs/checks.md.
+//! `cargo test --release -p counterweight --test integration checks_validation`. Derivations: docs/checks.md.
 
 use counterweight::model::checks::{CheckChange, ChecksModel, ChecksParams, Force, Stability};
 use rand::RngExt;

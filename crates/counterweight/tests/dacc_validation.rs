@@ -1,5 +1,5 @@
 //! Validation of the d/acc model against its closed forms. Run with
-//! `cargo test --release --test dacc_validation`. Derivations: docs/dacc.md.
+//! `cargo test --release -p counterweight --test integration dacc_validation`. Derivations: docs/dacc.md.
 
 use counterweight::model::dacc::{DaccModel, DaccParams};
 use rand::RngExt;

@@ -1,6 +1,6 @@
 //! Validation of the exchange model against `reference/validation.md` §2 (yard-sale,
 //! EYSM phase transition), the Drăgulescu–Yakovenko exponential law and Mesa's Boltzmann
-//! wealth model. Run with `cargo test --release --test exchange_validation`.
+//! wealth model. Run with `cargo test --release -p counterweight --test integration exchange_validation`.
 //!
 //! Tolerance policy (validation.md): a correct implementation passes with > 99.9%
 //! probability: at least ±4 standard errors of the statistic plus any known bias. The

@@ -12,7 +12,7 @@
 //! handful of checks here and they are deterministic for the fixed seeds). Comparisons
 //! across tax rates use common random numbers (same seeds) and paired differences.
 //!
-//! Run with `cargo test --release -p counterweight --test harberger_validation`.
+//! Run with `cargo test --release -p counterweight --test integration harberger_validation`.
 
 use counterweight::model::harberger::{
     BuyerValues, Harberger, HarbergerParams, Rebate, Rule, StepStats, declared_price,

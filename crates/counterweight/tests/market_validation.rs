@@ -9,7 +9,7 @@
 //! order 1–100, so each is exact to ~1e-14 relative; the identity L = HHI/ε is checked to
 //! the 1e-9, the closed forms to 1e-12 relative.
 //!
-//! Run with `cargo test --release -p counterweight --test market_validation`.
+//! Run with `cargo test --release -p counterweight --test integration market_validation`.
 
 use counterweight::model::market::{
     CournotOutcome, Demand, MarketError, costs_from_sizes, cournot,

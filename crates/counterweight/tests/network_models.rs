@@ -3,7 +3,7 @@
 //! the complete graph reproducing the mean field, a known stationary law on a ring, and
 //! every component's wealth conserved when the graph is cut in two.
 //!
-//! Run with `cargo test --release -p counterweight --test network_models`.
+//! Run with `cargo test --release -p counterweight --test integration network_models`.
 
 use counterweight::model;
 use counterweight::network::measure::components;

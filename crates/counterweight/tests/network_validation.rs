@@ -1,5 +1,5 @@
 //! Validation of the network generators and graph metrics against their analytic degree
-//! and clustering statistics. Run with `cargo test --release --test network_validation`.
+//! and clustering statistics. Run with `cargo test --release -p counterweight --test integration network_validation`.
 //!
 //! Tolerance policy (shared/reference/validation.md): a correct implementation passes with
 //! probability > 99.9%: every check allows at least ±4 standard errors of its statistic

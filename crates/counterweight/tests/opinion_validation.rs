@@ -1,6 +1,6 @@
 //! Validation of the opinion model (Deffuant–Weisbuch and Hegselmann–Krause bounded
 //! confidence) against the literature's regimes and exact identities. Run with
-//! `cargo test --release --test opinion_validation`.
+//! `cargo test --release -p counterweight --test integration opinion_validation`.
 //!
 //! Literature: Deffuant, Neau, Amblard and Weisbuch, "Mixing beliefs among interacting
 //! agents", Adv. Complex Syst. 3 (2000): with uniform initial opinions the number of final

@@ -3,7 +3,7 @@
 //! owners CSV. Deterministic: tolerances are rounding bounds (sums of a few dozen products
 //! of numbers in [0, 1]: 1e-14).
 //!
-//! Run with `cargo test --release -p counterweight --test ownership`.
+//! Run with `cargo test --release -p counterweight --test integration ownership`.
 
 use counterweight::measure::{
     MeasureError, MeasureOptions, add_common_ownership, measure_reader, read_owners_reader,

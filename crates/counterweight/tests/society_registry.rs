@@ -1,6 +1,6 @@
 //! The society models (opinion, d/acc, checks) through the registry path: scenario text ->
 //! `scenario::parse` -> `runner::run_experiment` -> recorded columns, compared with closed
-//! forms and phase boundaries. Run with `cargo test --release --test society_registry`.
+//! forms and phase boundaries. Run with `cargo test --release -p counterweight --test integration society_registry`.
 //!
 //! Tolerance policy (shared/reference/validation.md): rounding bounds for exact
 //! identities; at least ±4 standard errors of the statistic plus the known approximation

@@ -2,7 +2,7 @@
 //! `scenario::parse` → `runner::run_experiment` → recorded columns, checked against closed
 //! forms and against the real 2023 snapshot; located errors; thread-count independence.
 //!
-//! Run with `cargo test --release -p counterweight --test staking_registry`.
+//! Run with `cargo test --release -p counterweight --test integration staking_registry`.
 
 use counterweight::runner::{self, RunOptions};
 use counterweight::scenario::{self, Experiment, examples};

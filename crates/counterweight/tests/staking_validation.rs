@@ -19,7 +19,7 @@
 //! exact law (stated at each test), so a correct model passes with probability ≥ 99.9%
 //! per check for any seed; the seeds are fixed, so the suite is deterministic.
 //!
-//! Run with `cargo test --release -p counterweight --test staking_validation`.
+//! Run with `cargo test --release -p counterweight --test integration staking_validation`.
 
 use counterweight::governance::dual::PercentD16;
 use counterweight::metrics::{self, LayerMetrics, MetricOptions};

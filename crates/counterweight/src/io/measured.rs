@@ -5,6 +5,10 @@
 //! Files: `measure.toml` (what was measured), `metrics.csv` / `metrics.parquet` (one row
 //! per time; see [`crate::measure`] for the columns), `top_holders.csv` (the largest
 //! holders at the latest time), `summary.json`, charts (SVG + PNG) and `report.html`.
+//! A measurement by entity and by group (`--group`) adds the layers (a table in the
+//! report, `layers` and `top_groups` in `summary.json`, the chart `top_groups`); one with
+//! an owners table (`--owners`) adds `mhhi` and `delta_mhhi` to `summary.json`'s top level
+//! and the report's key numbers.
 //! HHI is stored on the 0–1 scale (`hhi`) and shown on the 0–10,000 scale competition
 //! authorities use, always with the scale named.
 
@@ -16,7 +20,10 @@ use super::plot::{BarChart, LineChart, Series, bar_chart, ccdf_points, line_char
 use super::report::{Figure, Report, render_html};
 use super::run::{format_number, lorenz_points};
 use super::{Column, IoError, Table, write_atomic_bytes, write_csv, write_parquet};
-use crate::measure::{MeasureOptions, Measurement, TimeKind};
+use crate::measure::{
+    GroupedMeasurement, MeasureOptions, Measurement, TimeKind, ownership_key_numbers,
+};
+use crate::metrics::LayerMetrics;
 
 /// How many holders `top_holders.csv`, `summary.json` and the report list.
 pub const TOP_HOLDERS: usize = 10;
@@ -34,6 +41,10 @@ pub struct MeasureRecord<'a> {
     pub measurement: &'a Measurement,
     /// The counterweight version, recorded in the outputs.
     pub version: String,
+    /// The same rows measured by group too (`--group COL`): the group column's name and
+    /// the measurement; `measurement` is then its by-entity side (with the `_by_group`
+    /// columns appended).
+    pub grouped: Option<(&'a str, &'a GroupedMeasurement)>,
 }
 
 /// A value of the table's last row (the latest time).
@@ -88,6 +99,99 @@ pub fn key_numbers(m: &Measurement) -> Vec<(String, String)> {
             ),
         ),
     ]
+}
+
+/// Every headline number of a measurement: [`key_numbers`], then the layers of a grouped
+/// measurement ([`GroupedMeasurement::key_numbers`]) and, when the table holds `mhhi`
+/// (an owners table was given), MHHI and ΔMHHI on the 0–10,000 scale. The terminal, the
+/// report and `summary.json`'s `key_numbers` show exactly these.
+pub fn all_key_numbers(rec: &MeasureRecord<'_>) -> Vec<(String, String)> {
+    let m = rec.measurement;
+    let mut keys = key_numbers(m);
+    if let Some((col, g)) = rec.grouped {
+        keys.extend(g.key_numbers(col));
+    }
+    if m.table.f64_column("mhhi").is_some() {
+        keys.extend(ownership_key_numbers(m));
+    }
+    keys
+}
+
+/// A layer's metrics as a JSON object (`n`, `total`, `hhi`, `hhi_10000`,
+/// `effective_number`, `top1_share`, `nakamoto_1_3`, `nakamoto_1_2`, `nakamoto_2_3`;
+/// an undefined coefficient is null).
+fn layer_object(l: &LayerMetrics) -> Value {
+    let nc = |x: Option<usize>| x.map_or(Value::Null, Value::from);
+    let mut o = Map::new();
+    o.insert("n".into(), l.n.into());
+    o.insert("total".into(), json_f64(l.total));
+    o.insert("hhi".into(), json_f64(l.hhi));
+    o.insert("hhi_10000".into(), json_f64(l.hhi * 10_000.0));
+    o.insert("effective_number".into(), json_f64(l.effective_number));
+    o.insert("top1_share".into(), json_f64(l.top1_share));
+    o.insert("nakamoto_1_3".into(), nc(l.nakamoto_1_3));
+    o.insert("nakamoto_1_2".into(), nc(l.nakamoto_1_2));
+    o.insert("nakamoto_2_3".into(), nc(l.nakamoto_2_3));
+    Value::Object(o)
+}
+
+/// Holders as a JSON array of `{rank, entity, value, share}`.
+fn holders_array(top: &[crate::measure::Holder]) -> Value {
+    Value::Array(
+        top.iter()
+            .map(|h| {
+                let mut o = Map::new();
+                o.insert("rank".into(), h.rank.into());
+                o.insert("entity".into(), h.entity.clone().into());
+                o.insert("value".into(), json_f64(h.value));
+                o.insert("share".into(), json_f64(h.share));
+                Value::Object(o)
+            })
+            .collect(),
+    )
+}
+
+/// The report's table of layers: one row per metric, one column per layer.
+fn layers_html(entity: &str, group: &str, g: &GroupedMeasurement) -> String {
+    use super::report::escape;
+    let nc = |x: Option<usize>| x.map_or("-".to_string(), |v| v.to_string());
+    let cells = |l: &LayerMetrics| {
+        [
+            l.n.to_string(),
+            format!("{:.4}", l.top1_share),
+            format!("{:.0}", l.hhi * 10_000.0),
+            format!("{:.2}", l.effective_number),
+            nc(l.nakamoto_1_3),
+            nc(l.nakamoto_1_2),
+            nc(l.nakamoto_2_3),
+        ]
+    };
+    let labels = [
+        "holders",
+        "top-1 share",
+        "HHI (0-10,000 scale)",
+        "effective number",
+        "Nakamoto coefficient (> 1/3)",
+        "Nakamoto coefficient (> 1/2)",
+        "Nakamoto coefficient (> 2/3)",
+    ];
+    let (by_entity, by_group) = (cells(&g.entity_layer), cells(&g.group_layer));
+    let mut h = String::from("<h2>Layers</h2>\n<div class=\"scroll\"><table>\n<tr>");
+    h.push_str(&format!(
+        "<th>metric (latest time)</th><th>by entity (<code>{}</code>)</th><th>by group (<code>{}</code>)</th></tr>\n",
+        escape(entity),
+        escape(group)
+    ));
+    for ((label, e), g) in labels.iter().zip(&by_entity).zip(&by_group) {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+            escape(label),
+            escape(e),
+            escape(g)
+        ));
+    }
+    h.push_str("</table></div>\n");
+    h
 }
 
 /// A sentence saying what was measured: the column, the file, exclusions, the latest time.
@@ -235,6 +339,33 @@ pub fn write_measure(dir: &Path, rec: &MeasureRecord<'_>) -> Result<Vec<PathBuf>
             ),
         ));
     }
+    let top_groups = rec
+        .grouped
+        .map(|(_, g)| g.by_group.top_holders(TOP_HOLDERS))
+        .unwrap_or_default();
+    if let Some((col, _)) = rec.grouped
+        && !top_groups.is_empty()
+    {
+        let title = format!("Top groups ({col}){at} — {}", rec.name);
+        let chart = BarChart {
+            title: title.clone(),
+            x_label: format!("share of the total of `{}`{at}", o.value),
+            bars: top_groups
+                .iter()
+                .map(|h| (h.entity.clone(), h.share))
+                .collect(),
+            percent: true,
+        };
+        files.extend(bar_chart(dir, "top_groups", &chart)?);
+        figures.push((
+            "top_groups".into(),
+            title,
+            format!(
+                "The {} largest groups (`{col}`){at}: each group's rows summed, as shares of the total.",
+                top_groups.len()
+            ),
+        ));
+    }
     if m.times.len() >= 2 {
         let xs = m.table.f64_column("time").unwrap_or_default();
         let (x_label, x_dates) = match m.time_kind {
@@ -320,7 +451,7 @@ pub fn write_measure(dir: &Path, rec: &MeasureRecord<'_>) -> Result<Vec<PathBuf>
     }
 
     // summary.json
-    let keys = key_numbers(m);
+    let keys = all_key_numbers(rec);
     let summary_path = dir.join("summary.json");
     let report_path = dir.join("report.html");
     let mut names: Vec<String> = files
@@ -360,21 +491,23 @@ pub fn write_measure(dir: &Path, rec: &MeasureRecord<'_>) -> Result<Vec<PathBuf>
                 .collect(),
         ),
     );
-    summary.insert(
-        "top_holders".into(),
-        Value::Array(
-            top.iter()
-                .map(|h| {
-                    let mut o = Map::new();
-                    o.insert("rank".into(), h.rank.into());
-                    o.insert("entity".into(), h.entity.clone().into());
-                    o.insert("value".into(), json_f64(h.value));
-                    o.insert("share".into(), json_f64(h.share));
-                    Value::Object(o)
-                })
-                .collect(),
-        ),
-    );
+    summary.insert("top_holders".into(), holders_array(&top));
+    if let Some((col, g)) = rec.grouped {
+        summary.insert("group_column".into(), col.into());
+        let mut layers = Map::new();
+        layers.insert("by_entity".into(), layer_object(&g.entity_layer));
+        layers.insert("by_group".into(), layer_object(&g.group_layer));
+        summary.insert("layers".into(), Value::Object(layers));
+        summary.insert("top_groups".into(), holders_array(&top_groups));
+    }
+    if m.table.f64_column("mhhi").is_some() {
+        let (mhhi, delta) = (last(m, "mhhi"), last(m, "delta_mhhi"));
+        summary.insert("hhi".into(), json_f64(last(m, "hhi")));
+        summary.insert("mhhi".into(), json_f64(mhhi));
+        summary.insert("delta_mhhi".into(), json_f64(delta));
+        summary.insert("mhhi_10000".into(), json_f64(mhhi * 10_000.0));
+        summary.insert("delta_mhhi_10000".into(), json_f64(delta * 10_000.0));
+    }
     summary.insert("files".into(), names.into());
     let mut json =
         serde_json::to_vec_pretty(&Value::Object(summary)).map_err(|source| IoError::Json {
@@ -455,7 +588,21 @@ pub fn write_measure(dir: &Path, rec: &MeasureRecord<'_>) -> Result<Vec<PathBuf>
         scenario_toml: String::new(),
         ..Default::default()
     };
-    let html = render_html(&report).replacen("<h2>Final values</h2>", "<h2>Top holders</h2>", 1);
+    let mut html =
+        render_html(&report).replacen("<h2>Final values</h2>", "<h2>Top holders</h2>", 1);
+    if let Some((col, g)) = rec.grouped {
+        let layers = layers_html(o.entity.as_deref().unwrap_or("entity"), col, g);
+        // Before the top holders (or the charts, or the data files, whichever comes first).
+        let at = [
+            "<h2>Top holders</h2>",
+            "<h2>Charts</h2>",
+            "<h2>Data files</h2>",
+        ]
+        .iter()
+        .find_map(|m| html.find(m))
+        .unwrap_or(html.len());
+        html.insert_str(at, &layers);
+    }
     write_atomic_bytes(&report_path, html.as_bytes())?;
     files.push(report_path);
     Ok(files)

@@ -59,14 +59,20 @@ pub const CHART_SIZE: (u32, u32) = (1000, 600);
 /// One named line.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Series {
+    /// The legend entry (an empty label has none).
     pub label: String,
+    /// x of each point, in the chart's x unit.
     pub xs: Vec<f64>,
+    /// y of each point, paired with `xs` by index (extra values of the longer one are
+    /// ignored). A non-finite point (or a non-positive one on a log axis) breaks the line
+    /// instead of failing the chart.
     pub ys: Vec<f64>,
     /// Draw the line dashed (e.g. a reference that may lie on top of another line).
     pub dashed: bool,
 }
 
 impl Series {
+    /// A solid line of points `(xs[i], ys[i])` named `label`.
     pub fn new(label: impl Into<String>, xs: Vec<f64>, ys: Vec<f64>) -> Self {
         Self {
             label: label.into(),
@@ -151,16 +157,22 @@ fn titled<DB: DrawingBackend>(
 /// A line chart. Use `..Default::default()` for the optional fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LineChart {
+    /// Centred above the plot, shrunk to fit its width; empty: no title.
     pub title: String,
     /// Axis labels, with units, e.g. "time (model years)".
     pub x_label: String,
+    /// The y axis label, with its unit (see `x_label`).
     pub y_label: String,
+    /// The lines, coloured by [`palette`] in order.
     pub series: Vec<Series>,
     /// Fixed y range; otherwise fitted to the data.
     pub y_range: Option<(f64, f64)>,
     /// Fixed x range; otherwise fitted to the data.
     pub x_range: Option<(f64, f64)>,
+    /// A logarithmic y axis (for values spanning decades, e.g. a Pareto tail); points with
+    /// y <= 0 are left out.
     pub log_y: bool,
+    /// A logarithmic x axis; points with x <= 0 are left out.
     pub log_x: bool,
     /// Draw the y = x reference line (grey, dashed), labelled "equality".
     pub diagonal: bool,
@@ -1294,6 +1306,7 @@ where
 /// Horizontal bars, one per category, largest first at the top (e.g. the top holders).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BarChart {
+    /// Centred above the bars; empty: no title.
     pub title: String,
     /// The label of the value axis, with its unit.
     pub x_label: String,
@@ -1408,10 +1421,15 @@ fn draw_bar_chart<DB: DrawingBackend>(
 /// A line with a shaded band around it (e.g. a mean and its 95% confidence interval).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Band {
+    /// The legend entry (an empty label has none).
     pub label: String,
+    /// x of each point (e.g. the swept parameter's values).
     pub xs: Vec<f64>,
+    /// The line through the points, paired with `xs`; a non-finite value breaks it.
     pub mean: Vec<f64>,
+    /// Lower bound of the band at each x (e.g. the 95% confidence interval's).
     pub lo: Vec<f64>,
+    /// Upper bound of the band at each x; the band is shaded where both bounds are finite.
     pub hi: Vec<f64>,
     /// x values with no value to draw (e.g. every run of the point failed): marked with a
     /// cross in the band's colour at the bottom of the plot, and a legend entry.
@@ -1426,11 +1444,17 @@ pub const FAILED_LEGEND: &str = "every run failed";
 /// error bar).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BandChart {
+    /// Centred above the plot; empty: no title.
     pub title: String,
+    /// The x axis label, with its unit.
     pub x_label: String,
+    /// The y axis label, with its unit.
     pub y_label: String,
+    /// The lines with their bands, coloured by [`palette`] in order.
     pub bands: Vec<Band>,
+    /// Fixed y range (bands are clipped to it); otherwise fitted to means and bounds.
     pub y_range: Option<(f64, f64)>,
+    /// A logarithmic x axis (log-spaced sweep values); points with x <= 0 are left out.
     pub log_x: bool,
 }
 
@@ -1628,12 +1652,17 @@ fn draw_band_chart<DB: DrawingBackend>(
 /// are grey. A colour bar on the right maps colour to value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Heatmap {
+    /// Centred above the grid; empty: no title.
     pub title: String,
+    /// The label of the x axis (the columns' parameter), with its unit.
     pub x_label: String,
+    /// The label of the y axis (the rows' parameter), with its unit.
     pub y_label: String,
     /// Tick labels of the columns and rows.
     pub x_values: Vec<String>,
+    /// Tick labels of the rows, bottom to top (see `x_values`).
     pub y_values: Vec<String>,
+    /// The cells, `values[iy][ix]`, one inner vector per row.
     pub values: Vec<Vec<f64>>,
     /// What the colour shows (the colour bar's label).
     pub colour_label: String,

@@ -24,10 +24,15 @@ use crate::scenario::Experiment;
 /// binding) fills it, `write_run` turns it into files.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunRecord {
+    /// The scenario's `name`: the report's title and every chart's.
     pub name: String,
+    /// The scenario's `description`, shown under the report's title.
     pub description: String,
+    /// The registered model's name (`model = "..."`), in the report and `summary.json`.
     pub model: String,
+    /// The master seed, recorded so that the run can be reproduced bit for bit.
     pub seed: u64,
+    /// The library version that made the run ([`crate::VERSION`]).
     pub version: String,
     /// The resolved scenario (with seed and version), written verbatim as `scenario.toml`.
     pub scenario_toml: String,
@@ -39,9 +44,12 @@ pub struct RunRecord {
     /// `actors.csv` and `actors.parquet` are already in the directory (streamed there while
     /// the run ran, by [`run_to_dir`]): list them, do not write `actors`.
     pub actors_written: bool,
+    /// One entry per variant (one without a comparison), in the metrics table's order.
     pub variants: Vec<VariantRecord>,
     /// Headline numbers shown first in the report and in `summary.json`, in order.
     pub key_numbers: Vec<(String, String)>,
+    /// Sentences for the reader (early stops, how replicates were summarised), shown in
+    /// the report and `summary.json`.
     pub notes: Vec<String>,
 }
 
@@ -50,6 +58,8 @@ pub struct RunRecord {
 pub struct VariantRecord {
     /// Matches the `variant` column of the metrics table when there is one.
     pub label: String,
+    /// The scenario's actor group names, in order: the groups listed for this variant in
+    /// `summary.json` (empty: taken from the metrics table's per-group share columns).
     pub groups: Vec<String>,
     /// The actors' final values (e.g. wealth), of one representative replicate.
     pub final_values: Vec<f64>,

@@ -137,8 +137,12 @@ pub fn bounded(mean: f64, sd: f64, n: u64, ones: u64, all_binary: bool, level: f
 /// A computed interval and how.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Interval {
+    /// Lower bound at the confidence level asked for (NaN when undefined, e.g. below two
+    /// values).
     pub lo: f64,
+    /// Upper bound at the confidence level asked for (NaN when undefined).
     pub hi: f64,
+    /// Which interval it is, to be named next to it ([`Method::name`]).
     pub method: Method,
 }
 

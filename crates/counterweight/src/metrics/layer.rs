@@ -22,13 +22,19 @@ pub const LAYER_METRIC_NAMES: [&str; 7] = [
 pub struct LayerMetrics {
     /// Holders (providers, operators or controllers), including empty ones.
     pub n: usize,
+    /// The layer's total holdings (0 for an empty layer), in the holdings' unit.
     pub total: f64,
+    /// Herfindahl–Hirschman index `Σ s_i²` on the [0, 1] scale (DESIGN.md §6); NaN for a
+    /// zero total.
     pub hhi: f64,
+    /// `1 / HHI`: the number of equal holders with the same HHI; NaN for a zero total.
     pub effective_number: f64,
+    /// The largest holder's share; NaN for a zero total.
     pub top1_share: f64,
     /// Smallest number of holders with strictly more than 1/3 of the layer's stake
     /// (enough to stop finality, or to censor, at the consensus layer).
     pub nakamoto_1_3: Option<usize>,
+    /// Smallest number with strictly more than 1/2 (a majority).
     pub nakamoto_1_2: Option<usize>,
     /// Smallest number with strictly more than 2/3 (enough to finalise alone).
     pub nakamoto_2_3: Option<usize>,

@@ -47,6 +47,7 @@ impl Sorted {
         Ok(Sorted { asc, total })
     }
 
+    /// The number of values.
     pub fn n(&self) -> usize {
         self.asc.len()
     }

@@ -51,16 +51,36 @@ use crate::setup::{initial_values, replicate_seed};
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GrowthSpec {
+    /// beta, the exponent of returns to scale in `dt a K (R_i/K)^beta` (term 1): 1 is
+    /// proportional (Gibrat) growth, > 1 economies of scale. Unit-free; default 1.
     pub returns_to_scale: f64,
+    /// a, the growth rate of an actor at the reference scale K, per unit time (term 1);
+    /// default 0.
     pub base_rate: f64,
+    /// K, the reference scale that makes the other parameters unit-free, in resource
+    /// units; absent: the initial mean of all actors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_scale: Option<f64>,
+    /// c, the rate of diseconomies of scale (coordination, communication, distance) in
+    /// `dt c K (R_i/K)^delta` (term 2), per unit time; default 0.
     pub diseconomy_rate: f64,
+    /// delta, the exponent of diseconomies (term 2); delta > beta gives an interior
+    /// optimal size. Default 2.
     pub diseconomy_exponent: f64,
+    /// D, the rate of non-rival catch-up toward more advanced, open actors (term 3), per
+    /// unit time; default 0.
     pub spillover: f64,
+    /// J, the rate of rival transfer toward the mean (term 4, Bouchaud–Mézard), per unit
+    /// time; default 0.
     pub exchange: f64,
+    /// sigma, the standard deviation of log-returns per sqrt(unit time) of the shocks
+    /// (term 5); default 0. Bouchaud–Mézard's Pareto exponent is `1 + 2J/sigma^2`.
     pub volatility: f64,
+    /// `"constant"` (default) or `"frontier"`: how D and J scale with progress
+    /// ([`DiffusionScaling`]).
     pub diffusion_scaling: String,
+    /// End a run once one actor holds at least this share of the total, in (0, 1];
+    /// default 1 (never), since finite-time blow-up is real for beta > 1 (DESIGN.md §4.1).
     pub stop_at_share: f64,
 }
 
@@ -85,19 +105,41 @@ impl Default for GrowthSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GrowthPolicy {
     /// Change a model parameter while active; the previous value returns after `until`.
-    Set { param: GrowthParam, value: f64 },
+    Set {
+        /// The parameter changed.
+        param: GrowthParam,
+        /// Its value while active (checked by [`GrowthParam::check`]).
+        value: f64,
+    },
     /// Forced diffusion (copyleft, standards mandates, technology transfer): a floor on
     /// the openness of the targeted groups while active.
-    OpennessMandate { openness: f64 },
+    OpennessMandate {
+        /// The openness floor, in [0, 1].
+        openness: f64,
+    },
     /// Non-compete bans, labour mobility: multiplies the spillover rate that the targeted
     /// groups receive.
-    SpilloverBoost { factor: f64 },
+    SpilloverBoost {
+        /// The multiplier of the received spillover rate (>= 0; 1 = no change).
+        factor: f64,
+    },
     /// A tax at `rate` per unit time on resources above `threshold` times the mean of all
     /// actors, paid by the targeted groups; the revenue is returned equally to all actors.
-    WealthTax { rate: f64, threshold: f64 },
+    WealthTax {
+        /// The tax rate per unit time on the excess (`rate · dt <= 1`, so a step never
+        /// takes more than the excess).
+        rate: f64,
+        /// The untaxed allowance, a multiple of the mean of all actors (default 1).
+        threshold: f64,
+    },
     /// A tax on the proprietary part of growth, `rate * (1 - o_i) * g_i` where `g_i` is
     /// the actor's growth from returns to scale in this step; paid by the targeted groups.
-    ProprietaryTax { rate: f64, rebate: Rebate },
+    ProprietaryTax {
+        /// The share of proprietary growth taxed, in [0, 1].
+        rate: f64,
+        /// Who receives the revenue: everyone equally, or open actors by openness.
+        rebate: Rebate,
+    },
 }
 
 /// The policy kinds of the growth model.
@@ -123,7 +165,9 @@ pub const GROWTH_PARAM_PATHS: &[&str] = &[
 /// The growth model's validated setup: its parameters and policies.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GrowthSetup {
+    /// Validated `[growth]` parameters.
     pub params: GrowthParams,
+    /// The validated `[[policy]]` tables, in scenario order.
     pub policies: Vec<Policy<GrowthPolicy>>,
     /// `[network]`: spillover from neighbours; `None` = the mean field.
     pub network: Option<NetworkSetup>,
@@ -516,31 +560,52 @@ pub enum DiffusionScaling {
 /// Validated parameters of the growth model (`[growth]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GrowthParams {
+    /// beta (> 0): returns to scale, term 1 `R_i += dt a K (R_i/K)^beta`.
     pub returns_to_scale: f64,
+    /// a (finite, per unit time): the growth rate at the reference scale, term 1.
     pub base_rate: f64,
+    /// K (> 0, resource units); `None`: the initial mean of all actors, fixed per
+    /// replicate ([`GrowthModel::reference_scale`]).
     pub reference_scale: Option<f64>,
+    /// c (>= 0, per unit time): diseconomies, term 2 `R_i -= dt c K (R_i/K)^delta`.
     pub diseconomy_rate: f64,
+    /// delta (> 0): the exponent of diseconomies, term 2.
     pub diseconomy_exponent: f64,
+    /// D (>= 0, per unit time): spillover, term 3
+    /// `R_i += dt D_eff mean_j[o_j max(R_j - R_i, 0)]`.
     pub spillover: f64,
+    /// J (>= 0, per unit time): exchange, term 4 `R_i = m + (R_i - m) exp(-J_eff dt)`.
     pub exchange: f64,
+    /// sigma (>= 0, per sqrt(unit time)): shocks, term 5
+    /// `R_i *= exp(sigma sqrt(dt) Z_i - sigma^2 dt / 2)`.
     pub volatility: f64,
+    /// How D and J scale with progress (D_eff, J_eff).
     pub diffusion_scaling: DiffusionScaling,
+    /// The leader's share in (0, 1] at which a run ends; 1 = never.
     pub stop_at_share: f64,
 }
 
 /// A growth parameter that a `set` policy may change over time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrowthParam {
+    /// `growth.returns_to_scale` (beta, > 0).
     ReturnsToScale,
+    /// `growth.base_rate` (a, finite).
     BaseRate,
+    /// `growth.diseconomy_rate` (c, >= 0).
     DiseconomyRate,
+    /// `growth.diseconomy_exponent` (delta, > 0).
     DiseconomyExponent,
+    /// `growth.spillover` (D, >= 0).
     Spillover,
+    /// `growth.exchange` (J, >= 0).
     Exchange,
+    /// `growth.volatility` (sigma, >= 0).
     Volatility,
 }
 
 impl GrowthParam {
+    /// Every parameter a `set` policy can change, in [`GROWTH_PARAM_PATHS`] order.
     pub const ALL: [GrowthParam; 7] = [
         GrowthParam::ReturnsToScale,
         GrowthParam::BaseRate,
@@ -564,6 +629,8 @@ impl GrowthParam {
         }
     }
 
+    /// The parameter at a scenario path, with or without the `growth.` prefix
+    /// (`growth.spillover` or `spillover`); `None` if a `set` policy cannot change it.
     pub fn from_path(path: &str) -> Option<Self> {
         let p = path.strip_prefix("growth.").unwrap_or(path);
         Self::ALL

@@ -117,6 +117,21 @@ pub const EXAMPLES: &[Example] = &[
         summary: "A proprietariness tax with an open rebate vs a wealth tax of equal revenue",
         toml: include_str!("../../../../scenarios/gallery/tax.toml"),
     },
+    Example {
+        name: "gallery-three-forces",
+        summary: "When the three forces keep each other in check (beta < beta_c, restraint < self-limit) and what a merger does",
+        toml: include_str!("../../../../scenarios/gallery/three-forces.toml"),
+    },
+    Example {
+        name: "gallery-civil-society",
+        summary: "Does one dominant platform merge civil society's camps into one movement? Deffuant and Hegselmann-Krause",
+        toml: include_str!("../../../../scenarios/gallery/civil-society.toml"),
+    },
+    Example {
+        name: "gallery-fragile-world",
+        summary: "d/acc: open defence against a hegemon, and the rate of defensive progress that matches it",
+        toml: include_str!("../../../../scenarios/gallery/fragile-world.toml"),
+    },
 ];
 
 /// One entry of the gallery of the essays' claims (`counterweight run --gallery`,
@@ -192,6 +207,21 @@ pub const GALLERY: &[GalleryEntry] = &[
         example: "staking-veto",
         title: "A stakers' veto after a harmful governance action",
         quote: "It uses a \"dual governance\" design—ETH stakers have veto power over decisions.",
+    },
+    GalleryEntry {
+        example: "gallery-three-forces",
+        title: "Three forces: when the checks hold, and what a merger does",
+        quote: "Our discomfort with concentrated power typically crystallizes around three distinct entities: government, business, and the organized masses we sometimes call \u{201c}the mob.\u{201d} [...] Each force brings genuine value. Each poses genuine danger.",
+    },
+    GalleryEntry {
+        example: "gallery-civil-society",
+        title: "Civil society or one movement: does a dominant platform merge the camps?",
+        quote: "The ideal version emphasizes \u{201c}diverse institutions excelling in their domains\u{201d}; the reality often shows monolithic movements pursuing single agendas.",
+    },
+    GalleryEntry {
+        example: "gallery-fragile-world",
+        title: "The fragile world: open defence against a hegemon, and the rate of defensive progress",
+        quote: "In a fragmented world with poor coordination, someone eventually uses such a weapon. Some argue that concentrating power (creating a benevolent hegemon) is the only safety mechanism. [...] build defensive technologies that scale with offensive ones, and distribute them openly to all.",
     },
 ];
 

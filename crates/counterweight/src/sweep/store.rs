@@ -80,6 +80,8 @@ pub struct Manifest {
 /// (FNV-1a, [`super::plan::fingerprint`]) of its seeds and files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartRecord {
+    /// The batch number N of `parts/part-N.parquet` (batch b holds runs from
+    /// `b × batch_size`).
     pub batch: u64,
     /// Its runs, `[first, end)`.
     pub runs: [u64; 2],

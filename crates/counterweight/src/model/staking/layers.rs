@@ -10,8 +10,14 @@ pub const LAYER_NAMES: [&str; 3] = ["capability", "consensus", "governance"];
 /// The three layers at one moment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Layers {
+    /// Active validators by provider: who runs the capability (the liquid staking
+    /// protocols, exchanges, solo stakers).
     pub capability: LayerMetrics,
+    /// Stake by operator entity (operators of one name merged): who holds the validator
+    /// keys and so controls consensus (> 1/3 stops finality, > 2/3 finalises alone).
     pub consensus: LayerMetrics,
+    /// Stake by controller entity: who decides for the providers (their governance, or
+    /// the stakers where a veto applies).
     pub governance: LayerMetrics,
 }
 
