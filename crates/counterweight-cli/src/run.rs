@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
 use counterweight::io::run::{
-    RunRecord, final_mean, final_row, fmt_count, format_number, summary, write_run_dir,
+    final_mean, final_row, fmt_count, format_number, run_to_dir, summary,
 };
 use counterweight::registry::Observation;
-use counterweight::runner::{self, ExperimentOutput, RunError, RunOptions};
+use counterweight::runner::{self, ExperimentOutput, RunOptions};
 use counterweight::scenario::{self, Experiment, ScenarioError, examples};
 
 use crate::{progress, render};
@@ -154,28 +154,22 @@ pub fn run(args: RunArgs) -> ExitCode {
         cancel: Some(&cancel),
     };
     let started = std::time::Instant::now();
-    let result = runner::run_experiment(&exp, &opts);
+    // The run computes inside the output's staging directory: per-actor rows stream to
+    // disk as they are produced (memory does not grow with them), and the directory
+    // appears whole at the end or not at all.
+    let result = counterweight::io::atomic::cancellable(&cancel, || run_to_dir(&out, &exp, &opts));
     bar.finish_and_clear();
-    let output = match result {
+    let (output, record) = match result {
         Ok(o) => o,
-        Err(RunError::Cancelled) => {
-            progress::exit_interrupted();
-        }
         Err(e) => {
+            if e.is_cancelled() || cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                progress::exit_interrupted();
+            }
             render::error(e);
             return ExitCode::from(1);
         }
     };
     let elapsed = started.elapsed();
-    let record = RunRecord::from_output(&exp, &output);
-    let written = counterweight::io::atomic::cancellable(&cancel, || write_run_dir(&out, &record));
-    if let Err(e) = written {
-        if cancel.load(std::sync::atomic::Ordering::SeqCst) {
-            progress::exit_interrupted();
-        }
-        render::error(e);
-        return ExitCode::from(1);
-    }
     if args.json {
         // The same value summary.json holds (one implementation: io::run::summary).
         match serde_json::to_string_pretty(&summary(&record)) {

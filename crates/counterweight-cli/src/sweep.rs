@@ -173,8 +173,38 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let plan = match sweep::prepare(src, sets, spec, args.replicates) {
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+    {
         Ok(p) => p,
+        Err(e) => {
+            render::error(format!("cannot start the worker threads: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    // Checking every point takes minutes for 10^6 of them: a progress bar on a terminal,
+    // the worker threads, and Ctrl-C (nothing is written yet).
+    let cancel = progress::interrupt_flag();
+    let checking = progress::bar(spec.points.len() as u64, args.quiet, "checking the points");
+    let tick = |n: u64| checking.set_position(n);
+    let prepared = pool.install(|| {
+        sweep::prepare_observed(
+            counterweight::model::builtin(),
+            src,
+            sets,
+            spec,
+            args.replicates,
+            &sweep::PrepareOptions {
+                progress: Some(&tick),
+                cancel: Some(&cancel),
+            },
+        )
+    });
+    checking.finish_and_clear();
+    let plan = match prepared {
+        Ok(p) => p,
+        Err(SweepError::Cancelled) => progress::exit_interrupted(),
         Err(e) => return fail(e),
     };
     // Again with every point's size (a varied key may make runs larger than the base).
@@ -190,16 +220,6 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
     let opened = match sweep::store::open(&out, &plan) {
         Ok(o) => o,
         Err(e) => return fail(e),
-    };
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-    {
-        Ok(p) => p,
-        Err(e) => {
-            render::error(format!("cannot start the worker threads: {e}"));
-            return ExitCode::from(1);
-        }
     };
     if !args.quiet {
         let done: u64 = opened
@@ -226,7 +246,6 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         }
     }
 
-    let cancel = progress::interrupt_flag();
     let pb = bar(plan.runs(), args.quiet);
     let tick = |n: u64| pb.set_position(n);
     let opts = ExecOptions {

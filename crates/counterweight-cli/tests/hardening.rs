@@ -708,6 +708,27 @@ fn absurd_sweep_counts_are_refused_up_front() {
     assert!(tree(tmp.path()).is_empty());
 }
 
+/// The progress bar of a sweep's point check is drawn only on a terminal: with stderr
+/// piped, the check is silent and the sweep runs.
+#[test]
+fn sweep_point_check_is_quiet_off_a_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s");
+    bin()
+        .args([
+            "sweep",
+            "two-oh-two",
+            "--vary",
+            "growth.base_rate=0.1:0.3:0.1",
+        ])
+        .args(["--replicates", "1", "--set", "time.end=0.5", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("checking the points").not());
+    assert!(out.join("results.csv").is_file());
+}
+
 /// `measure` of a file far larger than memory is refused by its size before it is read (a
 /// sparse file: no disk is used).
 #[test]

@@ -4,7 +4,8 @@
 //! The figures are deliberately simple and on the high side: the model's state (each
 //! model says how many bytes an actor takes, [`crate::registry::ModelSetup::state_bytes`]),
 //! the recorded rows (rows × columns × 8 bytes, times the copies made while combining and
-//! writing them), the per-actor rows of `output.actors`, and for a sweep its points ×
+//! writing them), the per-actor rows of `output.actors` (on disk: they stream there while
+//! the run runs, so in memory they take only fixed buffers), and for a sweep its points ×
 //! replicates. The caller (the CLI) compares an [`Estimate`] with what the machine has
 //! ([`Available`]) and decides; [`Estimate::excesses`] names what does not fit.
 
@@ -23,12 +24,19 @@ const CELL: u64 = 8;
 /// Copies of the recorded tables alive at the peak: the replicates' own tables, the
 /// combined table, and the one being written.
 const TABLE_COPIES: u64 = 3;
-/// Bytes of one per-actor row in memory: step, time, actor, value and the group name.
-const ACTOR_ROW: u64 = 72;
+/// Memory of the per-actor rows while they stream to disk, whatever their number: per
+/// replicate in flight, its batch of [`crate::runner::ACTOR_BATCH_ROWS`] rows (36 bytes
+/// each) ...
+const ACTOR_BATCH_BYTES: u64 = (crate::runner::ACTOR_BATCH_ROWS as u64) * 36;
+/// ... and once, the writers: the Parquet writer's pending Arrow batch (2^18 rows with
+/// their strings) and its open row group (up to 2^20 rows, encoded). Calibrated: 10^5
+/// actors × 1,001 recorded steps peaked at 85.5 MB in all (docs/fuzzing.md, "Estimates").
+const ACTOR_WRITER_BYTES: u64 = 32 << 20;
 /// Bytes on disk per recorded cell: its CSV text and its Parquet twin.
 const DISK_CELL: u64 = 27;
-/// Bytes on disk per per-actor row (CSV and Parquet).
-const DISK_ACTOR_ROW: u64 = 64;
+/// Bytes on disk per per-actor row (CSV and Parquet): 36.2 + 10.8 were measured for
+/// 10^8 rows of the growth model (docs/fuzzing.md, "Estimates").
+const DISK_ACTOR_ROW: u64 = 50;
 /// Charts, report and small files of one output directory.
 const DISK_FIXED: u64 = 4 << 20;
 /// Memory of the program itself, the charts and the report.
@@ -255,8 +263,9 @@ pub fn experiment(exp: &Experiment, threads: usize) -> Estimate {
     let mut est = Estimate::default();
     let mut in_flight_max = (0u64, String::new());
     let mut kept_rows = 0u64;
-    let mut kept_actor_rows = 0u64;
     let mut kept_finals = 0u64;
+    let mut actor_buffers = 0u64;
+    let mut spill = 0u64;
     let mut disk = DISK_FIXED;
     for v in &exp.variants {
         let s = RunSize::of(&v.scenario);
@@ -277,8 +286,19 @@ pub fn experiment(exp: &Experiment, threads: usize) -> Estimate {
         }
         let cells = s.recorded_rows().saturating_mul(s.columns);
         kept_rows = kept_rows.saturating_add(cells);
-        kept_actor_rows = kept_actor_rows.saturating_add(s.actor_rows());
         kept_finals = kept_finals.saturating_add(s.actors.saturating_mul(s.replicates));
+        if s.actor_rows() > 0 {
+            actor_buffers = actor_buffers.max(parallel.saturating_mul(ACTOR_BATCH_BYTES));
+        }
+        // Replicates other than the first unfinished one spill their rows until it is
+        // their turn: with p in flight, about (p - 1)/p of them, 36 bytes a row.
+        let spilled = s
+            .actor_rows()
+            .saturating_mul(parallel - 1)
+            .checked_div(parallel)
+            .unwrap_or(0)
+            .saturating_mul(crate::io::actors::SPILL_ROW_BYTES);
+        spill = spill.max(spilled);
         disk = disk
             .saturating_add(cells.saturating_mul(DISK_CELL))
             .saturating_add(s.actor_rows().saturating_mul(DISK_ACTOR_ROW));
@@ -305,19 +325,21 @@ pub fn experiment(exp: &Experiment, threads: usize) -> Estimate {
         ),
         part(
             format!(
-                "per-actor rows (--actors): {} rows × {ACTOR_ROW} bytes × {TABLE_COPIES} copies",
+                "buffers of the per-actor rows (--actors: {} rows, written to disk as they come)",
                 format_count(actor_rows)
             ),
-            kept_actor_rows
-                .saturating_mul(ACTOR_ROW)
-                .saturating_mul(TABLE_COPIES),
+            if actor_rows > 0 {
+                actor_buffers.saturating_add(ACTOR_WRITER_BYTES)
+            } else {
+                0
+            },
         ),
         part(
             "final values: actors × replicates × 8 bytes".to_string(),
             kept_finals.saturating_mul(CELL),
         ),
     ];
-    est.disk = disk;
+    est.disk = disk.saturating_add(spill);
     est.finish()
 }
 
@@ -362,8 +384,7 @@ pub fn sweep(
             ),
             parallel.saturating_mul(
                 one.in_flight()
-                    .saturating_add(series.saturating_mul(TABLE_COPIES))
-                    .saturating_add(one.actor_rows_per_replicate.saturating_mul(ACTOR_ROW)),
+                    .saturating_add(series.saturating_mul(TABLE_COPIES)),
             ),
         ),
         part(

@@ -43,7 +43,74 @@ pub enum RunError {
     /// The caller's cancel flag was set; nothing is returned.
     #[error("interrupted")]
     Cancelled,
+    /// The [`ActorSink`] could not take a replicate's per-actor rows (e.g. the disk is full).
+    #[error("{}replicate {replicate}: per-actor rows: {source}", variant_prefix(.variant))]
+    Output {
+        /// The `[[compare]]` variant's label, if the scenario has variants.
+        variant: Option<String>,
+        /// The replicate (0-based).
+        replicate: u32,
+        /// What the sink reported.
+        source: SinkError,
+    },
 }
+
+/// An error of an [`ActorSink`] (its own type, boxed: the runner only passes it on).
+pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A batch of per-actor rows of one replicate (`output.actors`): recorded steps in order,
+/// and within a step the actors in group order. `group` indexes the scenario's groups.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActorBatch {
+    /// The step (0 = the initial state).
+    pub step: Vec<u64>,
+    /// Model time at that step.
+    pub time: Vec<f64>,
+    /// The actor's index (0-based, across groups).
+    pub actor: Vec<u64>,
+    /// The actor's group, as an index into `Scenario::groups`.
+    pub group: Vec<u32>,
+    /// The actor's value.
+    pub value: Vec<f64>,
+}
+
+impl ActorBatch {
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.step.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.step.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.step.clear();
+        self.time.clear();
+        self.actor.clear();
+        self.group.clear();
+        self.value.clear();
+    }
+}
+
+/// Where per-actor rows go while a run produces them, instead of into memory: a run of
+/// 10^6 actors × 1,000 recorded steps has 10^9 of them. The runner hands each replicate's
+/// rows over in batches of at most [`ACTOR_BATCH_ROWS`], in step order, from the worker
+/// thread running it; replicates of one variant run in parallel, variants one after
+/// another. The sink puts them in order (the output must not depend on the threads).
+/// `crate::io::actors::ActorFiles` writes them to `actors.csv` and `actors.parquet`.
+pub trait ActorSink: Sync {
+    /// Rows of replicate `replicate` of variant `variant` (both 0-based, variants in the
+    /// experiment's order), following the rows it was given before.
+    fn rows(&self, variant: usize, replicate: u32, batch: &ActorBatch) -> Result<(), SinkError>;
+    /// Replicate `replicate` of variant `variant` has handed over all its rows.
+    fn replicate_done(&self, variant: usize, replicate: u32) -> Result<(), SinkError>;
+}
+
+/// Rows of a replicate the runner holds before handing them to an [`ActorSink`] (about
+/// 2.4 MB at 36 bytes a row): every batch but a replicate's last has exactly this many.
+pub const ACTOR_BATCH_ROWS: usize = 1 << 16;
 
 fn variant_prefix(v: &Option<String>) -> String {
     v.as_ref()
@@ -130,31 +197,58 @@ pub fn total_steps(exp: &Experiment) -> u64 {
 
 /// Run every variant of an experiment, one after another.
 pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<ExperimentOutput, RunError> {
+    run_experiment_with(exp, opts, None)
+}
+
+/// Run every variant of an experiment, one after another, handing the per-actor rows
+/// (`output.actors`) to `sink` as they are produced: the outputs' `actors` are `None`,
+/// and memory does not grow with the number of per-actor rows.
+pub fn run_experiment_into(
+    exp: &Experiment,
+    opts: &RunOptions,
+    sink: &dyn ActorSink,
+) -> Result<ExperimentOutput, RunError> {
+    run_experiment_with(exp, opts, Some(sink))
+}
+
+fn run_experiment_with(
+    exp: &Experiment,
+    opts: &RunOptions,
+    sink: Option<&dyn ActorSink>,
+) -> Result<ExperimentOutput, RunError> {
     let done = AtomicU64::new(0);
     let mut variants = Vec::with_capacity(exp.variants.len());
-    for v in &exp.variants {
+    for (i, v) in exp.variants.iter().enumerate() {
         let label = (exp.variants.len() > 1).then(|| v.label.clone());
-        let out = run_counted(&v.scenario, opts, &done).map_err(|e| match e {
-            RunError::Model {
-                replicate, source, ..
-            } => RunError::Model {
-                variant: label.clone(),
-                replicate,
-                source,
-            },
-            RunError::Metrics {
-                replicate,
-                step,
-                source,
-                ..
-            } => RunError::Metrics {
-                variant: label.clone(),
-                replicate,
-                step,
-                source,
-            },
-            other => other,
-        })?;
+        let out =
+            run_counted(&v.scenario, opts, &done, sink.map(|s| (s, i))).map_err(|e| match e {
+                RunError::Model {
+                    replicate, source, ..
+                } => RunError::Model {
+                    variant: label.clone(),
+                    replicate,
+                    source,
+                },
+                RunError::Metrics {
+                    replicate,
+                    step,
+                    source,
+                    ..
+                } => RunError::Metrics {
+                    variant: label.clone(),
+                    replicate,
+                    step,
+                    source,
+                },
+                RunError::Output {
+                    replicate, source, ..
+                } => RunError::Output {
+                    variant: label.clone(),
+                    replicate,
+                    source,
+                },
+                other => other,
+            })?;
         variants.push((v.label.clone(), out));
     }
     Ok(ExperimentOutput { variants })
@@ -162,17 +256,21 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<ExperimentO
 
 /// Run one scenario: all replicates, in parallel.
 pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<ScenarioOutput, RunError> {
-    run_counted(sc, opts, &AtomicU64::new(0))
+    run_counted(sc, opts, &AtomicU64::new(0), None)
 }
+
+/// A sink and the index of the variant being run.
+type Sink<'s> = Option<(&'s dyn ActorSink, usize)>;
 
 fn run_counted(
     sc: &Scenario,
     opts: &RunOptions,
     done: &AtomicU64,
+    sink: Sink,
 ) -> Result<ScenarioOutput, RunError> {
     let reps: Vec<Result<Replicate, RunError>> = (0..sc.replicates)
         .into_par_iter()
-        .map(|r| run_replicate(sc, r, opts, done))
+        .map(|r| run_replicate(sc, r, opts, done, sink))
         .collect();
     let reps = reps.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut tables = Vec::with_capacity(reps.len());
@@ -188,7 +286,7 @@ fn run_counted(
         early_stops.extend(rep.early_stop);
     }
     let metrics = combine(tables.iter().map(|t| ("", t)), false);
-    let actors = (sc.output.actors != ActorsOutput::None)
+    let actors = (sc.output.actors != ActorsOutput::None && sink.is_none())
         .then(|| combine(actor_tables.iter().map(|t| ("", t)), false));
     Ok(ScenarioOutput {
         metrics,
@@ -222,16 +320,7 @@ struct Recorder<'a> {
     own: Vec<ColumnDef>,
     own_values: Vec<Vec<f64>>,
     row: Vec<f64>,
-    actors: Option<ActorRows>,
-}
-
-#[derive(Default)]
-struct ActorRows {
-    step: Vec<u64>,
-    time: Vec<f64>,
-    actor: Vec<u64>,
-    group: Vec<String>,
-    value: Vec<f64>,
+    actors: Option<ActorBatch>,
 }
 
 impl<'a> Recorder<'a> {
@@ -270,17 +359,11 @@ impl<'a> Recorder<'a> {
             own_values: vec![Vec::new(); observation.columns.len()],
             own: observation.columns,
             row: Vec::new(),
-            actors: (sc.output.actors != ActorsOutput::None).then(ActorRows::default),
+            actors: (sc.output.actors != ActorsOutput::None).then(ActorBatch::default),
         }
     }
 
-    fn observe(
-        &mut self,
-        model: &dyn Model,
-        step: u64,
-        time: f64,
-        last: bool,
-    ) -> Result<(), MetricsError> {
+    fn observe(&mut self, model: &dyn Model, step: u64, time: f64) -> Result<(), MetricsError> {
         let values = model.values();
         self.steps.push(step);
         self.times.push(time);
@@ -320,18 +403,52 @@ impl<'a> Recorder<'a> {
                 col.push(self.row.get(i).copied().unwrap_or(f64::NAN));
             }
         }
-        if let Some(rows) = &mut self.actors
-            && (last || self.sc.output.actors == ActorsOutput::All)
-        {
-            for (g, range) in self.ranges.iter().enumerate() {
-                for i in range.clone().take(values.len().saturating_sub(range.start)) {
-                    rows.step.push(step);
-                    rows.time.push(time);
-                    rows.actor.push(i as u64);
-                    rows.group.push(self.sc.groups[g].name.clone());
-                    rows.value.push(values[i]);
+        Ok(())
+    }
+
+    /// Record the actors' values at this step (every recorded step with `output.actors =
+    /// "all"`, the last with `"final"`). With a sink, a full batch of
+    /// [`ACTOR_BATCH_ROWS`] rows is handed over at once, so no more are ever held.
+    fn record_actors(
+        &mut self,
+        model: &dyn Model,
+        step: u64,
+        time: f64,
+        last: bool,
+        sink: Sink,
+    ) -> Result<(), SinkError> {
+        let Some(rows) = &mut self.actors else {
+            return Ok(());
+        };
+        if !(last || self.sc.output.actors == ActorsOutput::All) {
+            return Ok(());
+        }
+        let values = model.values();
+        for (g, range) in self.ranges.iter().enumerate() {
+            for i in range.clone().take(values.len().saturating_sub(range.start)) {
+                rows.step.push(step);
+                rows.time.push(time);
+                rows.actor.push(i as u64);
+                rows.group.push(g as u32);
+                rows.value.push(values[i]);
+                if let Some((sink, variant)) = sink
+                    && rows.len() == ACTOR_BATCH_ROWS
+                {
+                    sink.rows(variant, self.replicate, rows)?;
+                    rows.clear();
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Hand the per-actor rows still held to `sink`, if any.
+    fn flush_actors(&mut self, sink: Sink) -> Result<(), SinkError> {
+        if let (Some((sink, variant)), Some(rows)) = (sink, &mut self.actors)
+            && !rows.is_empty()
+        {
+            sink.rows(variant, self.replicate, rows)?;
+            rows.clear();
         }
         Ok(())
     }
@@ -379,7 +496,16 @@ impl<'a> Recorder<'a> {
             a.push("step", Column::U64(rows.step));
             a.push("time", Column::F64(rows.time));
             a.push("actor", Column::U64(rows.actor));
-            a.push("group", Column::Str(rows.group));
+            let names: Vec<&str> = self.sc.groups.iter().map(|g| g.name.as_str()).collect();
+            a.push(
+                "group",
+                Column::Str(
+                    rows.group
+                        .into_iter()
+                        .map(|g| names[g as usize].to_string())
+                        .collect(),
+                ),
+            );
             a.push("value", Column::F64(rows.value));
             a
         });
@@ -392,6 +518,7 @@ fn run_replicate(
     replicate: u32,
     opts: &RunOptions,
     done: &AtomicU64,
+    sink: Sink,
 ) -> Result<Replicate, RunError> {
     let mut model = sc.model.setup().build(sc, replicate);
     let stop_at_share = sc.model.setup().stop_at_share();
@@ -405,8 +532,15 @@ fn run_replicate(
         step,
         source,
     };
-    rec.observe(model.as_ref(), 0, 0.0, steps == 0)
+    let sink_err = |source| RunError::Output {
+        variant: None,
+        replicate,
+        source,
+    };
+    rec.observe(model.as_ref(), 0, 0.0)
         .map_err(|e| metrics_err(0, e))?;
+    rec.record_actors(model.as_ref(), 0, 0.0, steps == 0, sink)
+        .map_err(sink_err)?;
     let report_every = (steps / 500).max(1);
     let mut pending = 0u64;
     let mut early_stop = None;
@@ -430,8 +564,10 @@ fn run_replicate(
         let stop = stop_at_share.is_some_and(|s| s < 1.0 && top1 >= s);
         let last = step == steps || stop;
         if step % every == 0 || last {
-            rec.observe(model.as_ref(), step, time, last)
+            rec.observe(model.as_ref(), step, time)
                 .map_err(|e| metrics_err(step, e))?;
+            rec.record_actors(model.as_ref(), step, time, last, sink)
+                .map_err(sink_err)?;
         }
         pending += 1;
         if pending == report_every || last {
@@ -458,6 +594,12 @@ fn run_replicate(
         }
     }
     let final_values = model.values().to_vec();
+    rec.flush_actors(sink).map_err(sink_err)?;
+    if let Some((sink, variant)) = sink
+        && rec.actors.is_some()
+    {
+        sink.replicate_done(variant, replicate).map_err(sink_err)?;
+    }
     let (metrics, actors) = rec.finish();
     Ok(Replicate {
         metrics,

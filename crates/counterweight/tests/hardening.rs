@@ -483,3 +483,257 @@ fn initial_csv_reads_only_regular_files_and_echoes_nothing() {
         assert!(e.message.contains("not a regular file"), "{e}");
     }
 }
+
+// ------------------------------------------------------------------------ item 2 (--actors)
+
+/// Two variants × 3 replicates × 2,000 actors × 41 recorded steps: 82,000 per-actor rows a
+/// replicate (more than one batch handed to the sink, `runner::ACTOR_BATCH_ROWS`), 492,000
+/// in all (more than one Arrow batch of the Parquet writer, 2^18 rows).
+const STREAMED: &str = r#"
+name = "streamed"
+seed = 11
+replicates = 3
+time = { end = 4.0, dt = 0.1 }
+output = { every = 1, actors = "all" }
+
+[growth]
+returns_to_scale = 1.0
+base_rate = 0.1
+volatility = 0.3
+
+[[actors]]
+group = "small"
+count = 1500
+initial = { constant = 1.0 }
+
+[[actors]]
+group = "large"
+count = 500
+initial = { constant = 2.0 }
+
+[[compare]]
+label = "proportional"
+
+[[compare]]
+label = "increasing, \"1.2\""
+set = { growth = { returns_to_scale = 1.2 } }
+"#;
+
+/// Every file of a directory, by name.
+fn files_of(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `run_to_dir` streams the per-actor rows to disk while the replicates run, and the run
+/// directory is byte-identical to the in-memory path's (`run_experiment` then
+/// `write_run_dir`) on 1 and 2 threads: the replicates that are not first in line spill
+/// their rows and are copied in order; no spill file is left.
+#[test]
+fn actor_rows_stream_to_the_same_files_on_any_threads() {
+    use counterweight::io::run::{RunRecord, run_to_dir, write_run_dir};
+    use counterweight::runner::{self, RunOptions};
+    let exp = counterweight::scenario::parse(STREAMED, "streamed.toml", None, &[]).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let memory = tmp.path().join("memory");
+    let out = runner::run_experiment(&exp, &RunOptions::default()).unwrap();
+    let rows = out.actors_table().unwrap().rows();
+    assert_eq!(rows, 2 * 3 * 2000 * 41);
+    write_run_dir(&memory, &RunRecord::from_output(&exp, &out)).unwrap();
+    drop(out);
+    let expected = files_of(&memory);
+    assert!(expected.contains_key("actors.parquet"));
+    for threads in [1, 2] {
+        let dir = tmp.path().join(format!("streamed-{threads}"));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (out, record) = pool
+            .install(|| run_to_dir(&dir, &exp, &RunOptions::default()))
+            .unwrap();
+        assert!(out.variants.iter().all(|(_, o)| o.actors.is_none()));
+        assert!(record.actors_written && record.actors.is_none());
+        let got = files_of(&dir);
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>(),
+            "{threads} threads"
+        );
+        for (name, bytes) in &expected {
+            assert!(got[name] == *bytes, "{name} differs on {threads} threads");
+        }
+    }
+    // Nothing else beside the directories (no staging directory, no spill file).
+    let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["memory", "streamed-1", "streamed-2"]);
+}
+
+/// The runner hands a sink batches of at most `ACTOR_BATCH_ROWS` rows and keeps none: its
+/// memory does not grow with the per-actor rows.
+#[test]
+fn the_runner_holds_at_most_one_batch_of_actor_rows() {
+    use counterweight::runner::{
+        self, ACTOR_BATCH_ROWS, ActorBatch, ActorSink, RunOptions, SinkError,
+    };
+    use std::sync::Mutex;
+    #[derive(Default)]
+    struct Counting {
+        largest: Mutex<usize>,
+        rows: Mutex<Vec<usize>>,
+        done: Mutex<Vec<(usize, u32)>>,
+    }
+    impl ActorSink for Counting {
+        fn rows(&self, variant: usize, replicate: u32, b: &ActorBatch) -> Result<(), SinkError> {
+            let mut l = self.largest.lock().unwrap();
+            *l = (*l).max(b.len());
+            self.rows.lock().unwrap()[variant * 3 + replicate as usize] += b.len();
+            Ok(())
+        }
+        fn replicate_done(&self, variant: usize, replicate: u32) -> Result<(), SinkError> {
+            self.done.lock().unwrap().push((variant, replicate));
+            Ok(())
+        }
+    }
+    let exp = counterweight::scenario::parse(STREAMED, "streamed.toml", None, &[]).unwrap();
+    let sink = Counting {
+        rows: Mutex::new(vec![0; 6]),
+        ..Counting::default()
+    };
+    let out = runner::run_experiment_into(&exp, &RunOptions::default(), &sink).unwrap();
+    assert!(out.actors_table().is_none());
+    assert!(*sink.largest.lock().unwrap() <= ACTOR_BATCH_ROWS);
+    assert_eq!(*sink.rows.lock().unwrap(), vec![2000 * 41; 6]);
+    let mut done = sink.done.into_inner().unwrap();
+    done.sort();
+    assert_eq!(done, [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]);
+}
+
+/// A run cancelled while its rows stream leaves nothing: no directory, no staging
+/// directory, no spill file.
+#[test]
+fn a_cancelled_streaming_run_leaves_nothing() {
+    use counterweight::io::run::{RunDirError, run_to_dir};
+    use counterweight::runner::{RunError, RunOptions};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let exp = counterweight::scenario::parse(STREAMED, "streamed.toml", None, &[]).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let cancel = AtomicBool::new(false);
+    // Cancel half-way through the steps.
+    let total = counterweight::runner::total_steps(&exp);
+    let tick = |done: u64| {
+        if done * 2 >= total {
+            cancel.store(true, Ordering::SeqCst);
+        }
+    };
+    let opts = RunOptions {
+        progress: Some(&tick),
+        cancel: Some(&cancel),
+    };
+    let err = run_to_dir(&dir, &exp, &opts).unwrap_err();
+    assert!(err.is_cancelled(), "{err}");
+    assert!(
+        matches!(&err, RunDirError::Run(e) if matches!(**e, RunError::Cancelled)),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+/// The estimate counts per-actor rows as disk, not memory: 10^6 actors × 1,000 recorded
+/// steps (10^9 rows) need fixed buffers in memory and about 64 GB on disk.
+#[test]
+fn estimate_counts_actor_rows_as_disk() {
+    let exp = |actors: &str| {
+        counterweight::scenario::parse(
+            "name = \"e\"\ntime = { end = 1000.0, dt = 1.0 }\n[[actors]]\ngroup = \"a\"\ncount = 1000000\ninitial = { constant = 1.0 }\n",
+            "e.toml",
+            None,
+            &[format!("output.actors=\"{actors}\"")],
+        )
+        .unwrap()
+    };
+    let none = counterweight::estimate::experiment(&exp("none"), 2);
+    let all = counterweight::estimate::experiment(&exp("all"), 2);
+    // 1,001 recorded rows × 10^6 actors.
+    assert!(all.disk >= 1_001_000_000 * 40, "{}", all.disk);
+    // Memory: the same as without them, plus the buffers (at most 100 MB + a batch).
+    assert!(
+        all.memory - none.memory < 110 << 20,
+        "{} vs {}",
+        all.memory,
+        none.memory
+    );
+}
+
+// ------------------------------------------------------------------------ item 2 (sweeps)
+
+/// A sweep's points are checked with progress reported (in chunks, up to every point) and
+/// the check stops when its cancel flag is set: a sweep of 10^6 points used to check for
+/// minutes with no sign of life and no way to stop it but killing it.
+#[test]
+fn sweep_points_are_checked_with_progress_and_can_be_cancelled() {
+    use counterweight::sweep::{self, PrepareOptions, Source, SweepError};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let src = Source {
+        text: "name = \"s\"\ntime = { end = 1.0, dt = 0.5 }\n[[actors]]\ngroup = \"a\"\ncount = 3\ninitial = { constant = 1.0 }\n".into(),
+        origin: "s.toml".into(),
+        base_dir: None,
+    };
+    // 2,501 points: three chunks of the check.
+    let spec = || {
+        sweep::parse_spec(
+            &["growth.spillover=0:0.5:0.0002".to_string()],
+            false,
+            None,
+            1,
+        )
+        .unwrap()
+    };
+    let (calls, last) = (AtomicU64::new(0), AtomicU64::new(0));
+    let tick = |n: u64| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        assert!(n > last.swap(n, Ordering::SeqCst), "progress goes forward");
+    };
+    let plan = sweep::prepare_observed(
+        counterweight::model::builtin(),
+        src.clone(),
+        Vec::new(),
+        spec(),
+        Some(1),
+        &PrepareOptions {
+            progress: Some(&tick),
+            cancel: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(plan.points(), 2501);
+    assert_eq!(last.load(Ordering::SeqCst), 2501);
+    assert!(calls.load(Ordering::SeqCst) >= 3);
+    let cancel = AtomicBool::new(true);
+    let err = sweep::prepare_observed(
+        counterweight::model::builtin(),
+        src,
+        Vec::new(),
+        spec(),
+        Some(1),
+        &PrepareOptions {
+            progress: None,
+            cancel: Some(&cancel),
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, SweepError::Cancelled), "{err}");
+}

@@ -166,6 +166,7 @@ fn synthetic(variants: &[(&str, f64)], steps: u64, replicates: u64, with_time: b
         scenario_toml: "name = \"synthetic\"\nseed = 42\n[model]\nkind = \"growth\"\n".into(),
         metrics: m,
         actors: Some(actors),
+        actors_written: false,
         variants: variants
             .iter()
             .map(|(label, strength)| VariantRecord {

@@ -149,6 +149,22 @@ impl AtomicFile {
     }
 }
 
+/// Writes go to the temporary file (so a writer that owns its output, such as a CSV or
+/// Parquet writer, can own an [`AtomicFile`] and hand it back for [`AtomicFile::commit`]).
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer().write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer().write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer().flush()
+    }
+}
+
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         if !self.tmp.as_os_str().is_empty() {
@@ -264,19 +280,28 @@ pub fn write_dir_atomically(
     out: &Path,
     write: impl FnOnce(&Path) -> Result<Vec<PathBuf>, IoError>,
 ) -> Result<Vec<PathBuf>, IoError> {
+    write_dir_atomically_with(out, write)
+}
+
+/// [`write_dir_atomically`] with a `write` that may fail with its own error type (e.g. a
+/// run computed inside the staging directory, whose rows stream there as it runs).
+pub fn write_dir_atomically_with<E: From<IoError>>(
+    out: &Path,
+    write: impl FnOnce(&Path) -> Result<Vec<PathBuf>, E>,
+) -> Result<Vec<PathBuf>, E> {
     let exists_err = || IoError::OutputExists {
         path: out.to_path_buf(),
     };
     let out_is_empty_dir = match fs::read_dir(out) {
         Ok(mut it) => {
             if it.next().is_some() {
-                return Err(exists_err());
+                return Err(exists_err().into());
             }
             true
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-        Err(_) if out.exists() && !out.is_dir() => return Err(exists_err()),
-        Err(e) => return Err(IoError::fs("cannot read directory", out, e)),
+        Err(_) if out.exists() && !out.is_dir() => return Err(exists_err().into()),
+        Err(e) => return Err(IoError::fs("cannot read directory", out, e).into()),
     };
     let staging = staging_dir(out)?;
     let parent = staging.parent().filter(|p| !p.as_os_str().is_empty());
@@ -291,31 +316,43 @@ pub fn write_dir_atomically(
             .map_err(|e| IoError::fs("cannot remove stale staging directory", &staging, e))?;
     }
     let result = fs::create_dir_all(&staging)
-        .map_err(|e| IoError::fs("cannot create directory", &staging, e))
+        .map_err(|e| E::from(IoError::fs("cannot create directory", &staging, e)))
         .and_then(|()| write(&staging))
         .and_then(|files| {
-            check_cancelled(out)?;
-            if out_is_empty_dir {
-                fs::remove_dir(out)
-                    .map_err(|e| IoError::fs("cannot replace empty directory", out, e))?;
-            }
-            fs::rename(&staging, out).map_err(|e| {
-                if out.exists() {
-                    exists_err()
-                } else {
-                    IoError::fs("cannot rename into place", out, e)
-                }
-            })?;
-            sync_dir(out.parent());
-            Ok(files
-                .iter()
-                .map(|p| out.join(p.file_name().unwrap_or_default()))
-                .collect())
+            move_into_place(out, &staging, out_is_empty_dir, &files).map_err(E::from)
         });
     if result.is_err() {
         let _ = fs::remove_dir_all(&staging);
     }
     result
+}
+
+/// Rename the complete `staging` directory to `out` (removing `out` first when it is an
+/// empty directory); the final paths of `files`.
+fn move_into_place(
+    out: &Path,
+    staging: &Path,
+    out_is_empty_dir: bool,
+    files: &[PathBuf],
+) -> Result<Vec<PathBuf>, IoError> {
+    check_cancelled(out)?;
+    if out_is_empty_dir {
+        fs::remove_dir(out).map_err(|e| IoError::fs("cannot replace empty directory", out, e))?;
+    }
+    fs::rename(staging, out).map_err(|e| {
+        if out.exists() {
+            IoError::OutputExists {
+                path: out.to_path_buf(),
+            }
+        } else {
+            IoError::fs("cannot rename into place", out, e)
+        }
+    })?;
+    sync_dir(out.parent());
+    Ok(files
+        .iter()
+        .map(|p| out.join(p.file_name().unwrap_or_default()))
+        .collect())
 }
 
 /// A scenario or file name as one safe file-name component for a default output

@@ -6,7 +6,8 @@
 //! field. Strings are quoted by the `csv` crate only when needed.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use super::atomic::AtomicFile;
 use super::{Column, IoError, Table};
@@ -19,32 +20,95 @@ pub fn write_csv(table: &Table, path: &Path) -> Result<(), IoError> {
     })?;
     let mut file = AtomicFile::create(path)?;
     {
-        let csv_err = |source| IoError::Csv {
-            path: path.to_path_buf(),
-            source,
-        };
         let mut w = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(file.writer());
         if !table.names.is_empty() {
-            w.write_record(&table.names).map_err(csv_err)?;
+            w.write_record(&table.names).map_err(csv_err(path))?;
         }
-        let mut field = String::with_capacity(32);
-        for row in 0..table.rows() {
-            if row % 4096 == 0 {
-                super::atomic::check_cancelled(path)?;
-            }
-            for col in &table.columns {
-                field.clear();
-                format_cell(col, row, &mut field);
-                w.write_field(field.as_bytes()).map_err(csv_err)?;
-            }
-            w.write_record(None::<&[u8]>).map_err(csv_err)?;
-        }
+        write_rows(&mut w, table, path)?;
         w.flush()
             .map_err(|e| IoError::fs("cannot write", path, e))?;
     }
     file.commit()
+}
+
+fn csv_err(path: &Path) -> impl Fn(csv::Error) -> IoError + '_ {
+    |source| IoError::Csv {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Write every row of `table` (no header) to `w`.
+fn write_rows<W: Write>(w: &mut csv::Writer<W>, table: &Table, path: &Path) -> Result<(), IoError> {
+    let mut field = String::with_capacity(32);
+    for row in 0..table.rows() {
+        if row % 4096 == 0 {
+            super::atomic::check_cancelled(path)?;
+        }
+        for col in &table.columns {
+            field.clear();
+            format_cell(col, row, &mut field);
+            w.write_field(field.as_bytes()).map_err(csv_err(path))?;
+        }
+        w.write_record(None::<&[u8]>).map_err(csv_err(path))?;
+    }
+    Ok(())
+}
+
+/// A CSV file written a batch of rows at a time, atomically (it appears at
+/// [`CsvStream::finish`]): the same text [`write_csv`] writes for the concatenated rows.
+#[derive(Debug)]
+pub struct CsvStream {
+    path: PathBuf,
+    writer: csv::Writer<AtomicFile>,
+    columns: usize,
+}
+
+impl CsvStream {
+    /// Start `path` with the header `names`.
+    pub fn create(path: &Path, names: &[String]) -> Result<Self, IoError> {
+        let file = AtomicFile::create(path)?;
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(file);
+        if !names.is_empty() {
+            writer.write_record(names).map_err(csv_err(path))?;
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer,
+            columns: names.len(),
+        })
+    }
+
+    /// Append the rows of `table` (its columns in the header's order).
+    pub fn push(&mut self, table: &Table) -> Result<(), IoError> {
+        let invalid = |message| IoError::InvalidTable {
+            path: self.path.clone(),
+            message,
+        };
+        table.validate().map_err(invalid)?;
+        if table.columns.len() != self.columns {
+            return Err(invalid(format!(
+                "{} columns, the header has {}",
+                table.columns.len(),
+                self.columns
+            )));
+        }
+        write_rows(&mut self.writer, table, &self.path)
+    }
+
+    /// Flush, sync and rename the file into place.
+    pub fn finish(self) -> Result<(), IoError> {
+        let path = self.path;
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| IoError::fs("cannot write", &path, e.into_error()))?;
+        file.commit()
+    }
 }
 
 /// Append the text of one cell to `out`.

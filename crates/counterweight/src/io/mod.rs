@@ -3,7 +3,8 @@
 //!
 //! - [`Table`] (from [`crate::table`]): what every output is written from;
 //! - [`atomic`]: temp-file-then-rename writes ([`write_atomic`], [`AtomicFile`]);
-//! - [`csv`] and [`parquet`]: [`write_csv`], [`write_parquet`];
+//! - [`csv`] and [`parquet`]: [`write_csv`], [`write_parquet`], and their streaming twins;
+//! - [`actors`]: `actors.csv` and `actors.parquet` written while a run runs;
 //! - [`plot`]: SVG + PNG charts ([`line_chart`], [`lorenz_chart`], [`distribution_chart`],
 //!   [`band_chart`] with confidence bands, [`heatmap`] with a colour bar);
 //! - [`report`]: the self-contained `report.html`;
@@ -11,6 +12,7 @@
 //! - [`measured`]: the directory of a measurement of real data ([`measured::write_measure_dir`]);
 //! - [`error`]: [`IoError`], which always names the path.
 
+pub mod actors;
 pub mod atomic;
 pub mod csv;
 pub mod error;

@@ -3,7 +3,7 @@
 //! Types: `F64` → Float64, `U64` → UInt64, `OptU64` → nullable UInt64, `Str` → Utf8.
 //! Only `OptU64` columns are nullable. Readable by pyarrow/pandas, polars and DuckDB.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
@@ -46,6 +46,13 @@ fn column_slice(col: &Column, start: usize, end: usize) -> ArrayRef {
     }
 }
 
+/// The writer's properties: Snappy, the crate's defaults otherwise.
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build()
+}
+
 /// Write `table` to `path` as Parquet (Snappy), atomically.
 pub fn write_parquet(table: &Table, path: &Path) -> Result<(), IoError> {
     table.validate().map_err(|message| IoError::InvalidTable {
@@ -57,9 +64,7 @@ pub fn write_parquet(table: &Table, path: &Path) -> Result<(), IoError> {
         source,
     };
     let schema = arrow_schema(table);
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build();
+    let props = writer_properties();
     let mut file = AtomicFile::create(path)?;
     {
         let mut writer =
@@ -88,6 +93,137 @@ pub fn write_parquet(table: &Table, path: &Path) -> Result<(), IoError> {
         writer.close().map_err(pq_err)?;
     }
     file.commit()
+}
+
+/// A Parquet file written a batch of rows at a time, atomically (it appears at
+/// [`ParquetStream::finish`]). Rows are regrouped into the Arrow batches of
+/// [`write_parquet`] (the same 2^18 rows from the first row), so the file is
+/// byte-identical to the one [`write_parquet`] writes for the concatenated rows; at most
+/// one batch and the writer's open row group are held in memory.
+pub struct ParquetStream {
+    path: PathBuf,
+    schema: SchemaRef,
+    writer: ArrowWriter<AtomicFile>,
+    /// Rows not yet handed to the writer (fewer than [`BATCH_ROWS`]).
+    pending: Table,
+}
+
+impl std::fmt::Debug for ParquetStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParquetStream")
+            .field("path", &self.path)
+            .field("pending", &self.pending.rows())
+            .finish()
+    }
+}
+
+impl ParquetStream {
+    /// Start `path` with the columns (names and types) of `template`, whose rows are ignored.
+    pub fn create(path: &Path, template: &Table) -> Result<Self, IoError> {
+        let schema = arrow_schema(template);
+        let file = AtomicFile::create(path)?;
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties()))
+            .map_err(|source| IoError::Parquet {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let pending = Table {
+            names: template.names.clone(),
+            columns: template.columns.iter().map(empty_like).collect(),
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            schema,
+            writer,
+            pending,
+        })
+    }
+
+    /// Append the rows of `table` (the template's columns, in order and type).
+    pub fn push(&mut self, table: &Table) -> Result<(), IoError> {
+        let invalid = |message: String| IoError::InvalidTable {
+            path: self.path.clone(),
+            message,
+        };
+        table.validate().map_err(invalid)?;
+        if table.names != self.pending.names {
+            return Err(invalid(format!(
+                "columns {:?}, the file has {:?}",
+                table.names, self.pending.names
+            )));
+        }
+        for (p, c) in self.pending.columns.iter_mut().zip(&table.columns) {
+            match (p, c) {
+                (Column::F64(a), Column::F64(b)) => a.extend_from_slice(b),
+                (Column::U64(a), Column::U64(b)) => a.extend_from_slice(b),
+                (Column::OptU64(a), Column::OptU64(b)) => a.extend_from_slice(b),
+                (Column::Str(a), Column::Str(b)) => a.extend_from_slice(b),
+                _ => return Err(invalid("a column's type differs from the file's".into())),
+            }
+        }
+        while self.pending.rows() >= BATCH_ROWS {
+            self.write_batch(BATCH_ROWS)?;
+        }
+        Ok(())
+    }
+
+    /// Hand the first `n` pending rows to the writer as one Arrow batch.
+    fn write_batch(&mut self, n: usize) -> Result<(), IoError> {
+        super::atomic::check_cancelled(&self.path)?;
+        let arrays: Vec<ArrayRef> = self
+            .pending
+            .columns
+            .iter()
+            .map(|c| column_slice(c, 0, n))
+            .collect();
+        let batch =
+            RecordBatch::try_new(self.schema.clone(), arrays).map_err(|source| IoError::Arrow {
+                path: self.path.clone(),
+                source,
+            })?;
+        self.writer
+            .write(&batch)
+            .map_err(|source| IoError::Parquet {
+                path: self.path.clone(),
+                source,
+            })?;
+        for c in &mut self.pending.columns {
+            match c {
+                Column::F64(v) => drop(v.drain(..n)),
+                Column::U64(v) => drop(v.drain(..n)),
+                Column::OptU64(v) => drop(v.drain(..n)),
+                Column::Str(v) => drop(v.drain(..n)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Write the last rows and the footer, sync and rename the file into place.
+    pub fn finish(mut self) -> Result<(), IoError> {
+        let rows = self.pending.rows();
+        if rows > 0 && !self.pending.columns.is_empty() {
+            self.write_batch(rows)?;
+        }
+        let path = self.path;
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|source| IoError::Parquet {
+                path: path.clone(),
+                source,
+            })?;
+        file.commit()
+    }
+}
+
+/// An empty column of the same type.
+fn empty_like(c: &Column) -> Column {
+    match c {
+        Column::F64(_) => Column::F64(Vec::new()),
+        Column::U64(_) => Column::U64(Vec::new()),
+        Column::OptU64(_) => Column::OptU64(Vec::new()),
+        Column::Str(_) => Column::Str(Vec::new()),
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::plot::{
 use super::report::{Figure, Report, render_html};
 use super::{Column, IoError, Table, write_atomic_bytes, write_csv, write_parquet};
 use crate::registry::{ChartDef, PanelDef, PanelKind, YRange};
-use crate::runner::ExperimentOutput;
+use crate::runner::{self, ExperimentOutput, RunError, RunOptions};
 use crate::scenario::Experiment;
 
 /// Everything a run directory is written from. Pure values: the runner (or a Python
@@ -43,6 +43,9 @@ pub struct RunRecord {
     pub metrics: Table,
     /// `replicate, step, time, actor, group, value`, when asked for.
     pub actors: Option<Table>,
+    /// `actors.csv` and `actors.parquet` are already in the directory (streamed there while
+    /// the run ran, by [`run_to_dir`]): list them, do not write `actors`.
+    pub actors_written: bool,
     /// One entry per variant (one without a comparison), in the metrics table's order.
     pub variants: Vec<VariantRecord>,
     /// Headline numbers shown first in the report and in `summary.json`, in order.
@@ -899,15 +902,14 @@ fn data_tables(rec: &RunRecord) -> Vec<(&'static str, &Table, &'static str)> {
         &rec.metrics,
         "concentration metrics, one row per recorded step and replicate",
     )];
-    if let Some(actors) = &rec.actors {
-        out.push((
-            "actors",
-            actors,
-            "every actor's value at the recorded steps",
-        ));
+    if let Some(actors) = rec.actors.as_ref().filter(|_| !rec.actors_written) {
+        out.push(("actors", actors, ACTORS_WHAT));
     }
     out
 }
+
+/// What `actors.csv` and `actors.parquet` hold, in the report's list of files.
+const ACTORS_WHAT: &str = "every actor's value at the recorded steps";
 
 /// The names of the files of a run directory, in the order they are written.
 fn file_names(rec: &RunRecord, figures: &[Planned]) -> Vec<String> {
@@ -915,6 +917,10 @@ fn file_names(rec: &RunRecord, figures: &[Planned]) -> Vec<String> {
     for (stem, _, _) in data_tables(rec) {
         names.push(format!("{stem}.csv"));
         names.push(format!("{stem}.parquet"));
+    }
+    if rec.actors_written {
+        names.push("actors.csv".into());
+        names.push("actors.parquet".into());
     }
     for f in figures {
         names.push(format!("{}.svg", f.stem));
@@ -1085,6 +1091,21 @@ pub fn write_run(dir: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoError> {
         files.push(csv);
         files.push(pq);
     }
+    if rec.actors_written {
+        for ext in ["csv", "parquet"] {
+            let p = dir.join(format!("actors.{ext}"));
+            if !p.is_file() {
+                return Err(IoError::fs(
+                    "missing streamed output",
+                    &p,
+                    std::io::Error::from(std::io::ErrorKind::NotFound),
+                ));
+            }
+            let kind = if ext == "csv" { "CSV" } else { "Parquet" };
+            data_files.push((format!("actors.{ext}"), format!("{ACTORS_WHAT} ({kind})")));
+            files.push(p);
+        }
+    }
 
     let variants = variant_rows(rec);
     let figures = planned_figures(rec, &variants);
@@ -1209,6 +1230,67 @@ fn final_values_table(
 /// Returns the final paths.
 pub fn write_run_dir(out: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoError> {
     super::atomic::write_dir_atomically(out, |staging| write_run(staging, rec))
+}
+
+/// Why [`run_to_dir`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunDirError {
+    /// The run failed (or was cancelled); boxed, a `RunError` is large.
+    #[error(transparent)]
+    Run(Box<RunError>),
+    /// The directory could not be written (or writing was cancelled).
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+impl From<RunError> for RunDirError {
+    fn from(e: RunError) -> Self {
+        RunDirError::Run(Box::new(e))
+    }
+}
+
+impl RunDirError {
+    /// Whether the run or the writing was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        match self {
+            RunDirError::Run(e) => matches!(**e, RunError::Cancelled),
+            RunDirError::Io(e) => matches!(e, IoError::Cancelled { .. }),
+        }
+    }
+}
+
+/// Run `exp` and write its run directory `out` all-or-nothing, as [`write_run_dir`] of
+/// its [`RunRecord`] would, but with the per-actor rows (`output.actors`) streamed into
+/// the staging directory while the replicates run ([`super::actors::ActorFiles`]), so
+/// memory does not grow with them. The files are byte-identical to those of the
+/// in-memory path, on any number of threads. Returns the output (without actor tables)
+/// and its record.
+pub fn run_to_dir(
+    out: &Path,
+    exp: &Experiment,
+    opts: &RunOptions,
+) -> Result<(ExperimentOutput, RunRecord), RunDirError> {
+    let mut result = None;
+    super::atomic::write_dir_atomically_with(out, |staging| {
+        let sink = super::actors::ActorFiles::create(staging, exp)?;
+        let output = match &sink {
+            Some(s) => runner::run_experiment_into(exp, opts, s)?,
+            None => runner::run_experiment(exp, opts)?,
+        };
+        let streamed = match sink {
+            Some(s) => {
+                s.finish()?;
+                true
+            }
+            None => false,
+        };
+        let mut record = RunRecord::from_output(exp, &output);
+        record.actors_written = streamed;
+        let files = write_run(staging, &record)?;
+        result = Some((output, record));
+        Ok::<_, RunDirError>(files)
+    })?;
+    Ok(result.expect("written"))
 }
 
 // --- from a run's output ---------------------------------------------------------------
@@ -1343,6 +1425,7 @@ impl RunRecord {
             ),
             metrics: out.metrics_table(),
             actors: out.actors_table(),
+            actors_written: false,
             variants,
             key_numbers,
             notes,

@@ -37,7 +37,7 @@ use crate::scenario::ScenarioError;
 
 pub use aggregate::{Summary, finalize};
 pub use exec::{ExecOptions, Outcome, execute};
-pub use plan::{Plan, Source, prepare};
+pub use plan::{Plan, PrepareOptions, Source, prepare, prepare_observed};
 pub use spec::{Design, SweepSpec};
 
 /// Why a sweep could not be set up, run or written.
@@ -63,6 +63,9 @@ pub enum SweepError {
         /// What the Parquet reader reported.
         message: String,
     },
+    /// Preparing the sweep was interrupted (its cancel flag was set); nothing was written.
+    #[error("interrupted")]
+    Cancelled,
 }
 
 impl SweepError {

@@ -3,7 +3,9 @@
 //! before any run starts.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::SweepError;
@@ -200,6 +202,8 @@ impl Plan {
         let mut sc = self.point_scenario(p as usize)?;
         sc.seed = self.seed(r);
         sc.replicates = 1;
+        // A sweep keeps each run's metrics only: per-actor rows would be computed and dropped.
+        sc.output.actors = scenario::ActorsOutput::None;
         Ok(sc)
     }
 }
@@ -228,6 +232,36 @@ pub fn prepare_with(
     sets: Vec<String>,
     spec: SweepSpec,
     replicates: Option<u32>,
+) -> Result<Plan, SweepError> {
+    prepare_observed(
+        registry,
+        source,
+        sets,
+        spec,
+        replicates,
+        &PrepareOptions::default(),
+    )
+}
+
+/// Hooks for [`prepare_observed`], whose check of every point takes minutes for a sweep of
+/// 10^6 points.
+#[derive(Default, Clone, Copy)]
+pub struct PrepareOptions<'a> {
+    /// Called with the number of points checked so far (in chunks, up to all of them).
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// Set to stop checking: [`SweepError::Cancelled`].
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// [`prepare_with`], reporting progress over the points checked and stopping when the
+/// cancel flag is set.
+pub fn prepare_observed(
+    registry: &Registry,
+    source: Source,
+    sets: Vec<String>,
+    spec: SweepSpec,
+    replicates: Option<u32>,
+    opts: &PrepareOptions,
 ) -> Result<Plan, SweepError> {
     let base = scenario::parse_with(
         registry,
@@ -350,20 +384,47 @@ pub fn prepare_with(
             }
         }
     }
-    // Every point, and the columns its runs will report.
+    // Every point, and the columns its runs will report: in parallel chunks (a sweep of
+    // 10^6 points takes minutes on one thread), merged in point order so the first invalid
+    // point is the one reported, whatever the threads.
+    let n = plan.spec.points.len();
     let mut metrics: Vec<(String, Kind)> = Vec::new();
-    for p in 0..plan.spec.points.len() {
-        let sc = plan.point_scenario(p).map_err(|e| vary_error(&plan, e))?;
-        plan.run_size = largest(plan.run_size, RunSize::of(&sc));
-        for (name, kind) in metric_columns(&sc) {
-            if !metrics.iter().any(|(n, _)| *n == name) {
-                metrics.push((name, kind));
+    let mut start = 0;
+    while start < n {
+        if opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(SweepError::Cancelled);
+        }
+        let end = (start + CHECK_CHUNK).min(n);
+        let checked: Vec<Checked> = (start..end)
+            .into_par_iter()
+            .map(|p| {
+                let sc = plan.point_scenario(p).map_err(Box::new)?;
+                Ok((RunSize::of(&sc), metric_columns(&sc)))
+            })
+            .collect();
+        for c in checked {
+            let (size, columns) = c.map_err(|e| vary_error(&plan, *e))?;
+            plan.run_size = largest(plan.run_size, size);
+            for (name, kind) in columns {
+                if !metrics.iter().any(|(n, _)| *n == name) {
+                    metrics.push((name, kind));
+                }
             }
+        }
+        start = end;
+        if let Some(p) = opts.progress {
+            p(start as u64);
         }
     }
     plan.metrics = metrics;
     Ok(plan)
 }
+
+/// A point checked: its run size and metric columns, or why it is invalid.
+type Checked = Result<(RunSize, Vec<(String, Kind)>), Box<ScenarioError>>;
+
+/// Points checked between two looks at the cancel flag and two progress reports.
+const CHECK_CHUNK: usize = 1024;
 
 /// Each figure of two run sizes, the larger.
 fn largest(a: RunSize, b: RunSize) -> RunSize {
