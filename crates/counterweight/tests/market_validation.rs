@@ -543,22 +543,35 @@ every = 10
 
     /// The embedded `market-power` example shows the chain: increasing returns raise the
     /// market HHI, the Lerner index and the deadweight loss above the proportional case;
-    /// forced diffusion brings all three back down. Deterministic (fixed seed, no shocks);
-    /// the margins asserted are a fraction of the measured gaps (HHI 0.11 → 0.49 → 0.10,
-    /// Lerner 0.23 → 0.65 → 0.21, DWL 0.42 → 1.48 → 0.10).
+    /// forced diffusion brings all three back down, under increasing and under proportional
+    /// returns. Deterministic (fixed seed, no shocks); the margins asserted are a fraction of
+    /// the measured gaps (HHI 0.11 → 0.49 → 0.10, Lerner 0.23 → 0.65 → 0.21, DWL 0.42 →
+    /// 1.48 → 0.10; proportional + diffusion: HHI 0.100, Lerner 0.214, DWL 0.115).
     #[test]
     fn market_power_example_shows_the_chain() {
         let ex = scenario::examples::find("market-power").expect("embedded");
         let v = run(ex.toml);
-        assert_eq!(v.len(), 3);
+        assert_eq!(v.len(), 4);
         let last = |t: &Table, c: &str| *col(t, c).last().unwrap();
-        let [prop, incr, diff] = [&v[0].1, &v[1].1, &v[2].1];
+        let [prop, incr, diff, prop_diff] = [&v[0].1, &v[1].1, &v[2].1, &v[3].1];
         for c in ["market_hhi", "lerner", "deadweight_loss"] {
-            let (p, i, d) = (last(prop, c), last(incr, c), last(diff, c));
-            eprintln!("{c}: proportional {p:.4}, increasing {i:.4}, + forced diffusion {d:.4}");
+            let (p, i, d, pd) = (
+                last(prop, c),
+                last(incr, c),
+                last(diff, c),
+                last(prop_diff, c),
+            );
+            eprintln!(
+                "{c}: proportional {p:.4}, increasing {i:.4}, + forced diffusion {d:.4}; proportional + forced diffusion {pd:.4}"
+            );
             assert!(i > 2.0 * p, "{c}: {i} vs {p}");
             assert!(d < 0.5 * i, "{c}: {d} vs {i}");
+            // Diffusion evens out sizes, hence costs: below the proportional case without it.
+            assert!(pd < p, "{c}: {pd} vs {p}");
         }
+        // The mandate's largest effect is on the deadweight loss (0.42 -> 0.12).
+        let dwl = |t: &Table| last(t, "deadweight_loss");
+        assert!(dwl(prop_diff) < 0.5 * dwl(prop));
     }
 
     fn err(src: &str) -> scenario::ScenarioError {
