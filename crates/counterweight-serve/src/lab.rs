@@ -421,27 +421,7 @@ fn execute(
             Some(p) => p.install(run),
             None => run(),
         }
-        .map_err(|e| match e {
-            RunError::Model {
-                replicate, source, ..
-            } => RunError::Model {
-                variant: several.then(|| v.label.clone()),
-                replicate,
-                source,
-            },
-            RunError::Metrics {
-                replicate,
-                step,
-                source,
-                ..
-            } => RunError::Metrics {
-                variant: several.then(|| v.label.clone()),
-                replicate,
-                step,
-                source,
-            },
-            other => other,
-        })?;
+        .map_err(|e| e.in_variant(&several.then(|| v.label.clone())))?;
         base += v.scenario.time.steps * u64::from(v.scenario.replicates);
         done.store(base, Ordering::Relaxed);
         let (data, out) = variant_payload(exp, i, out);

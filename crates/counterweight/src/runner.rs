@@ -112,6 +112,41 @@ pub trait ActorSink: Sync {
 /// 2.4 MB at 36 bytes a row): every batch but a replicate's last has exactly this many.
 pub const ACTOR_BATCH_ROWS: usize = 1 << 16;
 
+impl RunError {
+    /// The same error, naming the `[[compare]]` variant it happened in (`None` when the
+    /// experiment has one variant): the runner of one scenario does not know its label.
+    pub fn in_variant(self, label: &Option<String>) -> RunError {
+        match self {
+            RunError::Model {
+                replicate, source, ..
+            } => RunError::Model {
+                variant: label.clone(),
+                replicate,
+                source,
+            },
+            RunError::Metrics {
+                replicate,
+                step,
+                source,
+                ..
+            } => RunError::Metrics {
+                variant: label.clone(),
+                replicate,
+                step,
+                source,
+            },
+            RunError::Output {
+                replicate, source, ..
+            } => RunError::Output {
+                variant: label.clone(),
+                replicate,
+                source,
+            },
+            other => other,
+        }
+    }
+}
+
 fn variant_prefix(v: &Option<String>) -> String {
     v.as_ref()
         .map_or(String::new(), |v| format!("variant \"{v}\", "))
@@ -220,35 +255,8 @@ fn run_experiment_with(
     let mut variants = Vec::with_capacity(exp.variants.len());
     for (i, v) in exp.variants.iter().enumerate() {
         let label = (exp.variants.len() > 1).then(|| v.label.clone());
-        let out =
-            run_counted(&v.scenario, opts, &done, sink.map(|s| (s, i))).map_err(|e| match e {
-                RunError::Model {
-                    replicate, source, ..
-                } => RunError::Model {
-                    variant: label.clone(),
-                    replicate,
-                    source,
-                },
-                RunError::Metrics {
-                    replicate,
-                    step,
-                    source,
-                    ..
-                } => RunError::Metrics {
-                    variant: label.clone(),
-                    replicate,
-                    step,
-                    source,
-                },
-                RunError::Output {
-                    replicate, source, ..
-                } => RunError::Output {
-                    variant: label.clone(),
-                    replicate,
-                    source,
-                },
-                other => other,
-            })?;
+        let out = run_counted(&v.scenario, opts, &done, sink.map(|s| (s, i)))
+            .map_err(|e| e.in_variant(&label))?;
         variants.push((v.label.clone(), out));
     }
     Ok(ExperimentOutput { variants })
