@@ -160,13 +160,15 @@ pub enum ModelError {
     BlowUp {
         /// The 1-based step that failed.
         step: u64,
-        /// The time at the start of that step.
+        /// The time at the start of that step (with growth's adaptive integrator: of
+        /// the sub-step that could not be taken, which approaches the blow-up time).
         time: f64,
         /// The index of the actor (over all groups, in `[[actors]]` order).
         actor: usize,
         /// The name of the actor's group ("" when unknown).
         group: String,
-        /// The value the actor's state became (non-finite or <= 0).
+        /// The value the actor's state became (non-finite or <= 0; with growth's
+        /// adaptive integrator, the last value it could follow, finite but huge).
         value: f64,
         /// The model term that produced it (e.g. `returns_to_scale`, `diseconomies`).
         term: &'static str,

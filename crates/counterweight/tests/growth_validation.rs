@@ -34,13 +34,13 @@ fn growth(sc: &counterweight::scenario::Scenario) -> &GrowthSetup {
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-fn scenario(src: &str) -> Scenario {
+pub(crate) fn scenario(src: &str) -> Scenario {
     let exp = scenario::parse(src, "test", None, &[]).unwrap_or_else(|e| panic!("{e}"));
     exp.variants.into_iter().next().expect("a variant").scenario
 }
 
 /// One `[[actors]]` table per value, so every actor can have its own openness.
-fn actor_tables(values: &[f64], openness: &[f64]) -> String {
+pub(crate) fn actor_tables(values: &[f64], openness: &[f64]) -> String {
     values
         .iter()
         .zip(openness)
@@ -90,7 +90,7 @@ fn timed<T>(name: &str, f: impl FnOnce() -> T) -> T {
 // ---------------------------------------------------------------------------------------
 
 /// R(t) = [R0^(1-beta) - (beta-1) a t]^(-1/(beta-1)) for beta != 1 (K = 1).
-fn closed_form(r0: f64, beta: f64, a: f64, t: f64) -> f64 {
+pub(crate) fn closed_form(r0: f64, beta: f64, a: f64, t: f64) -> f64 {
     (r0.powf(1.0 - beta) - (beta - 1.0) * a * t).powf(-1.0 / (beta - 1.0))
 }
 
@@ -220,7 +220,7 @@ fn proportional_returns_keep_shares_exactly() {
 // 2. Finite-time blow-up (validation.md §4.1, §4.2)
 // ---------------------------------------------------------------------------------------
 
-const BLOWUP_SRC: &str = r#"
+pub(crate) const BLOWUP_SRC: &str = r#"
 name = "blow-up"
 time = { end = 60.0, dt = 0.01 }
 [growth]
@@ -859,7 +859,7 @@ fn constant_diffusion_only_postpones() {
 // 10. Determinism across thread counts
 // ---------------------------------------------------------------------------------------
 
-const DETERMINISM_SRC: &str = r#"
+pub(crate) const DETERMINISM_SRC: &str = r#"
 name = "determinism"
 seed = 2024
 replicates = 2
@@ -903,7 +903,7 @@ openness = 0.2
 every = 1
 "#;
 
-fn run_with_threads(sc: &Scenario, threads: usize) -> ScenarioOutput {
+pub(crate) fn run_with_threads(sc: &Scenario, threads: usize) -> ScenarioOutput {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -911,7 +911,7 @@ fn run_with_threads(sc: &Scenario, threads: usize) -> ScenarioOutput {
         .install(|| runner::run(sc, &RunOptions::default()).unwrap())
 }
 
-fn column_bits(c: &Column) -> Vec<u64> {
+pub(crate) fn column_bits(c: &Column) -> Vec<u64> {
     match c {
         Column::F64(v) => v.iter().map(|x| x.to_bits()).collect(),
         Column::U64(v) => v.clone(),

@@ -12,6 +12,7 @@ mod exchange_validation;
 mod extending;
 mod governance_properties;
 mod governance_scenarios;
+mod growth_integrators;
 mod growth_validation;
 mod harberger_validation;
 mod hardening;

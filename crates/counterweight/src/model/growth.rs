@@ -12,6 +12,9 @@
 //! 5. shocks            `R_i *= exp(sigma sqrt(dt) Z_i - sigma^2 dt / 2)`      (exact, Ito, mean-preserving)
 //! 6. policies          (see [`crate::policy`])
 //!
+//! That is the default, `integrator = "euler"`; `"rk4"` and `"adaptive"` integrate terms 1–3
+//! (the adaptive one with the exchange) as the ODE they discretise, see [`Integrator`].
+//!
 //! With `diffusion_scaling = "frontier"`, D_eff = D a (mean(R)/K)^(beta-1) and likewise
 //! J_eff: a pull that strengthens as fast as returns to scale do
 //! (reference/validation.md §4.3b; mean taken at the start of the step).
@@ -36,8 +39,8 @@ use crate::network::section::{self, NetworkSetup};
 use crate::network::{self, Network};
 use crate::policy::{self, Ledger, Policy, PolicyCx, PolicyFields, Rebate};
 use crate::registry::{
-    ChartDef, ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, PanelDef, ParamInfo,
-    PolicyInfo, ValidateCx,
+    ChartDef, ColumnDef, Condition, Model, ModelDef, ModelError, ModelSetup, Observation, PanelDef,
+    ParamInfo, PolicyInfo, ValidateCx,
 };
 use crate::rng::{self, Normals};
 use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
@@ -82,6 +85,18 @@ pub struct GrowthSpec {
     /// End a run once one actor holds at least this share of the total, in (0, 1];
     /// default 1 (never), since finite-time blow-up is real for beta > 1 (DESIGN.md §4.1).
     pub stop_at_share: f64,
+    /// `"euler"` (default: the exact map of DESIGN.md §4.1), `"rk4"` or `"adaptive"`:
+    /// how the deterministic terms are integrated over a step ([`Integrator`]).
+    pub integrator: String,
+    /// The adaptive integrator's relative tolerance per sub-step (default 1e-6); only
+    /// with `integrator = "adaptive"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtol: Option<f64>,
+    /// The adaptive integrator's absolute tolerance per sub-step, in resource units
+    /// (default 0: purely relative, as resources are positive); only with
+    /// `integrator = "adaptive"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub atol: Option<f64>,
 }
 
 impl Default for GrowthSpec {
@@ -97,6 +112,9 @@ impl Default for GrowthSpec {
             volatility: 0.0,
             diffusion_scaling: "constant".into(),
             stop_at_share: 1.0,
+            integrator: "euler".into(),
+            rtol: None,
+            atol: None,
         }
     }
 }
@@ -270,6 +288,30 @@ impl ModelDef for Growth {
                 "share",
                 "end a run once one actor holds this share (1 = never)",
             ),
+            ParamInfo::choice(
+                "growth.integrator",
+                "\"euler\"",
+                &["euler", "rk4", "adaptive"],
+                "terms 1-3 per step: the exact Euler map, classical RK4, or adaptive Dormand-Prince 5(4)",
+            ),
+            r(
+                "growth.rtol",
+                "1e-6",
+                Some(MIN_RTOL),
+                Some(0.1),
+                "",
+                "adaptive: relative error allowed per sub-step",
+            )
+            .when(ADAPTIVE),
+            r(
+                "growth.atol",
+                "0.0",
+                Some(0.0),
+                None,
+                "resources",
+                "adaptive: absolute error allowed per sub-step (0 = purely relative)",
+            )
+            .when(ADAPTIVE),
         ]
         .into_iter()
         .chain(
@@ -401,6 +443,45 @@ fn validate_params(g: &GrowthSpec) -> Result<GrowthParams, FieldError> {
             "a share in (0, 1]; 1 = never stop",
         ));
     }
+    let integrator = match g.integrator.as_str() {
+        "euler" => Integrator::Euler,
+        "rk4" => Integrator::Rk4,
+        "adaptive" => {
+            let rtol = finite("growth.rtol", g.rtol.unwrap_or(DEFAULT_RTOL))?;
+            if !(MIN_RTOL..=0.1).contains(&rtol) {
+                return Err(err(
+                    "growth.rtol",
+                    format!("{rtol} is outside [{MIN_RTOL:e}, 0.1]"),
+                    "a relative tolerance in [1e-12, 0.1] (below 1e-12 rounding error dominates)",
+                ));
+            }
+            Integrator::Adaptive {
+                rtol,
+                atol: non_negative("growth.atol", g.atol.unwrap_or(0.0))?,
+            }
+        }
+        other => {
+            return Err(err(
+                "growth.integrator",
+                format!("unknown integrator \"{other}\""),
+                "\"euler\", \"rk4\" or \"adaptive\"",
+            ));
+        }
+    };
+    if !matches!(integrator, Integrator::Adaptive { .. }) {
+        for (name, v) in [("rtol", g.rtol), ("atol", g.atol)] {
+            if v.is_some() {
+                return Err(err(
+                    format!("growth.{name}"),
+                    format!(
+                        "`{name}` does not apply to integrator = \"{}\"",
+                        g.integrator
+                    ),
+                    "integrator = \"adaptive\", or remove it",
+                ));
+            }
+        }
+    }
     Ok(GrowthParams {
         returns_to_scale: positive("growth.returns_to_scale", g.returns_to_scale)?,
         base_rate: finite("growth.base_rate", g.base_rate)?,
@@ -415,6 +496,7 @@ fn validate_params(g: &GrowthSpec) -> Result<GrowthParams, FieldError> {
         volatility: non_negative("growth.volatility", g.volatility)?,
         diffusion_scaling: scaling,
         stop_at_share: stop,
+        integrator,
     })
 }
 
@@ -579,6 +661,59 @@ pub enum DiffusionScaling {
     Frontier,
 }
 
+/// How the deterministic terms of a step are integrated (`growth.integrator`).
+///
+/// Terms 1–3 are the drift
+/// `F_i(R) = a K (R_i/K)^beta - c K (R_i/K)^delta + D_eff(R) m_i S_i(R)` (m_i the spillover boost, S_i the spillover mean, D_eff with the
+/// frontier factor `a (mean(R)/K)^(beta-1)` of the state it is evaluated at). The default
+/// takes one explicit Euler step of each term in turn, which *is* the model of DESIGN.md
+/// §4.1 (dt = 1 is the essays' yearly map); the others integrate dR/dt = F(R) more
+/// accurately, for when the continuous-time model is meant (reference/validation.md §4).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Integrator {
+    /// The exact map of DESIGN.md §4.1: explicit Euler for terms 1, 2, 3 one after the
+    /// other, then the exact exchange and shocks. First order in dt.
+    Euler,
+    /// One classical Runge–Kutta step (order 4) of `dR/dt = F(R)` over dt, then the
+    /// exact exchange and shock updates (terms 4–5, with J_eff from the mean at the
+    /// start of the step, as in `Euler`): Lie splitting. Order 4 in dt without exchange;
+    /// the splitting adds an O(dt) commutator error when J > 0.
+    Rk4,
+    /// Dormand–Prince 5(4) with local extrapolation (Dormand & Prince 1980; Hairer,
+    /// Nørsett & Wanner, *Solving ODEs I*, §II.5), sub-steps inside each step chosen so
+    /// that the embedded error estimate is at most `atol + rtol |R_i|` for every actor
+    /// (max norm, so the sub-step sizes do not depend on how actors are split among
+    /// threads). The deterministic exchange `J_eff (mean(R) - R_i)` is part of the
+    /// integrated drift (its frontier-scaled rate grows with the mean within a step, and
+    /// the error control must see it to follow a finite-time blow-up); only the shocks
+    /// (term 5, exact) and the policies are applied once per step, after the drift.
+    /// As the solution approaches a blow-up the sub-steps shrink; once one would be
+    /// shorter than [`MIN_SUBSTEP`] · dt the run stops with a blow-up error at that
+    /// sub-step's time, which tends to the blow-up time t* as rtol → 0.
+    Adaptive {
+        /// Relative tolerance per sub-step, in [`MIN_RTOL`, 0.1].
+        rtol: f64,
+        /// Absolute tolerance per sub-step (resource units, >= 0).
+        atol: f64,
+    },
+}
+
+/// The adaptive integrator's default relative tolerance.
+pub const DEFAULT_RTOL: f64 = 1e-6;
+/// The smallest relative tolerance accepted: below it the rounding of a sub-step
+/// (~1e-16 relative per operation, over a few dozen operations) is comparable to the
+/// tolerance, and the controller could shrink the sub-step forever.
+pub const MIN_RTOL: f64 = 1e-12;
+/// The adaptive integrator gives up (a blow-up error) when a sub-step would be shorter
+/// than this fraction of dt: the solution is then changing on a time scale 10^12 times
+/// shorter than a step, i.e. it is diverging.
+pub const MIN_SUBSTEP: f64 = 1e-12;
+/// The adaptive integrator gives up after this many sub-steps within one step (a term
+/// so stiff, e.g. J dt ~ 10^6, that explicit sub-steps cannot cross the step).
+pub const MAX_SUBSTEPS: u64 = 1_000_000;
+
+const ADAPTIVE: &[Condition] = &[Condition::new("growth.integrator", &["adaptive"])];
+
 /// Validated parameters of the growth model (`[growth]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GrowthParams {
@@ -605,6 +740,8 @@ pub struct GrowthParams {
     pub diffusion_scaling: DiffusionScaling,
     /// The leader's share in (0, 1] at which a run ends; 1 = never.
     pub stop_at_share: f64,
+    /// How the deterministic terms are integrated over a step.
+    pub integrator: Integrator,
 }
 
 /// A growth parameter that a `set` policy may change over time.
@@ -725,6 +862,8 @@ pub struct GrowthModel {
     spill: Vec<f64>,
     /// Spillover from neighbours on this graph (`None`: the mean field).
     network: Option<Arc<Network>>,
+    /// Stages and sub-step state of the opt-in integrators ([`Integrator`]).
+    rk: RkState,
 }
 
 /// Per-chunk result of a pass: the sum and max of the chunk, or the first bad actor.
@@ -823,6 +962,7 @@ impl GrowthModel {
             order: Vec::new(),
             spill: Vec::new(),
             network: setup.network.as_ref().map(|g| g.network_for(n, seed)),
+            rk: RkState::default(),
             r,
         }
     }
@@ -939,43 +1079,6 @@ impl GrowthModel {
         }
     }
 
-    /// Term 3: `S_i = (1/N) sum_j o_j max(R_j - R_i, 0)` for every i in O(N log N):
-    /// sort by R descending; for actor i, S_i = (P_i - R_i Q_i)/N where P_i and Q_i sum
-    /// o_j R_j and o_j over the actors strictly above R_i.
-    fn spillover_sums(&mut self) {
-        let n = self.n();
-        let r = &self.r;
-        self.order.clear();
-        self.order.extend(0..n as u32);
-        let cmp = |a: &u32, b: &u32| r[*b as usize].total_cmp(&r[*a as usize]).then(a.cmp(b));
-        if n >= PARALLEL_MIN {
-            self.order.par_sort_unstable_by(cmp);
-        } else {
-            self.order.sort_unstable_by(cmp);
-        }
-        self.spill.resize(n, 0.0);
-        let (mut p, mut q) = (0.0f64, 0.0f64);
-        let mut i = 0;
-        while i < n {
-            // A run of equal values: all see the same actors strictly above them.
-            let v = r[self.order[i] as usize];
-            let mut j = i;
-            while j < n && r[self.order[j] as usize] == v {
-                j += 1;
-            }
-            let s = ((p - v * q) / n as f64).max(0.0);
-            for &a in &self.order[i..j] {
-                self.spill[a as usize] = s;
-            }
-            for &a in &self.order[i..j] {
-                let o = self.openness[a as usize];
-                p += o * r[a as usize];
-                q += o;
-            }
-            i = j;
-        }
-    }
-
     fn apply_taxes(&mut self, t: f64) -> Ledger {
         let mut ledger = Ledger::default();
         let dt = self.dt;
@@ -1035,6 +1138,465 @@ impl GrowthModel {
     pub fn ledger(&self) -> Ledger {
         self.ledger
     }
+
+    /// Sub-steps accepted so far by the adaptive integrator (0 for the others): a
+    /// deterministic function of the scenario and seed, like the state.
+    pub fn substeps(&self) -> u64 {
+        self.rk.substeps
+    }
+
+    /// Terms 1–3 by one classical RK4 step over dt ([`Integrator::Rk4`]).
+    fn rk4_step(&mut self, step: u64, t: f64, proprietary: bool) -> Result<(), ModelError> {
+        let (dt, n) = (self.dt, self.r.len());
+        let drift = Drift::new(
+            &self.params,
+            self.k,
+            &self.openness,
+            &self.spill_mult,
+            self.network.as_deref(),
+            false,
+        );
+        let rk = &mut self.rk;
+        rk.ensure(RK4_A.len(), n, proprietary);
+        for (st, coef) in RK4_A.iter().enumerate() {
+            let input: &[f64] = if st == 0 {
+                &self.r
+            } else {
+                combine(&mut rk.y, &self.r, dt, coef, &rk.k);
+                &rk.y
+            };
+            let g = rk.g.get_mut(st).map(Vec::as_mut_slice);
+            drift.eval(input, &mut rk.k[st], g, &mut self.order, &mut self.spill);
+        }
+        if proprietary {
+            self.growth_term.clear();
+            self.growth_term.resize(n, 0.0);
+            accumulate(&mut self.growth_term, dt, &RK4_B, &rk.g);
+        }
+        let k = &rk.k;
+        let res = pass(&mut self.r, "returns_to_scale", |vals, off| {
+            accumulate(
+                vals,
+                dt,
+                &RK4_B,
+                &k.iter()
+                    .map(|k| &k[off..off + vals.len()])
+                    .collect::<Vec<_>>(),
+            );
+        });
+        let c = self.params.diseconomy_rate;
+        let res = (
+            res.0,
+            res.1,
+            res.2.map(|(i, v, _)| (i, v, drift_term(v, c))),
+        );
+        self.finish(res, step, t)
+    }
+
+    /// Terms 1–4 by Dormand–Prince 5(4) sub-steps across dt ([`Integrator::Adaptive`]).
+    fn adaptive_step(
+        &mut self,
+        step: u64,
+        t: f64,
+        proprietary: bool,
+        rtol: f64,
+        atol: f64,
+    ) -> Result<(), ModelError> {
+        let (dt, n) = (self.dt, self.r.len());
+        let c = self.params.diseconomy_rate;
+        let drift = Drift::new(
+            &self.params,
+            self.k,
+            &self.openness,
+            &self.spill_mult,
+            self.network.as_deref(),
+            true,
+        );
+        let rk = &mut self.rk;
+        rk.ensure(DP_A.len(), n, proprietary);
+        if proprietary {
+            self.growth_term.clear();
+            self.growth_term.resize(n, 0.0);
+        }
+        // The sub-step carries over from the previous step (the controller's last
+        // proposal), so a run does not re-learn it every step.
+        let mut h = if rk.h_next > 0.0 {
+            rk.h_next.min(dt)
+        } else {
+            dt
+        };
+        let mut s = 0.0; // time into the step
+        let mut fsal = false; // k[0] already holds F(R) (first same as last)
+        let mut attempts = 0u64;
+        while s < dt {
+            let last = s + h >= dt;
+            let h_try = if last { dt - s } else { h };
+            if !fsal {
+                let g = rk.g.get_mut(0).map(Vec::as_mut_slice);
+                drift.eval(&self.r, &mut rk.k[0], g, &mut self.order, &mut self.spill);
+                fsal = true;
+            }
+            for (st, coef) in DP_A.iter().enumerate().skip(1) {
+                combine(&mut rk.y, &self.r, h_try, coef, &rk.k);
+                let g = rk.g.get_mut(st).map(Vec::as_mut_slice);
+                drift.eval(&rk.y, &mut rk.k[st], g, &mut self.order, &mut self.spill);
+            }
+            // The last stage's input is the 5th-order solution (a_7j = b_j).
+            let (err, worst) = error_norm(&self.r, &rk.y, h_try, &DP_E, &rk.k, rtol, atol);
+            attempts += 1;
+            if err <= 1.0 {
+                if proprietary {
+                    accumulate(&mut self.growth_term, h_try, DP_A[6], &rk.g);
+                }
+                std::mem::swap(&mut self.r, &mut rk.y);
+                rk.k.swap(0, 6);
+                if proprietary {
+                    rk.g.swap(0, 6);
+                }
+                rk.substeps += 1;
+                s = if last { dt } else { s + h_try };
+                // Standard controller (Hairer–Nørsett–Wanner II.4): safety 0.9, the
+                // error of the order-4 estimate scales as h^5, growth at most 5x.
+                let factor = if err == 0.0 {
+                    5.0
+                } else {
+                    (0.9 * err.powf(-0.2)).clamp(0.2, 5.0)
+                };
+                h = if last {
+                    h.max(h_try * factor)
+                } else {
+                    h_try * factor
+                };
+            } else {
+                // Rejected (including a stage or result that left R > 0): shrink.
+                let factor = if err.is_finite() {
+                    (0.9 * err.powf(-0.2)).clamp(0.2, 0.9)
+                } else {
+                    0.2
+                };
+                h = h_try * factor;
+            }
+            if (s < dt && h < MIN_SUBSTEP * dt) || attempts >= MAX_SUBSTEPS {
+                let (value, term) = (self.r[worst], drift_term(rk.y[worst], c));
+                let mut e = self.blow_up(step, t + s, (worst, value, term));
+                if let ModelError::BlowUp { hint, .. } = &mut e {
+                    *hint = if attempts >= MAX_SUBSTEPS {
+                        format!(
+                            "; the adaptive integrator needed over {MAX_SUBSTEPS} sub-steps in this step \
+                             (a stiff term: reduce growth.exchange or time.dt){hint}"
+                        )
+                    } else {
+                        format!(
+                            "; the adaptive integrator's sub-step fell below {MIN_SUBSTEP:e} dt at \
+                             t = {}: the solution diverges there{hint}",
+                            crate::fmt::sig(t + s, 10)
+                        )
+                    };
+                }
+                return Err(e);
+            }
+        }
+        rk.h_next = h;
+        let res = pass(&mut self.r, "returns_to_scale", |_, _| {});
+        self.finish(res, step, t)
+    }
+}
+
+// --- the opt-in integrators (`Integrator`) ----------------------------------------------
+
+/// Classical RK4: stage s's coefficients on the earlier stages.
+const RK4_A: [&[f64]; 4] = [&[], &[0.5], &[0.0, 0.5], &[0.0, 0.0, 1.0]];
+/// Classical RK4's weights.
+const RK4_B: [f64; 4] = [1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 6.0];
+/// Dormand–Prince 5(4) (Hairer, Nørsett & Wanner, Table II.5.2): stage s's coefficients
+/// on the earlier stages; the last row is the 5th-order weights b (first same as last).
+const DP_A: [&[f64]; 7] = [
+    &[],
+    &[1.0 / 5.0],
+    &[3.0 / 40.0, 9.0 / 40.0],
+    &[44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0],
+    &[
+        19372.0 / 6561.0,
+        -25360.0 / 2187.0,
+        64448.0 / 6561.0,
+        -212.0 / 729.0,
+    ],
+    &[
+        9017.0 / 3168.0,
+        -355.0 / 33.0,
+        46732.0 / 5247.0,
+        49.0 / 176.0,
+        -5103.0 / 18656.0,
+    ],
+    &[
+        35.0 / 384.0,
+        0.0,
+        500.0 / 1113.0,
+        125.0 / 192.0,
+        -2187.0 / 6784.0,
+        11.0 / 84.0,
+    ],
+];
+/// b - b*: the 5th-order weights minus the embedded 4th-order ones (the error estimate).
+const DP_E: [f64; 7] = [
+    35.0 / 384.0 - 5179.0 / 57600.0,
+    0.0,
+    500.0 / 1113.0 - 7571.0 / 16695.0,
+    125.0 / 192.0 - 393.0 / 640.0,
+    -2187.0 / 6784.0 + 92097.0 / 339200.0,
+    11.0 / 84.0 - 187.0 / 2100.0,
+    -1.0 / 40.0,
+];
+
+/// Stages and sub-step state of the RK integrators, kept between steps.
+#[derive(Default)]
+struct RkState {
+    /// The stage derivatives k_s = F(stage input).
+    k: Vec<Vec<f64>>,
+    /// Term 1's part of each k_s (only with a proprietary tax, which taxes term 1).
+    g: Vec<Vec<f64>>,
+    /// The stage input (after the last stage of a DP sub-step: the new state).
+    y: Vec<f64>,
+    /// The adaptive controller's proposal for the next sub-step.
+    h_next: f64,
+    /// Sub-steps accepted so far.
+    substeps: u64,
+}
+
+impl RkState {
+    fn ensure(&mut self, stages: usize, n: usize, growth: bool) {
+        self.k.resize_with(stages, Vec::new);
+        self.k.iter_mut().for_each(|k| k.resize(n, 0.0));
+        if growth {
+            self.g.resize_with(stages, Vec::new);
+            self.g.iter_mut().for_each(|g| g.resize(n, 0.0));
+        } else {
+            self.g.clear();
+        }
+        self.y.resize(n, 0.0);
+    }
+}
+
+/// The drift of the deterministic terms at a state, as the RK integrators evaluate it
+/// at every stage ([`Integrator`]): terms 1–3, plus the exchange for the adaptive one.
+/// The frontier factor and the means are those of the stage's own state.
+struct Drift<'a> {
+    a: f64,
+    k: f64,
+    beta: f64,
+    c: f64,
+    delta: f64,
+    /// D, 0 when no actor is open (the spillover is then 0).
+    d: f64,
+    /// J when the exchange is part of the drift, else 0.
+    j: f64,
+    frontier: bool,
+    openness: &'a [f64],
+    mult: &'a [f64],
+    network: Option<&'a Network>,
+}
+
+impl<'a> Drift<'a> {
+    fn new(
+        p: &GrowthParams,
+        k: f64,
+        openness: &'a [f64],
+        mult: &'a [f64],
+        network: Option<&'a Network>,
+        with_exchange: bool,
+    ) -> Self {
+        Drift {
+            a: p.base_rate,
+            k,
+            beta: p.returns_to_scale,
+            c: p.diseconomy_rate,
+            delta: p.diseconomy_exponent,
+            d: if openness.iter().any(|&o| o > 0.0) {
+                p.spillover
+            } else {
+                0.0
+            },
+            j: if with_exchange { p.exchange } else { 0.0 },
+            frontier: p.diffusion_scaling == DiffusionScaling::Frontier,
+            openness,
+            mult,
+            network,
+        }
+    }
+
+    /// `out = F(y)`, and term 1's part of it in `growth` when given.
+    fn eval(
+        &self,
+        y: &[f64],
+        out: &mut [f64],
+        growth: Option<&mut [f64]>,
+        order: &mut Vec<u32>,
+        spill: &mut Vec<f64>,
+    ) {
+        let (a, k, beta, c, delta) = (self.a, self.k, self.beta, self.c, self.delta);
+        let mean = if self.frontier || self.j > 0.0 {
+            sum_chunked(y) / y.len() as f64
+        } else {
+            0.0
+        };
+        let f = if self.frontier {
+            a * (mean / k).powf(beta - 1.0)
+        } else {
+            1.0
+        };
+        let (d, j) = (self.d * f, self.j * f);
+        let spill_on = d > 0.0;
+        if spill_on {
+            match self.network {
+                None => spillover_sums(y, self.openness, order, spill),
+                Some(g) => {
+                    spill.resize(y.len(), 0.0);
+                    network::spillover(g, y, self.openness, spill);
+                }
+            }
+        }
+        let (spill, mult): (&[f64], &[f64]) = (spill, self.mult);
+        for_chunks(out, |o, off| {
+            for (i, oi) in o.iter_mut().enumerate() {
+                let x = y[off + i];
+                let mut v = 0.0;
+                if a != 0.0 {
+                    v += a * k * (x / k).powf(beta);
+                }
+                if c != 0.0 {
+                    v -= c * k * (x / k).powf(delta);
+                }
+                if spill_on {
+                    v += d * mult[off + i] * spill[off + i];
+                }
+                if j > 0.0 {
+                    v += j * (mean - x);
+                }
+                *oi = v;
+            }
+        });
+        if let Some(g) = growth {
+            for_chunks(g, |o, off| {
+                for (i, oi) in o.iter_mut().enumerate() {
+                    *oi = a * k * (y[off + i] / k).powf(beta);
+                }
+            });
+        }
+    }
+}
+
+/// The term a bad value of the drift is attributed to: only diseconomies (and a
+/// negative base rate) lower R toward 0; only returns to scale diverge.
+fn drift_term(value: f64, diseconomy_rate: f64) -> &'static str {
+    if (value.is_nan() || value <= 0.0) && diseconomy_rate != 0.0 {
+        "diseconomies"
+    } else {
+        "returns_to_scale"
+    }
+}
+
+/// Run `f(values, offset)` over every chunk, in parallel for large N (each element is
+/// computed the same way whatever the split).
+fn for_chunks<F>(out: &mut [f64], f: F)
+where
+    F: Fn(&mut [f64], usize) + Sync + Send,
+{
+    if out.len() >= PARALLEL_MIN {
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, v)| f(v, c * CHUNK));
+    } else {
+        out.chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, v)| f(v, c * CHUNK));
+    }
+}
+
+/// `out_i = y_i + h sum_j coef_j k_j,i` (the sum in stage order, zero terms skipped).
+fn combine(out: &mut [f64], y: &[f64], h: f64, coef: &[f64], k: &[Vec<f64>]) {
+    for_chunks(out, |o, off| {
+        o.iter_mut().for_each(|x| *x = 0.0);
+        for (&cj, kj) in coef.iter().zip(k) {
+            if cj != 0.0 {
+                for (x, &kv) in o.iter_mut().zip(&kj[off..]) {
+                    *x += cj * kv;
+                }
+            }
+        }
+        for (x, &yv) in o.iter_mut().zip(&y[off..]) {
+            *x = yv + h * *x;
+        }
+    });
+}
+
+/// `out_i += h sum_j coef_j k_j,i` (the sum in stage order, zero terms skipped).
+fn accumulate<K: AsRef<[f64]>>(out: &mut [f64], h: f64, coef: &[f64], k: &[K]) {
+    let mut acc = vec![0.0; out.len()];
+    for (&cj, kj) in coef.iter().zip(k) {
+        if cj != 0.0 {
+            for (x, &kv) in acc.iter_mut().zip(kj.as_ref()) {
+                *x += cj * kv;
+            }
+        }
+    }
+    for (x, a) in out.iter_mut().zip(acc) {
+        *x += h * a;
+    }
+}
+
+/// The embedded error of a DP sub-step in the max norm, `max_i |h sum_j e_j k_j,i| /
+/// (atol + rtol max(|y_i|, |y_new_i|))` (infinite when a new value is not positive and
+/// finite), and the actor to blame: the first bad one, else the first with the largest
+/// error. A max does not depend on the order of evaluation, so neither does the
+/// controller on the number of threads.
+fn error_norm(
+    y: &[f64],
+    y_new: &[f64],
+    h: f64,
+    e: &[f64],
+    k: &[Vec<f64>],
+    rtol: f64,
+    atol: f64,
+) -> (f64, usize) {
+    let chunk = |(c, yn): (usize, &[f64])| -> (f64, usize, Option<usize>) {
+        let off = c * CHUNK;
+        let (mut worst, mut at, mut bad) = (0.0f64, off, None);
+        for (i, &ynew) in yn.iter().enumerate() {
+            let idx = off + i;
+            if !(ynew > 0.0 && ynew.is_finite()) {
+                bad = bad.or(Some(idx));
+                continue;
+            }
+            let mut est = 0.0;
+            for (&ej, kj) in e.iter().zip(k) {
+                if ej != 0.0 {
+                    est += ej * kj[idx];
+                }
+            }
+            let q = (h * est).abs() / (atol + rtol * y[idx].abs().max(ynew));
+            let q = if q.is_nan() { f64::INFINITY } else { q };
+            if q > worst {
+                worst = q;
+                at = idx;
+            }
+        }
+        (worst, at, bad)
+    };
+    let stats: Vec<(f64, usize, Option<usize>)> = if y_new.len() >= PARALLEL_MIN {
+        y_new.par_chunks(CHUNK).enumerate().map(chunk).collect()
+    } else {
+        y_new.chunks(CHUNK).enumerate().map(chunk).collect()
+    };
+    if let Some(b) = stats.iter().find_map(|s| s.2) {
+        return (f64::INFINITY, b);
+    }
+    let mut best = (0.0f64, 0usize);
+    for &(w, at, _) in &stats {
+        if w > best.0 {
+            best = (w, at);
+        }
+    }
+    best
 }
 
 impl Model for GrowthModel {
@@ -1050,8 +1612,18 @@ impl Model for GrowthModel {
         let (taxes, proprietary) = self.taxes_active();
         self.ledger = Ledger::default();
 
+        // Terms 1–3 by the opt-in integrators (see `Integrator`); the default below.
+        match p.integrator {
+            Integrator::Euler => {}
+            Integrator::Rk4 => self.rk4_step(step, t, proprietary)?,
+            Integrator::Adaptive { rtol, atol } => {
+                self.adaptive_step(step, t, proprietary, rtol, atol)?
+            }
+        }
+        let euler = p.integrator == Integrator::Euler;
+
         // Terms 1 and 2, elementwise.
-        if p.base_rate != 0.0 || p.diseconomy_rate != 0.0 {
+        if euler && (p.base_rate != 0.0 || p.diseconomy_rate != 0.0) {
             if proprietary {
                 let (a, r) = (p.base_rate, &self.r);
                 self.growth_term.clear();
@@ -1078,16 +1650,16 @@ impl Model for GrowthModel {
                 });
                 self.finish(res, step, t)?;
             }
-        } else if proprietary {
+        } else if euler && proprietary {
             self.growth_term.clear();
             self.growth_term.resize(self.r.len(), 0.0);
         }
 
         // Term 3: spillover (non-rival; nobody loses).
         let d = p.spillover * frontier;
-        if d > 0.0 && self.openness.iter().any(|&o| o > 0.0) {
+        if euler && d > 0.0 && self.openness.iter().any(|&o| o > 0.0) {
             match &self.network {
-                None => self.spillover_sums(),
+                None => spillover_sums(&self.r, &self.openness, &mut self.order, &mut self.spill),
                 Some(g) => {
                     self.spill.resize(self.r.len(), 0.0);
                     network::spillover(g, &self.r, &self.openness, &mut self.spill);
@@ -1103,7 +1675,11 @@ impl Model for GrowthModel {
         }
 
         // Terms 4 and 5 fused: exchange toward the mean, then shocks.
-        let j = p.exchange * frontier;
+        // (The adaptive integrator has integrated the exchange with the drift.)
+        let j = match p.integrator {
+            Integrator::Adaptive { .. } => 0.0,
+            _ => p.exchange * frontier,
+        };
         let sigma = p.volatility;
         if j > 0.0 || sigma > 0.0 {
             let m = self.total / n;
@@ -1194,6 +1770,42 @@ where
     let total = stats.iter().map(|s| s.sum).sum();
     let max = stats.iter().map(|s| s.max).fold(f64::MIN, f64::max);
     (total, max, stats.iter().find_map(|s| s.bad))
+}
+
+/// Term 3: `S_i = (1/N) sum_j o_j max(R_j - R_i, 0)` for every i in O(N log N):
+/// sort by R descending; for actor i, S_i = (P_i - R_i Q_i)/N where P_i and Q_i sum
+/// o_j R_j and o_j over the actors strictly above R_i.
+fn spillover_sums(r: &[f64], openness: &[f64], order: &mut Vec<u32>, spill: &mut Vec<f64>) {
+    let n = r.len();
+    order.clear();
+    order.extend(0..n as u32);
+    let cmp = |a: &u32, b: &u32| r[*b as usize].total_cmp(&r[*a as usize]).then(a.cmp(b));
+    if n >= PARALLEL_MIN {
+        order.par_sort_unstable_by(cmp);
+    } else {
+        order.sort_unstable_by(cmp);
+    }
+    spill.resize(n, 0.0);
+    let (mut p, mut q) = (0.0f64, 0.0f64);
+    let mut i = 0;
+    while i < n {
+        // A run of equal values: all see the same actors strictly above them.
+        let v = r[order[i] as usize];
+        let mut j = i;
+        while j < n && r[order[j] as usize] == v {
+            j += 1;
+        }
+        let s = ((p - v * q) / n as f64).max(0.0);
+        for &a in &order[i..j] {
+            spill[a as usize] = s;
+        }
+        for &a in &order[i..j] {
+            let o = openness[a as usize];
+            p += o * r[a as usize];
+            q += o;
+        }
+        i = j;
+    }
 }
 
 /// Term 1's increment `dt a K (R/K)^beta`.
