@@ -7,7 +7,6 @@ use counterweight::io::{
     Column, IoError, METRICS_CONTRACT, RunRecord, Table, VariantRecord, run, write_run,
     write_run_dir,
 };
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 const GROUPS: [&str; 2] = ["incumbents", "entrants"];
 const METRICS: [&str; 14] = [
@@ -185,11 +184,7 @@ fn synthetic(variants: &[(&str, f64)], steps: u64, replicates: u64, with_time: b
 }
 
 fn parquet_rows(p: &Path) -> usize {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(p).unwrap())
-        .unwrap()
-        .build()
-        .unwrap();
-    reader.map(|b| b.unwrap().num_rows()).sum()
+    counterweight::io::parquet::read_parquet(p).unwrap().rows()
 }
 
 fn check_run_dir(dir: &Path, rec: &RunRecord, expect_time_plots: bool) {
