@@ -999,6 +999,21 @@ pub fn shares_svg(rec: &RunRecord) -> Option<Result<String, String>> {
         .map(|f| f.svg())
 }
 
+/// Every chart of a run directory as `(stem, SVG text)`, in order, drawn in memory
+/// without writing anything: the same drawings [`write_run`] writes as `{stem}.svg` (and,
+/// through another backend, `{stem}.png`). The whole run path can so be exercised without
+/// a directory (the `run` fuzz target).
+pub fn figures_svg(rec: &RunRecord) -> Vec<(String, Result<String, String>)> {
+    let variants = variant_rows(rec);
+    planned_figures(rec, &variants)
+        .into_iter()
+        .map(|f| {
+            let svg = f.svg();
+            (f.stem, svg)
+        })
+        .collect()
+}
+
 /// A short HTML card of a run, for a notebook (the Python package's `Run._repr_html_`):
 /// the name, model, seed and size, the key numbers, notes, and the shares chart (the
 /// drawing of `shares.svg`, scaled to the width of the page). No scripts.
