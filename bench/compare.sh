@@ -8,7 +8,8 @@
 #             Bouchaud-Mezard target and with each other; about 10 s more)
 # Environment (defaults in brackets): NUMPY_N [1000000], MESA_N [10000], STEPS [100],
 #   EVERY [10], REPEAT [3] (best of REPEAT runs for each Python peer), SEED [42],
-#   SKIP_RUST=1 to skip the cargo bench.
+#   WHOLE_MESA_N [100000] (Mesa's N in the whole-process table), SKIP_RUST=1 to skip the
+#   cargo bench, SKIP_WHOLE=1 to skip the whole-process table (bench/whole.py).
 set -u -o pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,11 +22,12 @@ STEPS=${STEPS:-100}
 EVERY=${EVERY:-10}
 REPEAT=${REPEAT:-3}
 SEED=${SEED:-42}
+WHOLE_MESA_N=${WHOLE_MESA_N:-100000}
 CHECK=0
 for arg in "$@"; do
     case "$arg" in
         --check) CHECK=1 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -74,6 +76,22 @@ echo "== Mesa: N=$MESA_N steps=$STEPS every=$EVERY best of $REPEAT"
 "$PY" "$ROOT/bench/mesa_growth.py" --n "$MESA_N" --steps "$STEPS" --every "$EVERY" \
     --repeat "$REPEAT" --seed "$SEED" | tee "$TMP/mesa.json" | sed 's/^/   /'
 
+# --- whole processes ---------------------------------------------------------------------
+# Start-up, imports and outputs included: `counterweight run bench/headline.toml` (the binary
+# the README's first command builds) against the two peers as scripts (bench/whole.py).
+if [ "${SKIP_WHOLE:-0}" = "1" ]; then
+    echo "== whole processes skipped (SKIP_WHOLE=1)"
+    : >"$TMP/whole.jsonl"
+elif command -v cargo >/dev/null 2>&1 && cargo build --release -q >"$TMP/build.log" 2>&1; then
+    echo "== whole processes: counterweight run bench/headline.toml vs the peers as scripts" \
+         "(best of $REPEAT; Mesa at N=$WHOLE_MESA_N once)"
+    "$PY" "$ROOT/bench/whole.py" --bin "$ROOT/target/release/counterweight" --repeat "$REPEAT" \
+        --mesa-n "$WHOLE_MESA_N" | tee "$TMP/whole.jsonl" | sed 's/^/   /'
+else
+    echo "== whole processes not available (no cargo, or cargo build --release failed)"
+    : >"$TMP/whole.jsonl"
+fi
+
 if [ "$CHECK" = "1" ]; then
     echo "== check_peers"
     (cd "$ROOT/bench" && "$PY" check_peers.py) | sed 's/^/   /'
@@ -119,6 +137,57 @@ else:
 if np_rec and mesa_rec:
     print(f"{'numpy / mesa':22s} = {np_rec['actor_steps_per_s'] / mesa_rec['actor_steps_per_s']:10.1f} x")
 print("(wall clock; a CPU time well below the wall clock means other processes were competing for the cores)")
+
+# The rooflines from the same cargo bench run: how close the model runs to what the machine
+# can do at all (issue 14: within 1.5x of the roofline).
+log = ""
+try:
+    log = open(os.path.join(tmp, "rust.log")).read()
+except OSError:
+    pass
+def rate(prefix, unit="actor_steps_per_s"):
+    m = re.search(r"^" + re.escape(prefix) + r".*?" + unit + r"=([0-9.eE+-]+)", log, re.M)
+    return float(m.group(1)) if m else None
+lines = [("model, metrics every 10 steps", rate("counterweight growth: ")),
+         ("model, no metrics", rate("without metrics")),
+         ("roofline: normals + one stream of the array", rate("roofline (normals")),
+         ("memory roofline: one read + write per actor-step", rate("memory roofline")),
+         ("generator alone (normals/s)", rate("generator alone", "normals_per_s"))]
+if rust is not None and lines[2][1]:
+    print()
+    print(f"{'in-process (cargo bench)':50s} {'per second':>12s} {'model / this':>13s}")
+    for label, r in lines:
+        if r:
+            print(f"{label:50s} {r:>12.4g} {rust / r:>13.3f}")
+    m = re.search(r"one metrics::concentration call on N=(\d+) values: ([0-9.]+) ms", log)
+    if m:
+        print(f"one metrics evaluation at N={m.group(1)}: {m.group(2)} ms")
+    m = re.search(r"one fused step .*?: ([0-9.]+) ms = ([0-9.]+) ns per actor", log)
+    if m:
+        print(f"one fused step at N=10^6: {m.group(1)} ms ({m.group(2)} ns per actor)")
+
+whole = []
+try:
+    whole = [json.loads(l) for l in open(os.path.join(tmp, "whole.jsonl")) if l.strip()]
+except (OSError, ValueError):
+    pass
+if whole:
+    print()
+    print("whole processes (start-up, imports and outputs included; best of the runs):")
+    print(f"{'implementation':15s} {'N':>9s} {'seconds':>9s} {'CPU s':>7s} {'peak MB':>8s} {'actor-steps/s':>14s}  split")
+    for w in whole:
+        split = (f"model {w['model_seconds']:.3f} s, outputs {w['outputs_seconds']:.3f} s"
+                 if w.get("outputs_seconds") is not None else f"model alone {w['model_seconds']:.3f} s")
+        print(f"{w['impl']:15s} {w['n']:>9d} {w['seconds']:>9.3f} {w['cpu_seconds']:>7.3f} "
+              f"{w['peak_rss_mb']:>8.0f} {w['actor_steps_per_s']:>14.4g}  {split}")
+    cw = next((w for w in whole if w["impl"] == "counterweight"), None)
+    if cw:
+        for w in whole:
+            if w is not cw:
+                print(f"{'counterweight / ' + w['impl']:22s} = {cw['actor_steps_per_s'] / w['actor_steps_per_s']:10.1f} x "
+                      f"(wall), {(w['cpu_seconds'] / w['n']) / (cw['cpu_seconds'] / cw['n']):.1f} x (CPU per actor-step)")
+        if lines[2][1]:
+            print(f"{'counterweight / roofline':22s} = {cw['actor_steps_per_s'] / lines[2][1]:10.3f} (whole process against the in-process roofline)")
 print("(unit: actor-steps/s = N * steps / seconds, metrics every "
       f"{np_rec['every'] if np_rec else '?'} steps included; Mesa runs at a smaller N)")
 EOF

@@ -134,6 +134,8 @@ def main(argv=None):
     p.add_argument("--J", type=float, default=1.0)
     p.add_argument("--sigma", type=float, default=1.0)
     p.add_argument("--dt", type=float, default=0.01)
+    p.add_argument("--csv", help="also write the DataCollector's model variables of the last "
+                   "run to this CSV file (as a Mesa user saves results; bench/whole.py uses it)")
     a = p.parse_args(argv)
 
     best = math.inf
@@ -164,6 +166,8 @@ def main(argv=None):
     if model is not None and model.datacollector:
         df = model.datacollector.get_model_vars_dataframe()
         rec["metric_rows"] = len(df)
+        if a.csv:
+            df.to_csv(a.csv)
         rec["final_metrics"] = {k: float(f"{v:.6g}") for k, v in df.iloc[-1].items()}
     print(json.dumps(rec))
 

@@ -82,6 +82,8 @@ def main(argv=None):
     p.add_argument("--J", type=float, default=1.0)
     p.add_argument("--sigma", type=float, default=1.0)
     p.add_argument("--dt", type=float, default=0.01)
+    p.add_argument("--csv", help="also write the metrics of the last run to this CSV file "
+                   "(bench/whole.py uses it so that every peer writes its results)")
     a = p.parse_args(argv)
 
     best = math.inf
@@ -109,6 +111,14 @@ def main(argv=None):
         "numpy_version": np.__version__,
         "python_version": sys.version.split()[0],
     }
+    if a.csv and last:
+        import csv
+
+        with open(a.csv, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["step", *last[0][1].keys()])
+            for step, m in last:
+                w.writerow([step, *(repr(v) for v in m.values())])
     if last:
         rec["final_metrics"] = {k: float(f"{v:.6g}") for k, v in last[-1][1].items()}
     print(json.dumps(rec))

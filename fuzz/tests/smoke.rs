@@ -6,11 +6,13 @@ use std::path::Path;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 4] = [
+const TARGETS: [(&str, Target); 6] = [
     ("scenario", counterweight_fuzz::scenario),
     ("timeline", counterweight_fuzz::timeline),
     ("measure", counterweight_fuzz::measure),
     ("vary", counterweight_fuzz::vary),
+    ("chart", counterweight_fuzz::chart),
+    ("run", counterweight_fuzz::run),
 ];
 
 fn files(dir: &Path) -> Vec<Vec<u8>> {
@@ -116,10 +118,17 @@ fn smoke_fuzz_every_target() {
         for r in files(&root.join("regressions").join(name)) {
             target(&r);
         }
+        // `run` runs a simulation per input (milliseconds, not microseconds): a twentieth
+        // of the mutations keeps the smoke run in seconds.
+        let n = if name == "run" {
+            iterations / 20
+        } else {
+            iterations
+        };
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ name.len() as u64);
         for s in &seeds {
             target(s);
-            for _ in 0..iterations {
+            for _ in 0..n {
                 target(&mutate(s, &mut rng));
             }
         }

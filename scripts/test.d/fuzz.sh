@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Smoke fuzz run (docs/fuzzing.md): every seed and regression input, and 2000 deterministic
-# mutations of each seed, through the four fuzz targets. Plain cargo, no AFL. fuzz/ is a
+# mutations of each seed, through the six fuzz targets. Plain cargo, no AFL. fuzz/ is a
 # member of the workspace and `--workspace` resolves features as the Rust part's
 # `cargo test --release --workspace` does, so the library and every dependency built there
 # are reused: only the fuzz crate's smoke test is compiled, if anything.

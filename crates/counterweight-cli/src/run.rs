@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use comfy_table::{Table as Pretty, presets::UTF8_BORDERS_ONLY};
 use counterweight::io::run::{
-    final_mean, final_row, fmt_count, format_number, run_to_dir, summary,
+    PhaseTimes, final_mean, final_row, fmt_count, format_number, run_to_dir_timed, summary,
 };
 use counterweight::registry::Observation;
 use counterweight::runner::{self, ExperimentOutput, RunOptions};
@@ -157,9 +157,10 @@ pub fn run(args: RunArgs) -> ExitCode {
     // The run computes inside the output's staging directory: per-actor rows stream to
     // disk as they are produced (memory does not grow with them), and the directory
     // appears whole at the end or not at all.
-    let result = counterweight::io::atomic::cancellable(&cancel, || run_to_dir(&out, &exp, &opts));
+    let result =
+        counterweight::io::atomic::cancellable(&cancel, || run_to_dir_timed(&out, &exp, &opts));
     bar.finish_and_clear();
-    let (output, record) = match result {
+    let (output, record, times) = match result {
         Ok(o) => o,
         Err(e) => {
             if e.is_cancelled() || cancel.load(std::sync::atomic::Ordering::SeqCst) {
@@ -180,7 +181,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             }
         }
     } else if !args.quiet {
-        print_summary(&exp, &output, &out, elapsed);
+        print_summary(&exp, &output, &out, elapsed, times);
     } else {
         println!("{}", out.join("report.html").display());
     }
@@ -192,15 +193,12 @@ fn print_summary(
     out: &ExperimentOutput,
     dir: &Path,
     elapsed: std::time::Duration,
+    times: PhaseTimes,
 ) {
     let observation = exp.variants[0].scenario.model.setup().observation();
     if !observation.concentration {
         print_key_columns(exp, out, &observation);
-        println!(
-            "finished in {:.2} s; report: {}",
-            elapsed.as_secs_f64(),
-            dir.join("report.html").display()
-        );
+        print_finished(elapsed, times, dir);
         return;
     }
     let mut t = Pretty::new();
@@ -245,9 +243,18 @@ fn print_summary(
             );
         }
     }
+    print_finished(elapsed, times, dir);
+}
+
+/// The last line: the wall-clock time, split into the model and the writing of the
+/// outputs (issue 14 asks that the outputs cost little beside the model; this shows it
+/// on every run), and where the report is.
+fn print_finished(elapsed: std::time::Duration, times: PhaseTimes, dir: &Path) {
     println!(
-        "finished in {:.2} s; report: {}",
+        "finished in {:.2} s (model {:.2} s, outputs {:.2} s); report: {}",
         elapsed.as_secs_f64(),
+        times.model,
+        times.outputs,
         dir.join("report.html").display()
     );
 }

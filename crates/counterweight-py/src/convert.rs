@@ -8,11 +8,29 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
 use arrow_pyarrow::IntoPyArrow;
-use counterweight::io::parquet::arrow_schema;
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use counterweight::io::{Column, Table};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+/// The Arrow schema of a library table: the types its Parquet files have
+/// (`counterweight::io::parquet`): `F64` → Float64, `U64` → UInt64, `OptU64` → nullable
+/// UInt64, `Str` → Utf8.
+pub fn arrow_schema(table: &Table) -> SchemaRef {
+    let fields: Vec<Field> = table
+        .names
+        .iter()
+        .zip(&table.columns)
+        .map(|(name, col)| match col {
+            Column::F64(_) => Field::new(name, DataType::Float64, false),
+            Column::U64(_) => Field::new(name, DataType::UInt64, false),
+            Column::OptU64(_) => Field::new(name, DataType::UInt64, true),
+            Column::Str(_) => Field::new(name, DataType::Utf8, false),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
 
 /// A library table as a `pyarrow.Table` (one record batch). Numeric columns are not copied.
 pub fn table_to_pyarrow(py: Python<'_>, table: Table) -> PyResult<Py<PyAny>> {

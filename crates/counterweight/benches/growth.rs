@@ -2,12 +2,15 @@
 //! Bouchaud–Mézard form (exchange + shocks), N = 10^6 actors, 100 steps, metrics every 10
 //! steps, through `runner::run`, in actor-steps per second — the same model and sizes as
 //! `bench/numpy_growth.py`. Also prints the roofline (a plain loop that only draws the
-//! same normals and streams the array), the run without metrics, and a small scaling
-//! table (N = 10^5 and 10^6, 1 and 2 threads).
+//! same normals and streams the array), the memory roofline (one read and one write of the
+//! array per step), the generator alone, the run without metrics, one fused step, and a
+//! scaling table (N = 10^4 … 10^7, 1 and 2 threads).
 //!
 //! `cargo bench -p counterweight --bench growth`. Environment: `CW_N` (default 1000000),
 //! `CW_STEPS` (100), `CW_REPEAT` (3, best of, after one warm-up), `CW_SCALING=0` skips the
-//! scaling table. `bench/compare.sh` parses the line starting `counterweight growth: `.
+//! scaling table, `CW_SIZES` (comma-separated N of the scaling table, default
+//! 1e4,1e5,1e6,1e7). `bench/compare.sh` parses the lines starting `counterweight growth: `,
+//! `roofline`, `memory roofline` and `generator alone`.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -154,6 +157,51 @@ fn roofline(n: usize, steps: usize, with_exp: bool) -> Vec<f64> {
     x
 }
 
+/// The memory roofline: no random numbers at all, only one read and one write of every
+/// actor's value per step (`x = a x + b`, which the compiler vectorises), chunked on rayon
+/// as the model is. No model step can be faster than this on the machine.
+fn bandwidth(n: usize, steps: usize) -> Vec<f64> {
+    let mut x = vec![1.0f64; n];
+    for step in 0..steps {
+        let (a, b) = (1.0 - 1e-9 * step as f64, 1e-12);
+        x.par_chunks_mut(CHUNK).for_each(|vals| {
+            for v in vals.iter_mut() {
+                *v = a * *v + b;
+            }
+        });
+    }
+    x
+}
+
+/// The generator alone: every step draws one N(0, 1) per actor from the model's stream
+/// (`rng::Normals`, the same chunks and blocks) into a block buffer and keeps only a
+/// running sum, so nothing but the generator touches memory.
+fn generator(n: usize, steps: usize) -> f64 {
+    (0..steps as u64)
+        .map(|step| {
+            (0..n.div_ceil(CHUNK))
+                .into_par_iter()
+                .map(|c| {
+                    let len = CHUNK.min(n - c * CHUNK);
+                    let normals = Normals::new(42, c as u64);
+                    let mut z = [0.0f64; 256];
+                    let mut index = step * CHUNK as u64;
+                    let mut acc = 0.0;
+                    let mut left = len;
+                    while left > 0 {
+                        let m = left.min(256);
+                        normals.fill(index, &mut z[..m]);
+                        index += m as u64;
+                        acc += z[..m].iter().sum::<f64>();
+                        left -= m;
+                    }
+                    acc
+                })
+                .sum::<f64>()
+        })
+        .sum()
+}
+
 fn time_roofline(n: usize, steps: usize, with_exp: bool, repeat: usize) -> Timing {
     best_of(repeat, || {
         black_box(roofline(n, steps, with_exp));
@@ -222,10 +270,38 @@ fn main() {
         work / t_rx.wall,
         t_rx.cpu
     );
+    let t_bw = best_of(repeat, || {
+        black_box(bandwidth(n, steps));
+    });
+    println!(
+        "memory roofline (one read + one write of the array per step, no random numbers): N={n} steps={steps} seconds={:.4} actor_steps_per_s={:.4e} cpu_seconds={:.2}",
+        t_bw.wall,
+        work / t_bw.wall,
+        t_bw.cpu
+    );
+    let t_gen = best_of(repeat, || {
+        black_box(generator(n, steps));
+    });
+    println!(
+        "generator alone (one normal per actor-step, nothing stored): N={n} steps={steps} seconds={:.4} normals_per_s={:.4e} cpu_seconds={:.2}",
+        t_gen.wall,
+        work / t_gen.wall,
+        t_gen.cpu
+    );
     println!(
         "counterweight/roofline = {:.3} (with metrics), {:.3} (without)",
         t_rf.wall / t.wall,
         t_rf.wall / t_nm.wall
+    );
+    // One step: the difference between runs of `steps` and `steps / 2` steps without
+    // metrics, per step, so set-up (allocation, the step-0 state) cancels out.
+    let half = (steps / 2).max(1);
+    let t_half = time_model(n, half, half, repeat);
+    let per_step = (t_nm.wall - t_half.wall) / (steps - half).max(1) as f64;
+    println!(
+        "one fused step (exchange + shocks, one pass over the array), N={n}: {:.3} ms = {:.2} ns per actor",
+        1e3 * per_step,
+        1e9 * per_step / n as f64
     );
     let t_m = time_metrics(n, repeat);
     println!(
@@ -265,12 +341,21 @@ fn main() {
             "{:>9} {:>6} {:>8} {:>10} {:>8} {:>12} {:>12}",
             "N", "steps", "threads", "seconds", "cpu_s", "model", "roofline"
         );
-        for &sn in &[100_000usize, 1_000_000] {
+        let sizes = match std::env::var("CW_SIZES") {
+            Ok(v) => v
+                .split(',')
+                .map(|x| x.trim().parse::<f64>().expect("CW_SIZES: numbers") as usize)
+                .collect(),
+            Err(_) => vec![10_000usize, 100_000, 1_000_000, 10_000_000],
+        };
+        for &sn in &sizes {
+            // 10^7 actors x 100 steps is 10^9 actor-steps: once is enough.
+            let rep = if sn >= 10_000_000 { 1 } else { repeat };
             for th in 1..=threads.max(2) {
                 let (tm, tr) = in_pool(th, || {
                     (
-                        time_model(sn, steps, 10, repeat),
-                        time_roofline(sn, steps, false, repeat),
+                        time_model(sn, steps, 10, rep),
+                        time_roofline(sn, steps, false, rep),
                     )
                 });
                 let w = (sn * steps) as f64;

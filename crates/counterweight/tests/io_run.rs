@@ -7,7 +7,6 @@ use counterweight::io::{
     Column, IoError, METRICS_CONTRACT, RunRecord, Table, VariantRecord, run, write_run,
     write_run_dir,
 };
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 const GROUPS: [&str; 2] = ["incumbents", "entrants"];
 const METRICS: [&str; 14] = [
@@ -185,11 +184,7 @@ fn synthetic(variants: &[(&str, f64)], steps: u64, replicates: u64, with_time: b
 }
 
 fn parquet_rows(p: &Path) -> usize {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(p).unwrap())
-        .unwrap()
-        .build()
-        .unwrap();
-    reader.map(|b| b.unwrap().num_rows()).sum()
+    counterweight::io::parquet::read_parquet(p).unwrap().rows()
 }
 
 fn check_run_dir(dir: &Path, rec: &RunRecord, expect_time_plots: bool) {
@@ -278,6 +273,19 @@ fn check_run_dir(dir: &Path, rec: &RunRecord, expect_time_plots: bool) {
         }
         None => assert!(!dir.join("shares.svg").exists() && !card.contains("<svg")),
     }
+    // Every chart drawn in memory (the `run` fuzz target's path) is the written SVG, byte
+    // for byte, and every written SVG is one of them.
+    let figures = run::figures_svg(rec);
+    assert!(!figures.is_empty());
+    for (stem, svg) in &figures {
+        assert_eq!(
+            svg.as_ref().unwrap(),
+            &std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap(),
+            "{stem}"
+        );
+    }
+    let svgs = files.iter().filter(|f| f.ends_with(".svg")).count();
+    assert_eq!(svgs, figures.len());
     assert_eq!(summary["seed"], 42);
     assert_eq!(summary["model"], "growth");
     let vars = summary["variants"].as_array().unwrap();

@@ -25,7 +25,7 @@ pub enum IoError {
         #[source]
         source: csv::Error,
     },
-    /// The Parquet/Arrow writer failed.
+    /// The Parquet writer failed.
     #[error("cannot write Parquet {path}: {source}")]
     Parquet {
         /// The file being written.
@@ -33,15 +33,6 @@ pub enum IoError {
         /// The Parquet writer's error.
         #[source]
         source: parquet::errors::ParquetError,
-    },
-    /// Building Arrow arrays failed.
-    #[error("cannot build Arrow data for {path}: {source}")]
-    Arrow {
-        /// The file being written.
-        path: PathBuf,
-        /// The Arrow error.
-        #[source]
-        source: arrow_schema::ArrowError,
     },
     /// JSON serialisation failed.
     #[error("cannot write JSON {path}: {source}")]
@@ -106,7 +97,6 @@ impl IoError {
             IoError::Fs { path, .. }
             | IoError::Csv { path, .. }
             | IoError::Parquet { path, .. }
-            | IoError::Arrow { path, .. }
             | IoError::Json { path, .. }
             | IoError::Plot { path, .. }
             | IoError::InvalidTable { path, .. }

@@ -1631,6 +1631,12 @@ pub fn band_chart(dir: &Path, stem: &str, chart: &BandChart) -> Result<Vec<PathB
     )
 }
 
+/// A band chart as SVG text, in memory: the same drawing [`band_chart`] writes (e.g. for
+/// the fuzz target of the charts, which must not spend its time encoding PNGs).
+pub fn band_chart_svg(chart: &BandChart) -> Result<String, String> {
+    render_svg(CHART_SIZE, |a| draw_band_chart(a, chart))
+}
+
 fn draw_band_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &BandChart,
@@ -1858,15 +1864,23 @@ pub fn viridis(t: f64) -> RGBColor {
     RGBColor(lerp(a.0, b.0), lerp(a.1, b.1), lerp(a.2, b.2))
 }
 
+/// The size of a heatmap in pixels: taller than [`CHART_SIZE`] for the colour bar's label.
+const HEATMAP_SIZE: (u32, u32) = (1000, 720);
+
 /// A heatmap with a colour bar, written as `{dir}/{stem}.svg` and `.png`.
 pub fn heatmap(dir: &Path, stem: &str, map: &Heatmap) -> Result<Vec<PathBuf>, IoError> {
     render_both(
         dir,
         stem,
-        (1000, 720),
+        HEATMAP_SIZE,
         |a| draw_heatmap(a, map),
         |a| draw_heatmap(a, map),
     )
+}
+
+/// A heatmap as SVG text, in memory: the same drawing [`heatmap`] writes.
+pub fn heatmap_svg(map: &Heatmap) -> Result<String, String> {
+    render_svg(HEATMAP_SIZE, |a| draw_heatmap(a, map))
 }
 
 fn draw_heatmap<DB: DrawingBackend>(
@@ -2143,6 +2157,11 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(band_chart(dir.path(), "band", &chart).unwrap().len(), 2);
+        // in memory: the very drawing written to band.svg
+        assert_eq!(
+            band_chart_svg(&chart).unwrap(),
+            std::fs::read_to_string(dir.path().join("band.svg")).unwrap()
+        );
         let map = Heatmap {
             title: "phase".into(),
             x_label: "beta".into(),
@@ -2155,6 +2174,10 @@ mod tests {
         };
         let files = heatmap(dir.path(), "heat", &map).unwrap();
         assert!(std::fs::metadata(&files[1]).unwrap().len() > 1000);
+        assert_eq!(
+            heatmap_svg(&map).unwrap(),
+            std::fs::read_to_string(&files[0]).unwrap()
+        );
         assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
         assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
         assert_eq!(tick_at(&map.x_values, 1.0), "1.1");

@@ -999,6 +999,21 @@ pub fn shares_svg(rec: &RunRecord) -> Option<Result<String, String>> {
         .map(|f| f.svg())
 }
 
+/// Every chart of a run directory as `(stem, SVG text)`, in order, drawn in memory
+/// without writing anything: the same drawings [`write_run`] writes as `{stem}.svg` (and,
+/// through another backend, `{stem}.png`). The whole run path can so be exercised without
+/// a directory (the `run` fuzz target).
+pub fn figures_svg(rec: &RunRecord) -> Vec<(String, Result<String, String>)> {
+    let variants = variant_rows(rec);
+    planned_figures(rec, &variants)
+        .into_iter()
+        .map(|f| {
+            let svg = f.svg();
+            (f.stem, svg)
+        })
+        .collect()
+}
+
 /// A short HTML card of a run, for a notebook (the Python package's `Run._repr_html_`):
 /// the name, model, seed and size, the key numbers, notes, and the shares chart (the
 /// drawing of `shares.svg`, scaled to the width of the page). No scripts.
@@ -1270,6 +1285,31 @@ pub fn run_to_dir(
     exp: &Experiment,
     opts: &RunOptions,
 ) -> Result<(ExperimentOutput, RunRecord), RunDirError> {
+    run_to_dir_timed(out, exp, opts).map(|(output, record, _)| (output, record))
+}
+
+/// Where the wall-clock time of [`run_to_dir_timed`] went: the model (the replicates,
+/// their metrics and any streamed actor rows) and the outputs (tables, charts, report,
+/// the rename into place). Reported, never written into the run directory, whose files
+/// stay a function of scenario and seed alone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhaseTimes {
+    /// Seconds spent running the model.
+    pub model: f64,
+    /// Seconds spent writing the outputs after the model finished.
+    pub outputs: f64,
+}
+
+/// [`run_to_dir`], also returning where the time went ([`PhaseTimes`]): the CLI prints
+/// the split, and `bench/whole.py` reads it (issue 14: writing the outputs of a run of
+/// 10^6 actors should take well under a tenth of a second).
+pub fn run_to_dir_timed(
+    out: &Path,
+    exp: &Experiment,
+    opts: &RunOptions,
+) -> Result<(ExperimentOutput, RunRecord, PhaseTimes), RunDirError> {
+    let started = std::time::Instant::now();
+    let mut model_seconds = 0.0;
     let mut result = None;
     super::atomic::write_dir_atomically_with(out, |staging| {
         let sink = super::actors::ActorFiles::create(staging, exp)?;
@@ -1284,13 +1324,20 @@ pub fn run_to_dir(
             }
             None => false,
         };
+        model_seconds = started.elapsed().as_secs_f64();
         let mut record = RunRecord::from_output(exp, &output);
         record.actors_written = streamed;
         let files = write_run(staging, &record)?;
         result = Some((output, record));
         Ok::<_, RunDirError>(files)
     })?;
-    Ok(result.expect("written"))
+    let (output, record) = result.expect("written");
+    let total = started.elapsed().as_secs_f64();
+    let times = PhaseTimes {
+        model: model_seconds,
+        outputs: (total - model_seconds).max(0.0),
+    };
+    Ok((output, record, times))
 }
 
 // --- from a run's output ---------------------------------------------------------------

@@ -25,7 +25,8 @@ use std::path::Path;
 use super::SweepError;
 use super::exec::{self, STOPPED};
 use super::plan::Plan;
-use super::store::{self, CsvStream, ParquetStream};
+use super::store::{self, CsvStream};
+use crate::io::parquet::ParquetStream;
 use crate::io::{Column, Table, write_csv, write_parquet};
 use crate::metrics::interval;
 
@@ -211,8 +212,12 @@ pub fn finalize(plan: &Plan, dir: &Path) -> Result<Summary, SweepError> {
     let io = SweepError::Io;
     let results_schema = exec::results_schema(plan);
     let mut csv = CsvStream::create(&dir.join("results.csv"), &results_schema.names).map_err(io)?;
-    let mut pq =
-        ParquetStream::create(&dir.join("results.parquet"), &results_schema).map_err(io)?;
+    let mut pq = ParquetStream::with_row_groups(
+        &dir.join("results.parquet"),
+        &results_schema,
+        store::ROW_GROUP_ROWS,
+    )
+    .map_err(io)?;
 
     // Final metrics, per point.
     let finals = summarised(plan, false);
@@ -245,7 +250,7 @@ pub fn finalize(plan: &Plan, dir: &Path) -> Result<Summary, SweepError> {
             });
         }
         csv.write(&t).map_err(io)?;
-        pq.write(&t).map_err(io)?;
+        pq.push(&t).map_err(io)?;
         let pcol = t.f64_column("point").expect("point column");
         let status = t.str_column("status").expect("status column");
         let cols: Vec<Vec<f64>> = final_idx
@@ -283,7 +288,7 @@ pub fn finalize(plan: &Plan, dir: &Path) -> Result<Summary, SweepError> {
         }
     }
     csv.commit().map_err(io)?;
-    pq.commit().map_err(io)?;
+    pq.finish().map_err(io)?;
 
     let mut summary = Table::new();
     point_columns(plan, &points, &mut summary);

@@ -19,20 +19,13 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
-use arrow_schema::DataType;
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
 use super::SweepError;
 use super::plan::{Kind, Plan};
 use super::spec::{Axis, Design};
-use crate::io::parquet::arrow_schema;
+use crate::io::parquet::ParquetStream;
 use crate::io::{AtomicFile, Column, IoError, Table, write_atomic_bytes};
 
 /// The manifest's file name in a sweep directory.
@@ -427,185 +420,24 @@ pub fn part_path(dir: &Path, kind: &str, batch: u64) -> PathBuf {
     dir.join(kind).join(format!("part-{batch:06}.parquet"))
 }
 
-/// Rows per Parquet row group. The writer buffers one row group in memory, so this bounds
-/// the memory of `results.parquet` however many runs there are.
-const ROW_GROUP_ROWS: usize = 8192;
-
-fn props() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .build()
-}
+/// Rows per Parquet row group of `results.parquet` and the part files. The writer buffers
+/// one row group in memory, so this bounds the memory of `results.parquet` however many
+/// runs there are.
+pub const ROW_GROUP_ROWS: usize = 8192;
 
 /// Read a Parquet file written by [`crate::io::write_parquet`] back into a [`Table`].
 pub fn read_parquet(path: &Path) -> Result<Table, SweepError> {
-    let bad = |m: String| SweepError::Read {
+    crate::io::parquet::read_parquet(path).map_err(|message| SweepError::Read {
         path: path.to_path_buf(),
-        message: m,
-    };
-    let file = fs::File::open(path).map_err(|e| bad(e.to_string()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(e.to_string()))?;
-    // An empty part (e.g. the series of a batch whose runs all failed) has no batches:
-    // its columns come from the schema.
-    let empty = RecordBatch::new_empty(builder.schema().clone());
-    let reader = builder.build().map_err(|e| bad(e.to_string()))?;
-    let mut out: Option<Table> = None;
-    for batch in reader {
-        let batch = batch.map_err(|e| bad(e.to_string()))?;
-        let t = batch_to_table(&batch).map_err(bad)?;
-        out = Some(match out {
-            None => t,
-            Some(mut acc) => {
-                for (a, b) in acc.columns.iter_mut().zip(t.columns) {
-                    match (a, b) {
-                        (Column::F64(a), Column::F64(b)) => a.extend(b),
-                        (Column::U64(a), Column::U64(b)) => a.extend(b),
-                        (Column::OptU64(a), Column::OptU64(b)) => a.extend(b),
-                        (Column::Str(a), Column::Str(b)) => a.extend(b),
-                        _ => return Err(bad("inconsistent column types".into())),
-                    }
-                }
-                acc
-            }
-        });
-    }
-    match out {
-        Some(t) => Ok(t),
-        None => batch_to_table(&empty).map_err(bad),
-    }
-}
-
-fn batch_to_table(batch: &RecordBatch) -> Result<Table, String> {
-    let schema = batch.schema();
-    let mut t = Table::new();
-    for (field, col) in schema.fields().iter().zip(batch.columns()) {
-        let c = match field.data_type() {
-            DataType::Float64 => {
-                let a = col
-                    .as_any()
-                    .downcast_ref::<Float64Array>()
-                    .ok_or("bad Float64 column")?;
-                Column::F64(a.values().to_vec())
-            }
-            DataType::UInt64 => {
-                let a = col
-                    .as_any()
-                    .downcast_ref::<UInt64Array>()
-                    .ok_or("bad UInt64 column")?;
-                if field.is_nullable() {
-                    Column::OptU64(
-                        (0..a.len())
-                            .map(|i| (!a.is_null(i)).then(|| a.value(i)))
-                            .collect(),
-                    )
-                } else {
-                    Column::U64(a.values().to_vec())
-                }
-            }
-            DataType::Utf8 => {
-                let a = col
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .ok_or("bad Utf8 column")?;
-                Column::Str((0..a.len()).map(|i| a.value(i).to_string()).collect())
-            }
-            other => return Err(format!("unexpected column type {other}")),
-        };
-        t.push(field.name().clone(), c);
-    }
-    Ok(t)
-}
-
-fn to_arrays(t: &Table) -> Vec<ArrayRef> {
-    t.columns
-        .iter()
-        .map(|c| -> ArrayRef {
-            match c {
-                Column::F64(v) => Arc::new(Float64Array::from(v.clone())),
-                Column::U64(v) => Arc::new(UInt64Array::from(v.clone())),
-                Column::OptU64(v) => Arc::new(UInt64Array::from(v.clone())),
-                Column::Str(v) => {
-                    Arc::new(StringArray::from_iter_values(v.iter().map(String::as_str)))
-                }
-            }
-        })
-        .collect()
-}
-
-/// A Parquet file written table by table, committed atomically at the end.
-pub struct ParquetStream {
-    path: PathBuf,
-    // The Arrow writer writes through a second handle on the temporary file; the
-    // `AtomicFile` keeps ownership of the name and does the sync and rename.
-    writer: Option<ArrowWriter<std::io::BufWriter<fs::File>>>,
-    schema: arrow_schema::SchemaRef,
-    file: Option<AtomicFile>,
-}
-
-impl ParquetStream {
-    /// Start writing to a temporary file next to `path`, with the columns of `like`.
-    pub fn create(path: &Path, like: &Table) -> Result<Self, IoError> {
-        let mut file = AtomicFile::create(path)?;
-        let handle = file
-            .writer()
-            .get_ref()
-            .try_clone()
-            .map_err(|e| IoError::fs("cannot write", path, e))?;
-        let schema = arrow_schema(like);
-        let writer = ArrowWriter::try_new(
-            std::io::BufWriter::with_capacity(1 << 16, handle),
-            schema.clone(),
-            Some(props()),
-        )
-        .map_err(|source| IoError::Parquet {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Ok(ParquetStream {
-            path: path.to_path_buf(),
-            writer: Some(writer),
-            schema,
-            file: Some(file),
-        })
-    }
-
-    /// Append the rows of `t` (same columns as at creation).
-    pub fn write(&mut self, t: &Table) -> Result<(), IoError> {
-        let w = self.writer.as_mut().expect("open");
-        let batch = RecordBatch::try_new(self.schema.clone(), to_arrays(t)).map_err(|source| {
-            IoError::Arrow {
-                path: self.path.clone(),
-                source,
-            }
-        })?;
-        w.write(&batch).map_err(|source| IoError::Parquet {
-            path: self.path.clone(),
-            source,
-        })
-    }
-
-    /// Finish the file and rename it into place.
-    pub fn commit(mut self) -> Result<(), IoError> {
-        let w = self.writer.take().expect("open");
-        let mut inner = w.into_inner().map_err(|source| IoError::Parquet {
-            path: self.path.clone(),
-            source,
-        })?;
-        use std::io::Write;
-        inner
-            .flush()
-            .map_err(|e| IoError::fs("cannot write", &self.path, e))?;
-        drop(inner);
-        self.file.take().expect("open").commit()
-    }
+        message,
+    })
 }
 
 /// Write a whole table as one Parquet file, atomically (a part file).
 pub fn write_part(path: &Path, t: &Table) -> Result<(), IoError> {
-    let mut s = ParquetStream::create(path, t)?;
-    s.write(t)?;
-    s.commit()
+    let mut s = ParquetStream::with_row_groups(path, t, ROW_GROUP_ROWS)?;
+    s.push(t)?;
+    s.finish()
 }
 
 /// A CSV file written table by table, committed atomically at the end. Cells are formatted
