@@ -668,7 +668,12 @@ mod tests {
         let exp = counterweight::scenario::parse(&text, "t.toml", None, &o)
             .unwrap_or_else(|e| panic!("{}", counterweight::diagnostic::scenario(&e)));
         let root: toml::Table = text.parse().unwrap();
-        let n = root["policy"].as_array().unwrap().len() - 1;
+        let n = root["policy"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|p| p["kind"].as_str() == Some("self_limit"))
+            .unwrap();
         let provider = describe(&exp, registry)
             .into_iter()
             .find(|d| d.path == format!("policy[{n}].provider"))

@@ -208,7 +208,7 @@ fn every_declared_policy_kind_is_accepted_as_a_dashboard_adds_it() {
                 .or_insert_with(|| toml::Value::Array(Vec::new()));
             let index = list.as_array().map_or(0, Vec::len);
             list.as_array_mut().unwrap().push(policy);
-            let (text, overrides) = settle(model, t, set);
+            let (text, overrides) = settle(model, t.clone(), set);
             match scenario::parse(&text, "declared.toml", None, &overrides) {
                 Ok(_) => {}
                 // A field that names something of the scenario has no example: the user
