@@ -344,7 +344,10 @@ fn sigint_during_the_final_write_stops_promptly() {
     let text = LONG
         .replace("end = 1000.0, dt = 0.1", "end = 300000.0, dt = 1.0")
         .replace("count = 200000", "count = 20")
-        .replace("every = 1000", "every = 1");
+        .replace("every = 1000", "every = 1")
+        // No growth and no shocks: 300,000 steps at 1% would blow up (t = 132,326).
+        .replace("base_rate = 0.01", "base_rate = 0.0")
+        .replace("volatility = 0.1", "volatility = 0.0");
     let sc = write(tmp.path(), "w.toml", &text);
     let out = tmp.path().join("out");
     let child = spawn_run(&[
