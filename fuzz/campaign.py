@@ -140,7 +140,8 @@ def main():
                 counts[(name, code)] += 1
                 f = flags(code, err, out_dir, work)
                 for x in f:
-                    counts[(name, x)] += 1
+                    if x != code:  # a timeout is counted once, as "hang"
+                        counts[(name, x)] += 1
                 if f:
                     os.makedirs(keep, exist_ok=True)
                     kept = os.path.join(keep, f"case{case}-{name.replace(' ', '_')}.{ext}")

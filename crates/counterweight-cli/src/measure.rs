@@ -48,10 +48,39 @@ pub struct MeasureArgs {
     /// Print only the report's path.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Read the file even when the estimate of memory (about 16 bytes per byte of the CSV)
+    /// Read the file even when the estimate of memory (about 16 bytes per byte of the CSV;
+    /// 48 bytes a row without --entity, --time and --group, which keep only the values)
     /// exceeds what this machine has.
     #[arg(long)]
     pub no_limits: bool,
+}
+
+/// Data rows of a CSV of `len` bytes, extrapolated from the newlines of its first MB (at
+/// least one row per 2 bytes is impossible to exceed with a value and a newline); on a
+/// read error, that bound. `None` when the first MB holds no line end (a record as long
+/// as the file: the whole-file estimate applies).
+fn estimated_rows(path: &std::path::Path, len: u64) -> Option<u64> {
+    use std::io::Read;
+    let bound = len / 2 + 1;
+    let mut head = Vec::with_capacity(1 << 20);
+    let Ok(file) = std::fs::File::open(path) else {
+        return Some(bound);
+    };
+    if file.take(1 << 20).read_to_end(&mut head).is_err() || head.is_empty() {
+        return Some(bound);
+    }
+    let newlines = head.iter().filter(|&&b| b == b'\n').count() as u64;
+    if newlines == 0 && (head.len() as u64) < len {
+        // No line ends in the first MB: a record may be as long as the file, and the CSV
+        // reader holds a record whole. Not a table to stream.
+        return None;
+    }
+    if head.len() as u64 >= len {
+        return Some(newlines + 1);
+    }
+    // Extrapolate with 10% to spare (later rows may be shorter).
+    let per_byte = (newlines.max(1)) as f64 / head.len() as f64;
+    Some(((len as f64 * per_byte * 1.1) as u64).min(bound))
 }
 
 pub fn measure(args: MeasureArgs) -> ExitCode {
@@ -60,7 +89,16 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     if let Ok(meta) = std::fs::metadata(&args.file)
         && meta.is_file()
     {
-        let est = counterweight::estimate::measure(meta.len());
+        // Without an entity, time or group column only the value column is kept (8 bytes
+        // a row, streamed): the estimate counts rows, from the lines of the first MB.
+        let values_only = args.entity.is_none() && args.time.is_none() && args.group.is_none();
+        let rows = values_only
+            .then(|| estimated_rows(&args.file, meta.len()))
+            .flatten();
+        let est = match rows {
+            Some(rows) => counterweight::estimate::measure_values(meta.len(), rows),
+            None => counterweight::estimate::measure(meta.len()),
+        };
         let available = crate::limits::available(args.out.as_deref().unwrap_or("runs".as_ref()));
         if let Err(code) = crate::limits::enforce(
             &est,

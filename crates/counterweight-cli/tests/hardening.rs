@@ -332,6 +332,61 @@ fn sigint_while_writing_stops_promptly() {
     assert_eq!(tree(tmp.path()), vec!["w.toml"]);
 }
 
+/// Ctrl-C during the final write of the run directory (tables, charts, report), not
+/// during the computation: the staging directory exists from the start (per-actor rows
+/// stream into it), so the test waits for `scenario.toml`, the first file `write_run`
+/// writes once the replicates have finished. Few actors and many recorded steps make the
+/// computation short and the write long (300,001 rows of metrics as CSV, Parquet and
+/// charts: several seconds on a 2-core machine), so the signal lands inside it.
+#[test]
+fn sigint_during_the_final_write_stops_promptly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = LONG
+        .replace("end = 1000.0, dt = 0.1", "end = 300000.0, dt = 1.0")
+        .replace("count = 200000", "count = 20")
+        .replace("every = 1000", "every = 1")
+        // No growth and no shocks: 300,000 steps at 1% would blow up (t = 132,326).
+        .replace("base_rate = 0.01", "base_rate = 0.0")
+        .replace("volatility = 0.1", "volatility = 0.0");
+    let sc = write(tmp.path(), "w.toml", &text);
+    let out = tmp.path().join("out");
+    let child = spawn_run(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    let staging = tmp.path().join(format!("out.partial-{}", child.id()));
+    let start = Instant::now();
+    let writing = || {
+        std::fs::read_dir(&staging).is_ok_and(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().contains("scenario.toml"))
+        })
+    };
+    while !writing() {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the final write never began"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    signal(&child, "-INT");
+    let signalled = Instant::now();
+    let o = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    assert!(took < Duration::from_secs(1), "stopped after {took:?}");
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "the run finished before the signal? {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!out.exists());
+    assert_eq!(tree(tmp.path()), vec!["w.toml"]);
+}
+
 /// A staging directory left by a killed process is removed by the next write beside it.
 #[test]
 fn stale_staging_directories_are_cleaned() {
@@ -479,6 +534,28 @@ fn replay_json_prints_the_steps_before_a_runtime_error() {
     assert_eq!(lines[1]["action"], "rebase");
 }
 
+// ------------------------------------------------------------------------ item 20
+
+/// With fewer than 10 actors the top-10% share is a fraction of the largest actor's
+/// (interpolated on the Lorenz curve) and lies below the top-1 share: the report says so
+/// under the concentration chart, with the number of actors and the fraction.
+#[test]
+fn small_n_top10_share_is_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    bin()
+        .args(["run", "two-oh-two", "-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains("With 2 actors the top 10% is 0.2 of an actor"),
+        "{}",
+        &report[..report.len().min(3000)]
+    );
+}
+
 // ------------------------------------------------------------------------ item 21
 
 #[test]
@@ -610,6 +687,27 @@ fn invalid_utf8_timeline_is_located() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("t.toml:3:8"));
+}
+
+/// A bad `--set` of `govern simulate` is located at the `--set`, not at a line of the file
+/// (it used to quote a line that is not in the file).
+#[test]
+fn govern_simulate_set_error_is_located_at_the_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["govern", "simulate"])
+        .arg(repo("scenarios/governance/simulate/default.toml"))
+        .args(["--set", "replicates=0", "--quiet", "--out"])
+        .arg(tmp.path().join("g"))
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--> --set replicates=0"), "{err}");
+    assert!(err.contains("field: replicates"), "{err}");
+    assert!(!err.contains(" | "), "quotes a line: {err}");
+    assert!(!tmp.path().join("g").exists());
 }
 
 // ------------------------------------------------------------------------ item 2
@@ -748,6 +846,33 @@ fn measure_of_a_file_larger_than_memory_is_refused() {
         .code(2)
         .stderr(predicate::str::contains("this measurement of"))
         .stderr(predicate::str::contains("of memory, but"))
+        .stderr(predicate::str::contains("--no-limits"));
+    assert!(!tmp.path().join("m").exists());
+}
+
+/// Without --entity, --time and --group only the values are kept, and the estimate counts
+/// rows (from the lines of the first MB) instead of bytes: a file of short lines far larger
+/// than memory is still refused, naming the rows.
+#[test]
+fn measure_of_values_only_is_estimated_by_rows() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("rows.csv");
+    let mut f = std::fs::File::create(&p).unwrap();
+    f.write_all(b"v\n").unwrap();
+    f.write_all(&b"1\n".repeat(500_000)).unwrap();
+    f.set_len(1 << 42).unwrap(); // 4.4 TB, sparse after the first MB
+    drop(f);
+    bin()
+        .args(["measure"])
+        .arg(&p)
+        .args(["--value", "v", "--out"])
+        .arg(tmp.path().join("m"))
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the value column of the CSV"))
+        .stderr(predicate::str::contains("48 bytes a row"))
         .stderr(predicate::str::contains("--no-limits"));
     assert!(!tmp.path().join("m").exists());
 }

@@ -54,8 +54,9 @@ fn text(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Vec<Strin
 type Result3 = (Py<PyAny>, Vec<(String, f64)>, Vec<String>);
 
 fn result(py: Python<'_>, m: Measurement) -> PyResult<Result3> {
+    let holders = m.named_final_values().into_owned();
     let table = table_to_pyarrow(py, m.table)?;
-    Ok((table, m.final_values, m.times))
+    Ok((table, holders, m.times))
 }
 
 fn options(

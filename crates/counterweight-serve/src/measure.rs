@@ -89,14 +89,12 @@ pub(crate) fn measure(req: &MeasureRequest) -> serde_json::Value {
             (n.clone(), v)
         })
         .collect();
-    let total: f64 = m.final_values.iter().map(|(_, v)| v).sum();
     let top: Vec<_> = m
-        .final_values
-        .iter()
-        .take(TOP)
-        .map(|(e, v)| json!({"entity": e, "value": v, "share": if total > 0.0 { v / total } else { f64::NAN }}))
+        .top_holders(TOP)
+        .into_iter()
+        .map(|h| json!({"entity": h.entity, "value": h.value, "share": h.share}))
         .collect();
-    let values: Vec<f64> = m.final_values.iter().map(|(_, v)| *v).collect();
+    let values = m.final_numbers();
     let lorenz: Vec<[f64; 2]> = counterweight::metrics::lorenz(&values, 200)
         .map(|p| p.into_iter().map(|(a, b)| [a, b]).collect())
         .unwrap_or_default();
@@ -110,7 +108,7 @@ pub(crate) fn measure(req: &MeasureRequest) -> serde_json::Value {
         "columns": m.table.names,
         "table": table,
         "times": m.times,
-        "entities": m.final_values.len(),
+        "entities": m.final_count(),
         "top": top,
         "lorenz": lorenz,
         "ccdf": ccdf,

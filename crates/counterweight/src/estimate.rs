@@ -45,6 +45,13 @@ const MEMORY_FIXED: u64 = 64 << 20;
 /// the entity names and the sorted copies; 15× was measured on a 0.74 GB file).
 pub const MEASURE_BYTES_PER_FILE_BYTE: u64 = 16;
 
+/// `measure` without an entity, time or group column keeps only the value column, 8 bytes
+/// a row, in a vector that may have doubled (16); at the peak the metrics' sorted copy
+/// and the Lorenz curve's sorted values and running sums take 8 bytes a row each.
+/// Calibrated: 8.5 million rows (a 289 MB CSV) peaked at 414 MB, 46 bytes a row above the
+/// program's own 20 MB (docs/scenarios.md, "Resource estimates, calibrated").
+pub const MEASURE_BYTES_PER_ROW: u64 = 48;
+
 /// The most runs (a sweep's points × replicates) started without `--no-limits`: beyond it
 /// the validation alone takes minutes and the part files run into the thousands.
 pub const MAX_RUNS: u64 = 1_000_000;
@@ -435,6 +442,27 @@ pub fn measure(file_bytes: u64) -> Estimate {
                 format_bytes(file_bytes)
             ),
             file_bytes.saturating_mul(MEASURE_BYTES_PER_FILE_BYTE),
+        )],
+        ..Estimate::default()
+    }
+    .finish()
+}
+
+/// The estimate of `measure` reading a CSV of `file_bytes` bytes and about `rows` data
+/// rows when only the value column is kept (no entity, time or group column): the rows
+/// stream through and each keeps [`MEASURE_BYTES_PER_ROW`] bytes, whatever the width of
+/// the file.
+pub fn measure_values(file_bytes: u64, rows: u64) -> Estimate {
+    Estimate {
+        runs: 1,
+        disk: DISK_FIXED,
+        memory_parts: vec![part(
+            format!(
+                "the value column of the CSV ({}, about {} rows): {MEASURE_BYTES_PER_ROW} bytes a row",
+                format_bytes(file_bytes),
+                format_count(rows)
+            ),
+            rows.saturating_mul(MEASURE_BYTES_PER_ROW),
         )],
         ..Estimate::default()
     }

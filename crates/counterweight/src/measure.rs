@@ -139,6 +139,54 @@ pub struct Measurement {
     pub distributions: Vec<Vec<(String, f64)>>,
     /// What the times are (`None` without a time column).
     pub time_kind: Option<TimeKind>,
+    /// Without an entity, time or group column each row is its own holder: the rows'
+    /// values are kept as numbers ([`RowValues`], 8 bytes a row) and `final_values` and
+    /// `distributions` are left empty, so that a large file is not held as strings (issue
+    /// 15 item 2: 15 times the file). Read the holders through
+    /// [`Measurement::named_final_values`], [`Measurement::final_numbers`] and
+    /// [`Measurement::top_holders`], which serve both forms.
+    pub rows: Option<RowValues>,
+}
+
+/// The values of a file whose rows are the holders, in file order, with the lines they
+/// are on: the holder of row `i` is named `line {line(i)}`, as the string form would name
+/// it. Lines are stored only where they do not follow the previous row's (blank lines,
+/// quoted newlines), so memory is 8 bytes a row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowValues {
+    /// The values, in file order.
+    pub values: Vec<f64>,
+    /// (row, line) where row's line is not the previous row's + 1, ascending by row.
+    jumps: Vec<(usize, u64)>,
+}
+
+impl RowValues {
+    fn push(&mut self, value: f64, line: u64) {
+        let row = self.values.len();
+        if row == 0 || self.line(row - 1) + 1 != line {
+            self.jumps.push((row, line));
+        }
+        self.values.push(value);
+    }
+
+    /// The file line of row `i` (header = line 1).
+    pub fn line(&self, i: usize) -> u64 {
+        let k = self.jumps.partition_point(|&(r, _)| r <= i);
+        let (r, l) = self.jumps[k - 1];
+        l + (i - r) as u64
+    }
+
+    /// The holder name of row `i`: `line N`.
+    pub fn name(&self, i: usize) -> String {
+        format!("line {}", self.line(i))
+    }
+
+    /// Order of the holders: value descending, ties by name (as the string form sorts).
+    fn cmp_rows(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        self.values[b]
+            .total_cmp(&self.values[a])
+            .then_with(|| self.name(a).cmp(&self.name(b)))
+    }
 }
 
 /// One of the largest holders at the latest time.
@@ -157,18 +205,81 @@ pub struct Holder {
 impl Measurement {
     /// The `n` largest holders at the latest time (ties by name), with their shares.
     pub fn top_holders(&self, n: usize) -> Vec<Holder> {
+        let holder = |i: usize, entity: String, value: f64, total: f64| Holder {
+            rank: i + 1,
+            entity,
+            value,
+            share: if total > 0.0 { value / total } else { f64::NAN },
+        };
+        if let Some(rows) = &self.rows {
+            // The n best rows in one pass (the file's rows are not sorted as a whole).
+            // The total summed largest first, as the string form sums its sorted list, so
+            // that shares are the same to the last bit.
+            let mut sorted = rows.values.clone();
+            sorted.sort_unstable_by(|a, b| b.total_cmp(a));
+            let total: f64 = sorted.iter().sum();
+            drop(sorted);
+            let mut best: Vec<usize> = Vec::with_capacity(n + 1);
+            for i in 0..rows.values.len() {
+                if best.len() == n
+                    && best
+                        .last()
+                        .is_none_or(|&w| rows.cmp_rows(i, w) != std::cmp::Ordering::Less)
+                {
+                    continue;
+                }
+                let at = best.partition_point(|&b| rows.cmp_rows(b, i) == std::cmp::Ordering::Less);
+                best.insert(at, i);
+                best.truncate(n);
+            }
+            return best
+                .into_iter()
+                .enumerate()
+                .map(|(k, i)| holder(k, rows.name(i), rows.values[i], total))
+                .collect();
+        }
         let total: f64 = self.final_values.iter().map(|(_, v)| v).sum();
         self.final_values
             .iter()
             .take(n)
             .enumerate()
-            .map(|(i, (e, v))| Holder {
-                rank: i + 1,
-                entity: e.clone(),
-                value: *v,
-                share: if total > 0.0 { v / total } else { f64::NAN },
-            })
+            .map(|(i, (e, v))| holder(i, e.clone(), *v, total))
             .collect()
+    }
+
+    /// The values of the latest time's holders (in no particular order): for the Lorenz
+    /// curve and other pictures of the whole distribution.
+    pub fn final_numbers(&self) -> Vec<f64> {
+        match &self.rows {
+            Some(rows) => rows.values.clone(),
+            None => self.final_values.iter().map(|(_, v)| *v).collect(),
+        }
+    }
+
+    /// How many holders the latest time has.
+    pub fn final_count(&self) -> usize {
+        self.rows
+            .as_ref()
+            .map_or(self.final_values.len(), |r| r.values.len())
+    }
+
+    /// The latest time's distribution (entity, value), sorted by value descending (ties by
+    /// name): `final_values`, or made from [`Measurement::rows`] (a string per row: for
+    /// small data, e.g. a Python caller asking for the list).
+    pub fn named_final_values(&self) -> std::borrow::Cow<'_, [(String, f64)]> {
+        match &self.rows {
+            None => std::borrow::Cow::Borrowed(&self.final_values),
+            Some(rows) => {
+                let mut order: Vec<usize> = (0..rows.values.len()).collect();
+                order.sort_by(|&a, &b| rows.cmp_rows(a, b));
+                std::borrow::Cow::Owned(
+                    order
+                        .into_iter()
+                        .map(|i| (rows.name(i), rows.values[i]))
+                        .collect(),
+                )
+            }
+        }
     }
 }
 
@@ -581,12 +692,8 @@ pub fn measure_reader_by<R: Read>(
     let entity_col = opts.entity.as_deref().map(|c| rows.column(c)).transpose()?;
     let time_col = opts.time.as_deref().map(|c| rows.column(c)).transpose()?;
     let group_col = group.map(|c| rows.column(c)).transpose()?;
-
-    let mut acc = Accumulator::new(source_name, opts);
-    acc.by_group = by_group;
     let mut record = csv::StringRecord::new();
-    while let Some(line) = rows.next(&mut record)? {
-        let raw = record.get(value_col).unwrap_or("");
+    let parse = |raw: &str, line: u64| -> Result<f64, MeasureError> {
         let value: f64 = raw.parse().map_err(|_| MeasureError::NotNumeric {
             source_name: src(),
             line,
@@ -601,6 +708,22 @@ pub fn measure_reader_by<R: Read>(
                 value,
             });
         }
+        Ok(value)
+    };
+
+    if entity_col.is_none() && time_col.is_none() && group_col.is_none() {
+        // Each row is its own holder: only the value column is kept (8 bytes a row).
+        let mut values = RowValues::default();
+        while let Some(line) = rows.next(&mut record)? {
+            values.push(parse(record.get(value_col).unwrap_or(""), line)?, line);
+        }
+        return measure_rows(values, source_name, opts);
+    }
+
+    let mut acc = Accumulator::new(source_name, opts);
+    acc.by_group = by_group;
+    while let Some(line) = rows.next(&mut record)? {
+        let value = parse(record.get(value_col).unwrap_or(""), line)?;
         let time = time_col.map_or(String::new(), |c| record.get(c).unwrap_or("").to_string());
         let entity = match entity_col {
             Some(c) => record.get(c).unwrap_or("").to_string(),
@@ -610,6 +733,54 @@ pub fn measure_reader_by<R: Read>(
         acc.add(value, entity, group, time);
     }
     acc.finish()
+}
+
+/// The measurement of a file whose rows are its holders (no entity, time or group
+/// column): the same table as the accumulator's, the holders kept as [`RowValues`].
+fn measure_rows(
+    rows: RowValues,
+    source_name: &str,
+    opts: &MeasureOptions,
+) -> Result<Measurement, MeasureError> {
+    if rows.values.is_empty() {
+        return Err(MeasureError::NoDataRows {
+            source_name: source_name.to_string(),
+        });
+    }
+    if !rows.values.iter().any(|&v| v > 0.0) {
+        return Err(MeasureError::AllZero {
+            source_name: source_name.to_string(),
+            column: opts.value.clone(),
+        });
+    }
+    let metric_opts = MetricOptions {
+        top_k: opts.top_k,
+        hill_k: None,
+    };
+    let mut cols = MetricColumns::new(opts.top_k);
+    match concentration(&rows.values, &metric_opts) {
+        Ok(c) => cols.push(&c),
+        Err(error) => {
+            return Err(MeasureError::Metrics {
+                source_name: source_name.to_string(),
+                time: None,
+                error,
+            });
+        }
+    }
+    let mut table = Table::new();
+    table.push("n_entities", Column::U64(vec![rows.values.len() as u64]));
+    for (name, column) in cols.into_columns("") {
+        table.push(name, column);
+    }
+    Ok(Measurement {
+        table,
+        final_values: Vec::new(),
+        times: Vec::new(),
+        distributions: Vec::new(),
+        time_kind: None,
+        rows: Some(rows),
+    })
 }
 
 /// The values of one column of a data frame (or any columnar table), row by row.
@@ -849,6 +1020,7 @@ impl<'a> Accumulator<'a> {
             times,
             distributions,
             time_kind,
+            rows: None,
         })
     }
 }

@@ -443,6 +443,64 @@ fn recursion_limit_is_located() {
     assert_eq!(e.location.expect("a location").line, 2, "{e}");
 }
 
+// ------------------------------------------------------------------------ item 5 (laws)
+
+/// Initial laws whose draws leave floating point are refused when the scenario is read,
+/// at the field, instead of failing at the first step with no field named ("the values
+/// sum to zero" for `mu = -800`, "value 0 is negative or not finite" for `scale = 1e308`).
+/// The bounds are exact: ln of the smallest normal and the largest double for the
+/// lognormal's `mu ± 10 sigma`, `scale · 2^(53/alpha)` below f64::MAX for the Pareto law.
+#[test]
+fn initial_laws_that_overflow_are_refused_at_the_field() {
+    let law = |init: &str| {
+        CORE_CLAIM.replace(
+            "initial = { lognormal = { mu = 0.0, sigma = 0.2 } }",
+            &format!("initial = {init}"),
+        )
+    };
+    for (init, field) in [
+        (
+            "{ lognormal = { mu = -800.0, sigma = 1.0 } }",
+            "lognormal.mu",
+        ),
+        (
+            "{ lognormal = { mu = 710.0, sigma = 0.0 } }",
+            "lognormal.mu",
+        ),
+        (
+            "{ lognormal = { mu = 0.0, sigma = 80.0 } }",
+            "lognormal.sigma",
+        ),
+        (
+            "{ pareto = { scale = 1e308, alpha = 1.5 } }",
+            "pareto.scale",
+        ),
+        ("{ pareto = { scale = 1.0, alpha = 0.05 } }", "pareto.alpha"),
+    ] {
+        let src = law(init);
+        let e = scenario_error(&src);
+        assert_eq!(
+            e.field.as_deref(),
+            Some(format!("actors[0].initial.{field}").as_str()),
+            "{init}: {e}"
+        );
+        assert!(e.location.is_some(), "{init}: {e}");
+    }
+    // Just inside the bounds: accepted, and every drawn value is positive and finite.
+    for init in [
+        "{ lognormal = { mu = -700.0, sigma = 0.5 } }",
+        "{ lognormal = { mu = 0.0, sigma = 70.0 } }",
+        "{ pareto = { scale = 1e297, alpha = 1.5 } }",
+        "{ pareto = { scale = 1.0, alpha = 0.0519 } }",
+    ] {
+        let exp = counterweight::scenario::parse(&law(init), "core-claim.toml", None, &[])
+            .unwrap_or_else(|e| panic!("{init}: {e}"));
+        let sc = &exp.variants[0].scenario;
+        let v = counterweight::setup::initial_values(&sc.groups, sc.seed, 0);
+        assert!(v.iter().all(|x| x.is_finite() && *x > 0.0), "{init}: {v:?}");
+    }
+}
+
 // ------------------------------------------------------------------------ item 7
 
 /// A scenario name becomes one safe file-name component: it can never escape `runs/`.

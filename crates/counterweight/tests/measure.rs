@@ -133,7 +133,8 @@ fn rows_of_one_entity_are_summed_and_rows_without_entity_are_holders() {
     assert!((f64_at(&with, "hhi", 0) - (16.0 + 4.0 + 16.0) / 100.0).abs() < 1e-15);
     let without = run(csv, &MeasureOptions::new("amount")).unwrap();
     assert_eq!(without.table.f64_column("n_entities").unwrap(), vec![4.0]);
-    assert_eq!(without.final_values[0], ("line 5".into(), 4.0));
+    assert_eq!(without.named_final_values()[0], ("line 5".into(), 4.0));
+    assert_eq!(without.top_holders(1)[0].entity, "line 5");
     // [1,2,3,4] is vector A: Gini 0.25, HHI 0.3.
     assert!((f64_at(&without, "gini", 0) - 0.25).abs() < 1e-15);
     assert!((f64_at(&without, "hhi", 0) - 0.3).abs() < 1e-15);
@@ -440,4 +441,53 @@ fn columns_equal_the_same_data_as_csv() {
         matches!(e, MeasureError::NotNumericRow { row: 1, .. }),
         "{e}"
     );
+}
+
+/// Without an entity, time or group column the rows are kept as numbers (issue 15 item 2):
+/// the result must be the one of the string form, which names each row `line N`. The
+/// string form is obtained by giving every row an entity column holding exactly that name;
+/// the file has blank lines, a quoted newline, CRLF endings and ties (so that the order of
+/// equal values by name, `line 10` before `line 9`, is exercised).
+#[test]
+fn rows_as_numbers_equal_rows_named_by_line() {
+    let mut lines = vec!["v,e,note".to_string()];
+    let mut line = 1;
+    for i in 0..40u32 {
+        if i % 7 == 3 {
+            lines.push(String::new()); // a blank line: the next row's line jumps
+            line += 1;
+        }
+        line += 1;
+        let v = [1.0, 2.5, 1.0, 0.0, 7.0][i as usize % 5];
+        if i == 20 {
+            // A quoted field over two physical lines: the row is on its first line.
+            lines.push(format!("{v},line {line},\"two\r\nlines\""));
+            line += 1;
+        } else {
+            lines.push(format!("{v},line {line},"));
+        }
+    }
+    let csv = lines.join("\r\n") + "\r\n";
+    let named = measure_reader(
+        csv.as_bytes(),
+        "t.csv",
+        &MeasureOptions {
+            entity: Some("e".into()),
+            ..MeasureOptions::new("v")
+        },
+    )
+    .unwrap();
+    let rows = measure_reader(csv.as_bytes(), "t.csv", &MeasureOptions::new("v")).unwrap();
+    assert!(rows.rows.is_some() && rows.final_values.is_empty());
+    assert!(named.rows.is_none());
+    assert_eq!(rows.table, named.table);
+    assert_eq!(rows.named_final_values(), named.named_final_values());
+    for n in [0, 1, 3, 10, 40, 100] {
+        assert_eq!(rows.top_holders(n), named.top_holders(n), "top {n}");
+    }
+    assert_eq!(rows.final_count(), 40);
+    let (mut a, mut b) = (rows.final_numbers(), named.final_numbers());
+    a.sort_by(f64::total_cmp);
+    b.sort_by(f64::total_cmp);
+    assert_eq!(a, b);
 }

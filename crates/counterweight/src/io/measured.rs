@@ -67,9 +67,10 @@ fn count(x: f64) -> String {
 /// choice (HHI). Shared by the report, `summary.json` and the command line.
 pub fn key_numbers(m: &Measurement) -> Vec<(String, String)> {
     let largest = m
-        .final_values
-        .first()
-        .map_or("-".to_string(), |(e, _)| e.clone());
+        .top_holders(1)
+        .into_iter()
+        .next()
+        .map_or("-".to_string(), |h| h.entity);
     vec![
         ("entities".to_string(), count(last(m, "n_entities"))),
         ("largest".to_string(), largest),
@@ -402,7 +403,7 @@ pub fn write_measure(dir: &Path, rec: &MeasureRecord<'_>) -> Result<Vec<PathBuf>
             "HHI (on the 0-1 scale: multiply by 10,000 for the 0-10,000 scale), Gini and the largest holder's share at each time.".into(),
         ));
     }
-    let values: Vec<f64> = m.final_values.iter().map(|(_, v)| *v).collect();
+    let values = m.final_numbers();
     if let Some(pts) = lorenz_points(&values) {
         let title = format!("Lorenz curve{at} — {}", rec.name);
         let chart = LineChart {

@@ -888,6 +888,16 @@ fn fmt_tick(v: f64, pow10: bool) -> String {
     s.to_string()
 }
 
+/// The number printed at the end of a bar: four significant digits (`10.99`, not the tick
+/// format's `10.9873`; issue 15 item 19), or a percentage with two decimals.
+fn bar_label(v: f64, percent: bool) -> String {
+    if percent {
+        format!("{:.2}%", 100.0 * v)
+    } else {
+        crate::fmt::sig(v, 4)
+    }
+}
+
 /// Label of a tick at `l` = log10(value) on a log axis, computed from the exponent so
 /// that values beyond the range of f64 (after padding) still read right.
 fn fmt_log_tick(l: f64, pow10: bool) -> String {
@@ -1552,13 +1562,7 @@ fn draw_bar_chart<DB: DrawingBackend>(
     }))
     .map_err(e)?;
     let percent = chart.percent;
-    let fmt = move |v: f64| {
-        if percent {
-            format!("{:.2}%", 100.0 * v)
-        } else {
-            fmt_tick(v, false)
-        }
-    };
+    let fmt = move |v: f64| bar_label(v, percent);
     cc.draw_series(
         chart
             .bars
@@ -2081,9 +2085,27 @@ mod tests {
         }
     }
 
+    /// A title longer than its chart shrinks until it fits (item 20: `phase_stopped`'s
+    /// title was clipped); a short one keeps the largest size.
+    #[test]
+    fn titles_shrink_to_fit_their_width() {
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (600, 400)).into_drawing_area();
+        let long = "Fraction of runs stopped at stop_at_share over returns to scale and spillover — a sweep with a long name";
+        let size = fitted_size(&area, long, 22, 12, 600 - 24);
+        assert!(size < 22, "{size}");
+        assert!(text_width(&area, long, size) <= 576, "{size}");
+        assert_eq!(fitted_size(&area, "short", 22, 12, 576), 22);
+    }
+
     #[test]
     fn ticks_are_compact() {
         assert_eq!(fmt_tick(0.30000000000000004, false), "0.3");
+        // Bar labels: significant digits, not four decimals.
+        assert_eq!(bar_label(10.9873, false), "10.99");
+        assert_eq!(bar_label(0.000123456, false), "0.0001235");
+        assert_eq!(bar_label(5_792_448.0, false), "5792448");
+        assert_eq!(bar_label(0.25, true), "25.00%");
         assert_eq!(fmt_tick(1000.0, false), "1000");
         assert_eq!(fmt_tick(2_500_000.0, false), "2.5e6");
         assert_eq!(fmt_tick(1e-5, true), "10⁻⁵");

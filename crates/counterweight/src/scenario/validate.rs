@@ -303,14 +303,18 @@ fn validate_group_with(
             }
             Initial::Uniform { low, high }
         }
-        InitialSpec::Lognormal { mu, sigma } => Initial::Lognormal {
-            mu: finite(&p("lognormal.mu"), *mu)?,
-            sigma: non_negative(&p("lognormal.sigma"), *sigma)?,
-        },
-        InitialSpec::Pareto { scale, alpha } => Initial::Pareto {
-            scale: positive(&p("pareto.scale"), *scale)?,
-            alpha: positive(&p("pareto.alpha"), *alpha)?,
-        },
+        InitialSpec::Lognormal { mu, sigma } => {
+            let mu = finite(&p("lognormal.mu"), *mu)?;
+            let sigma = non_negative(&p("lognormal.sigma"), *sigma)?;
+            lognormal_in_range(&p, mu, sigma)?;
+            Initial::Lognormal { mu, sigma }
+        }
+        InitialSpec::Pareto { scale, alpha } => {
+            let scale = positive(&p("pareto.scale"), *scale)?;
+            let alpha = positive(&p("pareto.alpha"), *alpha)?;
+            pareto_in_range(&p, scale, alpha)?;
+            Initial::Pareto { scale, alpha }
+        }
         InitialSpec::Values(v) => Initial::Values(check_values(&p("values"), v, zero_ok)?),
         InitialSpec::Csv(path) => {
             let full = base_dir.map_or_else(|| Path::new(path).to_path_buf(), |d| d.join(path));
@@ -350,6 +354,70 @@ fn validate_group_with(
         initial,
         openness,
     })
+}
+
+/// A lognormal law whose draws `exp(mu + sigma z)` stay positive and finite: `mu ± 10 sigma`
+/// inside [ln of the smallest normal double, ln of the largest] = [-708.4, 709.8] (a draw
+/// with |z| > 10 has probability 1.5e-23). `mu = -800` made every value 0 and the run
+/// failed at its first step with "the values sum to zero" (issue 15 item 5).
+fn lognormal_in_range(p: &dyn Fn(&str) -> String, mu: f64, sigma: f64) -> R<()> {
+    let (lo, hi) = (f64::MIN_POSITIVE.ln(), f64::MAX.ln());
+    let range = format!("between {:.1} and {:.1}", lo, hi);
+    if !(lo..=hi).contains(&mu) {
+        return Err(err(
+            p("lognormal.mu"),
+            format!("mu = {mu}: the values e^mu would be 0 or infinite in floating point"),
+            format!("mu {range}"),
+        ));
+    }
+    if mu - 10.0 * sigma < lo || mu + 10.0 * sigma > hi {
+        return Err(err(
+            p("lognormal.sigma"),
+            format!(
+                "sigma = {sigma} with mu = {mu}: draws e^(mu ± 10 sigma) would be 0 or infinite in floating point"
+            ),
+            format!("a sigma with mu ± 10 sigma {range}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A Pareto law whose largest possible draw is finite: `x = scale · u^(-1/alpha)` with `u`
+/// at least 2^-53, so `scale · 2^(53/alpha)` must not overflow. `scale = 1e308` made the
+/// first value infinite and the run failed at its first step (issue 15 item 5).
+fn pareto_in_range(p: &dyn Fn(&str) -> String, scale: f64, alpha: f64) -> R<()> {
+    let exponent = 53.0 / alpha;
+    let log_max = f64::MAX.ln() - exponent * std::f64::consts::LN_2;
+    if scale.ln() > log_max {
+        let (field, hint) = if log_max > 0.0 {
+            (
+                "pareto.scale",
+                format!(
+                    "scale <= {} with alpha = {alpha}",
+                    crate::fmt::sig(log_max.exp(), 3)
+                ),
+            )
+        } else {
+            (
+                "pareto.alpha",
+                format!(
+                    "alpha >= {} with scale = {scale}",
+                    crate::fmt::sig(
+                        53.0 * std::f64::consts::LN_2 / (f64::MAX.ln() - scale.ln().max(0.0)),
+                        3
+                    )
+                ),
+            )
+        };
+        return Err(err(
+            p(field),
+            format!(
+                "scale = {scale}, alpha = {alpha}: the largest draw, scale · 2^(53/alpha), is beyond the largest floating-point number (1.8e308)"
+            ),
+            hint,
+        ));
+    }
+    Ok(())
 }
 
 fn check_values(field: &str, v: &[f64], zero_ok: bool) -> R<Vec<f64>> {
