@@ -2091,10 +2091,15 @@ mod tests {
     fn titles_shrink_to_fit_their_width() {
         let mut svg = String::new();
         let area = SVGBackend::with_string(&mut svg, (600, 400)).into_drawing_area();
-        let long = "Fraction of runs stopped at stop_at_share over returns to scale and spillover — a sweep with a long name";
+        // 77 characters: too wide at 22 px on 576 px, narrow enough at the 12 px floor.
+        let long = "Fraction of runs stopped at stop_at_share over returns to scale and spillover";
         let size = fitted_size(&area, long, 22, 12, 600 - 24);
         assert!(size < 22, "{size}");
+        assert!(size > 12, "{size}");
         assert!(text_width(&area, long, size) <= 576, "{size}");
+        // A title that cannot fit stops at the floor (it is then clipped, never smaller).
+        let longer = long.repeat(2);
+        assert_eq!(fitted_size(&area, &longer, 22, 12, 576), 12);
         assert_eq!(fitted_size(&area, "short", 22, 12, 576), 22);
     }
 
