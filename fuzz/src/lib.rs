@@ -42,13 +42,11 @@ pub fn timeline(data: &[u8]) {
     }
 }
 
-/// The CSV reader of `measure`; the first byte picks which of value/entity/time columns
-/// are asked for.
-pub fn measure(data: &[u8]) {
-    let Some((&mode, csv)) = data.split_first() else {
-        return;
-    };
-    let opts = MeasureOptions {
+/// `measure`'s options as the first input byte picks them: bit 0 asks for an entity
+/// column `e`, bit 1 for a time column `t`, bit 2 excludes the entity `x`; the value column
+/// is `v`.
+fn measure_options(mode: u8) -> MeasureOptions {
+    MeasureOptions {
         entity: (mode & 1 != 0).then(|| "e".to_string()),
         time: (mode & 2 != 0).then(|| "t".to_string()),
         exclude: if mode & 4 != 0 {
@@ -56,8 +54,19 @@ pub fn measure(data: &[u8]) {
         } else {
             Vec::new()
         },
-        top_k: 1 + (mode as usize >> 3) % 5,
         ..MeasureOptions::new("v")
+    }
+}
+
+/// The CSV reader of `measure`; the first byte picks which of value/entity/time columns
+/// are asked for.
+pub fn measure(data: &[u8]) {
+    let Some((&mode, csv)) = data.split_first() else {
+        return;
+    };
+    let opts = MeasureOptions {
+        top_k: 1 + (mode as usize >> 3) % 5,
+        ..measure_options(mode)
     };
     if let Ok(m) = measure_reader(csv, "<fuzz>", &opts) {
         let _ = m.top_holders(10);
@@ -269,16 +278,7 @@ fn measure_whole(data: &[u8]) {
     let Some((&mode, csv)) = data.split_first() else {
         return;
     };
-    let opts = MeasureOptions {
-        entity: (mode & 1 != 0).then(|| "e".to_string()),
-        time: (mode & 2 != 0).then(|| "t".to_string()),
-        exclude: if mode & 4 != 0 {
-            vec!["x".into()]
-        } else {
-            Vec::new()
-        },
-        ..MeasureOptions::new("v")
-    };
+    let opts = measure_options(mode);
     let Ok(m) = measure_reader(csv, "<fuzz>", &opts) else {
         return;
     };

@@ -307,29 +307,45 @@ fn sigint_while_writing_stops_promptly() {
         "-q",
     ]);
     let staging = tmp.path().join(format!("out.partial-{}", child.id()));
-    // Wait until writing has begun.
+    // Wait until writing has begun. Before the fix the signal was ignored until the whole
+    // directory was written.
+    interrupt_when(
+        child,
+        || staging.exists(),
+        Duration::from_secs(60),
+        "writing never began",
+        "",
+    );
+    assert!(!out.exists());
+    assert_eq!(tree(tmp.path()), vec!["w.toml"]);
+}
+
+/// Poll until `ready()` holds (at most `limit`, else fail with `never`), send SIGINT to
+/// `child`, and check that it exits 130 within a second (`hint` prefixes the stderr shown
+/// when the exit code is wrong).
+fn interrupt_when(
+    child: std::process::Child,
+    ready: impl Fn() -> bool,
+    limit: Duration,
+    never: &str,
+    hint: &str,
+) {
     let start = Instant::now();
-    while !staging.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "writing never began"
-        );
-        std::thread::sleep(Duration::from_millis(5));
+    while !ready() {
+        assert!(start.elapsed() < limit, "{never}");
+        std::thread::sleep(Duration::from_millis(2));
     }
     signal(&child, "-INT");
     let signalled = Instant::now();
     let o = child.wait_with_output().unwrap();
     let took = signalled.elapsed();
-    // Before the fix the signal was ignored until the whole directory was written.
     assert!(took < Duration::from_secs(1), "stopped after {took:?}");
     assert_eq!(
         o.status.code(),
         Some(130),
-        "{}",
+        "{hint}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(!out.exists());
-    assert_eq!(tree(tmp.path()), vec!["w.toml"]);
 }
 
 /// Ctrl-C during the final write of the run directory (tables, charts, report), not
@@ -358,30 +374,18 @@ fn sigint_during_the_final_write_stops_promptly() {
         "-q",
     ]);
     let staging = tmp.path().join(format!("out.partial-{}", child.id()));
-    let start = Instant::now();
     let writing = || {
         std::fs::read_dir(&staging).is_ok_and(|d| {
             d.flatten()
                 .any(|e| e.file_name().to_string_lossy().contains("scenario.toml"))
         })
     };
-    while !writing() {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "the final write never began"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    signal(&child, "-INT");
-    let signalled = Instant::now();
-    let o = child.wait_with_output().unwrap();
-    let took = signalled.elapsed();
-    assert!(took < Duration::from_secs(1), "stopped after {took:?}");
-    assert_eq!(
-        o.status.code(),
-        Some(130),
-        "the run finished before the signal? {}",
-        String::from_utf8_lossy(&o.stderr)
+    interrupt_when(
+        child,
+        writing,
+        Duration::from_secs(120),
+        "the final write never began",
+        "the run finished before the signal? ",
     );
     assert!(!out.exists());
     assert_eq!(tree(tmp.path()), vec!["w.toml"]);

@@ -173,13 +173,7 @@ impl ParquetStream {
             }
         }
         while self.pending.rows() >= self.group_rows {
-            let pending = std::mem::replace(
-                &mut self.pending,
-                Table {
-                    names: Vec::new(),
-                    columns: Vec::new(),
-                },
-            );
+            let pending = std::mem::take(&mut self.pending);
             let result = self.write_rows(&pending, 0, self.group_rows);
             self.pending = pending;
             result?;
@@ -253,13 +247,7 @@ impl ParquetStream {
     pub fn finish(mut self) -> Result<(), IoError> {
         let rows = self.pending.rows();
         if rows > 0 {
-            let pending = std::mem::replace(
-                &mut self.pending,
-                Table {
-                    names: Vec::new(),
-                    columns: Vec::new(),
-                },
-            );
+            let pending = std::mem::take(&mut self.pending);
             self.write_rows(&pending, 0, rows)?;
         }
         let path = self.path;

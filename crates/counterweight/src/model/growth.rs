@@ -1772,40 +1772,12 @@ where
     (total, max, stats.iter().find_map(|s| s.bad))
 }
 
-/// Term 3: `S_i = (1/N) sum_j o_j max(R_j - R_i, 0)` for every i in O(N log N):
-/// sort by R descending; for actor i, S_i = (P_i - R_i Q_i)/N where P_i and Q_i sum
-/// o_j R_j and o_j over the actors strictly above R_i.
+/// Term 3: `S_i = (1/N) sum_j o_j max(R_j - R_i, 0)` for every i, in O(N log N) by the
+/// mean-field sum the network section's complete graph uses too
+/// ([`crate::network::measure::mean_field_spillover`]).
 fn spillover_sums(r: &[f64], openness: &[f64], order: &mut Vec<u32>, spill: &mut Vec<f64>) {
-    let n = r.len();
-    order.clear();
-    order.extend(0..n as u32);
-    let cmp = |a: &u32, b: &u32| r[*b as usize].total_cmp(&r[*a as usize]).then(a.cmp(b));
-    if n >= PARALLEL_MIN {
-        order.par_sort_unstable_by(cmp);
-    } else {
-        order.sort_unstable_by(cmp);
-    }
-    spill.resize(n, 0.0);
-    let (mut p, mut q) = (0.0f64, 0.0f64);
-    let mut i = 0;
-    while i < n {
-        // A run of equal values: all see the same actors strictly above them.
-        let v = r[order[i] as usize];
-        let mut j = i;
-        while j < n && r[order[j] as usize] == v {
-            j += 1;
-        }
-        let s = ((p - v * q) / n as f64).max(0.0);
-        for &a in &order[i..j] {
-            spill[a as usize] = s;
-        }
-        for &a in &order[i..j] {
-            let o = openness[a as usize];
-            p += o * r[a as usize];
-            q += o;
-        }
-        i = j;
-    }
+    spill.resize(r.len(), 0.0);
+    crate::network::measure::mean_field_spillover(r, openness, order, spill);
 }
 
 /// Term 1's increment `dt a K (R/K)^beta`.

@@ -236,7 +236,7 @@ pub fn spillover(net: &Network, values: &[f64], openness: &[f64], out: &mut [f64
     let n = net.n();
     assert!(values.len() == n && openness.len() == n && out.len() == n);
     match net {
-        Network::Complete { .. } => mean_field_spillover(values, openness, out),
+        Network::Complete { .. } => mean_field_spillover(values, openness, &mut Vec::new(), out),
         Network::Sparse(g) => sparse_spillover(g, values, openness, out),
     }
 }
@@ -261,15 +261,32 @@ fn sparse_spillover(g: &Csr, r: &[f64], o: &[f64], out: &mut [f64]) {
     }
 }
 
-/// `(1/N) Σ_j o_j max(R_j − R_i, 0)` in O(N log N): sort descending; for actor i the sum
-/// is P − R_i Q, P and Q summing o_j R_j and o_j over the actors strictly above R_i.
-fn mean_field_spillover(r: &[f64], o: &[f64], out: &mut [f64]) {
+/// Above this many actors the sort of [`mean_field_spillover`] runs on rayon (the order is
+/// total, so the result is the same on any number of threads).
+const PARALLEL_SORT_MIN: usize = 32_768;
+
+/// `(1/N) Σ_j o_j max(R_j − R_i, 0)` for every i in O(N log N), into `out`: sort by R
+/// descending (ties by index, so the order is total); for actor i the sum is
+/// `P − R_i Q`, P and Q summing `o_j R_j` and `o_j` over the actors strictly above R_i.
+/// `order` is scratch, reused between calls (the growth model's term 3 calls this every
+/// step).
+///
+/// Panics if `o` or `out` is shorter than `r` (a programming error).
+pub fn mean_field_spillover(r: &[f64], o: &[f64], order: &mut Vec<u32>, out: &mut [f64]) {
+    use rayon::slice::ParallelSliceMut;
     let n = r.len();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_unstable_by(|a, b| r[*b as usize].total_cmp(&r[*a as usize]).then(a.cmp(b)));
+    order.clear();
+    order.extend(0..n as u32);
+    let cmp = |a: &u32, b: &u32| r[*b as usize].total_cmp(&r[*a as usize]).then(a.cmp(b));
+    if n >= PARALLEL_SORT_MIN {
+        order.par_sort_unstable_by(cmp);
+    } else {
+        order.sort_unstable_by(cmp);
+    }
     let (mut p, mut q) = (0.0f64, 0.0f64);
     let mut i = 0;
     while i < n {
+        // A run of equal values: all see the same actors strictly above them.
         let v = r[order[i] as usize];
         let mut j = i;
         while j < n && r[order[j] as usize] == v {
