@@ -10,7 +10,9 @@
 //! as full-page images: that is how the docs' `serve-*.png` are made.
 //!
 //! Environment: `CHROMIUM` (default `/usr/bin/chromium`), `CHROMEDRIVER` (default
-//! `chromedriver` on the PATH), `COUNTERWEIGHT_SCREENSHOTS`.
+//! `chromedriver` on the PATH), `COUNTERWEIGHT_SCREENSHOTS`, and
+//! `COUNTERWEIGHT_BROWSER_CHECKS=word,...` to run only the checks whose names contain
+//! one of the words.
 
 mod common;
 
@@ -1305,6 +1307,174 @@ async fn a_policy_of_a_declared_kind_is_added_run_and_exported(cx: &Ctx) -> R {
     Ok(())
 }
 
+/// A list parameter (the adoption model's `initial`, one count per platform) has a list
+/// control: edited in the page it changes the run, to the CLI's numbers for the same list;
+/// an item that is not a number is shown at the control, located by item, and Run refuses
+/// without running; a list validation refuses (one count short) is shown at the control
+/// with the library's message.
+async fn a_list_control_changes_the_run_as_the_cli(cx: &Ctx) -> R {
+    let list = "#controls input[data-path=\"adoption.initial\"]";
+    cx.lab("lock-in").await?;
+    let shown = cx
+        .js(&format!(
+            "const i = document.querySelector('{list}'); return i ? [i.value, i.dataset.list, i.closest('.control').dataset.kind] : null;"
+        ))
+        .await?;
+    if shown != json!(["10, 10, 10, 10", "integer", "list"]) {
+        return Err(format!("the list control of adoption.initial: {shown}"));
+    }
+    cx.type_into("#controls [data-path=\"replicates\"]", "2")
+        .await?;
+    cx.checked("ok").await?;
+    cx.type_into(list, "40, 10, 10, 10").await?;
+    cx.checked("ok").await?;
+    cx.run().await?;
+    let page = cx.key_numbers().await?;
+    let out = cli(
+        &[
+            "run",
+            "lock-in",
+            "--set",
+            "replicates=2",
+            "--set",
+            "adoption.initial=[40, 10, 10, 10]",
+            "--out",
+            "list-cli",
+            "--quiet",
+        ],
+        &cx.dir,
+    );
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let exported = cx
+        .js_async("const done = arguments[arguments.length - 1]; fetch(document.getElementById('export-toml').href).then(r => r.text()).then(done, e => done('ERR ' + e));")
+        .await?;
+    let cli_toml = std::fs::read_to_string(cx.dir.join("list-cli/scenario.toml"))
+        .map_err(|e| e.to_string())?;
+    if exported.as_str() != Some(cli_toml.as_str()) || !cli_toml.contains("initial = [") {
+        return Err(format!(
+            "exported scenario differs from the CLI's:\n{exported}\n---\n{cli_toml}"
+        ));
+    }
+    let csv =
+        std::fs::read_to_string(cx.dir.join("list-cli/metrics.csv")).map_err(|e| e.to_string())?;
+    let rows = final_rows(&csv);
+    let mut compared = 0;
+    for (variant, col, got) in &page {
+        let want: f64 = rows
+            .iter()
+            .find(|(l, _)| l == variant)
+            .and_then(|(_, r)| r.iter().find(|(c, _)| c == col))
+            .map_or(f64::NAN, |(_, v)| v.parse().unwrap_or(f64::NAN));
+        if !(want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan())) {
+            return Err(format!("{variant}: {col}: page {got} vs CLI {want}"));
+        }
+        compared += 1;
+    }
+    if compared < 3 * 5 {
+        return Err(format!("only {compared} numbers compared: {page:?}"));
+    }
+    // The list changed the run: the same page with the scenario's list differs.
+    let level = cli(
+        &[
+            "run",
+            "lock-in",
+            "--set",
+            "replicates=2",
+            "--out",
+            "level-cli",
+            "--quiet",
+        ],
+        &cx.dir,
+    );
+    let level = std::fs::read_to_string(cx.dir.join("level-cli/metrics.csv"))
+        .map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&level.stderr)))?;
+    if final_rows(&level) == rows {
+        return Err("the list made no difference to the run".into());
+    }
+
+    // An item that is not a number: located at the control, nothing sent, no run.
+    cx.type_into(list, "40, x, 10, 10").await?;
+    let error = cx
+        .js(&format!(
+            "const e = document.querySelector('{list}').closest('.control').querySelector('.control-error'); return e ? e.textContent : null;"
+        ))
+        .await?;
+    if error != json!("adoption.initial: item 2: \"x\" is not a whole number") {
+        return Err(format!("the error at the list control: {error}"));
+    }
+    cx.click("#run").await?;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let after = cx
+        .js("return [document.body.dataset.runState, document.body.dataset.refused || '', document.getElementById('status').textContent];")
+        .await?;
+    if after[0] != "done" || after[1] != "adoption.initial" {
+        return Err(format!("Run with an invalid list: {after}"));
+    }
+    if cx.key_numbers().await? != page {
+        return Err("the key numbers changed without a valid run".into());
+    }
+    cx.screenshot("serve-lab-list.png").await?;
+
+    // A well-formed list that validation refuses (one count short): the library's error,
+    // at the control and under the editor.
+    cx.type_into(list, "40, 10, 10").await?;
+    cx.checked("error").await?;
+    let error = cx
+        .js(&format!(
+            "const e = document.querySelector('{list}').closest('.control').querySelector('.control-error'); return [e ? e.textContent : '', document.getElementById('error').textContent];"
+        ))
+        .await?;
+    let at_control = error[0].as_str().unwrap_or_default();
+    if !at_control.starts_with("adoption.initial: ")
+        || !at_control.contains("3 counts for 4 platforms")
+        || !error[1]
+            .as_str()
+            .unwrap_or_default()
+            .contains("3 counts for 4 platforms")
+    {
+        return Err(format!("a list of the wrong length: {error}"));
+    }
+    Ok(())
+}
+
+/// A policy field that names something of the scenario (the checks model's `force` and
+/// `by`) is a menu of the names the scenario defines; a check added from the page starts
+/// at two distinct forces and validates as added.
+async fn a_policy_name_is_a_menu_of_the_scenarios_names(cx: &Ctx) -> R {
+    cx.lab("three-forces").await?;
+    cx.choose("#policy-add-kind", "check").await?;
+    cx.click("#policy-add").await?;
+    cx.checked("ok").await?;
+    let text = cx.editor().await?;
+    if !text.contains(
+        "kind = \"check\"\nfrom = 0.0\nforce = \"state\"\nby = \"business\"\nvalue = -0.1",
+    ) {
+        return Err(format!("the check as added:\n{text}"));
+    }
+    let menu = cx
+        .js("const s = document.querySelector('#controls select[data-path=\"policy[0].by\"]'); return s ? [s.value, [...s.options].map(o => o.value)] : null;")
+        .await?;
+    if menu != json!(["business", ["state", "business", "civic"]]) {
+        return Err(format!("the menu of policy[0].by: {menu}"));
+    }
+    cx.choose("#controls select[data-path=\"policy[0].by\"]", "civic")
+        .await?;
+    cx.checked("ok").await?;
+    let exported = cx
+        .js_async("const done = arguments[arguments.length - 1]; fetch(document.getElementById('export-toml').href).then(r => r.text()).then(done, e => done('ERR ' + e));")
+        .await?;
+    if !exported
+        .as_str()
+        .unwrap_or_default()
+        .contains("by = \"civic\"")
+    {
+        return Err(format!("the export lacks the chosen force:\n{exported}"));
+    }
+    Ok(())
+}
+
 /// Conditional parameters: the growth model's optional `[market]` is absent, so its
 /// controls are disabled; "Add [market]" writes the table with its required field; the
 /// demand curve's own parameters follow the choice of curve (switching to constant
@@ -1421,24 +1591,38 @@ async fn the_pages_in_headless_chromium() {
         full_page,
     };
     let mut failures = Vec::new();
+    // COUNTERWEIGHT_BROWSER_CHECKS=word,word runs only the checks whose names contain one
+    // of the words (while working on one part of the pages).
+    let only: Vec<String> = std::env::var("COUNTERWEIGHT_BROWSER_CHECKS")
+        .map(|s| {
+            s.split(',')
+                .map(|w| w.trim().to_string())
+                .filter(|w| !w.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
     macro_rules! check {
         ($f:ident) => {{
-            let t = Instant::now();
-            let r = $f(&cx).await;
-            // Console errors anywhere fail the check that caused them.
-            let r = match (r, cx.console_errors().await) {
-                (Ok(()), Ok(e)) if !e.is_empty() => Err(format!("console errors: {e:?}")),
-                (r, _) => r,
-            };
-            match r {
-                Ok(()) => println!(
-                    "ok   {} ({:.1} s)",
-                    stringify!($f),
-                    t.elapsed().as_secs_f64()
-                ),
-                Err(e) => {
-                    println!("FAIL {}: {e}", stringify!($f));
-                    failures.push(stringify!($f));
+            if !only.is_empty() && !only.iter().any(|w| stringify!($f).contains(w.as_str())) {
+                println!("skip {}", stringify!($f));
+            } else {
+                let t = Instant::now();
+                let r = $f(&cx).await;
+                // Console errors anywhere fail the check that caused them.
+                let r = match (r, cx.console_errors().await) {
+                    (Ok(()), Ok(e)) if !e.is_empty() => Err(format!("console errors: {e:?}")),
+                    (r, _) => r,
+                };
+                match r {
+                    Ok(()) => println!(
+                        "ok   {} ({:.1} s)",
+                        stringify!($f),
+                        t.elapsed().as_secs_f64()
+                    ),
+                    Err(e) => {
+                        println!("FAIL {}: {e}", stringify!($f));
+                        failures.push(stringify!($f));
+                    }
                 }
             }
         }};
@@ -1451,6 +1635,8 @@ async fn the_pages_in_headless_chromium() {
     check!(reset_returns_to_the_scenario_and_its_numbers);
     check!(a_policy_of_a_declared_kind_is_added_run_and_exported);
     check!(conditional_parameters_and_an_optional_table);
+    check!(a_list_control_changes_the_run_as_the_cli);
+    check!(a_policy_name_is_a_menu_of_the_scenarios_names);
     check!(a_bad_edit_shows_the_located_error_of_the_cli);
     check!(governance_replays_a_reference_timeline);
     check!(measure_shows_the_metrics_of_a_csv);

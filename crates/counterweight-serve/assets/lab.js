@@ -23,6 +23,7 @@
     checkTimer: null,
     checkCounter: 0,
     pendingEdit: null,     // an edit for the next check ("settle", {add_table}, {add_policy}, ...)
+    invalid: new Map(),    // path -> message: list controls whose text is not a valid list
   };
 
   // The page's state for people (status line) and for tests (data-run-state).
@@ -205,12 +206,14 @@
     if (!r.ok) {
       state.checked = null;
       showError($("error"), $("editor"), r.error);
+      errorAtControl(r.error);
       openEditorOnError(r.error);
       $("controls").classList.add("stale");
       document.body.dataset.checked = "error";
       return;
     }
     showError($("error"), $("editor"), null);
+    errorAtControl(null);
     $("controls").classList.remove("stale");
     state.checked = r;
     $("description").textContent = r.description;
@@ -264,6 +267,7 @@
     }
     box.dataset.paths = paths;
     box.textContent = "";
+    state.invalid.clear(); // new controls show the scenario's values
     let section = null;
     for (const p of params) {
       if (p.section !== section) {
@@ -286,7 +290,10 @@
 
   function setInputValue(input, p) {
     if (p.kind === "bool") input.checked = p.value === "true";
-    else input.value = p.value.replace(/^"|"$/g, "");
+    else if (p.kind === "list") {
+      // A list being corrected keeps its (invalid) text until it is valid.
+      if (!state.invalid.has(p.path)) input.value = p.value.replace(/^\[|\]$/g, "").trim();
+    } else input.value = p.value.replace(/^"|"$/g, "");
   }
 
   // A number as TOML writes it (or nothing yet).
@@ -294,10 +301,75 @@
     return v === "" || /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v);
   }
 
+  // A list control's text ("50, 50" or "[50, 50]") as a TOML array, or the first problem
+  // with it, located by item: every item a number of the declared type, within the
+  // declared range, and as many items as the declaration allows.
+  function parseList(p, text) {
+    const body = text.trim().replace(/^\[/, "").replace(/\]$/, "").trim();
+    const raw = body === "" ? [] : body.split(",").map((x) => x.trim());
+    const items = [];
+    for (let i = 0; i < raw.length; i++) {
+      const x = raw[i];
+      const where = `item ${i + 1}`;
+      if (x === "") return {error: `${where} is empty (a stray comma?)`};
+      const ok = p.item === "integer" ? /^[-+]?\d+$/.test(x) : /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(x);
+      if (!ok) return {error: `${where}: "${x}" is not ${p.item === "integer" ? "a whole number" : "a number"}`};
+      const n = Number(x);
+      if (p.min !== null && n < p.min) return {error: `${where}: ${x} is below the minimum ${p.min}`};
+      if (p.max !== null && n > p.max) return {error: `${where}: ${x} is above the maximum ${p.max}`};
+      // As TOML writes it: no "+" or leading zeros, a real with a fraction ("5." and ".5"
+      // are not TOML; the shortest text of the same double is).
+      if (p.item === "integer") items.push(x.replace(/^\+/, "").replace(/^(-?)0+(?=\d)/, "$1"));
+      else {
+        const t = String(n);
+        items.push(/^-?\d+$/.test(t) ? `${t}.0` : t);
+      }
+    }
+    if (p.min_len !== null && items.length < Math.max(p.min_len, 1)) {
+      return {error: items.length ? `at least ${p.min_len} items` : "a list of numbers, separated by commas"};
+    }
+    if (p.max_len !== null && items.length > p.max_len) return {error: `at most ${p.max_len} items`};
+    return {value: `[${items.join(", ")}]`};
+  }
+
+  // An error shown under its control (a list item that is not a number; a scenario error
+  // at that field), or none.
+  function controlError(row, message) {
+    let box = row.querySelector(".control-error");
+    if (!message) {
+      if (box) box.remove();
+      row.classList.remove("invalid");
+      return;
+    }
+    if (!box) {
+      box = el("div", {class: "control-error", role: "alert"});
+      row.append(box);
+    }
+    box.textContent = message;
+    row.classList.add("invalid");
+  }
+
+  // The scenario error's field on the control it names (`network.blocks`,
+  // `network.blocks[2]`, or the path of an override), if there is one.
+  function errorAtControl(err) {
+    for (const row of $("controls").querySelectorAll(".control.server-error")) {
+      row.classList.remove("server-error");
+      if (!state.invalid.has(row.dataset.path)) controlError(row, null);
+    }
+    if (!err || !err.field) return;
+    const field = err.field.replace(/\[\d+\]$/, "");
+    const input = $("controls").querySelector(`[data-path="${CSS.escape(err.field)}"]`) ||
+      $("controls").querySelector(`[data-path="${CSS.escape(field)}"]`);
+    const row = input && input.closest(".control");
+    if (!row || state.invalid.has(row.dataset.path)) return;
+    row.classList.add("server-error");
+    controlError(row, `${err.field}: ${err.message}${err.help ? ` (expected: ${err.help})` : ""}`);
+  }
+
   function control(p) {
     const id = `p-${p.path.replace(/[^A-Za-z0-9]/g, "_")}`;
     const title = controlTitle(p);
-    const row = el("div", {class: "control" + (state.overrides.has(p.path) ? " changed" : ""), title});
+    const row = el("div", {class: "control" + (state.overrides.has(p.path) ? " changed" : ""), title, "data-path": p.path, "data-kind": p.kind});
     const name = p.path.startsWith(p.section.split(":")[0] + ".") ? p.path.slice(p.path.indexOf(".") + 1) : p.path;
     const label = el("label", {for: id}, name);
     if (p.unit) label.append(" ", el("span", {class: "unit"}, `(${p.unit})`));
@@ -307,7 +379,49 @@
       row.classList.add("changed");
       scheduleCheck(0, "settle");
     };
-    if (p.kind === "bool") {
+    if (p.kind === "list") {
+      // Comma-separated numbers, checked as typed; only a valid list is sent.
+      input = el("input", {id, type: "text", class: "list", "data-path": p.path, "data-list": p.item,
+        placeholder: p.default ? p.default.replace(/^\[|\]$/g, "") : `${p.item === "integer" ? "whole numbers" : "numbers"}, e.g. 1, 2, 3`,
+        spellcheck: "false", autocomplete: "off"});
+      const validate = () => {
+        const r = parseList(p, input.value);
+        if (r.error) state.invalid.set(p.path, r.error);
+        else state.invalid.delete(p.path);
+        row.classList.remove("server-error");
+        controlError(row, r.error ? `${p.path}: ${r.error}` : null);
+        return r;
+      };
+      input.addEventListener("input", validate);
+      input.addEventListener("change", () => {
+        const r = validate();
+        if (r.value !== undefined) commit(r.value);
+      });
+    } else if (p.kind === "name") {
+      // One of the names the scenario defines (a force, a provider): a menu of them, the
+      // current value kept when it is not (yet) among them.
+      const names = [...p.choices];
+      const current = p.value.replace(/^"|"$/g, "");
+      if (current && !names.includes(current)) names.push(current);
+      const options = names.map((c) => el("option", {value: c}, c));
+      if (!current || p.optional) {
+        options.unshift(el("option", {value: "", ...(p.optional ? {} : {disabled: ""})},
+          p.optional ? "(absent)" : "(choose)"));
+      }
+      if (names.length) {
+        input = el("select", {id, "data-path": p.path, "data-names": names.join("|")}, options);
+        input.addEventListener("change", () => {
+          if (input.value !== "") commit(JSON.stringify(input.value));
+        });
+      } else {
+        // No names in the text (e.g. a snapshot's providers): typed in.
+        input = el("input", {id, type: "text", "data-path": p.path, placeholder: "a name"});
+        input.addEventListener("change", () => {
+          const v = input.value.trim();
+          if (v !== "") commit(JSON.stringify(v));
+        });
+      }
+    } else if (p.kind === "bool") {
       input = el("input", {id, type: "checkbox", "data-path": p.path});
       input.addEventListener("change", () => commit(input.checked ? "true" : "false"));
     } else if (p.kind === "choice") {
@@ -478,6 +592,7 @@
     state.text = text;
     state.origin = origin;
     state.overrides.clear();
+    state.invalid.clear();
     state.seed = null;
     state.pendingEdit = null;
     $("editor").value = text;
@@ -744,10 +859,17 @@
   // ------------------------------------------------------------------ buttons
 
   function startRun(paused) {
+    if (state.invalid.size) {
+      const [path, message] = state.invalid.entries().next().value;
+      setRunState(document.body.dataset.runState || "idle", `not run: fix ${path} (${message})`, true);
+      document.body.dataset.refused = path;
+      return;
+    }
     if (!state.checked) {
       setRunState("error", "fix the scenario first (see the error on the left)", true);
       return;
     }
+    delete document.body.dataset.refused;
     if (send({type: "run", ...request(), paused})) {
       setRunState("starting", "starting…");
     }

@@ -1,6 +1,7 @@
 //! Edits of the page's scenario text that the controls make, from the registry's metadata
 //! (no model is named here): add or remove a model's optional table (growth's `[market]`),
-//! add a `[[policy]]` of a declared kind ([`PolicyInfo::template`]), and *settle* a
+//! add a `[[policy]]` of a declared kind ([`PolicyInfo::template_in`]: its fields that
+//! name something of the scenario start at names the scenario defines), and *settle* a
 //! scenario after a control changed: declared parameters that no longer apply (their
 //! `applies_when` conditions fail, e.g. `market.scale` once demand is linear) leave the
 //! text and the overrides, and required ones that now apply start at their example
@@ -10,7 +11,7 @@
 use serde::Deserialize;
 use toml_edit::{DocumentMut, Item};
 
-use counterweight::registry::{ModelDef, ParamInfo, ParamType, Registry};
+use counterweight::registry::{ListItem, ModelDef, ParamInfo, ParamType, Registry};
 
 /// What a control asks of the text.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -92,8 +93,9 @@ pub(crate) fn apply(
                 .ok_or_else(|| {
                     format!("model = \"{model_name}\" takes no policy of kind \"{kind}\"")
                 })?;
+            let root: toml::Table = toml::from_str(&doc.to_string()).unwrap_or_default();
             let added: DocumentMut = info
-                .template()
+                .template_in(&root)
                 .parse()
                 .map_err(|e| format!("the template of {kind}: {e}"))?;
             let table = added["policy"]
@@ -199,12 +201,33 @@ fn value_of(doc: &DocumentMut, overrides: &[String], path: &str) -> Option<Strin
         })
 }
 
-/// A declared value as the page writes it: a real number with a fraction.
-fn as_written(p: &ParamInfo, value: &str) -> String {
-    if p.kind == ParamType::Real && value.parse::<i64>().is_ok() {
-        format!("{value}.0")
-    } else {
-        value.to_string()
+/// A declared value as the page writes it: a real number with a fraction, and so every
+/// item of a list of reals (`[1, 2.5]` -> `[1.0, 2.5]`).
+pub(crate) fn as_written(p: &ParamInfo, value: &str) -> String {
+    let real = |v: &str| {
+        let v = v.trim();
+        if v.parse::<i64>().is_ok() {
+            format!("{v}.0")
+        } else {
+            v.to_string()
+        }
+    };
+    match p.kind {
+        ParamType::Real => real(value),
+        ParamType::List {
+            of: ListItem::Real, ..
+        } => match value
+            .trim()
+            .strip_prefix('[')
+            .and_then(|v| v.strip_suffix(']'))
+        {
+            Some(items) if !items.trim().is_empty() => {
+                let items: Vec<String> = items.split(',').map(real).collect();
+                format!("[{}]", items.join(", "))
+            }
+            _ => value.to_string(),
+        },
+        _ => value.to_string(),
     }
 }
 
@@ -314,5 +337,14 @@ mod tests {
         assert!(text.contains("kind = \"wealth_tax\""), "{text}");
         valid(&text, &o);
         assert!(apply(registry(), ex, &[], &Edit::AddPolicy("nope".into())).is_err());
+    }
+
+    #[test]
+    fn a_list_of_reals_is_written_with_fractions() {
+        let p = ParamInfo::list("a.b", ListItem::Real, None, None, "", "");
+        assert_eq!(as_written(&p, "[1, 2.5, -3]"), "[1.0, 2.5, -3.0]");
+        assert_eq!(as_written(&p, "[]"), "[]");
+        let p = ParamInfo::list("a.b", ListItem::Integer, None, None, "", "");
+        assert_eq!(as_written(&p, "[1, 2]"), "[1, 2]");
     }
 }

@@ -439,6 +439,19 @@ pub struct SeriesDef {
 /// The type of a declared parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
+    /// A TOML array of numbers (`blocks = [50, 50]`): each item of type `of`, within
+    /// [`ParamInfo::min`] and [`ParamInfo::max`]; at least `min_len` items and at most
+    /// `max_len` (`None`: no upper bound). A length or sum fixed by the rest of the
+    /// scenario (one item per platform, blocks summing to the actor count) is said in the
+    /// doc line and checked by validation.
+    List {
+        /// The type of every item.
+        of: ListItem,
+        /// The fewest items.
+        min_len: usize,
+        /// The most items (`None`: unbounded).
+        max_len: Option<usize>,
+    },
     /// A real number, within [`ParamInfo::min`] and [`ParamInfo::max`].
     Real,
     /// An integer.
@@ -449,6 +462,64 @@ pub enum ParamType {
     Bool,
     /// A quoted string that names something of the scenario (a provider, a force).
     Text,
+}
+
+/// The type of a [`ParamType::List`]'s items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListItem {
+    /// Real numbers (written with a fraction, `[1.0, 2.5]`).
+    Real,
+    /// Integers.
+    Integer,
+}
+
+/// Where the names a [`ParamType::Text`] parameter may take are defined in the scenario:
+/// the `key` of every table of the array of tables `table` (`[[checks.forces]]` `name`).
+/// A dashboard offers the names present in the scenario at hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameSource {
+    /// The dotted path of the array of tables, e.g. `checks.forces` or `actors`.
+    pub table: &'static str,
+    /// The key that holds each table's name, e.g. `name`.
+    pub key: &'static str,
+}
+
+impl NameSource {
+    /// `key` of every table of `table`.
+    pub const fn new(table: &'static str, key: &'static str) -> Self {
+        NameSource { table, key }
+    }
+
+    /// The names defined in the scenario `root` (parsed TOML), in order, without repeats
+    /// (none when the table is absent: names may come from elsewhere, e.g. a snapshot).
+    pub fn names(&self, root: &toml::Table) -> Vec<String> {
+        let mut parts = self.table.split('.');
+        let Some(mut list) = parts.next().and_then(|k| root.get(k)) else {
+            return Vec::new();
+        };
+        for k in parts {
+            match list.get(k) {
+                Some(v) => list = v,
+                None => return Vec::new(),
+            }
+        }
+        let mut out: Vec<String> = Vec::new();
+        if let toml::Value::Array(a) = list {
+            for t in a {
+                if let Some(n) = t.get(self.key).and_then(toml::Value::as_str)
+                    && !out.iter().any(|o| o == n)
+                {
+                    out.push(n.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// In words, for tooltips and docs: `a name from [[checks.forces]] name`.
+    pub fn describe(&self) -> String {
+        format!("a name from [[{}]] {}", self.table, self.key)
+    }
 }
 
 /// A declared model parameter: what docs, `--set` hints and dashboards show.
@@ -483,6 +554,13 @@ pub struct ParamInfo {
     /// without knowing the scenario). What a dashboard writes when it adds an optional
     /// table or a policy.
     pub example: &'static str,
+    /// For a [`ParamType::Text`] that names something of the scenario: where those names
+    /// are defined (a dashboard offers them, and a policy added by
+    /// [`PolicyInfo::template_in`] starts at one of them).
+    pub names: Option<NameSource>,
+    /// Whether leaving it out is valid although it has no default (the doc line says what
+    /// absence means, e.g. "absent: every provider"): a dashboard does not fill it in.
+    pub optional: bool,
 }
 
 /// A condition on another declared parameter of the same model: it holds when that
@@ -546,6 +624,18 @@ impl ParamInfo {
         self
     }
 
+    /// This parameter, taking one of the names defined at `source` in the scenario.
+    pub fn names_from(mut self, source: NameSource) -> Self {
+        self.names = Some(source);
+        self
+    }
+
+    /// This parameter, valid when left out although it has no default.
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
     /// The value a dashboard writes for it when it starts a table or a policy: the
     /// example, else the default ("" when neither).
     pub fn start_value(&self) -> &'static str {
@@ -592,8 +682,38 @@ impl ParamInfo {
             applies_when: Vec::new(),
             optional_table: None,
             example: "",
+            names: None,
+            optional: false,
         }
     }
+    /// A list of numbers of type `of`, each in `[min, max]`, at least one item.
+    pub fn list(
+        path: &'static str,
+        of: ListItem,
+        min: Option<f64>,
+        max: Option<f64>,
+        unit: &'static str,
+        doc: &'static str,
+    ) -> Self {
+        ParamInfo {
+            kind: ParamType::List {
+                of,
+                min_len: 1,
+                max_len: None,
+            },
+            ..ParamInfo::real(path, "", min, max, unit, doc)
+        }
+    }
+
+    /// A quoted name of something the scenario defines at `source` (a force, a provider).
+    pub fn name(path: &'static str, source: NameSource, doc: &'static str) -> Self {
+        ParamInfo {
+            kind: ParamType::Text,
+            names: Some(source),
+            ..ParamInfo::real(path, "", None, None, "", doc)
+        }
+    }
+
     /// A choice among words.
     pub const fn choice(
         path: &'static str,
@@ -613,6 +733,8 @@ impl ParamInfo {
             applies_when: Vec::new(),
             optional_table: None,
             example: "",
+            names: None,
+            optional: false,
         }
     }
 }
@@ -675,9 +797,39 @@ impl PolicyInfo {
     /// every field that has an example or a default, with it. A required field without an
     /// example (a name from the scenario) is left for the user, and validation names it.
     pub fn template(&self) -> String {
+        self.template_in(&toml::Table::new())
+    }
+
+    /// [`PolicyInfo::template`] for the scenario `root` (parsed TOML): besides, every
+    /// required field that names something of the scenario ([`ParamInfo::names`], not
+    /// [`ParamInfo::optional`]) starts at a name the scenario defines, distinct names for
+    /// fields drawing on the same source while there are enough (`force` and `by` of a
+    /// check: the first and the second force). Without names it is left out, as in
+    /// [`PolicyInfo::template`].
+    pub fn template_in(&self, root: &toml::Table) -> String {
         let mut t = format!("[[policy]]\nkind = \"{}\"\nfrom = 0.0\n", self.kind);
+        let mut used: Vec<(NameSource, usize)> = Vec::new();
         for f in &self.fields {
-            let v = f.start_value();
+            let mut v = f.start_value().to_string();
+            if let Some(source) = f.names
+                && v.is_empty()
+                && !f.optional
+            {
+                let k = match used.iter_mut().find(|(s, _)| *s == source) {
+                    Some((_, k)) => {
+                        *k += 1;
+                        *k
+                    }
+                    None => {
+                        used.push((source, 0));
+                        0
+                    }
+                };
+                let names = source.names(root);
+                if let Some(n) = names.get(k).or(names.first()) {
+                    v = toml::Value::String(n.clone()).to_string();
+                }
+            }
             if !v.is_empty() {
                 t.push_str(&format!("{} = {v}\n", f.path));
             }

@@ -2,11 +2,13 @@
 //! source of truth: for every built-in model, its embedded example with each declared
 //! parameter set to its declared default (or example value) under the conditions that
 //! make it apply validates; so does the example with each declared policy kind added as a
-//! dashboard adds it ([`PolicyInfo::template`]).
+//! dashboard adds it ([`PolicyInfo::template_in`]: names of the scenario filled in). A
+//! declared list is read by validation as an array of its item type, and a declared name
+//! source lists the names validation accepts.
 
 use std::collections::BTreeMap;
 
-use counterweight::registry::{ModelDef, ParamInfo, ParamType, PolicyInfo};
+use counterweight::registry::{ListItem, ModelDef, ParamInfo, ParamType, PolicyInfo};
 use counterweight::scenario::{self, examples};
 
 /// The first embedded example of `model`, without its `[[compare]]` variants (which may
@@ -122,8 +124,9 @@ fn conditions(params: &[ParamInfo], p: &ParamInfo, set: &mut BTreeMap<String, St
     }
 }
 
-/// Required fields the registry does not declare as parameters (lists the user writes for
-/// the scenario at hand): an error naming one of them is not the declared value's fault.
+/// Required fields declared without an example because a valid value depends on the
+/// scenario at hand (block sizes summing to its number of actors): an error naming one of
+/// them is not the declared value's fault.
 const UNDECLARED: &[&str] = &["network.blocks"];
 
 #[test]
@@ -198,19 +201,19 @@ fn every_declared_policy_kind_is_accepted_as_a_dashboard_adds_it() {
                 );
             }
             let mut t = base(model.name());
-            let added: toml::Table = kind.template().parse().unwrap();
+            let added: toml::Table = kind.template_in(&t).parse().unwrap();
             let policy = added["policy"].as_array().unwrap()[0].clone();
             let list = t
                 .entry("policy")
                 .or_insert_with(|| toml::Value::Array(Vec::new()));
             let index = list.as_array().map_or(0, Vec::len);
             list.as_array_mut().unwrap().push(policy);
-            let (text, overrides) = settle(model, t, set);
+            let (text, overrides) = settle(model, t.clone(), set);
             match scenario::parse(&text, "declared.toml", None, &overrides) {
                 Ok(_) => {}
                 // A field that names something of the scenario has no example: the user
                 // fills it in, and validation names it.
-                Err(e) if needs_a_name(&kind, index, e.field.as_deref()) => {}
+                Err(e) if needs_a_name(&kind, &t, index, e.field.as_deref()) => {}
                 Err(e) => panic!(
                     "{}: policy {} as added does not validate:\n{}\n{text}",
                     model.name(),
@@ -224,12 +227,121 @@ fn every_declared_policy_kind_is_accepted_as_a_dashboard_adds_it() {
     assert!(checked >= 10, "only {checked} policy kinds checked");
 }
 
-fn needs_a_name(kind: &PolicyInfo, index: usize, field: Option<&str>) -> bool {
+/// A required name the scenario `t` cannot supply (its names come from elsewhere, e.g. a
+/// snapshot's providers): the user types it in, and validation names it.
+fn needs_a_name(kind: &PolicyInfo, t: &toml::Table, index: usize, field: Option<&str>) -> bool {
     kind.fields.iter().any(|f| {
         f.kind == ParamType::Text
             && f.start_value().is_empty()
+            && f.names.is_none_or(|n| n.names(t).is_empty())
             && field == Some(&format!("policy[{index}].{}", f.path))
     })
+}
+
+/// Every declared list is an array of its item type to validation: `min_len` items at the
+/// declared minimum (or 1) get past deserialization (validation may still want another
+/// length or sum for this scenario, but never another type), and a list holding a word
+/// is refused at the parameter.
+#[test]
+fn every_declared_list_is_read_as_an_array_of_its_items() {
+    let mut checked = 0;
+    for model in counterweight::model::builtin().models() {
+        let params = model.params();
+        for p in &params {
+            let ParamType::List {
+                of,
+                min_len,
+                max_len,
+            } = p.kind
+            else {
+                continue;
+            };
+            assert!(max_len.is_none_or(|m| m >= min_len.max(1)), "{}", p.path);
+            let item = p.min.unwrap_or(1.0).max(1.0);
+            let item = match of {
+                ListItem::Integer => format!("{}", item as i64),
+                ListItem::Real => format!("{item:?}"),
+            };
+            let list = format!("[{}]", vec![item; min_len.max(1)].join(", "));
+            let mut set = BTreeMap::new();
+            conditions(&params, p, &mut set);
+            set.insert(p.path.to_string(), list.clone());
+            let (text, overrides) = settle(model, base(model.name()), set.clone());
+            if let Err(e) = scenario::parse(&text, "declared.toml", None, &overrides) {
+                assert!(
+                    !e.message.contains("invalid type"),
+                    "{}: {} = {list}: {}",
+                    model.name(),
+                    p.path,
+                    counterweight::diagnostic::scenario(&e)
+                );
+            }
+            set.insert(p.path.to_string(), "[1, \"x\"]".to_string());
+            let (text, overrides) = settle(model, base(model.name()), set);
+            let e = scenario::parse(&text, "declared.toml", None, &overrides)
+                .expect_err("a word in a list of numbers");
+            let field = e.field.clone().unwrap_or_default();
+            assert!(
+                field.starts_with(p.path) || e.message.contains(p.path.rsplit('.').next().unwrap()),
+                "{}: {} = [1, \"x\"] is refused elsewhere: {}",
+                model.name(),
+                p.path,
+                counterweight::diagnostic::scenario(&e)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} lists checked");
+}
+
+/// A policy field's name source lists exactly what validation accepts there: each name
+/// the example defines validates, a name it does not define is refused at the field.
+#[test]
+fn declared_names_are_the_names_validation_accepts() {
+    let mut checked = 0;
+    for model in counterweight::model::builtin().models() {
+        for kind in model.policies() {
+            for f in kind.fields.iter().filter(|f| f.names.is_some()) {
+                let t = base(model.name());
+                let names = f.names.unwrap().names(&t);
+                for name in names.iter().map(String::as_str).chain(["no such name"]) {
+                    let mut t = t.clone();
+                    let mut policy: toml::Table =
+                        kind.template_in(&t).parse::<toml::Table>().unwrap()["policy"][0]
+                            .as_table()
+                            .unwrap()
+                            .clone();
+                    policy.insert(f.path.to_string(), toml::Value::String(name.into()));
+                    let list = t
+                        .entry("policy")
+                        .or_insert_with(|| toml::Value::Array(Vec::new()));
+                    let index = list.as_array().map_or(0, Vec::len);
+                    list.as_array_mut()
+                        .unwrap()
+                        .push(toml::Value::Table(policy));
+                    let text = toml::to_string(&t).unwrap();
+                    let r = scenario::parse(&text, "names.toml", None, &[]);
+                    let field = format!("policy[{index}].{}", f.path);
+                    match (name, r) {
+                        ("no such name", Ok(_)) => {
+                            panic!("{}: {field} = \"no such name\" validates", model.name())
+                        }
+                        ("no such name", Err(e)) => {
+                            assert_eq!(e.field.as_deref(), Some(field.as_str()), "{e}")
+                        }
+                        (_, Err(e)) => panic!(
+                            "{}: {field} = {name:?} (a name the scenario defines) is refused:\n{}",
+                            model.name(),
+                            counterweight::diagnostic::scenario(&e)
+                        ),
+                        (_, Ok(_)) => {}
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 4, "only {checked} names checked");
 }
 
 #[test]

@@ -105,7 +105,7 @@ use crate::network::section::{self, NetworkSetup};
 use crate::network::{Csr, Network};
 use crate::policy::{Policy, PolicyCx, PolicyFields, Window};
 use crate::registry::{
-    Model, ModelDef, ModelError, ModelSetup, ParamInfo, ParamType, PolicyInfo, ValidateCx,
+    ListItem, Model, ModelDef, ModelError, ModelSetup, ParamInfo, ParamType, PolicyInfo, ValidateCx,
 };
 use crate::rng;
 use crate::scenario::validate::check::unit_interval;
@@ -208,6 +208,22 @@ impl ModelDef for Adoption {
                 None,
                 "per adopter per unit time",
                 "rate at which adopters re-choose",
+            ),
+            ParamInfo::list(
+                "adoption.initial",
+                ListItem::Integer,
+                Some(0.0),
+                None,
+                "adopters",
+                "starting adopters per platform, one count per platform (default 1 each)",
+            ),
+            ParamInfo::list(
+                "adoption.quality",
+                ListItem::Real,
+                Some(0.0),
+                None,
+                "",
+                "intrinsic quality per platform, > 0, one per platform (default 1 each)",
             ),
         ]
         .into_iter()

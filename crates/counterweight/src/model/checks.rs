@@ -35,8 +35,8 @@ use thiserror::Error;
 use crate::metrics::{self, Concentration, MetricOptions};
 use crate::policy::PolicyFields;
 use crate::registry::{
-    ChartDef, ColumnDef, Model, ModelDef, ModelError, ModelSetup, Observation, PanelDef, ParamInfo,
-    ParamType, PolicyInfo, ValidateCx,
+    ChartDef, ColumnDef, Model, ModelDef, ModelError, ModelSetup, NameSource, Observation,
+    PanelDef, ParamInfo, PolicyInfo, ValidateCx,
 };
 use crate::rng;
 use crate::scenario::validate::check::{err, finite, non_negative, positive};
@@ -556,10 +556,8 @@ impl ModelDef for Checks {
         POLICY_KINDS
     }
     fn policies(&self) -> Vec<PolicyInfo> {
-        let name = |path: &'static str, doc: &'static str| ParamInfo {
-            kind: ParamType::Text,
-            ..ParamInfo::real(path, "", None, None, "", doc)
-        };
+        const FORCES: NameSource = NameSource::new("checks.forces", "name");
+        let name = |path: &'static str, doc: &'static str| ParamInfo::name(path, FORCES, doc);
         vec![PolicyInfo::new(
             "check",
             "sets the entry C[force][by] of the checks matrix while active",

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{Network, NetworkError, NetworkSpec};
-use crate::registry::{Condition, ParamInfo, ParamType, ValidateCx};
+use crate::registry::{Condition, ListItem, ParamInfo, ParamType, ValidateCx};
 use crate::rng;
 use crate::scenario::FieldError;
 use crate::scenario::validate::check::err;
@@ -180,6 +180,16 @@ pub fn params() -> Vec<ParamInfo> {
         )
         .when(SBM)
         .with_example("0.5"),
+        // No example: the sizes must sum to the scenario's number of actors.
+        ParamInfo::list(
+            "network.blocks",
+            ListItem::Integer,
+            Some(1.0),
+            None,
+            "actors",
+            "sbm: sizes of consecutive blocks of actors, summing to the number of actors",
+        )
+        .when(SBM),
         r(
             "network.p_out",
             "",

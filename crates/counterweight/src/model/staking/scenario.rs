@@ -41,8 +41,8 @@ use super::{
 use crate::governance::dual::{Config as DgConfig, PercentD16};
 use crate::policy::{PolicyCx, PolicyFields};
 use crate::registry::{
-    ChartDef, ColumnDef, Model, ModelDef, ModelSetup, Observation, PanelDef, ParamInfo, ParamType,
-    PolicyInfo, ValidateCx,
+    ChartDef, ColumnDef, Model, ModelDef, ModelSetup, NameSource, Observation, PanelDef, ParamInfo,
+    ParamType, PolicyInfo, ValidateCx,
 };
 use crate::scenario::validate::check::err;
 use crate::scenario::{FieldError, Scenario};
@@ -574,10 +574,10 @@ impl ModelDef for StakingModel {
         let r = ParamInfo::real;
         let share =
             |path: &'static str, doc: &'static str| r(path, "", Some(0.0), Some(1.0), "share", doc);
-        let provider = |doc: &'static str| ParamInfo {
-            kind: ParamType::Text,
-            ..r("provider", "", None, None, "", doc)
-        };
+        // Names of providers written in the scenario (a snapshot's are not: its names
+        // are typed in).
+        const PROVIDERS: NameSource = NameSource::new("staking.providers", "name");
+        let provider = |doc: &'static str| ParamInfo::name("provider", PROVIDERS, doc);
         let every = "a provider's name (absent: every provider)";
         vec![
             PolicyInfo::new(
@@ -585,7 +585,7 @@ impl ModelDef for StakingModel {
                 "a provider accepts deposits only while its stake stays <= cap x the total",
                 vec![
                     share("cap", "the provider's largest share").with_example("0.33"),
-                    provider(every),
+                    provider(every).optional(),
                 ],
             ),
             PolicyInfo::new(
@@ -593,7 +593,7 @@ impl ModelDef for StakingModel {
                 "no operator above `share` of all stake",
                 vec![
                     share("share", "an operator's largest share of all stake").with_example("0.01"),
-                    provider(every),
+                    provider(every).optional(),
                 ],
             ),
             PolicyInfo::new(
@@ -616,7 +616,7 @@ impl ModelDef for StakingModel {
                         "fraction of rewards",
                         "the highest fee",
                     ),
-                    provider(every),
+                    provider(every).optional(),
                 ],
             ),
             PolicyInfo::new(
