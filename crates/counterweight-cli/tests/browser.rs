@@ -1462,6 +1462,9 @@ async fn a_policy_name_is_a_menu_of_the_scenarios_names(cx: &Ctx) -> R {
     cx.choose("#controls select[data-path=\"policy[0].by\"]", "civic")
         .await?;
     cx.checked("ok").await?;
+    // The export before a run is a blob: link, which the page's CSP (connect-src 'self')
+    // lets a person download but not a script fetch; after a run it is the server's copy.
+    cx.run().await?;
     let exported = cx
         .js_async("const done = arguments[arguments.length - 1]; fetch(document.getElementById('export-toml').href).then(r => r.text()).then(done, e => done('ERR ' + e));")
         .await?;

@@ -354,14 +354,14 @@
   function errorAtControl(err) {
     for (const row of $("controls").querySelectorAll(".control.server-error")) {
       row.classList.remove("server-error");
-      if (!state.invalid.has(row.dataset.path)) controlError(row, null);
+      if (!state.invalid.has(row.dataset.control)) controlError(row, null);
     }
     if (!err || !err.field) return;
     const field = err.field.replace(/\[\d+\]$/, "");
     const input = $("controls").querySelector(`[data-path="${CSS.escape(err.field)}"]`) ||
       $("controls").querySelector(`[data-path="${CSS.escape(field)}"]`);
     const row = input && input.closest(".control");
-    if (!row || state.invalid.has(row.dataset.path)) return;
+    if (!row || state.invalid.has(row.dataset.control)) return;
     row.classList.add("server-error");
     controlError(row, `${err.field}: ${err.message}${err.help ? ` (expected: ${err.help})` : ""}`);
   }
@@ -369,7 +369,7 @@
   function control(p) {
     const id = `p-${p.path.replace(/[^A-Za-z0-9]/g, "_")}`;
     const title = controlTitle(p);
-    const row = el("div", {class: "control" + (state.overrides.has(p.path) ? " changed" : ""), title, "data-path": p.path, "data-kind": p.kind});
+    const row = el("div", {class: "control" + (state.overrides.has(p.path) ? " changed" : ""), title, "data-control": p.path, "data-kind": p.kind});
     const name = p.path.startsWith(p.section.split(":")[0] + ".") ? p.path.slice(p.path.indexOf(".") + 1) : p.path;
     const label = el("label", {for: id}, name);
     if (p.unit) label.append(" ", el("span", {class: "unit"}, `(${p.unit})`));
