@@ -17,10 +17,13 @@ for t in "$@"; do
   [ "$t" = run ] && timeout_ms=5000
   dict=()
   [ -f "fuzz/dict/$t.dict" ] && dict=(-x "fuzz/dict/$t.dict")
+  # chart_png draws chart's inputs as files (SVG and PNG): the same seeds
+  seeds=fuzz/seeds/$t
+  [ -d "$seeds" ] || seeds=fuzz/seeds/${t%_png}
   rm -rf "fuzz/out/$t"
   mkdir -p fuzz/out
   start=$(date +%s)
-  nice -n 5 cargo afl fuzz -i "fuzz/seeds/$t" -o "fuzz/out/$t" "${dict[@]}" \
+  nice -n 5 cargo afl fuzz -i "$seeds" -o "fuzz/out/$t" "${dict[@]}" \
     -t "$timeout_ms" -E "$execs" -V "$secs" "target/afl/release/$t" \
     > "fuzz/out/$t.log" 2>&1 || echo "$t: afl-fuzz exited $?" >&2
   end=$(date +%s)

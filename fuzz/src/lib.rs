@@ -101,11 +101,41 @@ pub fn vary(data: &[u8]) {
 /// the rest, 8 bytes a value (little-endian bits, at most 64 values), is split into xs
 /// and ys. A panic, an error from the drawing, or a hang is a finding.
 pub fn chart(data: &[u8]) {
+    draw_chart(data, None);
+}
+
+/// The same charts as [`chart`], through the functions that write the run directory's
+/// files: each drawn twice (SVG and the PNG rasteriser, plotters' bitmap backend) and
+/// encoded, written atomically to `counterweight-fuzz-chart/` in the temporary directory
+/// (overwritten by every input). Slower than `chart` (a PNG is encoded per input); it
+/// covers the bitmap path the SVG-only target does not.
+pub fn chart_png(data: &[u8]) {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join("counterweight-fuzz-chart");
+        std::fs::create_dir_all(&d).expect("a temporary directory");
+        d
+    });
+    draw_chart(data, Some(dir));
+}
+
+/// [`chart`]'s body: in memory as SVG (`dir` None), or as files (SVG and PNG) in `dir`.
+fn draw_chart(data: &[u8], dir: Option<&std::path::Path>) {
     use counterweight::io::plot::{
-        Band, BandChart, BarChart, Grid, Heatmap, LineChart, Panel, Series, band_chart_svg,
-        bar_chart_svg, ccdf_points, distribution_line_chart, heatmap_svg, line_chart_svg,
-        lorenz_line_chart, mixed_panel_chart_svg, panel_chart_svg,
+        Band, BandChart, BarChart, Grid, Heatmap, LineChart, Panel, Series, band_chart,
+        band_chart_svg, bar_chart, bar_chart_svg, ccdf_points, distribution_line_chart, heatmap,
+        heatmap_svg, line_chart, line_chart_svg, lorenz_line_chart, mixed_panel_chart,
+        mixed_panel_chart_svg, panel_chart, panel_chart_svg,
     };
+    // Either the in-memory SVG or the files, from one chart description.
+    macro_rules! draw {
+        ($svg:ident, $file:ident, $($arg:expr),+) => {
+            match dir {
+                None => $svg($($arg),+).map(drop),
+                Some(d) => $file(d, "chart", $($arg),+).map(drop).map_err(|e| e.to_string()),
+            }
+        };
+    }
     let [kind, flags, rest @ ..] = data else {
         return;
     };
@@ -145,9 +175,14 @@ pub fn chart(data: &[u8]) {
             .collect(),
         percent: bit(6),
     };
-    let svg = match kind % 9 {
-        0 => line_chart_svg(&line(bit(0), bit(1))),
-        1 => panel_chart_svg("panels", &[line(bit(0), false), line(false, bit(1))]),
+    let drawn = match kind % 9 {
+        0 => draw!(line_chart_svg, line_chart, &line(bit(0), bit(1))),
+        1 => draw!(
+            panel_chart_svg,
+            panel_chart,
+            "panels",
+            &[line(bit(0), false), line(false, bit(1))]
+        ),
         2 => {
             let panels = vec![Panel::Line(line(bit(0), bit(1))), Panel::Bars(bars())];
             let grid = bit(7).then(|| Grid {
@@ -155,56 +190,82 @@ pub fn chart(data: &[u8]) {
                 cols: 1 + usize::from(flags >> 5 & 1),
                 row_titles: vec!["row".into()],
             });
-            mixed_panel_chart_svg("mixed", &panels, grid.as_ref())
+            draw!(
+                mixed_panel_chart_svg,
+                mixed_panel_chart,
+                "mixed",
+                &panels,
+                grid.as_ref()
+            )
         }
-        3 => line_chart_svg(&lorenz_line_chart(
-            "lorenz",
-            &[
-                ("ccdf".into(), ccdf_points(&ys)),
-                ("x".into(), ccdf_points(&xs)),
-            ],
-        )),
-        4 => line_chart_svg(&distribution_line_chart(
-            "distribution",
-            &[("x".into(), xs.clone()), ("y".into(), ys.clone())],
-        )),
-        5 => bar_chart_svg(&bars()),
-        6 => band_chart_svg(&BandChart {
-            title: "band".into(),
-            x_label: "x".into(),
-            y_label: "y".into(),
-            bands: vec![Band {
-                label: "mean".into(),
-                xs: xs.clone(),
-                mean: ys.clone(),
-                lo: ys.iter().map(|y| y / 2.0).collect(),
-                hi: ys.iter().map(|y| y * 1.5).collect(),
-                failed: if bit(2) { xs.clone() } else { Vec::new() },
-            }],
-            y_range: range,
-            log_x: bit(0),
-        }),
-        7 => {
-            let cols = xs.len().max(1);
-            heatmap_svg(&Heatmap {
-                title: "heat".into(),
+        3 => draw!(
+            line_chart_svg,
+            line_chart,
+            &lorenz_line_chart(
+                "lorenz",
+                &[
+                    ("ccdf".into(), ccdf_points(&ys)),
+                    ("x".into(), ccdf_points(&xs)),
+                ],
+            )
+        ),
+        4 => draw!(
+            line_chart_svg,
+            line_chart,
+            &distribution_line_chart(
+                "distribution",
+                &[("x".into(), xs.clone()), ("y".into(), ys.clone())],
+            )
+        ),
+        5 => draw!(bar_chart_svg, bar_chart, &bars()),
+        6 => draw!(
+            band_chart_svg,
+            band_chart,
+            &BandChart {
+                title: "band".into(),
                 x_label: "x".into(),
                 y_label: "y".into(),
-                x_values: xs.iter().map(|x| format!("{x:e}")).collect(),
-                y_values: vec!["1".into(), "2".into()],
-                values: vec![ys.clone(), vals.iter().take(cols).copied().collect()],
-                colour_label: "value".into(),
-                range,
-            })
+                bands: vec![Band {
+                    label: "mean".into(),
+                    xs: xs.clone(),
+                    mean: ys.clone(),
+                    lo: ys.iter().map(|y| y / 2.0).collect(),
+                    hi: ys.iter().map(|y| y * 1.5).collect(),
+                    failed: if bit(2) { xs.clone() } else { Vec::new() },
+                }],
+                y_range: range,
+                log_x: bit(0),
+            }
+        ),
+        7 => {
+            let cols = xs.len().max(1);
+            draw!(
+                heatmap_svg,
+                heatmap,
+                &Heatmap {
+                    title: "heat".into(),
+                    x_label: "x".into(),
+                    y_label: "y".into(),
+                    x_values: xs.iter().map(|x| format!("{x:e}")).collect(),
+                    y_values: vec!["1".into(), "2".into()],
+                    values: vec![ys.clone(), vals.iter().take(cols).copied().collect()],
+                    colour_label: "value".into(),
+                    range,
+                }
+            )
         }
-        _ => line_chart_svg(&LineChart {
-            series: vec![Series::new("a", xs.clone(), ys.clone())],
-            log_x: true,
-            log_y: true,
-            ..Default::default()
-        }),
+        _ => draw!(
+            line_chart_svg,
+            line_chart,
+            &LineChart {
+                series: vec![Series::new("a", xs.clone(), ys.clone())],
+                log_x: true,
+                log_y: true,
+                ..Default::default()
+            }
+        ),
     };
-    if let Err(e) = svg {
+    if let Err(e) = drawn {
         panic!("drawing failed: {e}");
     }
 }

@@ -6,12 +6,13 @@ use std::path::Path;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 6] = [
+const TARGETS: [(&str, Target); 7] = [
     ("scenario", counterweight_fuzz::scenario),
     ("timeline", counterweight_fuzz::timeline),
     ("measure", counterweight_fuzz::measure),
     ("vary", counterweight_fuzz::vary),
     ("chart", counterweight_fuzz::chart),
+    ("chart_png", counterweight_fuzz::chart_png),
     ("run", counterweight_fuzz::run),
 ];
 
@@ -113,14 +114,15 @@ fn smoke_fuzz_every_target() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
     for (name, target) in TARGETS {
-        let seeds = files(&root.join("seeds").join(name));
+        // `chart_png` draws `chart`'s inputs through the files (SVG and PNG)
+        let seeds = files(&root.join("seeds").join(name.trim_end_matches("_png")));
         assert!(!seeds.is_empty(), "no seeds for {name}");
         for r in files(&root.join("regressions").join(name)) {
             target(&r);
         }
-        // `run` runs a simulation per input (milliseconds, not microseconds): a twentieth
-        // of the mutations keeps the smoke run in seconds.
-        let n = if name == "run" {
+        // `run` runs a simulation per input and `chart_png` encodes a PNG (milliseconds,
+        // not microseconds): a twentieth of the mutations keeps the smoke run in seconds.
+        let n = if name == "run" || name == "chart_png" {
             iterations / 20
         } else {
             iterations
