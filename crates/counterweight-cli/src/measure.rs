@@ -48,9 +48,9 @@ pub struct MeasureArgs {
     /// Print only the report's path.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Read the file even when the estimate of memory (about 16 bytes per byte of the CSV;
-    /// 48 bytes a row without --entity, --time and --group, which keep only the values)
-    /// exceeds what this machine has.
+    /// Read the file even when the estimate of memory (48 bytes a row without --entity,
+    /// --time and --group, which keep only the values; with them 144 bytes a row and twice
+    /// the file for the names) exceeds what this machine has.
     #[arg(long)]
     pub no_limits: bool,
 }
@@ -89,14 +89,13 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
     if let Ok(meta) = std::fs::metadata(&args.file)
         && meta.is_file()
     {
-        // Without an entity, time or group column only the value column is kept (8 bytes
-        // a row, streamed): the estimate counts rows, from the lines of the first MB.
+        // The estimate counts rows, from the lines of the first MB: without an entity,
+        // time or group column only the value column is kept (8 bytes a row, streamed);
+        // with one, a slot per holder and its name.
         let values_only = args.entity.is_none() && args.time.is_none() && args.group.is_none();
-        let rows = values_only
-            .then(|| estimated_rows(&args.file, meta.len()))
-            .flatten();
-        let est = match rows {
-            Some(rows) => counterweight::estimate::measure_values(meta.len(), rows),
+        let est = match estimated_rows(&args.file, meta.len()) {
+            Some(rows) if values_only => counterweight::estimate::measure_values(meta.len(), rows),
+            Some(rows) => counterweight::estimate::measure_holders(meta.len(), rows),
             None => counterweight::estimate::measure(meta.len()),
         };
         let available = crate::limits::available(args.out.as_deref().unwrap_or("runs".as_ref()));

@@ -881,6 +881,34 @@ fn measure_of_values_only_is_estimated_by_rows() {
     assert!(!tmp.path().join("m").exists());
 }
 
+/// With --entity each row may be a new holder: the estimate counts rows too (144 bytes a
+/// row, calibrated on 5 million distinct holders) and the names (twice the file), so a
+/// file of short lines is refused by what its holders would take, not by its bytes alone.
+#[test]
+fn measure_by_entity_is_estimated_by_holders() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("holders.csv");
+    let mut f = std::fs::File::create(&p).unwrap();
+    f.write_all(b"e,v\n").unwrap();
+    f.write_all(&b"a,1\n".repeat(250_000)).unwrap();
+    f.set_len(1 << 40).unwrap(); // 1.1 TB, sparse after the first MB
+    drop(f);
+    bin()
+        .args(["measure"])
+        .arg(&p)
+        .args(["--value", "v", "--entity", "e", "--out"])
+        .arg(tmp.path().join("m"))
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the holders of the CSV"))
+        .stderr(predicate::str::contains("144 bytes a row"))
+        .stderr(predicate::str::contains("their names"))
+        .stderr(predicate::str::contains("--no-limits"));
+    assert!(!tmp.path().join("m").exists());
+}
+
 // ------------------------------------------------------------------------ item 4 (check)
 
 /// `check` prints dt to significant digits, not float noise.
