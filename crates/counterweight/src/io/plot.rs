@@ -499,7 +499,7 @@ pub const MAX_DISTRIBUTION_POINTS: usize = 2000;
 /// finite values; non-positive and non-finite values are not plotted.
 pub fn ccdf_points(values: &[f64]) -> Vec<(f64, f64)> {
     let n_finite = values.iter().filter(|v| v.is_finite()).count();
-    let mut pos: Vec<f64> = values
+    let pos: Vec<f64> = values
         .iter()
         .copied()
         .filter(|v| v.is_finite() && *v > 0.0)
@@ -507,7 +507,7 @@ pub fn ccdf_points(values: &[f64]) -> Vec<(f64, f64)> {
     if pos.is_empty() {
         return Vec::new();
     }
-    pos.sort_by(f64::total_cmp);
+    let pos = crate::metrics::sorted_total_order(&pos);
     let m = pos.len();
     let nf = n_finite as f64;
     // Rank r = number of values ≥ pos[i], counted from the top: r = m - i.

@@ -337,11 +337,12 @@ pub fn format_number(x: f64) -> String {
 /// at (0, 0) and ending at (1, 1); at most ~2,000 points. `None` when the finite values
 /// do not have a positive sum.
 pub(crate) fn lorenz_points(values: &[f64]) -> Option<Vec<(f64, f64)>> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
+    let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if finite.is_empty() {
         return None;
     }
-    v.sort_by(f64::total_cmp);
+    let v = crate::metrics::sorted_total_order(&finite);
+    drop(finite);
     let n = v.len();
     let mut cum = Vec::with_capacity(n + 1);
     cum.push(0.0);
@@ -1124,8 +1125,15 @@ pub fn write_run(dir: &Path, rec: &RunRecord) -> Result<Vec<PathBuf>, IoError> {
 
     let variants = variant_rows(rec);
     let figures = planned_figures(rec, &variants);
-    for f in &figures {
-        files.extend(f.write(dir)?);
+    // Each chart is drawn twice (SVG, PNG) and encoded: most of a large run's output time.
+    // They are independent files, drawn on the rayon pool; results (and the first error)
+    // are taken in figure order, so the files and messages do not depend on the threads.
+    let written: Vec<Result<Vec<PathBuf>, IoError>> = {
+        use rayon::prelude::*;
+        figures.par_iter().map(|f| f.write(dir)).collect()
+    };
+    for w in written {
+        files.extend(w?);
     }
 
     // summary.json
