@@ -863,10 +863,26 @@ fn final_state_plots(rec: &RunRecord, figures: &mut Vec<Planned>) {
             v.label.clone()
         }
     };
+    // Each variant's finite final values sorted once, for both charts (which sort what
+    // they are given unless it is sorted already; neither depends on the order).
+    let sorted: Vec<Vec<f64>> = rec
+        .variants
+        .iter()
+        .map(|v| {
+            let finite: Vec<f64> = v
+                .final_values
+                .iter()
+                .copied()
+                .filter(|x| x.is_finite())
+                .collect();
+            crate::metrics::sorted_total_order(&finite)
+        })
+        .collect();
     let curves: Vec<(String, Vec<(f64, f64)>)> = rec
         .variants
         .iter()
-        .filter_map(|v| lorenz_points(&v.final_values).map(|p| (label(v), p)))
+        .zip(&sorted)
+        .filter_map(|(v, s)| lorenz_points(s).map(|p| (label(v), p)))
         .collect();
     if !curves.is_empty() {
         let title = format!("Final Lorenz curves — {}", rec.name);
@@ -880,8 +896,9 @@ fn final_state_plots(rec: &RunRecord, figures: &mut Vec<Planned>) {
     let samples: Vec<(String, Vec<f64>)> = rec
         .variants
         .iter()
-        .filter(|v| v.final_values.iter().any(|x| x.is_finite() && *x > 0.0))
-        .map(|v| (label(v), v.final_values.clone()))
+        .zip(sorted)
+        .filter(|(_, s)| s.iter().any(|x| *x > 0.0))
+        .map(|(v, s)| (label(v), s))
         .collect();
     if !samples.is_empty() {
         let title = format!("Final distribution (log–log) — {}", rec.name);
