@@ -831,27 +831,49 @@ fn sweep_point_check_is_quiet_off_a_terminal() {
     assert!(out.join("results.csv").is_file());
 }
 
+/// A CSV in `dir`: `head`, then `line` `n` times, then made `len` bytes long (sparse after
+/// what was written: no disk is used).
+fn sparse_csv(dir: &Path, head: &[u8], line: &[u8], n: usize, len: u64) -> PathBuf {
+    use std::io::Write;
+    let p = dir.join("sparse.csv");
+    let mut f = std::fs::File::create(&p).unwrap();
+    f.write_all(head).unwrap();
+    f.write_all(&line.repeat(n)).unwrap();
+    f.set_len(len).unwrap();
+    p
+}
+
+/// `measure FILE ARGS --out DIR/m` is refused before reading (exit 2) with an error that
+/// says each of `says` and names --no-limits, and writes nothing.
+fn measure_is_refused(dir: &Path, file: &Path, args: &[&str], says: &[&str]) {
+    let mut assert = bin()
+        .args(["measure"])
+        .arg(file)
+        .args(args)
+        .arg("--out")
+        .arg(dir.join("m"))
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--no-limits"));
+    for s in says {
+        assert = assert.stderr(predicate::str::contains(*s));
+    }
+    assert!(!dir.join("m").exists());
+}
+
 /// `measure` of a file far larger than memory is refused by its size before it is read (a
 /// sparse file: no disk is used).
 #[test]
 fn measure_of_a_file_larger_than_memory_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let p = tmp.path().join("huge.csv");
-    let f = std::fs::File::create(&p).unwrap();
-    f.set_len(1 << 42).unwrap(); // 4.4 TB, sparse
-    drop(f);
-    bin()
-        .args(["measure"])
-        .arg(&p)
-        .args(["--value", "v", "--out"])
-        .arg(tmp.path().join("m"))
-        .timeout(Duration::from_secs(20))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("this measurement of"))
-        .stderr(predicate::str::contains("of memory, but"))
-        .stderr(predicate::str::contains("--no-limits"));
-    assert!(!tmp.path().join("m").exists());
+    let p = sparse_csv(tmp.path(), b"", b"", 0, 1 << 42); // 4.4 TB
+    measure_is_refused(
+        tmp.path(),
+        &p,
+        &["--value", "v"],
+        &["this measurement of", "of memory, but"],
+    );
 }
 
 /// Without --entity, --time and --group only the values are kept, and the estimate counts
@@ -859,26 +881,14 @@ fn measure_of_a_file_larger_than_memory_is_refused() {
 /// than memory is still refused, naming the rows.
 #[test]
 fn measure_of_values_only_is_estimated_by_rows() {
-    use std::io::Write;
     let tmp = tempfile::tempdir().unwrap();
-    let p = tmp.path().join("rows.csv");
-    let mut f = std::fs::File::create(&p).unwrap();
-    f.write_all(b"v\n").unwrap();
-    f.write_all(&b"1\n".repeat(500_000)).unwrap();
-    f.set_len(1 << 42).unwrap(); // 4.4 TB, sparse after the first MB
-    drop(f);
-    bin()
-        .args(["measure"])
-        .arg(&p)
-        .args(["--value", "v", "--out"])
-        .arg(tmp.path().join("m"))
-        .timeout(Duration::from_secs(20))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("the value column of the CSV"))
-        .stderr(predicate::str::contains("48 bytes a row"))
-        .stderr(predicate::str::contains("--no-limits"));
-    assert!(!tmp.path().join("m").exists());
+    let p = sparse_csv(tmp.path(), b"v\n", b"1\n", 500_000, 1 << 42); // 4.4 TB
+    measure_is_refused(
+        tmp.path(),
+        &p,
+        &["--value", "v"],
+        &["the value column of the CSV", "48 bytes a row"],
+    );
 }
 
 /// With --entity each row may be a new holder: the estimate counts rows too (144 bytes a
@@ -886,27 +896,14 @@ fn measure_of_values_only_is_estimated_by_rows() {
 /// file of short lines is refused by what its holders would take, not by its bytes alone.
 #[test]
 fn measure_by_entity_is_estimated_by_holders() {
-    use std::io::Write;
     let tmp = tempfile::tempdir().unwrap();
-    let p = tmp.path().join("holders.csv");
-    let mut f = std::fs::File::create(&p).unwrap();
-    f.write_all(b"e,v\n").unwrap();
-    f.write_all(&b"a,1\n".repeat(250_000)).unwrap();
-    f.set_len(1 << 40).unwrap(); // 1.1 TB, sparse after the first MB
-    drop(f);
-    bin()
-        .args(["measure"])
-        .arg(&p)
-        .args(["--value", "v", "--entity", "e", "--out"])
-        .arg(tmp.path().join("m"))
-        .timeout(Duration::from_secs(20))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("the holders of the CSV"))
-        .stderr(predicate::str::contains("144 bytes a row"))
-        .stderr(predicate::str::contains("their names"))
-        .stderr(predicate::str::contains("--no-limits"));
-    assert!(!tmp.path().join("m").exists());
+    let p = sparse_csv(tmp.path(), b"e,v\n", b"a,1\n", 250_000, 1 << 40); // 1.1 TB
+    measure_is_refused(
+        tmp.path(),
+        &p,
+        &["--value", "v", "--entity", "e"],
+        &["the holders of the CSV", "144 bytes a row", "their names"],
+    );
 }
 
 // ------------------------------------------------------------------------ item 4 (check)
