@@ -177,12 +177,21 @@ pub(crate) fn sorted_total_order(values: &[f64]) -> Vec<f64> {
 
 pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     let n = values.len();
-    let (mut lo, mut hi) = (u64::MAX, 0u64);
-    for &x in values {
-        let k = key(x);
-        lo = lo.min(k);
-        hi = hi.max(k);
-    }
+    let par = n >= PAR_THRESHOLD;
+    let range = |c: &[f64]| {
+        c.iter().fold((u64::MAX, 0u64), |(lo, hi), &x| {
+            let k = key(x);
+            (lo.min(k), hi.max(k))
+        })
+    };
+    let (lo, hi) = if par {
+        values
+            .par_chunks(SCATTER_CHUNK)
+            .map(range)
+            .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)))
+    } else {
+        range(values)
+    };
     let mut shift = 0u32;
     while shift < 64 && (hi >> shift) - (lo >> shift) >= 1 << MSD_BITS {
         shift += 1;
@@ -190,19 +199,58 @@ pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     let base = lo >> shift;
     let nb = ((hi >> shift) - base + 1) as usize;
     let bucket = |x: f64| ((key(x) >> shift) - base) as usize;
+    // Counts per fixed chunk of the input (the chunks do not depend on the thread count).
+    let count = |c: &[f64]| {
+        let mut h = vec![0usize; nb];
+        for &x in c {
+            h[bucket(x)] += 1;
+        }
+        h
+    };
+    let counts: Vec<Vec<usize>> = if par {
+        values.par_chunks(SCATTER_CHUNK).map(count).collect()
+    } else {
+        values.chunks(SCATTER_CHUNK).map(count).collect()
+    };
+    // start[d]: where bucket d begins; offsets[c][d]: where chunk c writes its first
+    // value of bucket d (after the earlier chunks' values of that bucket).
     let mut start = vec![0usize; nb + 1];
-    for &x in values {
-        start[bucket(x) + 1] += 1;
+    for h in &counts {
+        for (d, &k) in h.iter().enumerate() {
+            start[d + 1] += k;
+        }
     }
     for i in 0..nb {
         start[i + 1] += start[i];
     }
+    let mut offsets = counts;
+    let mut front = start.clone();
+    for h in offsets.iter_mut() {
+        for (d, k) in h.iter_mut().enumerate() {
+            let here = front[d];
+            front[d] += *k;
+            *k = here;
+        }
+    }
     let mut b = take_filled_buffer(n);
-    let mut next = start.clone();
-    for &x in values {
-        let d = bucket(x);
-        b[next[d]] = x;
-        next[d] += 1;
+    let dst = SharedOut(b.as_mut_ptr());
+    let scatter = |(c, mut next): (&[f64], Vec<usize>)| {
+        for &x in c {
+            let d = bucket(x);
+            // SAFETY: `next[d]` runs over this chunk's own range of bucket d's slots,
+            // [offsets[c][d], offsets[c][d] + counts[c][d]), which is inside `0..n` and
+            // disjoint from every other chunk's ranges; `b` outlives the scatter.
+            unsafe { dst.write(next[d], x) };
+            next[d] += 1;
+        }
+    };
+    if par {
+        values
+            .par_chunks(SCATTER_CHUNK)
+            .zip(offsets.into_par_iter())
+            .for_each(scatter);
+    } else {
+        values.chunks(SCATTER_CHUNK).zip(offsets).for_each(scatter);
     }
     let mut a = take_filled_buffer(n);
     // Split both buffers at the bucket boundaries.
@@ -220,7 +268,7 @@ pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     }
     let low_bits = shift as usize;
     let sort_part = |(out, tmp): (&mut [f64], &mut [f64])| sort_bucket(tmp, out, low_bits);
-    if n >= PAR_THRESHOLD {
+    if par {
         parts.into_par_iter().for_each(sort_part);
     } else {
         parts.into_iter().for_each(sort_part);
@@ -229,9 +277,39 @@ pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     a
 }
 
+/// Input values per chunk of [`radix_sorted`]'s parallel range, count and scatter passes.
+const SCATTER_CHUNK: usize = 1 << 16;
+
+/// The scatter's destination, written from several threads at disjoint indices.
+#[derive(Clone, Copy)]
+struct SharedOut(*mut f64);
+// SAFETY: only used by `radix_sorted`'s scatter, whose chunks write disjoint indices.
+unsafe impl Send for SharedOut {}
+unsafe impl Sync for SharedOut {}
+
+impl SharedOut {
+    /// # Safety
+    /// `i` is in bounds of the buffer and no other thread writes or reads index `i`
+    /// during the scatter.
+    #[inline(always)]
+    unsafe fn write(self, i: usize, x: f64) {
+        unsafe { self.0.add(i).write(x) }
+    }
+}
+
+/// Extra key bits, beyond log2 of a bucket's length, that [`sort_bucket`]'s LSD passes
+/// sort on: with 2^6 times more possible prefixes than values, a value shares its
+/// prefix with another one about once in 64 (for spread-out data), so the final pass
+/// that orders runs of equal prefixes by their full keys finds almost nothing to do.
+const SPARE_BITS: usize = 6;
+
 /// Sort `src` (one bucket: keys equal above bit `low_bits`) into `out` by the low
-/// `low_bits` bits of the key: 8-bit LSD passes in cache (digits on which the whole
-/// bucket agrees skipped), or a comparison sort when small. `src` is used as scratch.
+/// `low_bits` bits of the key: a comparison sort when small; otherwise 8-bit LSD passes
+/// in cache over only the top `log2(len) + SPARE_BITS` of those bits (digits on which the
+/// whole bucket agrees skipped), then runs of values whose sorted-on prefixes are equal
+/// are sorted by comparison (exact, whatever the data: ties on the prefix cost a
+/// comparison sort of the tie). Against LSD passes over all `low_bits` (6 passes for the
+/// growth model's values at 10^6) this halves the passes. `src` is used as scratch.
 fn sort_bucket(src: &mut [f64], out: &mut [f64], low_bits: usize) {
     let len = src.len();
     if len <= SMALL_BUCKET || low_bits == 0 {
@@ -239,11 +317,14 @@ fn sort_bucket(src: &mut [f64], out: &mut [f64], low_bits: usize) {
         out.copy_from_slice(src);
         return;
     }
-    let passes = low_bits.div_ceil(RADIX_BITS);
+    let wanted = (usize::BITS - len.leading_zeros()) as usize + SPARE_BITS;
+    let passes = low_bits.min(wanted).div_ceil(RADIX_BITS);
+    // The lowest key bit the passes look at.
+    let low = low_bits.saturating_sub(passes * RADIX_BITS);
     let mut hist = [[0u32; BUCKETS]; PASSES];
     let hist = &mut hist[..passes];
     for &x in src.iter() {
-        let k = key(x);
+        let k = key(x) >> low;
         for (p, h) in hist.iter_mut().enumerate() {
             h[((k >> (p * RADIX_BITS)) & MASK) as usize] += 1;
         }
@@ -260,7 +341,7 @@ fn sort_bucket(src: &mut [f64], out: &mut [f64], low_bits: usize) {
             *o = acc;
             acc += c;
         }
-        let shift = p * RADIX_BITS;
+        let shift = low + p * RADIX_BITS;
         let (from, to): (&[f64], &mut [f64]) = if in_out {
             (&*out, &mut *src)
         } else {
@@ -275,6 +356,24 @@ fn sort_bucket(src: &mut [f64], out: &mut [f64], low_bits: usize) {
     }
     if !in_out {
         out.copy_from_slice(src);
+    }
+    if low > 0 {
+        // Order the runs that agree on the sorted-on prefix by their full keys.
+        let prefix = |x: f64| key(x) >> low;
+        let mut i = 0;
+        while i + 1 < len {
+            if prefix(out[i]) != prefix(out[i + 1]) {
+                i += 1;
+                continue;
+            }
+            let p = prefix(out[i]);
+            let mut j = i + 2;
+            while j < len && prefix(out[j]) == p {
+                j += 1;
+            }
+            out[i..j].sort_unstable_by(f64::total_cmp);
+            i = j;
+        }
     }
 }
 
@@ -396,6 +495,18 @@ mod tests {
                 .collect(),
             (0..50_000)
                 .map(|i| if i % 3 == 0 { -0.0 } else { 0.0 })
+                .collect(),
+            // Spread-out values, and a cluster that agrees on every bit but the lowest 20:
+            // one first-digit bucket holds a long run equal on the LSD passes' prefix,
+            // which the final comparison pass must order.
+            (0..300_000u64)
+                .map(|i| {
+                    if i % 2 == 0 {
+                        1e-3 + 1e3 * next()
+                    } else {
+                        f64::from_bits(5.0f64.to_bits() + (crate::rng::mix64(i) & 0xF_FFFF))
+                    }
+                })
                 .collect(),
         ];
         for xs in cases {

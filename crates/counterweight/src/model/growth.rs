@@ -896,11 +896,16 @@ const LANES: usize = 8;
 /// Sum (in [`LANES`] interleaved partial sums, added pairwise at the end: a fixed
 /// association, independent of threads), max, and whether every value is positive and
 /// finite.
+///
+/// The check is kept out of the loop so that it vectorises: every value is in (0, ∞)
+/// exactly when the lanes' minimum is above 0, their maximum below ∞ (both ignore NaN)
+/// and the sum is finite (a NaN makes it NaN). A sum that overflows with every value
+/// finite also reads as "not ok"; the caller then finds no offending value, as before.
 #[inline]
 fn sum_max_ok(values: &[f64]) -> (f64, f64, bool) {
     let mut sum = [0.0f64; LANES];
     let mut max = [f64::MIN; LANES];
-    let mut ok = true;
+    let mut min = [f64::MAX; LANES];
     let chunks = values.chunks_exact(LANES);
     let rest = chunks.remainder();
     for c in chunks {
@@ -908,16 +913,18 @@ fn sum_max_ok(values: &[f64]) -> (f64, f64, bool) {
             let v = c[l];
             sum[l] += v;
             max[l] = if v > max[l] { v } else { max[l] };
-            ok &= (v > 0.0) & (v < f64::INFINITY);
+            min[l] = if v < min[l] { v } else { min[l] };
         }
     }
     for (l, &v) in rest.iter().enumerate() {
         sum[l] += v;
         max[l] = if v > max[l] { v } else { max[l] };
-        ok &= (v > 0.0) & (v < f64::INFINITY);
+        min[l] = if v < min[l] { v } else { min[l] };
     }
     let total = ((sum[0] + sum[1]) + (sum[2] + sum[3])) + ((sum[4] + sum[5]) + (sum[6] + sum[7]));
     let m = max.iter().copied().fold(f64::MIN, f64::max);
+    let low = min.iter().copied().fold(f64::MAX, f64::min);
+    let ok = low > 0.0 && m < f64::INFINITY && total.is_finite();
     (total, m, ok)
 }
 
