@@ -498,16 +498,13 @@ pub const MAX_DISTRIBUTION_POINTS: usize = 2000;
 /// evenly in log rank so the tail keeps its detail). Probabilities are relative to all
 /// finite values; non-positive and non-finite values are not plotted.
 pub fn ccdf_points(values: &[f64]) -> Vec<(f64, f64)> {
-    let n_finite = values.iter().filter(|v| v.is_finite()).count();
-    let pos: Vec<f64> = values
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .collect();
+    let finite = crate::metrics::sorted_finite(values);
+    let n_finite = finite.len();
+    // In total order the values <= 0 (-0.0 and 0.0 among them) come first.
+    let pos = &finite[finite.partition_point(|v| *v <= 0.0)..];
     if pos.is_empty() {
         return Vec::new();
     }
-    let pos = crate::metrics::sorted_total_order(&pos);
     let m = pos.len();
     let nf = n_finite as f64;
     // Rank r = number of values ≥ pos[i], counted from the top: r = m - i.

@@ -337,32 +337,34 @@ pub fn format_number(x: f64) -> String {
 /// at (0, 0) and ending at (1, 1); at most ~2,000 points. `None` when the finite values
 /// do not have a positive sum.
 pub(crate) fn lorenz_points(values: &[f64]) -> Option<Vec<(f64, f64)>> {
-    let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if finite.is_empty() {
+    let v = crate::metrics::sorted_finite(values);
+    if v.is_empty() {
         return None;
     }
-    let v = crate::metrics::sorted_total_order(&finite);
-    drop(finite);
     let n = v.len();
-    let mut cum = Vec::with_capacity(n + 1);
-    cum.push(0.0);
-    let mut s = 0.0;
-    for x in &v {
-        s += x;
-        cum.push(s);
-    }
-    if s <= 0.0 {
-        return None;
-    }
     const MAX: usize = 2000;
     let idx: Vec<usize> = if n < MAX {
         (0..=n).collect()
     } else {
         (0..MAX).map(|k| k * n / (MAX - 1)).collect()
     };
+    // The running sum, kept at the plotted ranks only (idx ascending, from 0).
+    let mut cum = Vec::with_capacity(idx.len());
+    let mut want = idx.iter().copied().peekable();
+    let mut s = 0.0;
+    for (i, x) in std::iter::once(0.0).chain(v.iter().copied()).enumerate() {
+        s += x;
+        while want.next_if_eq(&i).is_some() {
+            cum.push(s);
+        }
+    }
+    if s <= 0.0 {
+        return None;
+    }
     Some(
         idx.into_iter()
-            .map(|i| (i as f64 / n as f64, cum[i] / s))
+            .zip(cum)
+            .map(|(i, c)| (i as f64 / n as f64, c / s))
             .collect(),
     )
 }
@@ -863,20 +865,12 @@ fn final_state_plots(rec: &RunRecord, figures: &mut Vec<Planned>) {
             v.label.clone()
         }
     };
-    // Each variant's finite final values sorted once, for both charts (which sort what
-    // they are given unless it is sorted already; neither depends on the order).
+    // Each variant's finite final values sorted once, for both charts (which take values
+    // already sorted as they are; neither depends on the order).
     let sorted: Vec<Vec<f64>> = rec
         .variants
         .iter()
-        .map(|v| {
-            let finite: Vec<f64> = v
-                .final_values
-                .iter()
-                .copied()
-                .filter(|x| x.is_finite())
-                .collect();
-            crate::metrics::sorted_total_order(&finite)
-        })
+        .map(|v| crate::metrics::sorted_finite(&v.final_values).into_owned())
         .collect();
     let curves: Vec<(String, Vec<(f64, f64)>)> = rec
         .variants
@@ -1522,6 +1516,51 @@ mod tests {
         assert!(p.len() <= 2000);
         assert_eq!(p.last(), Some(&(1.0, 1.0)));
         assert!(p.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
+    }
+
+    #[test]
+    fn final_state_points_are_the_same_from_sorted_and_unsorted_values() {
+        // The run hands both charts values sorted once (borrowed as they are); measure hands
+        // them unsorted, with non-finite values among them. Both must give the same points.
+        let mut state = 11u64;
+        let raw: Vec<f64> = (0..50_000)
+            .map(|i| {
+                state = crate::rng::mix64(state);
+                match i % 11 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 => f64::NAN,
+                    3 => f64::INFINITY,
+                    _ => (state >> 11) as f64 / (1u64 << 40) as f64,
+                }
+            })
+            .collect();
+        let mut sorted: Vec<f64> = raw.iter().copied().filter(|x| x.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let bits = |p: Vec<(f64, f64)>| {
+            p.iter()
+                .map(|(a, b)| (a.to_bits(), b.to_bits()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            bits(lorenz_points(&raw).unwrap()),
+            bits(lorenz_points(&sorted).unwrap())
+        );
+        let ccdf = crate::io::plot::ccdf_points;
+        assert_eq!(bits(ccdf(&raw)), bits(ccdf(&sorted)));
+        // The Lorenz curve's ordinates are the running sums at the plotted ranks.
+        let p = lorenz_points(&sorted).unwrap();
+        let n = sorted.len();
+        let total: f64 = sorted.iter().sum();
+        for &(x, y) in p.iter().step_by(97) {
+            let i = (x * n as f64).round() as usize;
+            let s: f64 = sorted[..i].iter().sum();
+            assert!(
+                (y - s / total).abs() < 1e-12,
+                "at rank {i}: {y} vs {}",
+                s / total
+            );
+        }
     }
 
     #[test]

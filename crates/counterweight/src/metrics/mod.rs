@@ -40,7 +40,7 @@ pub use columns::{METRIC_COLUMN_NAMES, MetricColumns, label, unit_interval};
 pub use concentration::{nakamoto_at, top_share};
 pub use inequality::lorenz;
 pub use layer::{LAYER_METRIC_NAMES, LayerMetrics};
-pub(crate) use sorted::sorted_total_order;
+pub(crate) use sorted::sorted_finite;
 pub use tail::{HillEstimate, default_hill_k, hill};
 
 use sorted::Sorted;

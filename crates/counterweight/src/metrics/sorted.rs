@@ -164,7 +164,7 @@ const SMALL_BUCKET: usize = 96;
 /// distribution chart sorted the final values twice, 80 ms of a headline run's outputs).
 /// Values already in that order (checked in one pass) are copied as they are.
 pub(crate) fn sorted_total_order(values: &[f64]) -> Vec<f64> {
-    if values.is_sorted_by(|a, b| a.total_cmp(b).is_le()) {
+    if is_total_sorted(values) {
         values.to_vec()
     } else if values.len() >= RADIX_MIN {
         radix_sorted(values)
@@ -173,6 +173,23 @@ pub(crate) fn sorted_total_order(values: &[f64]) -> Vec<f64> {
         v.sort_unstable_by(f64::total_cmp);
         v
     }
+}
+
+/// The finite values of `values` in `f64::total_cmp` order: borrowed when they already
+/// are (every value finite and in order, checked in one pass: the run's final-state
+/// charts hand over values sorted once), else filtered and sorted by
+/// [`sorted_total_order`]. Saves the two 8 MB copies per chart at 10^6 actors.
+pub(crate) fn sorted_finite(values: &[f64]) -> std::borrow::Cow<'_, [f64]> {
+    if values.iter().all(|x| x.is_finite()) && is_total_sorted(values) {
+        std::borrow::Cow::Borrowed(values)
+    } else {
+        let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        std::borrow::Cow::Owned(sorted_total_order(&finite))
+    }
+}
+
+fn is_total_sorted(values: &[f64]) -> bool {
+    values.is_sorted_by(|a, b| a.total_cmp(b).is_le())
 }
 
 pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
