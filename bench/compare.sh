@@ -9,7 +9,11 @@
 # Environment (defaults in brackets): NUMPY_N [1000000], MESA_N [10000], STEPS [100],
 #   EVERY [10], REPEAT [3] (best of REPEAT runs for each Python peer), SEED [42],
 #   WHOLE_MESA_N [100000] (Mesa's N in the whole-process table), SKIP_RUST=1 to skip the
-#   cargo bench, SKIP_WHOLE=1 to skip the whole-process table (bench/whole.py).
+#   cargo bench, SKIP_WHOLE=1 to skip the whole-process table (bench/whole.py),
+#   FRAMES_PY [bench/.venv-frames/bin/python]: a Python with mesa-frames; when it exists the
+#   whole-process table adds bench/frames_growth.py at N = 10^6 (mesa-frames pins numpy < 2,
+#   so it has a venv of its own: python3 -m venv bench/.venv-frames &&
+#   bench/.venv-frames/bin/pip install mesa-frames).
 set -u -o pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,7 +31,7 @@ CHECK=0
 for arg in "$@"; do
     case "$arg" in
         --check) CHECK=1 ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -83,10 +87,17 @@ if [ "${SKIP_WHOLE:-0}" = "1" ]; then
     echo "== whole processes skipped (SKIP_WHOLE=1)"
     : >"$TMP/whole.jsonl"
 elif command -v cargo >/dev/null 2>&1 && cargo build --release -q >"$TMP/build.log" 2>&1; then
+    FRAMES_PY=${FRAMES_PY:-$ROOT/bench/.venv-frames/bin/python}
+    FRAMES=()
+    if [ -x "$FRAMES_PY" ]; then
+        FRAMES=(--frames-python "$FRAMES_PY")
+    else
+        echo "   (no mesa-frames peer: $FRAMES_PY does not exist; see the header of this script)"
+    fi
     echo "== whole processes: counterweight run bench/headline.toml vs the peers as scripts" \
          "(best of $REPEAT; Mesa at N=$WHOLE_MESA_N once)"
     "$PY" "$ROOT/bench/whole.py" --bin "$ROOT/target/release/counterweight" --repeat "$REPEAT" \
-        --mesa-n "$WHOLE_MESA_N" | tee "$TMP/whole.jsonl" | sed 's/^/   /'
+        --mesa-n "$WHOLE_MESA_N" "${FRAMES[@]}" | tee "$TMP/whole.jsonl" | sed 's/^/   /'
 else
     echo "== whole processes not available (no cargo, or cargo build --release failed)"
     : >"$TMP/whole.jsonl"
@@ -184,7 +195,7 @@ if whole:
     if cw:
         for w in whole:
             if w is not cw:
-                print(f"{'counterweight / ' + w['impl']:22s} = {cw['actor_steps_per_s'] / w['actor_steps_per_s']:10.1f} x "
+                print(f"{'counterweight / ' + w['impl']:28s} = {cw['actor_steps_per_s'] / w['actor_steps_per_s']:10.1f} x "
                       f"(wall), {(w['cpu_seconds'] / w['n']) / (cw['cpu_seconds'] / cw['n']):.1f} x (CPU per actor-step)")
         if lines[2][1]:
             print(f"{'counterweight / roofline':22s} = {cw['actor_steps_per_s'] / lines[2][1]:10.3f} (whole process against the in-process roofline)")

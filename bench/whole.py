@@ -7,6 +7,8 @@ outside, start-up, imports and output included.
                  (metrics.csv/.parquet, summary.json, 4 charts as SVG and PNG, report.html);
                  its last line splits the time into model and outputs
   NumPy          python bench/numpy_growth.py --repeat 1 --csv FILE  (N = 10^6)
+  mesa-frames    FRAMES_PYTHON bench/frames_growth.py --repeat 1 --csv FILE  (N = 10^6; only
+                 with --frames-python, a Python where mesa-frames is installed: it pins numpy < 2)
   Mesa           python bench/mesa_growth.py --repeat 1 --csv FILE   (N = MESA_N, default
                  10^5, so that interpreter start-up and imports are a small part of its time)
 
@@ -60,6 +62,9 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--mesa-n", type=int, default=100_000)
     p.add_argument("--skip-mesa", action="store_true")
+    p.add_argument("--frames-python",
+                   help="a Python with mesa-frames (bench/.venv-frames/bin/python): adds "
+                   "bench/frames_growth.py at N = 10^6 as a peer")
     a = p.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,15 +82,17 @@ def main():
             "outputs_seconds": float(m.group(2)) if m else None,
         }), flush=True)
 
-        peers = [("numpy", "numpy_growth.py", HEADLINE_N)]
+        peers = [("numpy", "numpy_growth.py", HEADLINE_N, a.python)]
+        if a.frames_python:
+            peers.append(("mesa-frames", "frames_growth.py", HEADLINE_N, a.frames_python))
         if not a.skip_mesa:
-            peers.append(("mesa", "mesa_growth.py", a.mesa_n))
-        for name, script, n in peers:
+            peers.append(("mesa", "mesa_growth.py", a.mesa_n, a.python))
+        for name, script, n, python in peers:
             wall, cpu, rss, out = best(
-                lambda i: [a.python, os.path.join(ROOT, "bench", script), "--n", str(n),
+                lambda i: [python, os.path.join(ROOT, "bench", script), "--n", str(n),
                            "--steps", str(STEPS), "--every", "10", "--repeat", "1",
                            "--csv", os.path.join(tmp, f"{name}-{i}.csv")],
-                a.repeat if name == "numpy" else 1,
+                a.repeat if name != "mesa" else 1,
             )
             inner = json.loads(out.strip().splitlines()[-1])
             print(json.dumps({
@@ -94,7 +101,8 @@ def main():
                 "peak_rss_mb": round(rss, 1), "actor_steps_per_s": n * STEPS / wall,
                 # the model alone, timed inside the process (no start-up, imports or CSV)
                 "model_seconds": inner["seconds"],
-                "version": inner.get("numpy_version") or inner.get("mesa_version"),
+                "version": (inner.get("mesa_frames_version") or inner.get("numpy_version")
+                            or inner.get("mesa_version")),
             }), flush=True)
 
 
