@@ -142,22 +142,6 @@ const MSD_BITS: u32 = 8;
 /// Buckets up to this size are sorted by comparison instead of by LSD passes.
 const SMALL_BUCKET: usize = 96;
 
-/// `values` sorted ascending by `f64::total_cmp` (equal keys are equal bit patterns, so
-/// the result is exactly a comparison sort's).
-///
-/// One most-significant-digit pass, then least-significant-digit passes inside each
-/// bucket, where they run in cache:
-/// 1. the range [lo, hi] of the keys ([`key`]), and the smallest shift `s` with
-///    `(hi >> s) - (lo >> s) < 2^MSD_BITS`: the bits above `s` that vary become the first
-///    digit (adaptive: values that share their exponent do not waste the digit);
-/// 2. a counting pass and one scatter of the input into those buckets;
-/// 3. each bucket (a few thousand values at n = 10^6) sorted on its low `s` bits by
-///    [`sort_bucket`]: 8-bit LSD passes in cache, or a comparison sort when small. Buckets are independent and run on the rayon pool for large n; the
-///    result does not depend on the number of threads.
-///
-/// Against the previous 8 full LSD passes over the whole array this moves the data
-/// through memory once instead of eight times. (A second MSD pass with comparison sorts
-/// of the sub-buckets, instead of the LSD passes, measured 1.3x slower.)
 /// `values` sorted in `f64::total_cmp` order: the radix sort from [`RADIX_MIN`] values,
 /// else a comparison sort. The same order as `sort_by(f64::total_cmp)` (values equal under
 /// it have the same bits), without its cost at 10^6 values (the run's Lorenz curve and
@@ -188,10 +172,31 @@ pub(crate) fn sorted_finite(values: &[f64]) -> std::borrow::Cow<'_, [f64]> {
     }
 }
 
+/// Whether `values` are in `f64::total_cmp` order.
 fn is_total_sorted(values: &[f64]) -> bool {
     values.is_sorted_by(|a, b| a.total_cmp(b).is_le())
 }
 
+/// `values` sorted ascending by `f64::total_cmp` (equal keys are equal bit patterns, so
+/// the result is exactly a comparison sort's).
+///
+/// One most-significant-digit pass, then least-significant-digit passes inside each
+/// bucket, where they run in cache:
+/// 1. the range [lo, hi] of the keys ([`key`]), and the smallest shift `s` with
+///    `(hi >> s) - (lo >> s) < 2^MSD_BITS`: the bits above `s` that vary become the first
+///    digit (adaptive: values that share their exponent do not waste the digit);
+/// 2. a counting pass and one scatter of the input into those buckets, both over fixed
+///    chunks of [`SCATTER_CHUNK`] values (on the rayon pool for large n: each chunk writes
+///    its values of bucket d after the earlier chunks' ones, so where a value lands does
+///    not depend on the number of threads);
+/// 3. each bucket (a few thousand values at n = 10^6) sorted on its low `s` bits by
+///    [`sort_bucket`]: 8-bit LSD passes in cache over as many of those bits as its size
+///    needs, or a comparison sort when small. Buckets are independent and run on the
+///    rayon pool for large n.
+///
+/// Against the previous 8 full LSD passes over the whole array this moves the data
+/// through memory once instead of eight times. (A second MSD pass with comparison sorts
+/// of the sub-buckets, instead of the LSD passes, measured 1.3x slower.)
 pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     let n = values.len();
     let par = n >= PAR_THRESHOLD;
