@@ -759,3 +759,76 @@ fn declared_charts_skip_nan_and_missing_columns() {
     write_run(&tmp.path().join("empty"), &empty).unwrap();
     assert!(!tmp.path().join("empty/partly.svg").exists());
 }
+
+/// The sort of replicate 0's final state that the last metrics evaluation made is handed
+/// to the outputs (`ScenarioOutput::final_sorted`): it must be exactly replicate 0's final
+/// values in total order, also when the last step is off the recording cadence or the run
+/// stops early, and the run directory must not depend on whether it was there.
+#[test]
+fn final_sorted_is_replicate_zeros_final_values_in_order() {
+    use counterweight::runner::{self, RunOptions};
+    let src = |extra: &str| {
+        format!(
+            r#"
+name = "final-sorted"
+seed = 3
+replicates = 3
+time = {{ end = 0.53, dt = 0.01 }}
+[growth]
+exchange = 0.5
+volatility = 1.5
+{extra}
+[[actors]]
+group = "a"
+count = 6000
+initial = {{ lognormal = {{ mu = 0.0, sigma = 1.0 }} }}
+[[actors]]
+group = "b"
+count = 100
+initial = {{ constant = 5.0 }}
+[output]
+every = 7
+"#
+        )
+    };
+    for extra in ["", "stop_at_share = 0.006"] {
+        let exp = counterweight::scenario::parse(&src(extra), "test", None, &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let sc = &exp.variants[0].scenario;
+        let out = runner::run(sc, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        let mut want = out.final_values[0].clone();
+        want.sort_by(f64::total_cmp);
+        let got = out
+            .final_sorted
+            .as_ref()
+            .expect("growth records concentration");
+        assert_eq!(
+            got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            want.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            "{extra}"
+        );
+        assert_ne!(
+            out.final_values[0], out.final_values[1],
+            "replicates differ"
+        );
+        // The charts read the same points with and without the kept sort.
+        let with = RunRecord::from_output(
+            &exp,
+            &runner::run_experiment(&exp, &RunOptions::default()).unwrap(),
+        );
+        let mut without = with.clone();
+        for v in &mut without.variants {
+            v.final_values = out.final_values[0].clone();
+        }
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        write_run(a.path(), &with).unwrap();
+        write_run(b.path(), &without).unwrap();
+        for f in ["lorenz.svg", "distribution.svg", "report.html"] {
+            assert_eq!(
+                std::fs::read(a.path().join(f)).unwrap(),
+                std::fs::read(b.path().join(f)).unwrap(),
+                "{f} {extra}"
+            );
+        }
+    }
+}

@@ -66,7 +66,9 @@ pub struct VariantRecord {
     /// The scenario's actor group names, in order: the groups listed for this variant in
     /// `summary.json` (empty: taken from the metrics table's per-group share columns).
     pub groups: Vec<String>,
-    /// The actors' final values (e.g. wealth), of one representative replicate.
+    /// The actors' final values (e.g. wealth), of one representative replicate (replicate
+    /// 0), in no promised order: ascending when the run's last metrics evaluation sorted
+    /// them ([`crate::runner::ScenarioOutput::final_sorted`]), which the charts then reuse.
     pub final_values: Vec<f64>,
 }
 
@@ -1464,7 +1466,11 @@ impl RunRecord {
             variants.push(VariantRecord {
                 label: label.clone(),
                 groups: v.scenario.groups.iter().map(|g| g.name.clone()).collect(),
-                final_values: o.final_values.first().cloned().unwrap_or_default(),
+                final_values: o
+                    .final_sorted
+                    .clone()
+                    .or_else(|| o.final_values.first().cloned())
+                    .unwrap_or_default(),
             });
         }
         if first.replicates > 1 {

@@ -136,13 +136,28 @@ pub struct Concentration {
 /// first one); all zeros → `ZeroTotal`. A total that overflows to +∞ (values summing past
 /// f64::MAX ≈ 1.8e308) is not detected; the share metrics are then meaningless.
 pub fn concentration(values: &[f64], opts: &MetricOptions) -> Result<Concentration, MetricsError> {
-    let s = Sorted::new(values)?;
+    of_sorted(&Sorted::new(values)?, opts)
+}
+
+/// [`concentration`], and the values sorted ascending (`f64::total_cmp` order) that it
+/// computed them from, for a caller that needs that order too (the run's final-state
+/// charts) instead of sorting again.
+pub(crate) fn concentration_and_sorted(
+    values: &[f64],
+    opts: &MetricOptions,
+) -> Result<(Concentration, Vec<f64>), MetricsError> {
+    let mut s = Sorted::new(values)?;
+    let c = of_sorted(&s, opts)?;
+    Ok((c, std::mem::take(&mut s.asc)))
+}
+
+fn of_sorted(s: &Sorted, opts: &MetricOptions) -> Result<Concentration, MetricsError> {
     if s.total <= 0.0 {
         return Err(MetricsError::ZeroTotal);
     }
-    let (hhi, gini, theil_t) = inequality::hhi_gini_theil(&s);
-    let (nakamoto_1_3, nakamoto_1_2) = concentration::nakamoto(&s);
-    let hill = tail::hill_sorted(&s, opts.hill_k);
+    let (hhi, gini, theil_t) = inequality::hhi_gini_theil(s);
+    let (nakamoto_1_3, nakamoto_1_2) = concentration::nakamoto(s);
+    let hill = tail::hill_sorted(s, opts.hill_k);
     Ok(Concentration {
         n: s.n(),
         total: s.total,
@@ -150,10 +165,10 @@ pub fn concentration(values: &[f64], opts: &MetricOptions) -> Result<Concentrati
         effective_number: (1.0 / hhi).clamp(1.0, s.n() as f64),
         gini,
         theil_t,
-        top1_share: concentration::top_k_share(&s, 1),
-        topk_share: concentration::top_k_share(&s, opts.top_k),
-        top1pct_share: concentration::top_fraction_share(&s, 1, 100),
-        top10pct_share: concentration::top_fraction_share(&s, 10, 100),
+        top1_share: concentration::top_k_share(s, 1),
+        topk_share: concentration::top_k_share(s, opts.top_k),
+        top1pct_share: concentration::top_fraction_share(s, 1, 100),
+        top10pct_share: concentration::top_fraction_share(s, 10, 100),
         nakamoto_1_3,
         nakamoto_1_2,
         hill_alpha: hill.alpha,
