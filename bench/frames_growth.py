@@ -23,11 +23,10 @@ Prints one JSON line like bench/numpy_growth.py: the best wall-clock time of `--
 metrics included, interpreter start-up and imports excluded.
 """
 
-import argparse
 import json
 import math
-import sys
-import time
+
+import growth_peer
 
 import numpy as np
 import polars as pl
@@ -110,54 +109,23 @@ def simulate(n, steps, every=10, J=1.0, sigma=1.0, dt=0.01, seed=42):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--n", type=int, default=1_000_000)
-    p.add_argument("--steps", type=int, default=100)
-    p.add_argument("--every", type=int, default=10, help="metrics every k steps (0: never)")
-    p.add_argument("--repeat", type=int, default=3, help="report the best of this many runs")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--J", type=float, default=1.0)
-    p.add_argument("--sigma", type=float, default=1.0)
-    p.add_argument("--dt", type=float, default=0.01)
-    p.add_argument("--csv", help="also write the metrics of the last run to this CSV file")
-    a = p.parse_args(argv)
+    a = growth_peer.arguments(
+        __doc__, 1_000_000, "also write the metrics of the last run to this CSV file", argv)
 
     import mesa_frames
 
-    best = math.inf
-    best_cpu = math.inf
-    last = None
-    for _ in range(max(1, a.repeat)):
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        ms = simulate(a.n, a.steps, a.every, a.J, a.sigma, a.dt, a.seed)
-        best = min(best, time.perf_counter() - t0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-        last = ms
-    rec = {
-        "impl": "mesa-frames",
-        "n": a.n,
-        "steps": a.steps,
-        "seconds": round(best, 6),
-        "actor_steps_per_s": a.n * a.steps / best,
-        "cpu_seconds": round(best_cpu, 6),
-        "every": a.every,
-        "repeat": a.repeat,
-        "mesa_frames_version": getattr(mesa_frames, "__version__", "?"),
-        "polars_version": pl.__version__,
-        "numpy_version": np.__version__,
-        "python_version": sys.version.split()[0],
-    }
+    best, best_cpu, last = growth_peer.best_of(
+        a.repeat, lambda: simulate(a.n, a.steps, a.every, a.J, a.sigma, a.dt, a.seed))
+    rec = growth_peer.record(
+        "mesa-frames", a, best, best_cpu,
+        mesa_frames_version=getattr(mesa_frames, "__version__", "?"),
+        polars_version=pl.__version__,
+        numpy_version=np.__version__,
+    )
     if a.csv and last:
-        import csv
-
-        with open(a.csv, "w", newline="") as f:
-            wr = csv.writer(f)
-            wr.writerow(["step", *last[0][1].keys()])
-            for step, m in last:
-                wr.writerow([step, *(repr(v) for v in m.values())])
+        growth_peer.write_metrics_csv(a.csv, last)
     if last:
-        rec["final_metrics"] = {k: float(f"{v:.6g}") for k, v in last[-1][1].items()}
+        rec["final_metrics"] = growth_peer.final_metrics(last[-1][1])
     print(json.dumps(rec))
 
 

@@ -20,11 +20,10 @@ the comparable figure is actor-steps per second (N * steps / seconds), which is 
 JSON line reports.
 """
 
-import argparse
 import json
 import math
-import sys
-import time
+
+import growth_peer
 
 import mesa
 
@@ -125,50 +124,23 @@ def simulate(n, steps, every=10, J=1.0, sigma=1.0, dt=0.01, seed=42):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--n", type=int, default=10_000)
-    p.add_argument("--steps", type=int, default=100)
-    p.add_argument("--every", type=int, default=10, help="metrics every k steps (0: never)")
-    p.add_argument("--repeat", type=int, default=3, help="report the best of this many runs")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--J", type=float, default=1.0)
-    p.add_argument("--sigma", type=float, default=1.0)
-    p.add_argument("--dt", type=float, default=0.01)
-    p.add_argument("--csv", help="also write the DataCollector's model variables of the last "
-                   "run to this CSV file (as a Mesa user saves results; bench/whole.py uses it)")
-    a = p.parse_args(argv)
-
-    best = math.inf
-    best_cpu = math.inf
-    model = None
-    for _ in range(max(1, a.repeat)):
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        _, model = simulate(a.n, a.steps, a.every, a.J, a.sigma, a.dt, a.seed)
-        t = time.perf_counter() - t0
-        best = min(best, t)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-    rec = {
-        "impl": "mesa",
-        "n": a.n,
-        "steps": a.steps,
-        "seconds": round(best, 6),
-        "actor_steps_per_s": a.n * a.steps / best,
-        # CPU time of the process (lowest over the runs): close to the wall clock on a quiet machine; a
-        # wall clock much above it means other processes were competing for the cores
-        "cpu_seconds": round(best_cpu, 6),
-        "every": a.every,
-        "repeat": a.repeat,
-        "mesa_version": mesa.__version__,
-        "python_version": sys.version.split()[0],
-        "note": "run at smaller N than the NumPy/Rust peers; compare actor_steps_per_s",
-    }
+    a = growth_peer.arguments(
+        __doc__, 10_000,
+        "also write the DataCollector's model variables of the last run to this CSV file "
+        "(as a Mesa user saves results; bench/whole.py uses it)", argv)
+    best, best_cpu, (_, model) = growth_peer.best_of(
+        a.repeat, lambda: simulate(a.n, a.steps, a.every, a.J, a.sigma, a.dt, a.seed))
+    rec = growth_peer.record(
+        "mesa", a, best, best_cpu,
+        mesa_version=mesa.__version__,
+        note="run at smaller N than the NumPy/Rust peers; compare actor_steps_per_s",
+    )
     if model is not None and model.datacollector:
         df = model.datacollector.get_model_vars_dataframe()
         rec["metric_rows"] = len(df)
         if a.csv:
             df.to_csv(a.csv)
-        rec["final_metrics"] = {k: float(f"{v:.6g}") for k, v in df.iloc[-1].items()}
+        rec["final_metrics"] = growth_peer.final_metrics(df.iloc[-1])
     print(json.dumps(rec))
 
 

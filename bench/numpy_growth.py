@@ -18,11 +18,10 @@ Prints one JSON line: the best wall-clock time of `--repeat` runs, metrics inclu
 interpreter start-up and imports excluded.
 """
 
-import argparse
 import json
 import math
-import sys
-import time
+
+import growth_peer
 
 import numpy as np
 
@@ -73,54 +72,17 @@ def simulate(n, steps, every=10, J=1.0, sigma=1.0, dt=0.01, seed=42):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--n", type=int, default=1_000_000)
-    p.add_argument("--steps", type=int, default=100)
-    p.add_argument("--every", type=int, default=10, help="metrics every k steps (0: never)")
-    p.add_argument("--repeat", type=int, default=3, help="report the best of this many runs")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--J", type=float, default=1.0)
-    p.add_argument("--sigma", type=float, default=1.0)
-    p.add_argument("--dt", type=float, default=0.01)
-    p.add_argument("--csv", help="also write the metrics of the last run to this CSV file "
-                   "(bench/whole.py uses it so that every peer writes its results)")
-    a = p.parse_args(argv)
-
-    best = math.inf
-    best_cpu = math.inf
-    last = None
-    for _ in range(max(1, a.repeat)):
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        _, ms = simulate(a.n, a.steps, a.every, a.J, a.sigma, a.dt, a.seed)
-        t = time.perf_counter() - t0
-        best = min(best, t)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-        last = ms
-    rec = {
-        "impl": "numpy",
-        "n": a.n,
-        "steps": a.steps,
-        "seconds": round(best, 6),
-        "actor_steps_per_s": a.n * a.steps / best,
-        # CPU time of the process (lowest over the runs): close to the wall clock on a quiet machine; a
-        # wall clock much above it means other processes were competing for the cores
-        "cpu_seconds": round(best_cpu, 6),
-        "every": a.every,
-        "repeat": a.repeat,
-        "numpy_version": np.__version__,
-        "python_version": sys.version.split()[0],
-    }
+    a = growth_peer.arguments(
+        __doc__, 1_000_000,
+        "also write the metrics of the last run to this CSV file "
+        "(bench/whole.py uses it so that every peer writes its results)", argv)
+    best, best_cpu, (_, last) = growth_peer.best_of(
+        a.repeat, lambda: simulate(a.n, a.steps, a.every, a.J, a.sigma, a.dt, a.seed))
+    rec = growth_peer.record("numpy", a, best, best_cpu, numpy_version=np.__version__)
     if a.csv and last:
-        import csv
-
-        with open(a.csv, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["step", *last[0][1].keys()])
-            for step, m in last:
-                w.writerow([step, *(repr(v) for v in m.values())])
+        growth_peer.write_metrics_csv(a.csv, last)
     if last:
-        rec["final_metrics"] = {k: float(f"{v:.6g}") for k, v in last[-1][1].items()}
+        rec["final_metrics"] = growth_peer.final_metrics(last[-1][1])
     print(json.dumps(rec))
 
 

@@ -198,13 +198,7 @@ pub(crate) fn variant_data(
         })
         .collect();
 
-    // Replicate 0's final values, sorted already when the run's last metrics sorted them
-    // (the Lorenz curve and the CCDF do not depend on the order).
-    let values = out
-        .final_sorted
-        .as_deref()
-        .or(out.final_values.first().map(Vec::as_slice))
-        .unwrap_or(&[]);
+    let values = out.chart_final_values();
     let lorenz = counterweight::metrics::lorenz(values, LORENZ_POINTS)
         .map(|p| p.into_iter().map(|(a, b)| [a, b]).collect())
         .unwrap_or_default();

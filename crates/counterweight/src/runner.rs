@@ -195,6 +195,18 @@ pub struct ScenarioOutput {
     pub early_stops: Vec<EarlyStop>,
 }
 
+impl ScenarioOutput {
+    /// The final values the run's charts are drawn from: replicate 0's, sorted when
+    /// [`ScenarioOutput::final_sorted`] has them (the Lorenz curve and the distribution do
+    /// not depend on the order), else in actor order; empty without replicates.
+    pub fn chart_final_values(&self) -> &[f64] {
+        self.final_sorted
+            .as_deref()
+            .or(self.final_values.first().map(Vec::as_slice))
+            .unwrap_or(&[])
+    }
+}
+
 /// The result of an experiment: one output per variant, in order.
 #[derive(Debug, Clone)]
 pub struct ExperimentOutput {
@@ -285,16 +297,14 @@ fn run_counted(
         .into_par_iter()
         .map(|r| run_replicate(sc, r, opts, done, sink))
         .collect();
-    let reps = reps.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut reps = reps.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut tables = Vec::with_capacity(reps.len());
     let mut actor_tables = Vec::new();
     let mut final_values = Vec::with_capacity(reps.len());
     let mut early_stops = Vec::new();
-    let mut final_sorted = None;
+    // Only replicate 0 (the first) keeps its sort.
+    let final_sorted = reps.first_mut().and_then(|r| r.final_sorted.take());
     for rep in reps {
-        if final_sorted.is_none() {
-            final_sorted = rep.final_sorted;
-        }
         tables.push(rep.metrics);
         if let Some(a) = rep.actors {
             actor_tables.push(a);

@@ -893,7 +893,7 @@ fn final_state_plots(rec: &RunRecord, figures: &mut Vec<Planned>) {
         .variants
         .iter()
         .zip(sorted)
-        .filter(|(_, s)| s.iter().any(|x| *x > 0.0))
+        .filter(|(_, s)| s.last().is_some_and(|x| *x > 0.0))
         .map(|(v, s)| (label(v), s))
         .collect();
     if !samples.is_empty() {
@@ -1466,11 +1466,7 @@ impl RunRecord {
             variants.push(VariantRecord {
                 label: label.clone(),
                 groups: v.scenario.groups.iter().map(|g| g.name.clone()).collect(),
-                final_values: o
-                    .final_sorted
-                    .clone()
-                    .or_else(|| o.final_values.first().cloned())
-                    .unwrap_or_default(),
+                final_values: o.chart_final_values().to_vec(),
             });
         }
         if first.replicates > 1 {

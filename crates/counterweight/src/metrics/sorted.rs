@@ -35,14 +35,7 @@ impl Sorted {
         {
             return Err(MetricsError::InvalidValue { index, value });
         }
-        let asc = if values.len() >= RADIX_MIN {
-            radix_sorted(values)
-        } else {
-            let mut asc = take_buffer(values.len());
-            asc.extend_from_slice(values);
-            asc.sort_unstable_by(f64::total_cmp);
-            asc
-        };
+        let asc = sorted_copy(values);
         let total = chunked_sum(&asc, |_, chunk| chunk.iter().sum());
         Ok(Sorted { asc, total })
     }
@@ -142,33 +135,30 @@ const MSD_BITS: u32 = 8;
 /// Buckets up to this size are sorted by comparison instead of by LSD passes.
 const SMALL_BUCKET: usize = 96;
 
-/// `values` sorted in `f64::total_cmp` order: the radix sort from [`RADIX_MIN`] values,
-/// else a comparison sort. The same order as `sort_by(f64::total_cmp)` (values equal under
-/// it have the same bits), without its cost at 10^6 values (the run's Lorenz curve and
-/// distribution chart sorted the final values twice, 80 ms of a headline run's outputs).
-/// Values already in that order (checked in one pass) are copied as they are.
-pub(crate) fn sorted_total_order(values: &[f64]) -> Vec<f64> {
-    if is_total_sorted(values) {
-        values.to_vec()
-    } else if values.len() >= RADIX_MIN {
+/// A copy of `values` sorted in `f64::total_cmp` order: [`radix_sorted`] from
+/// [`RADIX_MIN`] values, else a comparison sort (the same order: values equal under it
+/// have the same bits), in a buffer from this thread's pool.
+fn sorted_copy(values: &[f64]) -> Vec<f64> {
+    if values.len() >= RADIX_MIN {
         radix_sorted(values)
     } else {
-        let mut v = values.to_vec();
+        let mut v = take_buffer(values.len());
+        v.extend_from_slice(values);
         v.sort_unstable_by(f64::total_cmp);
         v
     }
 }
 
 /// The finite values of `values` in `f64::total_cmp` order: borrowed when they already
-/// are (every value finite and in order, checked in one pass: the run's final-state
-/// charts hand over values sorted once), else filtered and sorted by
-/// [`sorted_total_order`]. Saves the two 8 MB copies per chart at 10^6 actors.
+/// are (every value finite and in order, checked in one pass: a run's final values come
+/// sorted from its last metrics evaluation), else filtered and sorted by [`sorted_copy`].
+/// Saves the run's final-state charts two 8 MB copies and a sort at 10^6 actors.
 pub(crate) fn sorted_finite(values: &[f64]) -> std::borrow::Cow<'_, [f64]> {
     if values.iter().all(|x| x.is_finite()) && is_total_sorted(values) {
         std::borrow::Cow::Borrowed(values)
     } else {
         let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-        std::borrow::Cow::Owned(sorted_total_order(&finite))
+        std::borrow::Cow::Owned(sorted_copy(&finite))
     }
 }
 
