@@ -1,0 +1,2 @@
+//! Empty on purpose: it makes Cargo resolve this crate's build-dependencies (see Cargo.toml).
+fn main() {}
