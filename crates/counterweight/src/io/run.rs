@@ -88,7 +88,7 @@ pub const METRICS_CONTRACT: [&str; 11] = [
 ];
 
 /// Metrics shown in the report's "final values" table, when present (labels from
-/// [`crate::metrics::columns::label`]).
+/// [`crate::metrics::label`]).
 const FINAL_TABLE_METRICS: [&str; 12] = [
     "hhi",
     "effective_number",

@@ -5,7 +5,7 @@
 use super::MetricsError;
 use super::sorted::Sorted;
 
-/// Share of the `k` largest values (Σ_{i<=k} s_[i]); k > n counts everyone, k = 0 gives 0.
+/// Share of the `k` largest values (`Σ_{i<=k} s_[i]`); k > n counts everyone, k = 0 gives 0.
 pub(crate) fn top_k_share(s: &Sorted, k: usize) -> f64 {
     (s.top_sum(k) / s.total).min(1.0)
 }
@@ -49,9 +49,9 @@ pub fn top_share(values: &[f64], p: f64) -> Result<f64, MetricsError> {
     Ok(top_interpolated(&s, whole as usize, pn - whole))
 }
 
-/// Strict Nakamoto coefficients (min k with Σ_{i<=k} s_[i] > θ) for θ = 1/3 and 1/2,
+/// Strict Nakamoto coefficients (min k with `Σ_{i<=k} s_[i] > θ`) for θ = 1/3 and 1/2,
 /// compared as `3·S_k > X` and `2·S_k > X` (no division, so exact ties such as
-/// [5,5,5,5] at 1/2 are not broken by rounding). None if never reached (impossible for a
+/// `[5,5,5,5]` at 1/2 are not broken by rounding). None if never reached (impossible for a
 /// positive total, kept for the contract).
 pub(crate) fn nakamoto(s: &Sorted) -> (Option<usize>, Option<usize>) {
     let x = s.total;

@@ -61,7 +61,7 @@ const LN_BLOCK: usize = 256;
 /// from (0, 0) to (1, 1), L being the piecewise-linear interpolation through
 /// (i/n, Σ_{l<=i} x_(l) / X). `points = 0` is treated as 1 (just the two endpoints).
 ///
-/// Errors: as [`super::concentration`] (`Empty`, `InvalidValue`, `ZeroTotal`).
+/// Errors: as [`super::concentration()`] (`Empty`, `InvalidValue`, `ZeroTotal`).
 pub fn lorenz(values: &[f64], points: usize) -> Result<Vec<(f64, f64)>, MetricsError> {
     let s = Sorted::new(values)?;
     if s.total <= 0.0 {

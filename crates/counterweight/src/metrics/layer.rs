@@ -1,7 +1,7 @@
 //! The metrics of one layer of holdings (stake by provider, by operator, by controller; or
 //! any grouping `measure --group` reads): holders, HHI, effective number, top-1 share and
 //! the strict Nakamoto coefficients at 1/3, 1/2 and 2/3 (2/3: enough to finalise alone in a
-//! proof-of-stake network). Unlike [`super::concentration`], a zero total is not an error:
+//! proof-of-stake network). Unlike [`super::concentration()`], a zero total is not an error:
 //! a layer can be empty (NaN shares, no Nakamoto coefficients).
 
 use super::{MetricOptions, MetricsError, concentration, nakamoto_at};

@@ -64,7 +64,7 @@ pub enum MetricsError {
     ZeroTotal,
 }
 
-/// Options for [`concentration`].
+/// Options for [`concentration()`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MetricOptions {
     /// k of the top-k share column (`top{k}_share`).
@@ -139,7 +139,7 @@ pub fn concentration(values: &[f64], opts: &MetricOptions) -> Result<Concentrati
     of_sorted(&Sorted::new(values)?, opts)
 }
 
-/// [`concentration`], and the values sorted ascending (`f64::total_cmp` order) that it
+/// [`concentration()`], and the values sorted ascending (`f64::total_cmp` order) that it
 /// computed them from, for a caller that needs that order too (the run's final-state
 /// charts) instead of sorting again.
 pub(crate) fn concentration_and_sorted(

@@ -28,7 +28,7 @@
 //! Sorting costs ascending, firm k joins iff c_k < P_{k−1} (the price without it), and the
 //! price with it is a convex combination of P_{k−1} and c_k; so once a firm is priced out every
 //! costlier firm is too, and one pass over the sorted costs finds the active set exactly
-//! ([`cournot`]). Under constant elasticity no equilibrium exists unless n·ε > 1 (a monopolist
+//! ([`cournot()`]). Under constant elasticity no equilibrium exists unless n·ε > 1 (a monopolist
 //! facing inelastic demand raises its price without bound): the ⌊1/ε⌋ + 1 cheapest firms are
 //! always active, and fewer firms in total is [`MarketError::NoEquilibrium`]. No numerical root
 //! finding is involved: the outcome is exact up to rounding.
