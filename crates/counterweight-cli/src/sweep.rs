@@ -208,8 +208,9 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     // Again with every point's size (a varied key may make runs larger than the base).
+    let estimate = plan.estimate(threads);
     if let Err(code) = limits::enforce(
-        &plan.estimate(threads),
+        &estimate,
         &available,
         args.no_limits,
         "this sweep",
@@ -244,6 +245,8 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
                 out.display()
             );
         }
+        // The same line as `check` prints, for the whole sweep (resumed or not).
+        eprintln!("estimate: {}", estimate.summary());
     }
 
     let pb = bar(plan.runs(), args.quiet);

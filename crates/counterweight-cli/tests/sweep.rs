@@ -164,6 +164,42 @@ fn outputs_follow_the_contract() {
 }
 
 #[test]
+fn sweep_prints_its_estimate_unless_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = write(dir.path(), "s.toml", SMALL);
+    let args = |out: &Path, quiet: bool| {
+        let mut c = bin();
+        c.args(["sweep", sc.to_str().unwrap(), "--out"])
+            .arg(out)
+            .args([
+                "--vary",
+                "growth.returns_to_scale=1.0:1.2:0.1",
+                "--replicates",
+                "2",
+            ]);
+        if quiet {
+            c.arg("--quiet");
+        }
+        c
+    };
+    let o = args(&dir.path().join("loud"), false).output().unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    // `check`'s line, for the sweep's 3 points × 2 replicates.
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("estimate: about "))
+        .unwrap_or_else(|| panic!("no estimate in {err}"));
+    assert!(
+        line.contains(" of memory, ") && line.ends_with(" on disk, 6 runs"),
+        "{line}"
+    );
+    let o = args(&dir.path().join("quiet"), true).output().unwrap();
+    assert!(o.status.success());
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("estimate"));
+}
+
+#[test]
 fn one_and_two_threads_give_identical_datasets() {
     let dir = tempfile::tempdir().unwrap();
     let sc = write(dir.path(), "s.toml", SMALL);
