@@ -1,7 +1,8 @@
 //! Edits of the page's scenario text that the controls make, from the registry's metadata
 //! (no model is named here): add or remove a model's optional table (growth's `[market]`),
-//! add a `[[policy]]` of a declared kind ([`counterweight::registry::PolicyInfo::template_in`]: its fields that
-//! name something of the scenario start at names the scenario defines), and *settle* a
+//! add a `[[policy]]` of a declared kind
+//! ([`counterweight::registry::PolicyInfo::template_in`]: its fields that name something
+//! of the scenario start at names the scenario defines), and *settle* a
 //! scenario after a control changed: declared parameters that no longer apply (their
 //! `applies_when` conditions fail, e.g. `market.scale` once demand is linear) leave the
 //! text and the overrides, and required ones that now apply start at their example
