@@ -56,9 +56,9 @@ if [ "${SKIP_RUST:-0}" = "1" ]; then
 elif ! command -v cargo >/dev/null 2>&1; then
     echo "== Rust benchmark not available (no cargo)"
 else
-    echo "== cargo bench -p counterweight --bench growth"
+    echo "== cargo bench --workspace --bench growth"
     t0=$(date +%s)
-    if cargo bench -p counterweight --bench growth >"$TMP/rust.log" 2>&1; then
+    if cargo bench --workspace --bench growth >"$TMP/rust.log" 2>&1; then
         RUST_LINE=$(grep -E '^counterweight growth: ' "$TMP/rust.log" | tail -n 1 || true)
     fi
     echo "   ($(( $(date +%s) - t0 )) s, build included)"

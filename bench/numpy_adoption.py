@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The adoption model (generalised Polya urn with interoperability) in vectorised NumPy:
-the NumPy peer of `cargo bench -p counterweight --bench adoption`.
+the NumPy peer of `cargo bench --workspace --bench adoption`.
 
 K platforms with counts n_k (start: 1 each); each adopter chooses platform k with
 probability proportional to ((1 - theta) n_k + theta N)^gamma, N = sum n, i.e.

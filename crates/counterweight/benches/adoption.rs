@@ -1,4 +1,4 @@
-//! Adoptions per second of the adoption model (`cargo bench -p counterweight --bench
+//! Adoptions per second of the adoption model (`cargo bench --workspace --bench
 //! adoption`), for gamma in {0.5, 1, 2}, theta in {0, 0.5} and 10^6..10^8 adopters per
 //! run, two platforms from (1, 1), one replicate, 100 steps, metrics every 10 steps,
 //! through the runner (what `counterweight run` does). `sequential` forces the

@@ -1,8 +1,8 @@
 //! Exchange-model throughput in actor-steps per second (one replicate, one thread: a step
 //! of the exchange model is sequential; replicates run in parallel in the runner).
 //!
-//!     cargo bench -p counterweight --bench exchange            # all sizes
-//!     cargo bench -p counterweight --bench exchange -- quick   # smaller sizes
+//!     cargo bench --workspace --bench exchange            # all sizes
+//!     cargo bench --workspace --bench exchange -- quick   # smaller sizes
 //!
 //! Rules and sizes: `boltzmann` at 10^4, 10^5, 3·10^5 agents (mesa-frames' published sizes),
 //! `yard_sale` (ζ = 0.2, χ = 0.05, never-clipping dt) and `fixed_amount` at 10^4 … 10^6.

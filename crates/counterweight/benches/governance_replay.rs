@@ -1,5 +1,5 @@
 //! Replay throughput: actions per second over a random timeline of 10^6 actions
-//! (`cargo bench -p counterweight --bench governance_replay`; `-- N` for another size).
+//! (`cargo bench --workspace --bench governance_replay`; `-- N` for another size).
 //! Each action is a full transaction on the shell (activation before and after, checks,
 //! rollback on failure) plus the per-step record (persisted/effective state, R, T_lock).
 

@@ -6,7 +6,7 @@
 //! array per step), the generator alone, the run without metrics, one fused step, and a
 //! scaling table (N = 10^4 … 10^7, 1 and 2 threads).
 //!
-//! `cargo bench -p counterweight --bench growth`. Environment: `CW_N` (default 1000000),
+//! `cargo bench --workspace --bench growth`. Environment: `CW_N` (default 1000000),
 //! `CW_STEPS` (100), `CW_REPEAT` (3, best of, after one warm-up), `CW_SCALING=0` skips the
 //! scaling table, `CW_SIZES` (comma-separated N of the scaling table, default
 //! 1e4,1e5,1e6,1e7). `bench/compare.sh` parses the lines starting `counterweight growth: `,

@@ -2,7 +2,7 @@
 //! shares, Nakamoto, Hill) on N lognormal values (σ = 0.5, as the growth model's shares
 //! look after a while), the cost the runner pays at every recorded step.
 //!
-//! `cargo bench -p counterweight --bench metrics`. Environment: `CW_METRICS_N` (comma
+//! `cargo bench --workspace --bench metrics`. Environment: `CW_METRICS_N` (comma
 //! separated sizes, default 10000,100000,1000000), `CW_REPEAT` (best of, default 7).
 
 use std::hint::black_box;

@@ -5,7 +5,7 @@
 //! thread and on the rayon pool, filling a buffer of one chunk (8192 values) at a time as
 //! the growth model does. Also the Philox blocks alone.
 //!
-//! `cargo bench -p counterweight --bench normals`. Environment: `CW_NORMALS` (values per
+//! `cargo bench --workspace --bench normals`. Environment: `CW_NORMALS` (values per
 //! timing, default 10^8 / 4), `CW_REPEAT` (best of, default 3).
 
 use std::hint::black_box;
