@@ -352,8 +352,8 @@ mod tests {
 
     #[test]
     fn avx2_fill_matches_the_portable_code_over_many_misses() {
-        // 2^18 normals: about 3,900 miss the rectangles (1.5%), which takes every lane
-        // and parity of a batch through `slow`; layer 0 (the tail's) about 90 of them.
+        // 2^18 normals: about 3,900 miss the rectangles (1.5%), which takes every one of
+        // a batch's BATCH positions through `slow`; layer 0 (the tail's) about 90 of them.
         let n = Normals::new(0xDEAD_BEEF, 5);
         let len = 1 << 18;
         let mut filled = vec![0.0; len];
