@@ -28,10 +28,22 @@ impl Sorted {
         if values.is_empty() {
             return Err(MetricsError::Empty);
         }
-        if let Some((index, &value)) = values
-            .iter()
-            .enumerate()
-            .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+        // A branch-free check that vectorises (and runs on the pool for large n) first;
+        // the search for the first offending index only when it fails.
+        let valid = |c: &[f64]| {
+            c.iter()
+                .fold(true, |ok, &v| ok & (0.0..=f64::MAX).contains(&v))
+        };
+        let all_valid = if values.len() >= PAR_THRESHOLD {
+            values.par_chunks(CHUNK).all(valid)
+        } else {
+            valid(values)
+        };
+        if !all_valid
+            && let Some((index, &value)) = values
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(0.0..=f64::MAX).contains(*v))
         {
             return Err(MetricsError::InvalidValue { index, value });
         }
@@ -552,5 +564,20 @@ mod tests {
             Sorted::new(&[f64::NAN]).unwrap_err(),
             MetricsError::InvalidValue { index: 0, .. }
         ));
+        // Long enough for the check on the pool: the first offender by index is reported
+        // whichever chunk finds one first; -0.0 and f64::MAX are valid.
+        let mut long = vec![1.0; 3 * PAR_THRESHOLD];
+        long[7] = -0.0;
+        long[8] = f64::MAX / 4.0;
+        assert!(Sorted::new(&long).is_ok());
+        long[2 * PAR_THRESHOLD + 5] = f64::NEG_INFINITY;
+        long[PAR_THRESHOLD + 3] = f64::NAN;
+        match Sorted::new(&long).unwrap_err() {
+            MetricsError::InvalidValue { index, value } => {
+                assert_eq!(index, PAR_THRESHOLD + 3);
+                assert!(value.is_nan());
+            }
+            e => panic!("{e:?}"),
+        }
     }
 }
