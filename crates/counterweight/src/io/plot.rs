@@ -551,7 +551,7 @@ pub fn distribution_chart(
 }
 
 /// The line chart [`distribution_chart`] draws.
-pub fn distribution_line_chart(title: &str, samples: &[(String, Vec<f64>)]) -> LineChart {
+pub fn distribution_line_chart<V: AsRef<[f64]>>(title: &str, samples: &[(String, V)]) -> LineChart {
     LineChart {
         title: title.to_string(),
         x_label: "final value x".into(),
@@ -559,7 +559,7 @@ pub fn distribution_line_chart(title: &str, samples: &[(String, Vec<f64>)]) -> L
         series: samples
             .iter()
             .map(|(label, v)| {
-                let pts = ccdf_points(v);
+                let pts = ccdf_points(v.as_ref());
                 Series::new(
                     label.clone(),
                     pts.iter().map(|p| p.0).collect(),

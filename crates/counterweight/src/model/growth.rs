@@ -839,7 +839,8 @@ pub struct GrowthModel {
     r: Vec<f64>,
     base_openness: Vec<f64>,
     openness: Vec<f64>,
-    /// Per-actor multiplier of the spillover rate received (spillover boosts).
+    /// Per-actor multiplier of the spillover rate received (spillover boosts); empty (1 for
+    /// every actor) when the scenario has no boost.
     spill_mult: Vec<f64>,
     /// Group index of each actor; groups are contiguous ranges.
     group: Vec<u32>,
@@ -938,12 +939,39 @@ impl GrowthModel {
         let seed = replicate_seed(sc.seed, replicate);
         let n = sc.actor_count();
         let r = initial_values(&sc.groups, sc.seed, replicate);
-        let mut base_openness = Vec::with_capacity(n);
-        let mut group = Vec::with_capacity(n);
+        // Per-actor vectors that are zero for most actors of most scenarios start as zeroed
+        // allocations (pages the kernel maps lazily, never touched while they stay zero)
+        // and only the groups that differ are written: at 10^6 actors with no openness and
+        // one group this saves touching 20 MB, about 15 ms of page faults at start-up.
+        let per_group = |value: &dyn Fn(usize) -> f64| {
+            let mut v = vec![0.0; n];
+            let mut start = 0;
+            for (g, spec) in sc.groups.iter().enumerate() {
+                let x = value(g);
+                if x.to_bits() != 0 {
+                    v[start..start + spec.count].fill(x);
+                }
+                start += spec.count;
+            }
+            v
+        };
+        let base_openness = per_group(&|g| sc.groups[g].openness);
+        let openness = per_group(&|g| sc.groups[g].openness);
+        let mut group = vec![0u32; n];
+        let mut start = 0;
         for (g, spec) in sc.groups.iter().enumerate() {
-            base_openness.extend(std::iter::repeat_n(spec.openness, spec.count));
-            group.extend(std::iter::repeat_n(g as u32, spec.count));
+            if g > 0 {
+                group[start..start + spec.count].fill(g as u32);
+            }
+            start += spec.count;
         }
+        // The spillover multipliers are 1 unless a spillover boost is active: allocated only
+        // when the scenario has a boost (empty means 1 for every actor, see `mult_at`).
+        let boosts = setup
+            .policies
+            .iter()
+            .any(|p| matches!(p.kind, GrowthPolicy::SpilloverBoost { .. }));
+        let spill_mult = if boosts { vec![1.0; n] } else { Vec::new() };
         let total: f64 = sum_chunked(&r);
         let k = setup.params.reference_scale.unwrap_or(total / n as f64);
         let max = r.iter().copied().fold(f64::MIN, f64::max);
@@ -952,9 +980,9 @@ impl GrowthModel {
             params: setup.params,
             k,
             dt: sc.time.dt,
-            openness: base_openness.clone(),
+            openness,
             base_openness,
-            spill_mult: vec![1.0; n],
+            spill_mult,
             group,
             group_names: sc.groups.iter().map(|g| g.name.clone()).collect(),
             growth_term: Vec::new(),
@@ -1474,7 +1502,7 @@ impl<'a> Drift<'a> {
                     v -= c * k * (x / k).powf(delta);
                 }
                 if spill_on {
-                    v += d * mult[off + i] * spill[off + i];
+                    v += d * mult_at(mult, off + i) * spill[off + i];
                 }
                 if j > 0.0 {
                     v += j * (mean - x);
@@ -1675,7 +1703,7 @@ impl Model for GrowthModel {
             let (spill, mult) = (&self.spill, &self.spill_mult);
             let res = pass(&mut self.r, "spillover", |vals, off| {
                 for (i, x) in vals.iter_mut().enumerate() {
-                    *x += dt * d * mult[off + i] * spill[off + i];
+                    *x += dt * d * mult_at(mult, off + i) * spill[off + i];
                 }
             });
             self.finish(res, step, t)?;
@@ -1785,6 +1813,13 @@ where
 fn spillover_sums(r: &[f64], openness: &[f64], order: &mut Vec<u32>, spill: &mut Vec<f64>) {
     spill.resize(r.len(), 0.0);
     crate::network::measure::mean_field_spillover(r, openness, order, spill);
+}
+
+/// The spillover multiplier of actor `i`: 1 when `mult` is empty (no boost in the
+/// scenario; multiplying by 1 is exact, so the result is the same bits either way).
+#[inline(always)]
+fn mult_at(mult: &[f64], i: usize) -> f64 {
+    if mult.is_empty() { 1.0 } else { mult[i] }
 }
 
 /// Term 1's increment `dt a K (R/K)^beta`.
