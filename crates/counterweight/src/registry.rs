@@ -145,6 +145,11 @@ pub trait Model: Send {
     /// The current values of the model's own columns ([`Observation::columns`]), in
     /// order, appended to `out`.
     fn observe(&self, _out: &mut Vec<f64>) {}
+    /// [`Model::values`] as an owned vector, the model being done with: a model that
+    /// keeps them in a `Vec` hands it over instead of the copy this default makes.
+    fn into_values(self: Box<Self>) -> Vec<f64> {
+        self.values().to_vec()
+    }
 }
 
 /// A step that cannot be completed: the state left the model's domain.

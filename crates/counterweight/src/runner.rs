@@ -643,7 +643,7 @@ fn run_replicate(
             break;
         }
     }
-    let final_values = model.values().to_vec();
+    let final_values = model.into_values();
     let final_sorted = rec.sorted.take();
     rec.flush_actors(sink).map_err(sink_err)?;
     if let Some((sink, variant)) = sink

@@ -1171,6 +1171,10 @@ impl Model for AdoptionModel {
     fn values(&self) -> &[f64] {
         &self.values
     }
+
+    fn into_values(self: Box<Self>) -> Vec<f64> {
+        self.values
+    }
     fn total(&self) -> f64 {
         match &self.net {
             Some(u) => u.total as f64,

@@ -1766,6 +1766,10 @@ impl Model for GrowthModel {
         &self.r
     }
 
+    fn into_values(self: Box<Self>) -> Vec<f64> {
+        self.r
+    }
+
     fn total(&self) -> f64 {
         self.total
     }
