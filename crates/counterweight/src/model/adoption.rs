@@ -1171,7 +1171,6 @@ impl Model for AdoptionModel {
     fn values(&self) -> &[f64] {
         &self.values
     }
-
     fn into_values(self: Box<Self>) -> Vec<f64> {
         self.values
     }

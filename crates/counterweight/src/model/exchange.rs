@@ -851,7 +851,6 @@ impl Model for ExchangeModel {
     fn values(&self) -> &[f64] {
         &self.w
     }
-
     fn into_values(self: Box<Self>) -> Vec<f64> {
         self.w
     }
