@@ -30,20 +30,15 @@ impl Sorted {
         }
         // A branch-free check that vectorises (and runs on the pool for large n) first;
         // the search for the first offending index only when it fails.
-        let valid = |c: &[f64]| {
-            c.iter()
-                .fold(true, |ok, &v| ok & (0.0..=f64::MAX).contains(&v))
-        };
+        let ok = |v: f64| (0.0..=f64::MAX).contains(&v);
+        let valid = |c: &[f64]| c.iter().fold(true, |all, &v| all & ok(v));
         let all_valid = if values.len() >= PAR_THRESHOLD {
             values.par_chunks(CHUNK).all(valid)
         } else {
             valid(values)
         };
         if !all_valid
-            && let Some((index, &value)) = values
-                .iter()
-                .enumerate()
-                .find(|(_, v)| !(0.0..=f64::MAX).contains(*v))
+            && let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !ok(**v))
         {
             return Err(MetricsError::InvalidValue { index, value });
         }
