@@ -647,6 +647,11 @@ impl ModelSetup for GrowthSetup {
 
 /// Actors per chunk: the unit of parallel work and of random streams.
 pub const CHUNK: usize = 8192;
+
+/// Normals drawn per call of the generator in the shock term (16 KB, in L1): a multiple
+/// of [`SHOCK_BLOCK`], the unit of the vectorised `exp`.
+const NORMAL_BLOCK: usize = 8 * SHOCK_BLOCK;
+
 /// Coordinate of the shocks' key under the replicate seed (see the module docs).
 pub const SHOCK_STREAM: u64 = 0x5348_4F43_4B53; // "SHOCKS"
 /// Below this many actors a step runs on the calling thread (same results, less overhead).
@@ -1720,24 +1725,30 @@ impl Model for GrowthModel {
                     vals.iter_mut().for_each(|x| *x = m + (*x - m) * e);
                     return;
                 }
-                // Draw a block of normals (one per actor, in actor order), exponentiate the
-                // block at once (vectorised), then apply exchange and shock in one sweep.
+                // Draw normals for NORMAL_BLOCK actors (in actor order; the generator
+                // finishes its rare rejections for many at once), exponentiate them a
+                // block at a time (vectorised), then apply exchange and shock in one sweep.
                 let normals = Normals::new(key, (off / CHUNK) as u64);
                 let mut index = step * CHUNK as u64;
-                let mut g = [0.0f64; SHOCK_BLOCK];
-                for block in vals.chunks_mut(SHOCK_BLOCK) {
-                    let g = &mut g[..block.len()];
-                    normals.fill(index, g);
-                    index += g.len() as u64;
-                    g.iter_mut().for_each(|gi| *gi = s * *gi + drift);
-                    exp_in_place(g);
-                    if j > 0.0 {
-                        for (x, &gi) in block.iter_mut().zip(g.iter()) {
-                            *x = (m + (*x - m) * e) * gi;
-                        }
-                    } else {
-                        for (x, &gi) in block.iter_mut().zip(g.iter()) {
-                            *x *= gi;
+                let mut z = [0.0f64; NORMAL_BLOCK];
+                for actors in vals.chunks_mut(NORMAL_BLOCK) {
+                    let z = &mut z[..actors.len()];
+                    normals.fill(index, z);
+                    index += z.len() as u64;
+                    for (block, g) in actors
+                        .chunks_mut(SHOCK_BLOCK)
+                        .zip(z.chunks_mut(SHOCK_BLOCK))
+                    {
+                        g.iter_mut().for_each(|gi| *gi = s * *gi + drift);
+                        exp_in_place(g);
+                        if j > 0.0 {
+                            for (x, &gi) in block.iter_mut().zip(g.iter()) {
+                                *x = (m + (*x - m) * e) * gi;
+                            }
+                        } else {
+                            for (x, &gi) in block.iter_mut().zip(g.iter()) {
+                                *x *= gi;
+                            }
                         }
                     }
                 }

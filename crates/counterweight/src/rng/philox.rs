@@ -60,12 +60,22 @@ pub fn block(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
 /// 64-bit products).
 #[inline(always)]
 pub fn blocks(first: u64, stream: u64, key: [u32; 2]) -> [[u32; LANES]; 4] {
+    blocks_at(
+        std::array::from_fn(|l| first.wrapping_add(l as u64)),
+        stream,
+        key,
+    )
+}
+
+/// [`blocks`] of any [`LANES`] counters: lane `l` is [`block`] of the counter
+/// `[lo(c), hi(c), lo(s), hi(s)]` with `c = counters[l]`.
+#[inline(always)]
+pub fn blocks_at(counters: [u64; LANES], stream: u64, key: [u32; 2]) -> [[u32; LANES]; 4] {
     let mut x0 = [0u32; LANES];
     let mut x1 = [0u32; LANES];
     for l in 0..LANES {
-        let b = first.wrapping_add(l as u64);
-        x0[l] = b as u32;
-        x1[l] = (b >> 32) as u32;
+        x0[l] = counters[l] as u32;
+        x1[l] = (counters[l] >> 32) as u32;
     }
     let mut x2 = [stream as u32; LANES];
     let mut x3 = [(stream >> 32) as u32; LANES];
@@ -103,13 +113,29 @@ pub fn blocks(first: u64, stream: u64, key: [u32; 2]) -> [[u32; LANES]; 4] {
 #[target_feature(enable = "avx2")]
 #[inline]
 pub fn blocks_avx2(first: u64, stream: u64, key: [u32; 2]) -> [[u64; LANES]; 4] {
+    blocks_avx2_at(
+        std::array::from_fn(|l| first.wrapping_add(l as u64)),
+        stream,
+        key,
+    )
+}
+
+/// [`blocks_avx2`] of any [`LANES`] counters (as [`blocks_at`]).
+///
+/// # Safety
+///
+/// The CPU must support AVX2 (`is_x86_feature_detected!("avx2")`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub fn blocks_avx2_at(counters: [u64; LANES], stream: u64, key: [u32; 2]) -> [[u64; LANES]; 4] {
     use std::arch::x86_64::*;
     const HALF: usize = LANES / 2;
     let lo = _mm256_set1_epi64x(0xFFFF_FFFF);
-    let f = _mm256_set1_epi64x(first as i64);
+    let c = counters.map(|c| c as i64);
     let b = [
-        _mm256_add_epi64(f, _mm256_set_epi64x(3, 2, 1, 0)),
-        _mm256_add_epi64(f, _mm256_set_epi64x(7, 6, 5, 4)),
+        _mm256_set_epi64x(c[3], c[2], c[1], c[0]),
+        _mm256_set_epi64x(c[7], c[6], c[5], c[4]),
     ];
     // Words in the low 32 bits of each 64-bit lane. x1 and x3 keep garbage in their high
     // halves after the first round; it only ever reaches high halves, which
@@ -231,6 +257,44 @@ mod tests {
             // SAFETY: AVX2 is available (checked above).
             let got = unsafe { blocks_avx2(first, stream, key) };
             assert_eq!(got, blocks(first, stream, key).map(|w| w.map(u64::from)));
+        }
+    }
+
+    #[test]
+    #[allow(clippy::needless_range_loop)] // lanes and words indexed side by side
+    fn lanes_at_any_counters_match_the_block_function() {
+        let key = [0x2412_6ea1, 0xd16c_fe09];
+        let stream = 0x0370_7344_1319_8a2e;
+        let counters = [
+            1u64 << 63,
+            (1 << 63) | 5 << 8 | 1,
+            0,
+            u64::MAX,
+            0x85a3_08d3_243f_6a88,
+            7,
+            u64::from(u32::MAX),
+            1 << 32,
+        ];
+        let got = blocks_at(counters, stream, key);
+        for (l, &c) in counters.iter().enumerate() {
+            let want = block(
+                [
+                    c as u32,
+                    (c >> 32) as u32,
+                    stream as u32,
+                    (stream >> 32) as u32,
+                ],
+                key,
+            );
+            for w in 0..4 {
+                assert_eq!(got[w][l], want[w], "lane {l} word {w}");
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 is available (checked just above).
+            let avx2 = unsafe { blocks_avx2_at(counters, stream, key) };
+            assert_eq!(avx2, got.map(|w| w.map(u64::from)));
         }
     }
 }
