@@ -620,6 +620,14 @@ fn actor_rows_stream_to_the_same_files_on_any_threads() {
             .unwrap();
         assert!(out.variants.iter().all(|(_, o)| o.actors.is_none()));
         assert!(record.actors_written && record.actors.is_none());
+        // The last evaluation's sort of replicate 0 moved into the record (not copied);
+        // the output keeps every replicate's values in actor order.
+        for (v, (_, o)) in record.variants.iter().zip(&out.variants) {
+            assert!(o.final_sorted.is_none());
+            let mut want = o.final_values[0].clone();
+            want.sort_by(f64::total_cmp);
+            assert_eq!(v.final_values, want);
+        }
         let got = files_of(&dir);
         assert_eq!(
             got.keys().collect::<Vec<_>>(),
