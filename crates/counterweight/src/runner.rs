@@ -205,6 +205,15 @@ impl ScenarioOutput {
             .or(self.final_values.first().map(Vec::as_slice))
             .unwrap_or(&[])
     }
+
+    /// [`ScenarioOutput::chart_final_values`] as an owned vector: the sort moved out of
+    /// [`ScenarioOutput::final_sorted`] (left `None`) when there is one, else a copy.
+    pub fn take_chart_final_values(&mut self) -> Vec<f64> {
+        match self.final_sorted.take() {
+            Some(sorted) => sorted,
+            None => self.chart_final_values().to_vec(),
+        }
+    }
 }
 
 /// The result of an experiment: one output per variant, in order.

@@ -1350,13 +1350,14 @@ pub fn run_to_dir_timed(
         model_seconds = started.elapsed().as_secs_f64();
         // The charts' values are moved from the output into the record (8 MB at 10^6
         // actors not copied); the output keeps every replicate's values in actor order.
-        let mut record = RunRecord::from_output_with(exp, &output, |_| Vec::new());
-        for (v, (_, o)) in record.variants.iter_mut().zip(output.variants.iter_mut()) {
-            v.final_values = match o.final_sorted.take() {
-                Some(sorted) => sorted,
-                None => o.chart_final_values().to_vec(),
-            };
-        }
+        let mut taken = output
+            .variants
+            .iter_mut()
+            .map(|(_, o)| o.take_chart_final_values())
+            .collect::<Vec<_>>()
+            .into_iter();
+        let mut record =
+            RunRecord::from_output_with(exp, &output, |_| taken.next().unwrap_or_default());
         record.actors_written = streamed;
         let files = write_run(staging, &record)?;
         result = Some((output, record));

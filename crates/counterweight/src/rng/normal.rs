@@ -114,21 +114,26 @@ impl Normals {
 
     /// The 64-bit word normal `j` starts from (see the module docs).
     fn word(&self, j: u64) -> u64 {
-        let b = j / 2;
-        let w = philox::block(
-            [
-                b as u32,
-                (b >> 32) as u32,
-                self.stream as u32,
-                (self.stream >> 32) as u32,
-            ],
-            self.key,
-        );
+        let w = self.block(j / 2);
         if j.is_multiple_of(2) {
             u64::from(w[1]) << 32 | u64::from(w[0])
         } else {
             u64::from(w[3]) << 32 | u64::from(w[2])
         }
+    }
+
+    /// The Philox block of 64-bit counter `c` in this stream (counter words
+    /// `[lo(c), hi(c), lo(stream), hi(stream)]`, see the module docs).
+    fn block(&self, c: u64) -> [u32; 4] {
+        philox::block(
+            [
+                c as u32,
+                (c >> 32) as u32,
+                self.stream as u32,
+                (self.stream >> 32) as u32,
+            ],
+            self.key,
+        )
     }
 
     /// `out[i]` = normal number `start + i` of the stream, for every i
@@ -164,17 +169,8 @@ impl Normals {
             if x < t.x[i + 1] {
                 return sign(x, neg);
             }
-            let f = fixup_counter(j, attempt);
+            let w = self.block(fixup_counter(j, attempt));
             attempt += 1;
-            let w = philox::block(
-                [
-                    f as u32,
-                    (f >> 32) as u32,
-                    self.stream as u32,
-                    (self.stream >> 32) as u32,
-                ],
-                self.key,
-            );
             let first = u64::from(w[1]) << 32 | u64::from(w[0]);
             let second = u64::from(w[3]) << 32 | u64::from(w[2]);
             match fixup(t, (i, neg, x), first, second) {
