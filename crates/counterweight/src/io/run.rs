@@ -19,7 +19,7 @@ use super::plot::{
 use super::report::{Figure, Report, render_html};
 use super::{Column, IoError, Table, write_atomic_bytes, write_csv, write_parquet};
 use crate::registry::{ChartDef, PanelDef, PanelKind, YRange};
-use crate::runner::{self, ExperimentOutput, RunError, RunOptions, ScenarioOutput};
+use crate::runner::{self, ExperimentOutput, RunError, RunOptions};
 use crate::scenario::Experiment;
 
 /// Everything a run directory is written from. Pure values: the runner (or a Python
@@ -1301,7 +1301,7 @@ impl RunDirError {
 /// the staging directory while the replicates run ([`super::actors::ActorFiles`]), so
 /// memory does not grow with them. The files are byte-identical to those of the
 /// in-memory path, on any number of threads. Returns the output (without actor tables,
-/// and with its [`ScenarioOutput::final_sorted`] moved into the record's
+/// and with its [`runner::ScenarioOutput::final_sorted`] moved into the record's
 /// final values rather than copied) and its record.
 pub fn run_to_dir(
     out: &Path,
@@ -1350,14 +1350,12 @@ pub fn run_to_dir_timed(
         model_seconds = started.elapsed().as_secs_f64();
         // The charts' values are moved from the output into the record (8 MB at 10^6
         // actors not copied); the output keeps every replicate's values in actor order.
-        let mut taken = output
+        let finals = output
             .variants
             .iter_mut()
             .map(|(_, o)| o.take_chart_final_values())
-            .collect::<Vec<_>>()
-            .into_iter();
-        let mut record =
-            RunRecord::from_output_with(exp, &output, |_| taken.next().unwrap_or_default());
+            .collect();
+        let mut record = RunRecord::from_output_with(exp, &output, finals);
         record.actors_written = streamed;
         let files = write_run(staging, &record)?;
         result = Some((output, record));
@@ -1422,20 +1420,27 @@ impl RunRecord {
     /// key numbers (the model's key columns, or the concentration headline numbers), notes
     /// on early stops and replicates, the tables and the final values.
     pub fn from_output(exp: &Experiment, out: &ExperimentOutput) -> RunRecord {
-        RunRecord::from_output_with(exp, out, |o| o.chart_final_values().to_vec())
+        let finals = out
+            .variants
+            .iter()
+            .map(|(_, o)| o.chart_final_values().to_vec())
+            .collect();
+        RunRecord::from_output_with(exp, out, finals)
     }
 
-    /// [`RunRecord::from_output`] with each variant's final values from `values`.
+    /// [`RunRecord::from_output`] with the variants' final values given, one vector per
+    /// variant in order.
     fn from_output_with(
         exp: &Experiment,
         out: &ExperimentOutput,
-        mut values: impl FnMut(&ScenarioOutput) -> Vec<f64>,
+        finals: Vec<Vec<f64>>,
     ) -> RunRecord {
         let first = &exp.variants[0].scenario;
         let mut key_numbers = Vec::new();
         let mut notes = Vec::new();
         let mut variants = Vec::new();
-        for ((label, o), v) in out.variants.iter().zip(&exp.variants) {
+        debug_assert_eq!(finals.len(), out.variants.len());
+        for (((label, o), v), final_values) in out.variants.iter().zip(&exp.variants).zip(finals) {
             let row = final_row(&o.metrics);
             let prefix = if out.variants.len() > 1 {
                 format!("{label}: ")
@@ -1486,7 +1491,7 @@ impl RunRecord {
             variants.push(VariantRecord {
                 label: label.clone(),
                 groups: v.scenario.groups.iter().map(|g| g.name.clone()).collect(),
-                final_values: values(o),
+                final_values,
             });
         }
         if first.replicates > 1 {
