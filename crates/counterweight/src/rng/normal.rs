@@ -281,15 +281,16 @@ impl Misses {
         }
     }
 
-    /// The missed positions of one batch (bit k of `missed`: normal `j + k`, at `at + k`).
+    /// The missed positions of one batch (bit k of `missed`: normal `j + k`, at `at + k`,
+    /// from the batch's Philox words `w`).
     #[inline(always)]
-    fn push(&mut self, mut missed: u32, at: usize, j: u64, words: &[u64; BATCH]) {
+    fn push(&mut self, mut missed: u32, at: usize, j: u64, w: &[[u64; LANES]; 4]) {
         while missed != 0 {
             let k = missed.trailing_zeros() as usize;
             missed &= missed - 1;
             self.at[self.len] = at + k;
             self.j[self.len] = j + k as u64;
-            self.word[self.len] = words[k];
+            self.word[self.len] = word_of(w, k);
             self.len += 1;
         }
     }
@@ -338,8 +339,8 @@ fn fill_with<const AVX2: bool>(n: &Normals, start: u64, out: &mut [f64]) {
     for b in 0..full {
         let at = b * BATCH;
         let c: &mut [f64; BATCH] = (&mut out[at..at + BATCH]).try_into().expect("BATCH values");
-        let (missed, words) = batch::<AVX2>(n, t, j, c);
-        misses.push(missed, at, j, &words);
+        let (missed, w) = batch::<AVX2>(n, t, j, c);
+        misses.push(missed, at, j, &w);
         if misses.len > MISSES - BATCH {
             misses.resolve::<AVX2>(n, t, out);
         }
@@ -348,37 +349,108 @@ fn fill_with<const AVX2: bool>(n: &Normals, start: u64, out: &mut [f64]) {
     let rest = &mut out[full * BATCH..];
     if !rest.is_empty() {
         let mut tmp = [0.0; BATCH];
-        let (missed, words) = batch::<AVX2>(n, t, j, &mut tmp);
+        let (missed, w) = batch::<AVX2>(n, t, j, &mut tmp);
         rest.copy_from_slice(&tmp[..rest.len()]);
         let kept = missed & ((1u32 << rest.len()) - 1);
-        misses.push(kept, full * BATCH, j, &words);
+        misses.push(kept, full * BATCH, j, &w);
     }
     misses.resolve::<AVX2>(n, t, out);
 }
 
 /// The first attempts at normals `j .. j + BATCH` of the stream (`j` even) into `out`:
-/// bit k of the returned mask says that normal `j + k` missed its rectangle, and the
-/// words are what each attempt started from.
+/// bit k of the returned mask says that normal `j + k` missed its rectangle; the Philox
+/// words they came from are returned for those (see [`word_of`]).
 #[inline(always)]
 fn batch<const AVX2: bool>(
     n: &Normals,
     t: &Tables,
     j: u64,
     out: &mut [f64; BATCH],
-) -> (u32, [u64; BATCH]) {
-    let [w0, w1, w2, w3] = philox_blocks::<AVX2>(j / 2, n.stream, n.key);
-    let mut words = [0u64; BATCH];
-    let mut missed = 0u32;
-    for l in 0..LANES {
-        words[2 * l] = w1[l] << 32 | w0[l];
-        words[2 * l + 1] = w3[l] << 32 | w2[l];
+) -> (u32, [[u64; LANES]; 4]) {
+    let w = philox_blocks::<AVX2>(j / 2, n.stream, n.key);
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: AVX2 == true only inside `fill_avx2` (see `philox_blocks`).
+        let missed = unsafe { fast_avx2(t, &w, out) };
+        return (missed, w);
     }
+    let mut words = [0u64; BATCH];
+    for (l, pair) in words.chunks_exact_mut(2).enumerate() {
+        pair[0] = w[1][l] << 32 | w[0][l];
+        pair[1] = w[3][l] << 32 | w[2][l];
+    }
+    let mut missed = 0u32;
     for (k, (o, &a)) in out.iter_mut().zip(&words).enumerate() {
         let (z, ok) = fast(t, a);
         *o = z;
         missed |= u32::from(!ok) << k;
     }
-    (missed, words)
+    (missed, w)
+}
+
+/// The 64-bit word normal `k` of a batch starts from: block (lane) k / 2 of the Philox
+/// words `w`, its words 0 and 1 for even k, 2 and 3 for odd k (see the module docs).
+#[inline(always)]
+fn word_of(w: &[[u64; LANES]; 4], k: usize) -> u64 {
+    let (l, o) = (k / 2, 2 * (k % 2));
+    w[o + 1][l] << 32 | w[o][l]
+}
+
+/// [`fast`] for the [`BATCH`] normals of the Philox words `w` (as [`batch`] pairs them),
+/// four at a time in AVX2 registers, the table entries fetched by gathers: the same
+/// operations as [`fast`] (integer bit work, one IEEE subtraction, one multiplication and
+/// one comparison per normal), so the same results. Returns the mask of misses.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn fast_avx2(t: &Tables, w: &[[u64; LANES]; 4], out: &mut [f64; BATCH]) -> u32 {
+    use std::arch::x86_64::*;
+    /// Bits 0..4 of the index spread to the even bits 0, 2, 4, 6.
+    const SPREAD: [u32; 16] = {
+        let mut s = [0u32; 16];
+        let mut v = 0;
+        while v < 16 {
+            s[v] = (v as u32 & 1) | (v as u32 & 2) << 1 | (v as u32 & 4) << 2 | (v as u32 & 8) << 3;
+            v += 1;
+        }
+        s
+    };
+    let one = _mm256_set1_epi64x(ONE_BITS as i64);
+    let sign = _mm256_set1_epi64x(i64::MIN);
+    let low8 = _mm256_set1_epi64x(0xFF);
+    let xs = t.x.as_ptr();
+    // SAFETY: `t.x` has 257 entries and every index below is in 0..256, so x[i] and
+    // x[i + 1] are in bounds; the loads read four u64 of each word array at 4h..4h+4.
+    unsafe {
+        let ld = |a: &[u64; LANES], h: usize| _mm256_loadu_si256(a.as_ptr().add(4 * h).cast());
+        let first = |a: __m256i| {
+            let i = _mm256_and_si256(a, low8);
+            let neg = _mm256_and_si256(_mm256_slli_epi64::<55>(a), sign);
+            let u = _mm256_sub_pd(
+                _mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64::<12>(a), one)),
+                _mm256_set1_pd(1.0),
+            );
+            let x = _mm256_mul_pd(u, _mm256_i64gather_pd::<8>(xs, i));
+            let edge = _mm256_i64gather_pd::<8>(xs.add(1), i);
+            let ok = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(x, edge)) as u32;
+            (_mm256_xor_pd(x, _mm256_castsi256_pd(neg)), !ok & 0xF)
+        };
+        let mut missed = 0u32;
+        for h in 0..LANES / 4 {
+            let a = _mm256_or_si256(ld(&w[0], h), _mm256_slli_epi64::<32>(ld(&w[1], h)));
+            let b = _mm256_or_si256(ld(&w[2], h), _mm256_slli_epi64::<32>(ld(&w[3], h)));
+            let (za, ma) = first(a);
+            let (zb, mb) = first(b);
+            // Normal 2l from word a of lane l, 2l + 1 from word b.
+            let lo = _mm256_unpacklo_pd(za, zb);
+            let hi = _mm256_unpackhi_pd(za, zb);
+            let o = out.as_mut_ptr().add(8 * h);
+            _mm256_storeu_pd(o, _mm256_permute2f128_pd::<0x20>(lo, hi));
+            _mm256_storeu_pd(o.add(4), _mm256_permute2f128_pd::<0x31>(lo, hi));
+            missed |= (SPREAD[ma as usize] | SPREAD[mb as usize] << 1) << (8 * h);
+        }
+        missed
+    }
 }
 
 #[inline(always)]
