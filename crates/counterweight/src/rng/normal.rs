@@ -1,8 +1,9 @@
 //! Standard normal deviates in bulk: Philox4x32-10 blocks turned into normals by a
 //! 256-layer ziggurat (Marsaglia and Tsang 2000, with Doornik's 2005 remedy: the layer
 //! index and the uniform come from separate bits), written so that the common case
-//! vectorises (AVX2 where the CPU has it, SSE2 otherwise, with bit-identical results:
-//! only integer operations and IEEE-754 `+ - * / sqrt`, no fused multiply-add).
+//! vectorises (AVX2 where the CPU has it, with AVX-512VL's three-way xor in the Philox
+//! rounds where it also has that, SSE2 otherwise, with bit-identical results: only integer
+//! operations and IEEE-754 `+ - * / sqrt`, no fused multiply-add).
 //!
 //! **The stream** (version [`NORMAL_STREAM_VERSION`]). Normal `j` (j = 0, 1, 2, …,
 //! j < 2^55) of the stream `(key, stream)` comes from the Philox block `b = j / 2` with

@@ -140,7 +140,7 @@ pub fn blocks_avx2_at(counters: [u64; LANES], stream: u64, key: [u32; 2]) -> [[u
 
 /// [`blocks_avx2`] on a CPU that also has AVX-512VL: the same 256-bit registers, but the
 /// two xors of a round are one `vpternlogq` (a quarter fewer instructions per round; `fill`
-/// 5–6% faster on an Intel Xeon, 2026-12-02). Same results. 512-bit registers are not used:
+/// 4–6% faster on an Intel Xeon, 2026-12-02). Same results. 512-bit registers are not used:
 /// their multiplications measured three times slower per block.
 ///
 /// # Safety
