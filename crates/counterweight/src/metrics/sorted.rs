@@ -179,7 +179,7 @@ fn is_total_sorted(values: &[f64]) -> bool {
 ///
 /// One most-significant-digit pass, then least-significant-digit passes inside each
 /// bucket, where they run in cache:
-/// 1. the range [lo, hi] of the keys ([`key`]), and the smallest shift `s` with
+/// 1. bounds [lo, hi] on the keys ([`key_range`]), and the smallest shift `s` with
 ///    `(hi >> s) - (lo >> s) < 2^MSD_BITS`: the bits above `s` that vary become the first
 ///    digit (adaptive: values that share their exponent do not waste the digit);
 /// 2. a counting pass and one scatter of the input into those buckets, both over fixed
@@ -197,19 +197,13 @@ fn is_total_sorted(values: &[f64]) -> bool {
 pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     let n = values.len();
     let par = n >= PAR_THRESHOLD;
-    let range = |c: &[f64]| {
-        c.iter().fold((u64::MAX, 0u64), |(lo, hi), &x| {
-            let k = key(x);
-            (lo.min(k), hi.max(k))
-        })
-    };
     let (lo, hi) = if par {
         values
             .par_chunks(SCATTER_CHUNK)
-            .map(range)
+            .map(key_range)
             .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)))
     } else {
-        range(values)
+        key_range(values)
     };
     let mut shift = 0u32;
     while shift < 64 && (hi >> shift) - (lo >> shift) >= 1 << MSD_BITS {
@@ -295,6 +289,53 @@ pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     give_buffer(b);
     a
 }
+
+/// Bounds `(lo, hi)` on the keys ([`key`]) of `c`: every key is in `lo..=hi`, and both are
+/// keys of values in `c`, except that a zero minimum (maximum) gives `key(-0.0)`
+/// (`key(0.0)`) whichever zeros `c` holds. Only [`radix_sorted`]'s first digit depends on
+/// the bounds, not its result.
+///
+/// The minimum and maximum are taken on the floats, in [`RANGE_LANES`] lanes: that
+/// vectorises, where a fold of the 64-bit keys stayed scalar (x86-64 has no unsigned
+/// 64-bit vector min/max before AVX-512), 3.5x faster at 10^6 values. The floats' order is
+/// the keys' except for the two zeros (handled as above) and NaN, which the float
+/// comparisons skip: a chunk with a NaN is bounded by the key fold instead.
+fn key_range(c: &[f64]) -> (u64, u64) {
+    let mut lo = [f64::INFINITY; RANGE_LANES];
+    let mut hi = [f64::NEG_INFINITY; RANGE_LANES];
+    let mut nan = [false; RANGE_LANES];
+    let chunks = c.chunks_exact(RANGE_LANES);
+    let rest = chunks.remainder();
+    for ch in chunks {
+        for l in 0..RANGE_LANES {
+            let v = ch[l];
+            lo[l] = if v < lo[l] { v } else { lo[l] };
+            hi[l] = if v > hi[l] { v } else { hi[l] };
+            nan[l] |= v.is_nan();
+        }
+    }
+    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut any_nan = nan.contains(&true);
+    for &v in rest.iter().chain(&lo) {
+        min = if v < min { v } else { min };
+        any_nan |= v.is_nan();
+    }
+    for &v in rest.iter().chain(&hi) {
+        max = if v > max { v } else { max };
+    }
+    if any_nan || c.is_empty() {
+        return c.iter().fold((u64::MAX, 0u64), |(lo, hi), &x| {
+            let k = key(x);
+            (lo.min(k), hi.max(k))
+        });
+    }
+    let lo = if min == 0.0 { key(-0.0) } else { key(min) };
+    let hi = if max == 0.0 { key(0.0) } else { key(max) };
+    (lo, hi)
+}
+
+/// Lanes of [`key_range`]'s minimum and maximum.
+const RANGE_LANES: usize = 8;
 
 /// Input values per chunk of [`radix_sorted`]'s parallel range, count and scatter passes.
 const SCATTER_CHUNK: usize = 1 << 16;
@@ -497,6 +538,47 @@ mod tests {
     }
 
     #[test]
+    fn key_range_bounds_every_key() {
+        let mut state = 99u64;
+        let mut next = || {
+            state = crate::rng::mix64(state);
+            state
+        };
+        let special = [
+            0.0,
+            -0.0,
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -1.5,
+            f64::MIN_POSITIVE,
+        ];
+        for n in [1usize, 7, 8, 9, 100] {
+            for case in 0..200 {
+                let xs: Vec<f64> = (0..n)
+                    .map(|_| match next() % 4 {
+                        0 if case % 2 == 0 => special[(next() % 8) as usize],
+                        1 => f64::from_bits(next()),
+                        _ => (next() >> 11) as f64 * 1e-10,
+                    })
+                    .collect();
+                let (lo, hi) = key_range(&xs);
+                let keys = xs.iter().map(|&x| key(x));
+                let (min, max) = (keys.clone().min().unwrap(), keys.max().unwrap());
+                assert!(lo <= min && max <= hi, "{xs:?}");
+                // Tight but for the zeros.
+                let lo_ok = lo == min || (lo == key(-0.0) && min == key(0.0));
+                let hi_ok = hi == max || (hi == key(0.0) && max == key(-0.0));
+                assert!(
+                    lo_ok && hi_ok,
+                    "{xs:?}: ({lo:x}, {hi:x}) vs ({min:x}, {max:x})"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn radix_sort_matches_on_narrow_and_tied_data() {
         // Lognormal-like values (few exponents: the adaptive first digit), many exact ties,
         // a single repeated value, and values differing only in the last bit.
@@ -514,6 +596,18 @@ mod tests {
                 .collect(),
             (0..50_000)
                 .map(|i| if i % 3 == 0 { -0.0 } else { 0.0 })
+                .collect(),
+            // NaNs of both signs, infinities and negative values among lognormal ones
+            // (the range's fallback to the key fold).
+            (0..120_000u64)
+                .map(|i| match i % 50 {
+                    0 => f64::NAN,
+                    1 => -f64::NAN,
+                    2 => f64::INFINITY,
+                    3 => f64::NEG_INFINITY,
+                    4 => -next(),
+                    _ => (2.0 * next() - 1.0).exp(),
+                })
                 .collect(),
             // Spread-out values, and a cluster that agrees on every bit but the lowest 20:
             // one first-digit bucket holds a long run equal on the LSD passes' prefix,
