@@ -65,7 +65,9 @@ for f in files:
             c[name] = c.get(name, 0) + int(m.group(1).replace(",", ""))
     counts.append(c)
 total = "PROGRAM TOTALS"
-names = sorted((k for k in counts[0] if k != total), key=lambda k: -counts[0][k])[:top]
+# The top functions of any binary (a change may add or rename functions).
+every = set().union(*counts) - {total}
+names = sorted(every, key=lambda k: -max(c.get(k, 0) for c in counts))[:top]
 head = "".join(f"{'binary ' + str(i + 1):>16}" for i in range(len(bins)))
 ratio = len(bins) > 1
 print(f"{head}{'  last/first' if ratio else ''}  function")
