@@ -26,32 +26,62 @@ use super::sorted::{Sorted, chunked_sums};
 pub(crate) fn hhi_gini_theil(s: &Sorted) -> (f64, f64, f64) {
     let n = s.n() as f64;
     let total = s.total;
-    let [h, weighted, t] = chunked_sums(&s.asc, |start, c| {
-        let (mut h, mut g, mut t) = (0.0f64, 0.0f64, 0.0f64);
-        let mut logs = [0.0f64; LN_BLOCK];
-        for (b, block) in c.chunks(LN_BLOCK).enumerate() {
-            let logs = &mut logs[..block.len()];
-            for (l, &x) in logs.iter_mut().zip(block) {
-                // ln(n s) for x > 0; zeros are skipped below (0·ln 0 = 0).
-                *l = if x > 0.0 { n * (x / total) } else { 1.0 };
-            }
-            crate::vmath::ln_in_place(logs);
-            let first = start + b * LN_BLOCK;
-            for (j, (&x, &l)) in block.iter().zip(logs.iter()).enumerate() {
-                let sh = x / total;
-                h += sh * sh;
-                // Σ i·s_(i), i = first + j + 1 (1-based rank).
-                g += (first + j + 1) as f64 * sh;
-                if x > 0.0 {
-                    t += sh * l;
-                }
-            }
-        }
-        [h, g, t]
-    });
+    let [h, weighted, t] = chunked_sums(&s.asc, |start, c| sums_of_chunk(c, start, n, total));
     let hhi = h.clamp(1.0 / n, 1.0);
     let gini = ((2.0 * weighted - (n + 1.0)) / n).clamp(0.0, (n - 1.0) / n);
     (hhi, gini, t.clamp(0.0, n.ln()))
+}
+
+/// [`hhi_gini_theil`]'s three sums over one chunk, `start` the chunk's 0-based index in the
+/// sorted values: Σ s², Σ i·s (i the 1-based rank) and Σ s·ln(n s) over x > 0, added value
+/// by value in ascending order.
+///
+/// Compiled twice, like `vmath::ln_in_place`: with AVX2 where the CPU has it (the shares
+/// and the logarithms' arguments four at a time; the sums stay in order) and for the
+/// baseline; the same operations either way, so the same bits.
+fn sums_of_chunk(c: &[f64], start: usize, n: f64, total: f64) -> [f64; 3] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is available (checked just above).
+        return unsafe { sums_of_chunk_avx2(c, start, n, total) };
+    }
+    sums_of_chunk_portable(c, start, n, total)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn sums_of_chunk_avx2(c: &[f64], start: usize, n: f64, total: f64) -> [f64; 3] {
+    sums_of_chunk_portable(c, start, n, total)
+}
+
+#[inline(always)]
+fn sums_of_chunk_portable(c: &[f64], start: usize, n: f64, total: f64) -> [f64; 3] {
+    let (mut h, mut g, mut t) = (0.0f64, 0.0f64, 0.0f64);
+    let mut shares = [0.0f64; LN_BLOCK];
+    let mut logs = [0.0f64; LN_BLOCK];
+    // The rank as a float, counted up by 1.0: exact (ranks are far below 2^53), so it
+    // equals `(start + j + 1) as f64` without a conversion per value.
+    let mut rank = start as f64;
+    for block in c.chunks(LN_BLOCK) {
+        let shares = &mut shares[..block.len()];
+        let logs = &mut logs[..block.len()];
+        // Independent per value: vectorises. ln(n s) for x > 0; zeros are skipped below
+        // (0·ln 0 = 0).
+        for ((sh, l), &x) in shares.iter_mut().zip(logs.iter_mut()).zip(block) {
+            *sh = x / total;
+            *l = if x > 0.0 { n * *sh } else { 1.0 };
+        }
+        crate::vmath::ln_in_place(logs);
+        for ((&x, &sh), &l) in block.iter().zip(shares.iter()).zip(logs.iter()) {
+            rank += 1.0;
+            h += sh * sh;
+            g += rank * sh;
+            if x > 0.0 {
+                t += sh * l;
+            }
+        }
+    }
+    [h, g, t]
 }
 
 /// Values per call of `vmath::ln_in_place` in [`hhi_gini_theil`].
@@ -158,6 +188,29 @@ mod tests {
             assert!(
                 (t - t0).abs() <= 1e-15 * t0.abs().max(1.0),
                 "theil {t} vs {t0}, n = {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn chunk_sums_are_the_same_on_every_path() {
+        let mut state = 3u64;
+        let mut next = || {
+            state = crate::rng::mix64(state);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for len in [1usize, 7, LN_BLOCK - 1, LN_BLOCK + 1, 5000] {
+            let mut c: Vec<f64> = (0..len)
+                .map(|i| if i % 9 == 0 { 0.0 } else { 1e3 * next() })
+                .collect();
+            c.sort_by(f64::total_cmp);
+            let total: f64 = c.iter().sum();
+            let (start, n) = (16_384 * 3, 1e6);
+            let bits = |v: [f64; 3]| v.map(f64::to_bits);
+            assert_eq!(
+                bits(sums_of_chunk(&c, start, n, total)),
+                bits(sums_of_chunk_portable(&c, start, n, total)),
+                "len {len}"
             );
         }
     }
