@@ -597,6 +597,17 @@ mod tests {
             (0..50_000)
                 .map(|i| if i % 3 == 0 { -0.0 } else { 0.0 })
                 .collect(),
+            // All negative, then all positive with zeros of both signs.
+            (0..150_000)
+                .map(|i| -(2.0 * next() - 1.0).exp() - f64::from(i % 3))
+                .collect(),
+            (0..150_000)
+                .map(|i| match i % 1000 {
+                    0 => -0.0,
+                    1 => 0.0,
+                    _ => (2.0 * next() - 1.0).exp(),
+                })
+                .collect(),
             // NaNs of both signs, infinities and negative values among lognormal ones
             // (the range's fallback to the key fold).
             (0..120_000u64)
