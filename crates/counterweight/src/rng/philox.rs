@@ -221,14 +221,20 @@ unsafe fn blocks_x86<const TERNLOG: bool>(
                 _mm256_xor_si256(a, _mm256_xor_si256(b, k))
             }
         };
-        let (mut k0, mut k1) = (key[0], key[1]);
+        // The round keys in vector registers, bumped by a vector add: the low 32 bits of
+        // each lane wrap as Philox's 32-bit key words do (the carry into the high half is
+        // ignored like the words' other high halves).
+        let (w0, w1) = (
+            _mm256_set1_epi64x(i64::from(W0)),
+            _mm256_set1_epi64x(i64::from(W1)),
+        );
+        let mut kv0 = _mm256_set1_epi64x(i64::from(key[0]));
+        let mut kv1 = _mm256_set1_epi64x(i64::from(key[1]));
         for r in 0..ROUNDS {
             if r > 0 {
-                k0 = k0.wrapping_add(W0);
-                k1 = k1.wrapping_add(W1);
+                kv0 = _mm256_add_epi64(kv0, w0);
+                kv1 = _mm256_add_epi64(kv1, w1);
             }
-            let kv0 = _mm256_set1_epi64x(i64::from(k0));
-            let kv1 = _mm256_set1_epi64x(i64::from(k1));
             for h in 0..2 {
                 let p0 = _mm256_mul_epu32(x0[h], m0);
                 let p1 = _mm256_mul_epu32(x2[h], m1);
