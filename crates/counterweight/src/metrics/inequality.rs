@@ -163,11 +163,7 @@ mod tests {
 
     #[test]
     fn fused_pass_matches_the_three_passes() {
-        let mut state = 11u64;
-        let mut next = || {
-            state = crate::rng::mix64(state);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::rng::test_unit(11u64);
         for n in [1usize, 5, 300, 20_000, 250_003] {
             let xs: Vec<f64> = (0..n)
                 .map(|i| {
@@ -194,11 +190,7 @@ mod tests {
 
     #[test]
     fn chunk_sums_are_the_same_on_every_path() {
-        let mut state = 3u64;
-        let mut next = || {
-            state = crate::rng::mix64(state);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::rng::test_unit(3u64);
         for len in [1usize, 7, LN_BLOCK - 1, LN_BLOCK + 1, 5000] {
             let mut c: Vec<f64> = (0..len)
                 .map(|i| if i % 9 == 0 { 0.0 } else { 1e3 * next() })

@@ -503,11 +503,7 @@ mod tests {
 
     #[test]
     fn radix_sort_matches_comparison_sort() {
-        let mut state = 0x1234_5678_9abc_def0u64;
-        let mut next = || {
-            state = crate::rng::mix64(state);
-            state
-        };
+        let mut next = crate::rng::test_bits(0x1234_5678_9abc_def0u64);
         for n in [
             1usize,
             2,
@@ -539,11 +535,7 @@ mod tests {
 
     #[test]
     fn key_range_bounds_every_key() {
-        let mut state = 99u64;
-        let mut next = || {
-            state = crate::rng::mix64(state);
-            state
-        };
+        let mut next = crate::rng::test_bits(99u64);
         let special = [
             0.0,
             -0.0,
@@ -582,11 +574,7 @@ mod tests {
     fn radix_sort_matches_on_narrow_and_tied_data() {
         // Lognormal-like values (few exponents: the adaptive first digit), many exact ties,
         // a single repeated value, and values differing only in the last bit.
-        let mut state = 7u64;
-        let mut next = || {
-            state = crate::rng::mix64(state);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::rng::test_unit(7u64);
         let cases: Vec<Vec<f64>> = vec![
             (0..300_000).map(|_| (2.0 * next() - 1.0).exp()).collect(),
             (0..200_000).map(|_| (next() * 50.0).floor()).collect(),

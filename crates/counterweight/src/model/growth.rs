@@ -1923,11 +1923,7 @@ mod tests {
 
     #[test]
     fn sum_max_ok_is_the_same_on_every_path() {
-        let mut state = 5u64;
-        let mut next = || {
-            state = crate::rng::mix64(state);
-            state
-        };
+        let mut next = crate::rng::test_bits(5u64);
         let special = [
             0.0,
             -0.0,
@@ -1945,7 +1941,7 @@ mod tests {
                 let v = (0..n)
                     .map(|_| {
                         let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
-                        if with_special && next() % 16 == 0 {
+                        if with_special && next().is_multiple_of(16) {
                             special[(next() % 8) as usize]
                         } else {
                             (4.0 * u - 2.0).exp()

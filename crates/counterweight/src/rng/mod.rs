@@ -25,6 +25,24 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Test data: the SplitMix64 sequence from `seed` (`mix64` applied again and again), as
+/// 64-bit words.
+#[cfg(test)]
+pub(crate) fn test_bits(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed;
+    move || {
+        state = mix64(state);
+        state
+    }
+}
+
+/// [`test_bits`] as uniforms in [0, 1) (the top 53 bits).
+#[cfg(test)]
+pub(crate) fn test_unit(seed: u64) -> impl FnMut() -> f64 {
+    let mut bits = test_bits(seed);
+    move || (bits() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// A seed derived deterministically from a master seed and coordinates
 /// (e.g. `[point, replicate]`).
 pub fn derive_seed(master: u64, coords: &[u64]) -> u64 {

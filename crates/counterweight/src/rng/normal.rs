@@ -391,7 +391,7 @@ fn batch<const SIMD: u8>(
     #[cfg(target_arch = "x86_64")]
     if SIMD != PORTABLE {
         // SAFETY: SIMD is AVX2 or AVX512VL only inside `fill_avx2` or `fill_avx512vl`
-        // (see `philox_blocks`), so AVX2 is available.
+        // (see `philox_blocks_at`), so AVX2 is available.
         let missed = unsafe { fast_avx2(t, &w, out) };
         return (missed, w);
     }
@@ -476,22 +476,19 @@ fn fast_avx2(t: &Tables, w: &[[u64; LANES]; 4], out: &mut [f64; BATCH]) -> u32 {
     }
 }
 
+/// The Philox blocks of counters `first .. first + LANES`, with the caller's instruction
+/// set ([`philox_blocks_at`]).
 #[inline(always)]
 fn philox_blocks<const SIMD: u8>(first: u64, stream: u64, key: [u32; 2]) -> [[u64; LANES]; 4] {
-    #[cfg(target_arch = "x86_64")]
-    match SIMD {
-        // SAFETY: SIMD is AVX2 only inside `fill_avx2`, which runs after the CPU was
-        // checked for AVX2.
-        AVX2 => return unsafe { philox::blocks_avx2(first, stream, key) },
-        // SAFETY: SIMD is AVX512VL only inside `fill_avx512vl`, which runs after the CPU
-        // was checked for AVX2, AVX-512F and AVX-512VL.
-        AVX512VL => return unsafe { philox::blocks_avx512vl(first, stream, key) },
-        _ => {}
-    }
-    philox::blocks(first, stream, key).map(|w| w.map(u64::from))
+    philox_blocks_at::<SIMD>(
+        std::array::from_fn(|l| first.wrapping_add(l as u64)),
+        stream,
+        key,
+    )
 }
 
-/// [`philox_blocks`] of any counters.
+/// The Philox blocks of any [`LANES`] counters: AVX2 or AVX-512VL intrinsics inside the fill
+/// compiled for them, portable code otherwise; the same words either way.
 #[inline(always)]
 fn philox_blocks_at<const SIMD: u8>(
     counters: [u64; LANES],
@@ -500,9 +497,11 @@ fn philox_blocks_at<const SIMD: u8>(
 ) -> [[u64; LANES]; 4] {
     #[cfg(target_arch = "x86_64")]
     match SIMD {
-        // SAFETY: as in `philox_blocks`.
+        // SAFETY: SIMD is AVX2 only inside `fill_avx2`, which runs after the CPU was
+        // checked for AVX2.
         AVX2 => return unsafe { philox::blocks_avx2_at(counters, stream, key) },
-        // SAFETY: as in `philox_blocks`.
+        // SAFETY: SIMD is AVX512VL only inside `fill_avx512vl`, which runs after the CPU
+        // was checked for AVX2, AVX-512F and AVX-512VL.
         AVX512VL => return unsafe { philox::blocks_avx512vl_at(counters, stream, key) },
         _ => {}
     }
