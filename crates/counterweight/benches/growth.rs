@@ -126,7 +126,7 @@ fn time_model(n: usize, steps: usize, every: usize, repeat: usize) -> Timing {
 
 /// The roofline (DESIGN.md §8: "a plain loop that only draws the random numbers and
 /// streams the arrays"): per step, draw one N(0,1) per actor from the same generator as
-/// the model (`rng::Normals`, Philox4x32-10 + ziggurat, one stream per chunk of CHUNK
+/// the model (`rng::Normals`, ARS-7 + ziggurat, one stream per chunk of CHUNK
 /// actors, filled 256 at a time, chunks on rayon) and stream the array once (`x += s z`). No exp, no exchange, no sums,
 /// no metrics. With `with_exp`, `x *= exp(s z)` with the standard library's exp instead,
 /// to show what a per-actor libm exp costs.

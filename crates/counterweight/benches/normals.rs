@@ -1,9 +1,9 @@
-//! The generator alone: standard normals per second from the bulk Philox4x32-10 +
-//! ziggurat stream (`rng::Normals::fill`) against the previous path (one ChaCha8 stream
+//! The generator alone: standard normals per second from the bulk ARS-7 + ziggurat
+//! stream (`rng::Normals::fill`) against the previous path (one ChaCha8 stream
 //! per chunk + rand_distr's ziggurat `StandardNormal`, one value at a time: what the growth
 //! model used before), on one
 //! thread and on the rayon pool, filling a buffer of one chunk (8192 values) at a time as
-//! the growth model does. Also the Philox blocks alone.
+//! the growth model does. Also the ARS blocks alone (the portable path).
 //!
 //! `cargo bench --workspace --bench normals`. Environment: `CW_NORMALS` (values per
 //! timing, default 10^8 / 4), `CW_REPEAT` (best of, default 3).
@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use counterweight::rng::{self, Normals, philox};
+use counterweight::rng::{self, Normals, ars};
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
@@ -76,7 +76,7 @@ fn main() {
             black_box(&buf);
         }
     });
-    let philox_one = best_of(repeat, || {
+    let ars_one = best_of(repeat, || {
         let mut buf = vec![0.0f64; CHUNK];
         let s = Normals::new(42, 0);
         for c in 0..chunks {
@@ -85,21 +85,26 @@ fn main() {
         }
     });
     let blocks_one = best_of(repeat, || {
-        let mut acc = 0u32;
-        for b in 0..(n / 2 / philox::LANES) as u64 {
-            let w = black_box(philox::blocks(b * philox::LANES as u64, 0, [1, 2]));
-            acc ^= w[3][0];
+        let mut acc = 0u64;
+        for b in 0..(n / 2 / ars::LANES) as u64 {
+            let first = b * ars::LANES as u64;
+            let w = black_box(ars::blocks_at(
+                std::array::from_fn(|l| first + l as u64),
+                0,
+                12,
+            ));
+            acc ^= w[3];
         }
         black_box(acc);
     });
     // One buffer for every parallel timing, written once before: allocating and
     // page-faulting n values inside the timing measured the kernel, not the generator.
     let mut buf = vec![1.0f64; n];
-    let mut par = |philox: bool| {
+    let mut par = |ars: bool| {
         best_of(repeat, || {
             let s = Normals::new(42, 0);
             buf.par_chunks_mut(CHUNK).enumerate().for_each(|(c, b)| {
-                if philox {
+                if ars {
                     s.fill((c * CHUNK) as u64, b);
                 } else {
                     let mut g = rng::stream(42, c as u64);
@@ -111,7 +116,7 @@ fn main() {
             black_box(&buf);
         })
     };
-    let (chacha_par, philox_par) = (par(false), par(true));
+    let (chacha_par, ars_par) = (par(false), par(true));
     let nf = n as f64;
     let line = |what: &str, (wall, cpu): (f64, f64)| {
         println!(
@@ -123,20 +128,20 @@ fn main() {
         );
     };
     line("ChaCha8 + ziggurat, 1 thread", chacha_one);
-    line("Philox + ziggurat, 1 thread", philox_one);
+    line("ARS-7 + ziggurat, 1 thread", ars_one);
     line(
         &format!("ChaCha8 + ziggurat, {threads} threads"),
         chacha_par,
     );
-    line(&format!("Philox + ziggurat, {threads} threads"), philox_par);
+    line(&format!("ARS-7 + ziggurat, {threads} threads"), ars_par);
     println!(
-        "Philox blocks only (portable path): {:.2} ns CPU per 128-bit block",
+        "ARS-7 blocks only (portable path): {:.2} ns CPU per 128-bit block",
         1e9 * blocks_one.1 / (nf / 2.0)
     );
     println!(
-        "Philox + ziggurat / ChaCha8 + ziggurat: {:.2}x in CPU time per normal (1 thread), {:.2}x in wall clock ({threads} threads)",
-        chacha_one.1 / philox_one.1,
-        chacha_par.0 / philox_par.0
+        "ARS-7 + ziggurat / ChaCha8 + ziggurat: {:.2}x in CPU time per normal (1 thread), {:.2}x in wall clock ({threads} threads)",
+        chacha_one.1 / ars_one.1,
+        chacha_par.0 / ars_par.0
     );
     println!(
         "load average: {}",

@@ -1,9 +1,9 @@
-//! Statistical battery for the normal deviates the models use (`rng::Normals`, Philox4x32-10
-//! with a 256-layer ziggurat; DESIGN.md §2 "Randomness", issue 14): moments, a Kolmogorov–Smirnov
+//! Statistical battery for the normal deviates the models use (`rng::Normals`, ARS-7 with
+//! a 256-layer ziggurat; DESIGN.md §2 "Randomness", issue 14): moments, a Kolmogorov–Smirnov
 //! test against N(0, 1), tail frequencies out to 6σ, serial correlation inside a stream
 //! (lags from 1 to 16 and the model's chunk of 8192 actors), and correlation between
-//! streams (the next step's stream, replicate and sweep-point keys, neighbouring and
-//! one-bit-apart keys).
+//! streams (the next step's stream, replicate and sweep-point keys, neighbouring,
+//! one-bit-apart and Weyl-step-apart keys).
 //!
 //! Draws: 10^8 in an optimised build (`cargo test --release`, as the suite runs), 10^6 in
 //! a debug build; every tolerance below is derived from the number of draws, so both are
@@ -48,7 +48,7 @@ fn draws() -> u64 {
 
 /// Values per unit of parallel work.
 const BLOCK: u64 = 1 << 16;
-/// Serial-correlation lags inside one stream: neighbours in a Philox block (1), across
+/// Serial-correlation lags inside one stream: neighbours in an ARS block (1), across
 /// blocks (2, 3), across the generator's lanes (8, 16, 17) and across the growth model's
 /// chunk of 8192 actors ("between chunks").
 const LAGS: [u64; 7] = [1, 2, 3, 8, 16, 17, 8192];
@@ -401,6 +401,14 @@ fn streams_are_uncorrelated() {
             Normals::new(k0 ^ 1 << 63, 0),
         ),
         ("keys 0 vs 1", Normals::new(0, 0), Normals::new(1, 0)),
+        (
+            // ARS's round keys are the key plus multiples of the Weyl increments: a key
+            // one increment above another (in the low half; the high half is always 0
+            // here) is the nearest to a shifted key schedule.
+            "keys k vs k + 0x9E3779B97F4A7C15",
+            Normals::new(k0, 0),
+            Normals::new(k0.wrapping_add(0x9E37_79B9_7F4A_7C15), 0),
+        ),
     ];
     let se = 1.0 / (n as f64).sqrt();
     let mut failures = Vec::new();

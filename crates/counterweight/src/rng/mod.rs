@@ -5,12 +5,12 @@
 //! * [`stream`]: a ChaCha8 generator per (seed, stream number), for sequential draws
 //!   (`rand`'s distributions, shuffles, initial values).
 //! * [`Normals`]: standard normal deviates in bulk, addressed by index: a counter-based
-//!   Philox4x32-10 stream ([`philox`]) turned into normals by a 256-layer ziggurat whose
+//!   ARS-7 stream (AES rounds, [`ars`]) turned into normals by a 256-layer ziggurat whose
 //!   common case is vectorised ([`normal`]). Version [`NORMAL_STREAM_VERSION`]; the growth
 //!   model's shocks draw from it.
 
+pub mod ars;
 pub mod normal;
-pub mod philox;
 
 pub use normal::{NORMAL_STREAM_VERSION, Normals};
 

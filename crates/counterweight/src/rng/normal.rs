@@ -1,14 +1,14 @@
-//! Standard normal deviates in bulk: Philox4x32-10 blocks turned into normals by a
+//! Standard normal deviates in bulk: ARS-7 blocks ([`ars`]) turned into normals by a
 //! 256-layer ziggurat (Marsaglia and Tsang 2000, with Doornik's 2005 remedy: the layer
 //! index and the uniform come from separate bits), written so that the common case
-//! vectorises (AVX2 where the CPU has it, with AVX-512VL's three-way xor in the Philox
-//! rounds where it also has that, SSE2 otherwise, with bit-identical results: only integer
-//! operations and IEEE-754 `+ - * / sqrt`, no fused multiply-add).
+//! vectorises (VAES and AVX2 where the CPU has them, AES-NI and AVX2 where it has no VAES,
+//! portable code otherwise, with bit-identical results: only integer operations and
+//! IEEE-754 `+ - * / sqrt`, no fused multiply-add).
 //!
 //! **The stream** (version [`NORMAL_STREAM_VERSION`]). Normal `j` (j = 0, 1, 2, …,
-//! j < 2^55) of the stream `(key, stream)` comes from the Philox block `b = j / 2` with
-//! counter `[lo(b), hi(b), lo(stream), hi(stream)]` and key `[lo(key), hi(key)]`, words
-//! w0..w3: the 64-bit word `a = w1·2^32 + w0` for even j, `a = w3·2^32 + w2` for odd j.
+//! j < 2^55) of the stream `(key, stream)` comes from the ARS-7 block `b = j / 2` with the
+//! 128-bit counter `b + 2^64·stream` and the 128-bit key `key` (its high half zero): the
+//! block's low 64 bits are the word `a` of even j, its high 64 bits that of odd j.
 //! From `a`: the layer `i = a mod 256`, the sign bit 8, and `u = (a >> 12)·2^-52` ∈ [0, 1).
 //!
 //! * If `x = u·X[i] < X[i+1]` (the layer's rectangle under the density: 98.5% of draws),
@@ -35,15 +35,15 @@
 
 use std::sync::OnceLock;
 
-use super::philox::{self, LANES};
+use super::ars::{self, LANES, Words};
 use crate::setup::numerics::exp_fast;
 use crate::vmath::ln_fast;
 
 /// Names the mapping from (key, stream, j) to a normal deviate. Recorded in run outputs:
 /// a change of this mapping changes every random result, and gets a new version.
-pub const NORMAL_STREAM_VERSION: &str = "philox4x32-10-ziggurat256-1";
+pub const NORMAL_STREAM_VERSION: &str = "ars7-ziggurat256-1";
 
-/// Normals per batch: two per Philox block, [`LANES`] blocks side by side.
+/// Normals per batch: two per ARS block, [`LANES`] blocks side by side.
 pub const BATCH: usize = 2 * LANES;
 
 /// Indices at and above this are outside a stream (the fix-up blocks start at 2^63).
@@ -89,7 +89,7 @@ fn tables() -> &'static Tables {
 /// A stream of standard normal deviates, addressed by index (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Normals {
-    key: [u32; 2],
+    key: u128,
     stream: u64,
 }
 
@@ -98,7 +98,7 @@ impl Normals {
     /// [`super::derive_seed`]).
     pub fn new(key: u64, stream: u64) -> Normals {
         Normals {
-            key: philox::key_words(key),
+            key: u128::from(key),
             stream,
         }
     }
@@ -115,26 +115,14 @@ impl Normals {
 
     /// The 64-bit word normal `j` starts from (see the module docs).
     fn word(&self, j: u64) -> u64 {
-        let w = self.block(j / 2);
-        if j.is_multiple_of(2) {
-            u64::from(w[1]) << 32 | u64::from(w[0])
-        } else {
-            u64::from(w[3]) << 32 | u64::from(w[2])
-        }
+        self.block(j / 2)[(j % 2) as usize]
     }
 
-    /// The Philox block of 64-bit counter `c` in this stream (counter words
-    /// `[lo(c), hi(c), lo(stream), hi(stream)]`, see the module docs).
-    fn block(&self, c: u64) -> [u32; 4] {
-        philox::block(
-            [
-                c as u32,
-                (c >> 32) as u32,
-                self.stream as u32,
-                (self.stream >> 32) as u32,
-            ],
-            self.key,
-        )
+    /// The two 64-bit words (low half, high half) of the ARS block of counter `c` in this
+    /// stream (see the module docs).
+    fn block(&self, c: u64) -> [u64; 2] {
+        let b = ars::block(ars::counter(c, self.stream), self.key);
+        [b as u64, (b >> 64) as u64]
     }
 
     /// `out[i]` = normal number `start + i` of the stream, for every i
@@ -145,15 +133,15 @@ impl Normals {
             "normal indices beyond the stream"
         );
         #[cfg(target_arch = "x86_64")]
-        if philox::has_avx512vl() {
-            // SAFETY: AVX2, AVX-512F and AVX-512VL are available (checked just above).
-            unsafe { fill_avx512vl(self, start, out) };
+        if ars::has_vaes() {
+            // SAFETY: AES-NI, AVX2 and VAES are available (checked just above).
+            unsafe { fill_vaes(self, start, out) };
             return;
         }
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 is available (checked just above).
-            unsafe { fill_avx2(self, start, out) };
+        if ars::has_aesni() && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AES-NI and AVX2 are available (checked just above).
+            unsafe { fill_aesni(self, start, out) };
             return;
         }
         fill_generic(self, start, out);
@@ -176,10 +164,8 @@ impl Normals {
             if x < t.x[i + 1] {
                 return sign(x, neg);
             }
-            let w = self.block(fixup_counter(j, attempt));
+            let [first, second] = self.block(fixup_counter(j, attempt));
             attempt += 1;
-            let first = u64::from(w[1]) << 32 | u64::from(w[0]);
-            let second = u64::from(w[3]) << 32 | u64::from(w[2]);
             match fixup(t, (i, neg, x), first, second) {
                 Ok(z) => return z,
                 Err(next) => (i, neg, u) = next,
@@ -251,23 +237,24 @@ fn fast(t: &Tables, a: u64) -> (f64, bool) {
     (sign(x, neg), x < t.x[i + 1])
 }
 
-/// The instruction sets [`fill_with`] is compiled for: its Philox blocks and first attempts
-/// use AVX2 intrinsics for [`AVX2`] and [`AVX512VL`] (the latter with `vpternlogq`, see
-/// [`philox::blocks_avx512vl`]), portable code for [`PORTABLE`]; the results are the same.
+/// The instruction sets [`fill_with`] is compiled for: its ARS blocks use AES-NI on
+/// 128-bit registers for [`AESNI`], VAES on 256-bit ones for [`VAES`], and the ziggurat's
+/// bit work is compiled for AVX2 in both (without it, 2.9 against 2.1–2.4 ns per normal on
+/// an AMD EPYC); portable code for [`PORTABLE`]. The results are the same.
 const PORTABLE: u8 = 0;
-const AVX2: u8 = 1;
-const AVX512VL: u8 = 2;
+const AESNI: u8 = 1;
+const VAES: u8 = 2;
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn fill_avx2(n: &Normals, start: u64, out: &mut [f64]) {
-    fill_with::<AVX2>(n, start, out);
+#[target_feature(enable = "aes,avx2")]
+fn fill_aesni(n: &Normals, start: u64, out: &mut [f64]) {
+    fill_with::<AESNI>(n, start, out);
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,avx512f,avx512vl")]
-fn fill_avx512vl(n: &Normals, start: u64, out: &mut [f64]) {
-    fill_with::<AVX512VL>(n, start, out);
+#[target_feature(enable = "aes,avx2,vaes")]
+fn fill_vaes(n: &Normals, start: u64, out: &mut [f64]) {
+    fill_with::<VAES>(n, start, out);
 }
 
 fn fill_generic(n: &Normals, start: u64, out: &mut [f64]) {
@@ -279,8 +266,8 @@ const MISSES: usize = 64;
 
 /// The normals of a `fill` whose first attempt missed its rectangle (1.5% of them), waiting
 /// for their first fix-up block, which is then computed for [`LANES`] of them at a time:
-/// one Philox block on its own is a chain of ten dependent multiplications (14–22 ns on the
-/// project machine), and eight side by side cost about as much as one.
+/// one ARS block on its own is a chain of seven dependent AES rounds, and eight side by
+/// side cost little more than one.
 struct Misses {
     len: usize,
     /// Position in the output.
@@ -302,15 +289,15 @@ impl Misses {
     }
 
     /// The missed positions of one batch (bit k of `missed`: normal `j + k`, at `at + k`,
-    /// from the batch's Philox words `w`).
+    /// from the batch's words `w`).
     #[inline(always)]
-    fn push(&mut self, mut missed: u32, at: usize, j: u64, w: &[[u64; LANES]; 4]) {
+    fn push(&mut self, mut missed: u32, at: usize, j: u64, w: &Words) {
         while missed != 0 {
             let k = missed.trailing_zeros() as usize;
             missed &= missed - 1;
             self.at[self.len] = at + k;
             self.j[self.len] = j + k as u64;
-            self.word[self.len] = word_of(w, k);
+            self.word[self.len] = w[k];
             self.len += 1;
         }
     }
@@ -326,12 +313,11 @@ impl Misses {
             for (c, &j) in counters.iter_mut().zip(&self.j[g..g + m]) {
                 *c = fixup_counter(j, 0);
             }
-            let [w0, w1, w2, w3] = philox_blocks_at::<SIMD>(counters, n.stream, n.key);
+            let w = ars_blocks_at::<SIMD>(counters, n.stream, n.key);
             for l in 0..m {
                 let k = g + l;
                 let (i, neg, u) = decode(self.word[k]);
-                let first = w1[l] << 32 | w0[l];
-                let second = w3[l] << 32 | w2[l];
+                let (first, second) = (w[2 * l], w[2 * l + 1]);
                 out[self.at[k]] = match fixup(t, (i, neg, u * t.x[i]), first, second) {
                     Ok(z) => z,
                     Err(next) => n.resume(t, self.j[k], next, 1),
@@ -342,8 +328,8 @@ impl Misses {
     }
 }
 
-/// The fill loop; `SIMD` ([`PORTABLE`], [`AVX2`] or [`AVX512VL`]) is the instruction set
-/// of the caller ([`fill_generic`], [`fill_avx2`], [`fill_avx512vl`]).
+/// The fill loop; `SIMD` ([`PORTABLE`], [`AESNI`] or [`VAES`]) is the instruction set
+/// of the caller ([`fill_generic`], [`fill_aesni`], [`fill_vaes`]).
 #[inline(always)]
 fn fill_with<const SIMD: u8>(n: &Normals, start: u64, out: &mut [f64]) {
     let t = tables();
@@ -378,32 +364,17 @@ fn fill_with<const SIMD: u8>(n: &Normals, start: u64, out: &mut [f64]) {
 }
 
 /// The first attempts at normals `j .. j + BATCH` of the stream (`j` even) into `out`:
-/// bit k of the returned mask says that normal `j + k` missed its rectangle; the Philox
-/// words they came from are returned for those (see [`word_of`]).
+/// bit k of the returned mask says that normal `j + k` missed its rectangle; the words
+/// they came from (word k is normal `j + k`'s) are returned for those.
 #[inline(always)]
-fn batch<const SIMD: u8>(
-    n: &Normals,
-    t: &Tables,
-    j: u64,
-    out: &mut [f64; BATCH],
-) -> (u32, [[u64; LANES]; 4]) {
-    let w = philox_blocks::<SIMD>(j / 2, n.stream, n.key);
-    #[cfg(target_arch = "x86_64")]
-    if SIMD != PORTABLE {
-        // SAFETY: SIMD is AVX2 or AVX512VL only inside `fill_avx2` or `fill_avx512vl`
-        // (see `philox_blocks_at`), so AVX2 is available.
-        let missed = unsafe { fast_avx2(t, &w, out) };
-        return (missed, w);
-    }
-    // The words in a batch-sized array first, rather than `word_of` per normal: 7% faster
-    // on this portable path (2026-12-02).
-    let mut words = [0u64; BATCH];
-    for (l, pair) in words.chunks_exact_mut(2).enumerate() {
-        pair[0] = w[1][l] << 32 | w[0][l];
-        pair[1] = w[3][l] << 32 | w[2][l];
-    }
+fn batch<const SIMD: u8>(n: &Normals, t: &Tables, j: u64, out: &mut [f64; BATCH]) -> (u32, Words) {
+    let w = ars_blocks::<SIMD>(j / 2, n.stream, n.key);
+    // One normal at a time: compiled inside `fill_aesni`/`fill_vaes`, the compiler
+    // vectorises the bit work and keeps the table loads scalar. Four at a time in AVX2
+    // registers with the table entries fetched by gathers measured slower on an AMD EPYC
+    // (2.1–2.6 against 1.9 ns per normal, 2026-12-02; bench/README).
     let mut missed = 0u32;
-    for (k, (o, &a)) in out.iter_mut().zip(&words).enumerate() {
+    for (k, (o, &a)) in out.iter_mut().zip(&w).enumerate() {
         let (z, ok) = fast(t, a);
         *o = z;
         missed |= u32::from(!ok) << k;
@@ -411,101 +382,36 @@ fn batch<const SIMD: u8>(
     (missed, w)
 }
 
-/// The 64-bit word normal `k` of a batch starts from: block (lane) k / 2 of the Philox
-/// words `w`, its words 0 and 1 for even k, 2 and 3 for odd k (see the module docs).
+/// The ARS blocks of the counters `first .. first + LANES`, with the caller's instruction
+/// set ([`ars_blocks_at`]).
 #[inline(always)]
-fn word_of(w: &[[u64; LANES]; 4], k: usize) -> u64 {
-    let (l, o) = (k / 2, 2 * (k % 2));
-    w[o + 1][l] << 32 | w[o][l]
-}
-
-/// [`fast`] for the [`BATCH`] normals of the Philox words `w` (as [`batch`] pairs them),
-/// four at a time in AVX2 registers, the table entries fetched by gathers: the same
-/// operations as [`fast`] (integer bit work, one IEEE subtraction, one multiplication and
-/// one comparison per normal), so the same results. Returns the mask of misses.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-fn fast_avx2(t: &Tables, w: &[[u64; LANES]; 4], out: &mut [f64; BATCH]) -> u32 {
-    use std::arch::x86_64::*;
-    /// Bits 0..4 of the index spread to the even bits 0, 2, 4, 6.
-    const SPREAD: [u32; 16] = {
-        let mut s = [0u32; 16];
-        let mut v = 0;
-        while v < 16 {
-            s[v] = (v as u32 & 1) | (v as u32 & 2) << 1 | (v as u32 & 4) << 2 | (v as u32 & 8) << 3;
-            v += 1;
-        }
-        s
-    };
-    let one = _mm256_set1_epi64x(ONE_BITS as i64);
-    let sign = _mm256_set1_epi64x(i64::MIN);
-    let low8 = _mm256_set1_epi64x(0xFF);
-    let xs = t.x.as_ptr();
-    // SAFETY: `t.x` has 257 entries and every index below is in 0..256, so x[i] and
-    // x[i + 1] are in bounds; the loads read four u64 of each word array at 4h..4h+4.
-    unsafe {
-        let ld = |a: &[u64; LANES], h: usize| _mm256_loadu_si256(a.as_ptr().add(4 * h).cast());
-        let first = |a: __m256i| {
-            let i = _mm256_and_si256(a, low8);
-            let neg = _mm256_and_si256(_mm256_slli_epi64::<55>(a), sign);
-            let u = _mm256_sub_pd(
-                _mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64::<12>(a), one)),
-                _mm256_set1_pd(1.0),
-            );
-            let x = _mm256_mul_pd(u, _mm256_i64gather_pd::<8>(xs, i));
-            let edge = _mm256_i64gather_pd::<8>(xs.add(1), i);
-            let ok = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(x, edge)) as u32;
-            (_mm256_xor_pd(x, _mm256_castsi256_pd(neg)), !ok & 0xF)
-        };
-        let mut missed = 0u32;
-        for h in 0..LANES / 4 {
-            let a = _mm256_or_si256(ld(&w[0], h), _mm256_slli_epi64::<32>(ld(&w[1], h)));
-            let b = _mm256_or_si256(ld(&w[2], h), _mm256_slli_epi64::<32>(ld(&w[3], h)));
-            let (za, ma) = first(a);
-            let (zb, mb) = first(b);
-            // Normal 2l from word a of lane l, 2l + 1 from word b.
-            let lo = _mm256_unpacklo_pd(za, zb);
-            let hi = _mm256_unpackhi_pd(za, zb);
-            let o = out.as_mut_ptr().add(8 * h);
-            _mm256_storeu_pd(o, _mm256_permute2f128_pd::<0x20>(lo, hi));
-            _mm256_storeu_pd(o.add(4), _mm256_permute2f128_pd::<0x31>(lo, hi));
-            missed |= (SPREAD[ma as usize] | SPREAD[mb as usize] << 1) << (8 * h);
-        }
-        missed
-    }
-}
-
-/// The Philox blocks of counters `first .. first + LANES`, with the caller's instruction
-/// set ([`philox_blocks_at`]).
-#[inline(always)]
-fn philox_blocks<const SIMD: u8>(first: u64, stream: u64, key: [u32; 2]) -> [[u64; LANES]; 4] {
-    philox_blocks_at::<SIMD>(
-        std::array::from_fn(|l| first.wrapping_add(l as u64)),
-        stream,
-        key,
-    )
-}
-
-/// The Philox blocks of any [`LANES`] counters: AVX2 or AVX-512VL intrinsics inside the fill
-/// compiled for them, portable code otherwise; the same words either way.
-#[inline(always)]
-fn philox_blocks_at<const SIMD: u8>(
-    counters: [u64; LANES],
-    stream: u64,
-    key: [u32; 2],
-) -> [[u64; LANES]; 4] {
+fn ars_blocks<const SIMD: u8>(first: u64, stream: u64, key: u128) -> Words {
     #[cfg(target_arch = "x86_64")]
     match SIMD {
-        // SAFETY: SIMD is AVX2 only inside `fill_avx2`, which runs after the CPU was
-        // checked for AVX2.
-        AVX2 => return unsafe { philox::blocks_avx2_at(counters, stream, key) },
-        // SAFETY: SIMD is AVX512VL only inside `fill_avx512vl`, which runs after the CPU
-        // was checked for AVX2, AVX-512F and AVX-512VL.
-        AVX512VL => return unsafe { philox::blocks_avx512vl_at(counters, stream, key) },
+        // SAFETY: as in `ars_blocks_at`.
+        AESNI => return unsafe { ars::blocks_aesni(first, stream, key) },
+        // SAFETY: as in `ars_blocks_at`.
+        VAES => return unsafe { ars::blocks_vaes(first, stream, key) },
         _ => {}
     }
-    philox::blocks_at(counters, stream, key).map(|w| w.map(u64::from))
+    ars::blocks_at(std::array::from_fn(|l| first + l as u64), stream, key)
+}
+
+/// The ARS blocks of any [`LANES`] counters: VAES or AES-NI intrinsics inside the fill
+/// compiled for them, portable code otherwise; the same words either way.
+#[inline(always)]
+fn ars_blocks_at<const SIMD: u8>(counters: [u64; LANES], stream: u64, key: u128) -> Words {
+    #[cfg(target_arch = "x86_64")]
+    match SIMD {
+        // SAFETY: SIMD is AESNI only inside `fill_aesni`, which runs after the CPU was
+        // checked for AES-NI and AVX2.
+        AESNI => return unsafe { ars::blocks_aesni_at(counters, stream, key) },
+        // SAFETY: SIMD is VAES only inside `fill_vaes`, which runs after the CPU was
+        // checked for AES-NI, AVX2 and VAES.
+        VAES => return unsafe { ars::blocks_vaes_at(counters, stream, key) },
+        _ => {}
+    }
+    ars::blocks_at(counters, stream, key)
 }
 
 #[cfg(test)]
@@ -547,7 +453,7 @@ mod tests {
     }
 
     #[test]
-    fn fill_matches_get_at_any_offset_and_avx2_matches_generic() {
+    fn fill_matches_get_at_any_offset_and_the_portable_code() {
         let n = Normals::new(0x0123_4567_89AB_CDEF, 42);
         let want: Vec<f64> = (0..200u64).map(|j| n.get(j)).collect();
         for start in [0usize, 1, 2, 7, 16, 17, 33] {
@@ -569,7 +475,7 @@ mod tests {
     }
 
     #[test]
-    fn avx2_fill_matches_the_portable_code_over_many_misses() {
+    fn simd_fill_matches_the_portable_code_over_many_misses() {
         // 2^18 normals: about 3,900 miss the rectangles (1.5%), which takes every one of
         // a batch's BATCH positions through `slow`; layer 0 (the tail's) about 90 of them.
         let n = Normals::new(0xDEAD_BEEF, 5);
@@ -589,14 +495,14 @@ mod tests {
         for (k, (a, b)) in filled.iter().zip(&generic).enumerate() {
             assert_eq!(a.to_bits(), b.to_bits(), "normal {k}: {a} vs {b}");
         }
-        // `fill` takes the AVX-512VL path where the CPU has it: the AVX2 path on its own.
+        // `fill` takes the VAES path where the CPU has it: the AES-NI path on its own.
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            let mut avx2 = vec![0.0; len];
-            // SAFETY: AVX2 is available (checked just above).
-            unsafe { fill_avx2(&n, 1 << 40, &mut avx2) };
-            for (k, (a, b)) in avx2.iter().zip(&generic).enumerate() {
-                assert_eq!(a.to_bits(), b.to_bits(), "AVX2 normal {k}: {a} vs {b}");
+        if ars::has_aesni() && std::arch::is_x86_feature_detected!("avx2") {
+            let mut aesni = vec![0.0; len];
+            // SAFETY: AES-NI and AVX2 are available (checked just above).
+            unsafe { fill_aesni(&n, 1 << 40, &mut aesni) };
+            for (k, (a, b)) in aesni.iter().zip(&generic).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "AES-NI normal {k}: {a} vs {b}");
             }
         }
         // The misses are finished in groups (`Misses`), `get` finishes each on its own
@@ -630,11 +536,11 @@ mod tests {
         );
     }
 
-    /// (1.6679209622895594, 0.17193596469122802, 1.0770096830614844, -1.610230197445659).
+    /// (-0.47699619519293257, 2.0253381031195734, 1.395556864200161, 0.3759978550456188).
     const PINNED: [u64; 4] = [
-        0x3FFA_AFCD_E415_8B4B,
-        0x3FC6_01FF_68AD_71CA,
-        0x3FF1_3B6E_8163_9725,
-        0xBFF9_C380_BD50_F8BE,
+        0xBFDE_871B_0CAA_E28E,
+        0x4000_33E4_76A1_EE11,
+        0x3FF6_5433_6F37_2B07,
+        0x3FD8_1059_4EB2_5F8A,
     ];
 }
