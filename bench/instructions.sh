@@ -14,7 +14,8 @@
 #
 # The run is the headline scenario (bench/headline.toml) with CW_N actors, on one rayon
 # thread (the counts of idle pool threads spinning would vary), with outputs written.
-# Under valgrind the CPU reports no AVX-512, so the AVX2 paths are the ones counted.
+# Under valgrind the CPU reports no AVX-512 and no VAES, so the AVX2 paths (and the normal
+# generator's AES-NI path) are the ones counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || {
