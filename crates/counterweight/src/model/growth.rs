@@ -45,7 +45,7 @@ use crate::registry::{
 use crate::rng::{self, Normals};
 use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
 use crate::scenario::{FieldError, Scenario};
-use crate::setup::numerics::{SHOCK_BLOCK, exp_in_place};
+use crate::setup::numerics::{SHOCK_BLOCK, exp_in_place_generic};
 use crate::setup::{initial_values, replicate_seed};
 
 // --- the scenario section and its validation -------------------------------------------
@@ -651,6 +651,58 @@ pub const CHUNK: usize = 8192;
 /// Normals drawn per call of the generator in the shock term (16 KB, in L1): a multiple
 /// of [`SHOCK_BLOCK`], the unit of the vectorised `exp`.
 const NORMAL_BLOCK: usize = 8 * SHOCK_BLOCK;
+
+/// The constants of one step's fused exchange and shocks: the mean `m`, the exchange
+/// factor `e = exp(-J dt)`, the shock scale `s = σ √dt` and `drift = -σ² dt / 2`.
+struct ShockStep {
+    m: f64,
+    e: f64,
+    s: f64,
+    drift: f64,
+    /// Whether the exchange applies (J > 0).
+    exchange: bool,
+}
+
+/// Terms 4 and 5 for `actors` with their normals `z` (overwritten): per block of
+/// [`SHOCK_BLOCK`], `g = exp(s z + drift)` (the vectorised `exp`), then
+/// `x ← (m + (x − m) e)·g`, or `x ← x·g` without exchange (the exact map, DESIGN.md §4.1).
+/// Compiled for AVX2 where the CPU has it: the same operations per value (Rust never fuses
+/// a multiply and an add), so the same bits.
+fn exchange_and_shocks(actors: &mut [f64], z: &mut [f64], c: &ShockStep) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is available (checked just above).
+        unsafe { exchange_and_shocks_avx2(actors, z, c) };
+        return;
+    }
+    exchange_and_shocks_portable(actors, z, c);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn exchange_and_shocks_avx2(actors: &mut [f64], z: &mut [f64], c: &ShockStep) {
+    exchange_and_shocks_portable(actors, z, c);
+}
+
+#[inline(always)]
+fn exchange_and_shocks_portable(actors: &mut [f64], z: &mut [f64], c: &ShockStep) {
+    for (block, g) in actors
+        .chunks_mut(SHOCK_BLOCK)
+        .zip(z.chunks_mut(SHOCK_BLOCK))
+    {
+        g.iter_mut().for_each(|gi| *gi = c.s * *gi + c.drift);
+        exp_in_place_generic(g);
+        if c.exchange {
+            for (x, &gi) in block.iter_mut().zip(g.iter()) {
+                *x = (c.m + (*x - c.m) * c.e) * gi;
+            }
+        } else {
+            for (x, &gi) in block.iter_mut().zip(g.iter()) {
+                *x *= gi;
+            }
+        }
+    }
+}
 
 /// Coordinate of the shocks' key under the replicate seed (see the module docs).
 pub const SHOCK_STREAM: u64 = 0x5348_4F43_4B53; // "SHOCKS"
@@ -1812,22 +1864,14 @@ impl Model for GrowthModel {
                     let z = &mut z[..actors.len()];
                     normals.fill(index, z);
                     index += z.len() as u64;
-                    for (block, g) in actors
-                        .chunks_mut(SHOCK_BLOCK)
-                        .zip(z.chunks_mut(SHOCK_BLOCK))
-                    {
-                        g.iter_mut().for_each(|gi| *gi = s * *gi + drift);
-                        exp_in_place(g);
-                        if j > 0.0 {
-                            for (x, &gi) in block.iter_mut().zip(g.iter()) {
-                                *x = (m + (*x - m) * e) * gi;
-                            }
-                        } else {
-                            for (x, &gi) in block.iter_mut().zip(g.iter()) {
-                                *x *= gi;
-                            }
-                        }
-                    }
+                    let c = ShockStep {
+                        m,
+                        e,
+                        s,
+                        drift,
+                        exchange: j > 0.0,
+                    };
+                    exchange_and_shocks(actors, z, &c);
                 }
             });
             self.finish(res, step, t)?;
@@ -1920,6 +1964,48 @@ fn sum_chunked(v: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exchange_and_shocks_is_the_same_on_every_path() {
+        let mut unit = crate::rng::test_unit(17);
+        for (n, exchange, scale) in [
+            (0usize, true, 1.0),
+            (1, true, 1.0),
+            (SHOCK_BLOCK + 7, true, 1.0),
+            (NORMAL_BLOCK, false, 1.0),
+            // Shocks beyond the fast exp's range take its fallback in some blocks.
+            (3 * SHOCK_BLOCK, true, 400.0),
+        ] {
+            let x: Vec<f64> = (0..n).map(|_| (4.0 * unit() - 2.0).exp()).collect();
+            let z: Vec<f64> = (0..n).map(|_| scale * (6.0 * unit() - 3.0)).collect();
+            let c = ShockStep {
+                m: 1.25,
+                e: (-0.01f64).exp(),
+                s: 0.1,
+                drift: -0.005,
+                exchange,
+            };
+            let (mut x1, mut z1) = (x.clone(), z.clone());
+            exchange_and_shocks_portable(&mut x1, &mut z1, &c);
+            // The scalar definition, value by value.
+            for (i, (&xi, &zi)) in x.iter().zip(&z).enumerate() {
+                let g = crate::setup::numerics::exp_fast(c.s * zi + c.drift);
+                let want = if exchange {
+                    (c.m + (xi - c.m) * c.e) * g
+                } else {
+                    xi * g
+                };
+                if scale == 1.0 {
+                    assert_eq!(x1[i].to_bits(), want.to_bits(), "n {n} actor {i}");
+                }
+            }
+            let (mut x2, mut z2) = (x.clone(), z.clone());
+            exchange_and_shocks(&mut x2, &mut z2, &c);
+            let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&x1), bits(&x2), "n {n}");
+            assert_eq!(bits(&z1), bits(&z2), "n {n}");
+        }
+    }
 
     #[test]
     fn sum_max_ok_is_the_same_on_every_path() {
