@@ -1845,8 +1845,13 @@ impl Model for GrowthModel {
         if j > 0.0 || sigma > 0.0 {
             let m = self.total / n;
             let e = (-j * dt).exp();
-            let s = sigma * dt.sqrt();
-            let drift = -0.5 * sigma * sigma * dt;
+            let c = ShockStep {
+                m,
+                e,
+                s: sigma * dt.sqrt(),
+                drift: -0.5 * sigma * sigma * dt,
+                exchange: j > 0.0,
+            };
             let term = if sigma > 0.0 { "shocks" } else { "exchange" };
             let key = self.shock_key;
             let res = pass(&mut self.r, term, |vals, off| {
@@ -1864,13 +1869,6 @@ impl Model for GrowthModel {
                     let z = &mut z[..actors.len()];
                     normals.fill(index, z);
                     index += z.len() as u64;
-                    let c = ShockStep {
-                        m,
-                        e,
-                        s,
-                        drift,
-                        exchange: j > 0.0,
-                    };
                     exchange_and_shocks(actors, z, &c);
                 }
             });

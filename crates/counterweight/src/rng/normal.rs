@@ -139,7 +139,7 @@ impl Normals {
             return;
         }
         #[cfg(target_arch = "x86_64")]
-        if ars::has_aesni() && std::arch::is_x86_feature_detected!("avx2") {
+        if has_aesni_avx2() {
             // SAFETY: AES-NI and AVX2 are available (checked just above).
             unsafe { fill_aesni(self, start, out) };
             return;
@@ -244,6 +244,12 @@ fn fast(t: &Tables, a: u64) -> (f64, bool) {
 const PORTABLE: u8 = 0;
 const AESNI: u8 = 1;
 const VAES: u8 = 2;
+
+/// Whether the CPU has what [`fill_aesni`] needs (AES-NI and AVX2).
+#[cfg(target_arch = "x86_64")]
+fn has_aesni_avx2() -> bool {
+    ars::has_aesni() && std::arch::is_x86_feature_detected!("avx2")
+}
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "aes,avx2")]
@@ -497,7 +503,7 @@ mod tests {
         }
         // `fill` takes the VAES path where the CPU has it: the AES-NI path on its own.
         #[cfg(target_arch = "x86_64")]
-        if ars::has_aesni() && std::arch::is_x86_feature_detected!("avx2") {
+        if has_aesni_avx2() {
             let mut aesni = vec![0.0; len];
             // SAFETY: AES-NI and AVX2 are available (checked just above).
             unsafe { fill_aesni(&n, 1 << 40, &mut aesni) };
