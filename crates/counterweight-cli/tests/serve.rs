@@ -30,10 +30,22 @@ fn ws_send(ws: &mut tungstenite::WebSocket<TcpStream>, v: Value) {
     ws.send(Message::text(v.to_string())).unwrap();
 }
 
+/// The next message. A read on a socket with a timeout is not restarted when the process
+/// is stopped and continued (signal(7), "Interruption of system calls"): it fails with
+/// EINTR, nothing consumed, and is retried here. CI failed on this once.
+fn ws_read(ws: &mut tungstenite::WebSocket<TcpStream>) -> tungstenite::Result<Message> {
+    loop {
+        match ws.read() {
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    }
+}
+
 /// The next JSON message of type `ty` (skipping progress), within the read timeout.
 fn ws_until(ws: &mut tungstenite::WebSocket<TcpStream>, types: &[&str]) -> Value {
     loop {
-        match ws.read().unwrap() {
+        match ws_read(ws).unwrap() {
             Message::Text(t) => {
                 let v: Value = serde_json::from_str(t.as_str()).unwrap();
                 if types.contains(&v["type"].as_str().unwrap_or("")) {
@@ -308,7 +320,7 @@ fn a_run_over_the_websocket_gives_the_cli_numbers_and_files() {
     let _ = ws.send(Message::text("x".repeat(5 << 20)));
     let mut reason = None;
     for _ in 0..20 {
-        match ws.read() {
+        match ws_read(&mut ws) {
             Ok(Message::Close(Some(f))) => {
                 reason = Some((u16::from(f.code), f.reason.to_string()));
                 break;
@@ -359,7 +371,7 @@ fn pause_step_resume_and_cancel_a_long_run() {
         json!({"type": "run", "toml": TWO_OH_TWO, "origin": "t.toml"}),
     );
     loop {
-        let v = match ws.read().unwrap() {
+        let v = match ws_read(&mut ws).unwrap() {
             Message::Text(t) => serde_json::from_str::<Value>(t.as_str()).unwrap(),
             _ => continue,
         };

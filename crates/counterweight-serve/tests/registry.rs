@@ -138,7 +138,15 @@ fn run(addr: SocketAddr, toml: &str, overrides: &[&str]) -> (Vec<Value>, Value) 
     ws.send(Message::text(msg.to_string())).unwrap();
     let mut variants = Vec::new();
     loop {
-        if let Message::Text(t) = ws.read().unwrap() {
+        // A read with a timeout fails with EINTR, nothing consumed, when the process is
+        // stopped and continued (signal(7)): retried.
+        let msg = match ws.read() {
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                continue;
+            }
+            r => r.unwrap(),
+        };
+        if let Message::Text(t) = msg {
             let v: Value = serde_json::from_str(t.as_str()).unwrap();
             match v["type"].as_str().unwrap() {
                 "variant" => variants.push(v["data"].clone()),
