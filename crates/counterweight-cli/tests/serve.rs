@@ -18,12 +18,19 @@ use serde_json::{Value, json};
 use tungstenite::Message;
 
 fn ws_connect(addr: SocketAddr) -> tungstenite::WebSocket<TcpStream> {
-    let stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(120)))
-        .unwrap();
-    let (ws, _) = tungstenite::client(format!("ws://{addr}/ws"), stream).unwrap();
-    ws
+    loop {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .unwrap();
+        match tungstenite::client(format!("ws://{addr}/ws"), stream) {
+            Ok((ws, _)) => return ws,
+            // The handshake's read failed with EINTR (see `ws_read`): a new connection.
+            Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Io(e)))
+                if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("WebSocket handshake: {e:?}"),
+        }
+    }
 }
 
 fn ws_send(ws: &mut tungstenite::WebSocket<TcpStream>, v: Value) {

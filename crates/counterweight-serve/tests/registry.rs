@@ -128,11 +128,19 @@ fn scenario(toml: &str, overrides: &[&str]) -> Value {
 
 /// Run over the WebSocket; the `variant` messages and the `done` message.
 fn run(addr: SocketAddr, toml: &str, overrides: &[&str]) -> (Vec<Value>, Value) {
-    let stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(120)))
-        .unwrap();
-    let (mut ws, _) = tungstenite::client(format!("ws://{addr}/ws"), stream).unwrap();
+    let mut ws = loop {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .unwrap();
+        match tungstenite::client(format!("ws://{addr}/ws"), stream) {
+            Ok((ws, _)) => break ws,
+            // The handshake's read failed with EINTR (see below): a new connection.
+            Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Io(e)))
+                if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("WebSocket handshake: {e:?}"),
+        }
+    };
     let mut msg = scenario(toml, overrides);
     msg["type"] = json!("run");
     ws.send(Message::text(msg.to_string())).unwrap();
