@@ -205,12 +205,15 @@ pub fn run(config: Config) -> Result<(), ServeError> {
                 local
             );
         }
+        // The handlers are in place before the address is printed: whoever reads it may
+        // stop the server at once.
+        let shutdown = shutdown_signal().map_err(ServeError::Io)?;
         let url = format!("http://{local}/");
         println!("counterweight serve: {url}  (Ctrl-C to stop)");
         if config.open {
             open_browser(&url);
         }
-        serve(listener, config, shutdown_signal()).await?;
+        serve(listener, config, shutdown).await?;
         println!("counterweight serve: stopped");
         Ok(())
     })
@@ -254,25 +257,38 @@ pub async fn serve(
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Completes on Ctrl-C (SIGINT) or SIGTERM. The handlers are registered when this is
+/// called, not when the future is first polled (as `tokio::signal::ctrl_c()` would): a
+/// signal between the printed address and the first poll killed the process instead of
+/// stopping it (2 of 5 tries of SIGINT right after the address line, before this).
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+    })
+}
+
+/// Completes on Ctrl-C; registered when this is called (see the Unix version).
+#[cfg(windows)]
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    let mut c = tokio::signal::windows::ctrl_c()?;
+    Ok(async move {
+        c.recv().await;
+    })
+}
+
+/// Completes on Ctrl-C.
+#[cfg(not(any(unix, windows)))]
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// Open `url` in the default browser (best effort; prints the reason on failure).
