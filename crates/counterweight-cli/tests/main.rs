@@ -19,3 +19,5 @@ mod serve;
 mod society;
 mod staking;
 mod sweep;
+#[path = "../../counterweight-serve/tests/support/ws_client.rs"]
+mod ws_client;

@@ -5,10 +5,10 @@
 //! scenario or timeline gets the same error text from the CLI and from the server.
 //! The pages themselves are tested in a real browser by `tests/browser.rs`.
 
-use crate::common;
+use crate::{common, ws_client};
 
 use std::io::Read;
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -17,42 +17,14 @@ use common::{Server, cli, final_rows, get, get_bytes, post};
 use serde_json::{Value, json};
 use tungstenite::Message;
 
-fn ws_connect(addr: SocketAddr) -> tungstenite::WebSocket<TcpStream> {
-    loop {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(120)))
-            .unwrap();
-        match tungstenite::client(format!("ws://{addr}/ws"), stream) {
-            Ok((ws, _)) => return ws,
-            // The handshake's read failed with EINTR (see `ws_read`): a new connection.
-            Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Io(e)))
-                if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => panic!("WebSocket handshake: {e:?}"),
-        }
-    }
-}
-
 fn ws_send(ws: &mut tungstenite::WebSocket<TcpStream>, v: Value) {
     ws.send(Message::text(v.to_string())).unwrap();
-}
-
-/// The next message. A read on a socket with a timeout is not restarted when the process
-/// is stopped and continued (signal(7), "Interruption of system calls"): it fails with
-/// EINTR, nothing consumed, and is retried here. CI failed on this once.
-fn ws_read(ws: &mut tungstenite::WebSocket<TcpStream>) -> tungstenite::Result<Message> {
-    loop {
-        match ws.read() {
-            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            r => return r,
-        }
-    }
 }
 
 /// The next JSON message of type `ty` (skipping progress), within the read timeout.
 fn ws_until(ws: &mut tungstenite::WebSocket<TcpStream>, types: &[&str]) -> Value {
     loop {
-        match ws_read(ws).unwrap() {
+        match ws_client::read(ws).unwrap() {
             Message::Text(t) => {
                 let v: Value = serde_json::from_str(t.as_str()).unwrap();
                 if types.contains(&v["type"].as_str().unwrap_or("")) {
@@ -154,7 +126,7 @@ fn refusals_are_clear_and_the_server_keeps_serving() {
 fn a_run_over_the_websocket_gives_the_cli_numbers_and_files() {
     let s = Server::start(&[]);
     let a = s.addr;
-    let mut ws = ws_connect(a);
+    let mut ws = ws_client::connect(a);
 
     // Malformed messages get an answer, and the session goes on.
     ws.send(Message::text("not json")).unwrap();
@@ -327,7 +299,7 @@ fn a_run_over_the_websocket_gives_the_cli_numbers_and_files() {
     let _ = ws.send(Message::text("x".repeat(5 << 20)));
     let mut reason = None;
     for _ in 0..20 {
-        match ws_read(&mut ws) {
+        match ws_client::read(&mut ws) {
             Ok(Message::Close(Some(f))) => {
                 reason = Some((u16::from(f.code), f.reason.to_string()));
                 break;
@@ -339,7 +311,7 @@ fn a_run_over_the_websocket_gives_the_cli_numbers_and_files() {
     let (code, text) = reason.expect("a close frame with a reason");
     assert_eq!(code, 1009);
     assert!(text.contains("too large"), "{text}");
-    let mut ws = ws_connect(a);
+    let mut ws = ws_client::connect(a);
     ws_send(
         &mut ws,
         json!({"type": "run", "toml": TWO_OH_TWO, "origin": "t.toml"}),
@@ -350,7 +322,7 @@ fn a_run_over_the_websocket_gives_the_cli_numbers_and_files() {
 #[test]
 fn pause_step_resume_and_cancel_a_long_run() {
     let s = Server::start(&[]);
-    let mut ws = ws_connect(s.addr);
+    let mut ws = ws_client::connect(s.addr);
     // About 10^5 actors × 10^5 steps: minutes of work, stopped long before.
     ws_send(
         &mut ws,
@@ -378,7 +350,7 @@ fn pause_step_resume_and_cancel_a_long_run() {
         json!({"type": "run", "toml": TWO_OH_TWO, "origin": "t.toml"}),
     );
     loop {
-        let v = match ws_read(&mut ws).unwrap() {
+        let v = match ws_client::read(&mut ws).unwrap() {
             Message::Text(t) => serde_json::from_str::<Value>(t.as_str()).unwrap(),
             _ => continue,
         };
@@ -410,7 +382,7 @@ fn ctrl_c_stops_the_server_cleanly() {
     let (status, _) = get(s.addr, "/api/info");
     assert_eq!(status, 200);
     // An open session must not keep the server alive.
-    let _ws = ws_connect(s.addr);
+    let _ws = ws_client::connect(s.addr);
     let ok = Command::new("kill")
         .args(["-INT", &s.child.id().to_string()])
         .status()

@@ -4,6 +4,9 @@
 //! runs to the library's numbers, with no server code of its own; every built-in model's
 //! declared parameters become controls of its embedded example, and it runs.
 
+#[path = "support/ws_client.rs"]
+mod ws_client;
+
 #[path = "../../counterweight/examples/kesten/model.rs"]
 #[allow(dead_code)]
 mod model;
@@ -128,33 +131,13 @@ fn scenario(toml: &str, overrides: &[&str]) -> Value {
 
 /// Run over the WebSocket; the `variant` messages and the `done` message.
 fn run(addr: SocketAddr, toml: &str, overrides: &[&str]) -> (Vec<Value>, Value) {
-    let mut ws = loop {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(120)))
-            .unwrap();
-        match tungstenite::client(format!("ws://{addr}/ws"), stream) {
-            Ok((ws, _)) => break ws,
-            // The handshake's read failed with EINTR (see below): a new connection.
-            Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Io(e)))
-                if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => panic!("WebSocket handshake: {e:?}"),
-        }
-    };
+    let mut ws = ws_client::connect(addr);
     let mut msg = scenario(toml, overrides);
     msg["type"] = json!("run");
     ws.send(Message::text(msg.to_string())).unwrap();
     let mut variants = Vec::new();
     loop {
-        // A read with a timeout fails with EINTR, nothing consumed, when the process is
-        // stopped and continued (signal(7)): retried.
-        let msg = match ws.read() {
-            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
-                continue;
-            }
-            r => r.unwrap(),
-        };
-        if let Message::Text(t) = msg {
+        if let Message::Text(t) = ws_client::read(&mut ws).unwrap() {
             let v: Value = serde_json::from_str(t.as_str()).unwrap();
             match v["type"].as_str().unwrap() {
                 "variant" => variants.push(v["data"].clone()),

@@ -400,7 +400,11 @@ fn ars_blocks<const SIMD: u8>(first: u64, stream: u64, key: u128) -> Words {
         VAES => return unsafe { ars::blocks_vaes(first, stream, key) },
         _ => {}
     }
-    ars::blocks_at(std::array::from_fn(|l| first + l as u64), stream, key)
+    ars::blocks_at(
+        std::array::from_fn(|l| first.wrapping_add(l as u64)),
+        stream,
+        key,
+    )
 }
 
 /// The ARS blocks of any [`LANES`] counters: VAES or AES-NI intrinsics inside the fill
