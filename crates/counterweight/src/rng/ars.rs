@@ -69,7 +69,9 @@ pub fn block_rounds(rounds: usize, counter: u128, key: u128) -> u128 {
 /// InvMixColumns (exact: the two are inverse linear maps).
 #[inline]
 fn last_round(mut v: Block, k: u128) -> u128 {
-    hazmat::cipher_round(&mut v, &Block::default());
+    // `Block::from`, not `Block::default()`: the latter goes through `hybrid_array`'s
+    // `try_from_fn`, an out-of-line call per block without LTO.
+    hazmat::cipher_round(&mut v, &Block::from([0u8; 16]));
     hazmat::inv_mix_columns(&mut v);
     u128::from_le_bytes(v.into()) ^ k
 }
@@ -90,10 +92,11 @@ pub fn counter(c: u64, s: u64) -> u128 {
 /// under `key`, as [`Words`]. Eight blocks per round call of the `aes` crate.
 pub fn blocks_at(counters: [u64; LANES], stream: u64, key: u128) -> Words {
     let mut k = key;
-    // A loop, not `array::map` (see `aesni_rounds`).
-    let mut v = Block8::default();
-    for (b, &c) in v.iter_mut().zip(&counters) {
-        *b = Block::from((counter(c, stream) ^ k).to_le_bytes());
+    // Indexed loops and `From` arrays, not `array::map`, iterator adapters or
+    // `Default` (see `aesni_rounds` and `last_round`): all of it inlines without LTO.
+    let mut v = Block8::from([Block::from([0u8; 16]); LANES]);
+    for l in 0..LANES {
+        v[l] = Block::from((counter(counters[l], stream) ^ k).to_le_bytes());
     }
     for _ in 1..ROUNDS {
         k = bump(k);
@@ -102,10 +105,10 @@ pub fn blocks_at(counters: [u64; LANES], stream: u64, key: u128) -> Words {
     }
     let k = bump(k);
     let mut out = [0u64; 2 * LANES];
-    for (o, b) in out.chunks_exact_mut(2).zip(v.iter()) {
-        let x = last_round(*b, k);
-        o[0] = x as u64;
-        o[1] = (x >> 64) as u64;
+    for l in 0..LANES {
+        let x = last_round(v[l], k);
+        out[2 * l] = x as u64;
+        out[2 * l + 1] = (x >> 64) as u64;
     }
     out
 }
