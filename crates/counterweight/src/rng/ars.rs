@@ -140,8 +140,8 @@ pub fn blocks_aesni_at(counters: [u64; LANES], stream: u64, key: u128) -> Words 
     use std::arch::x86_64::*;
     let s = stream as i64;
     let mut v = [_mm_setzero_si128(); LANES];
-    for (x, &c) in v.iter_mut().zip(&counters) {
-        *x = _mm_set_epi64x(s, c as i64);
+    for l in 0..LANES {
+        v[l] = _mm_set_epi64x(s, counters[l] as i64);
     }
     aesni_rounds(v, key)
 }
@@ -213,8 +213,8 @@ pub fn blocks_vaes_at(counters: [u64; LANES], stream: u64, key: u128) -> Words {
     use std::arch::x86_64::*;
     let s = stream as i64;
     let mut v = [_mm256_setzero_si256(); REGS];
-    for (x, c) in v.iter_mut().zip(counters.chunks_exact(2)) {
-        *x = _mm256_set_epi64x(s, c[1] as i64, s, c[0] as i64);
+    for r in 0..REGS {
+        v[r] = _mm256_set_epi64x(s, counters[2 * r + 1] as i64, s, counters[2 * r] as i64);
     }
     vaes_rounds(v, key)
 }
