@@ -57,7 +57,9 @@ pub mod metrics;
 pub mod gallery;
 pub mod io;
 
-// --- vectorisable elementary functions (bit-identical with and without AVX2) ----------
+// --- vectorisable elementary functions, and the instruction sets their loops run on ---
+// (the same bits on every one)
+pub(crate) mod simd;
 pub(crate) mod vmath;
 
 /// The crate version, recorded in every run directory.

@@ -1,6 +1,6 @@
 //! Elementary functions written so that the compiler vectorises them: only integer
 //! operations and IEEE-754 `+ - * /` (no fused multiply-add), so a result is the same
-//! bits with AVX2, with plain SSE2, and on any machine of the same architecture.
+//! bits with AVX-512, AVX2 or plain SSE2, and on any machine of the same architecture.
 
 /// 2^52 as a bit pattern: `from_bits(MAGIC | m) - 2^52` is `m` as f64 for m < 2^52.
 const MAGIC: u64 = 0x4330_0000_0000_0000;
@@ -40,27 +40,12 @@ pub(crate) fn ln_fast(x: f64) -> f64 {
     dk * LN2_HI - ((hfsq - (s * (hfsq + r) + dk * LN2_LO)) - f)
 }
 
-/// `v[i] = ln(v[i])` for every element, with [`ln_fast`] (vectorised, AVX2 where the CPU
-/// has it, same bits either way) when every element is a positive normal finite number,
-/// and the standard library's `ln` for the whole slice otherwise.
-pub(crate) fn ln_in_place(v: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 is available (checked just above).
-        unsafe { ln_in_place_avx2(v) };
-        return;
-    }
-    ln_in_place_generic(v);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn ln_in_place_avx2(v: &mut [f64]) {
-    ln_in_place_generic(v);
-}
-
+/// `v[i] = ln(v[i])` for every element, with [`ln_fast`] when every element is a positive
+/// normal finite number, and the standard library's `ln` for the whole slice otherwise.
+/// Inlined, so that it vectorises for the instruction set its caller is compiled for
+/// ([`crate::simd::multiversion`]): the same bits on each.
 #[inline(always)]
-fn ln_in_place_generic(v: &mut [f64]) {
+pub(crate) fn ln_in_place(v: &mut [f64]) {
     let normal = v.iter().fold(true, |ok, &x| {
         ok & (f64::MIN_POSITIVE..=f64::MAX).contains(&x)
     });
@@ -98,16 +83,27 @@ mod tests {
             let u = 1.0 + (state >> 11) as f64 / (1u64 << 53) as f64; // [1, 2)
             xs.push(u * 2f64.powi(e));
         }
-        let mut got = xs.clone();
-        ln_in_place(&mut got);
-        let mut generic = xs.clone();
-        ln_in_place_generic(&mut generic);
-        for ((&x, &g), &h) in xs.iter().zip(&got).zip(&generic) {
+        crate::simd::multiversion! {
+            fn ln_each / ln_each_on(v: &mut [f64]) = ln_in_place;
+        }
+        let mut baseline = xs.clone();
+        ln_in_place(&mut baseline);
+        for (&x, &g) in xs.iter().zip(&baseline) {
             assert!(ulps(g, x.ln()) <= 1, "ln({x}) = {g}, std {}", x.ln());
-            assert_eq!(g.to_bits(), h.to_bits(), "AVX2 and generic differ at {x}");
+        }
+        for isa in crate::simd::Isa::available() {
+            let mut got = xs.clone();
+            ln_each_on(isa, &mut got);
+            for ((&x, &g), &h) in xs.iter().zip(&got).zip(&baseline) {
+                assert_eq!(
+                    g.to_bits(),
+                    h.to_bits(),
+                    "{isa:?} and baseline differ at {x}"
+                );
+            }
         }
         let mut odd = vec![2.0, 0.0, 1e-310];
-        ln_in_place(&mut odd);
+        ln_each(&mut odd);
         assert_eq!(odd, vec![2f64.ln(), f64::NEG_INFINITY, 1e-310f64.ln()]);
     }
 }

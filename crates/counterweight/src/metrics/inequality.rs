@@ -32,26 +32,15 @@ pub(crate) fn hhi_gini_theil(s: &Sorted) -> (f64, f64, f64) {
     (hhi, gini, t.clamp(0.0, n.ln()))
 }
 
-/// [`hhi_gini_theil`]'s three sums over one chunk, `start` the chunk's 0-based index in the
-/// sorted values: Σ s², Σ i·s (i the 1-based rank) and Σ s·ln(n s) over x > 0, added value
-/// by value in ascending order.
-///
-/// Compiled twice, like `vmath::ln_in_place`: with AVX2 where the CPU has it (the shares
-/// and the logarithms' arguments four at a time; the sums stay in order) and for the
-/// baseline; the same operations either way, so the same bits.
-fn sums_of_chunk(c: &[f64], start: usize, n: f64, total: f64) -> [f64; 3] {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 is available (checked just above).
-        return unsafe { sums_of_chunk_avx2(c, start, n, total) };
-    }
-    sums_of_chunk_portable(c, start, n, total)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn sums_of_chunk_avx2(c: &[f64], start: usize, n: f64, total: f64) -> [f64; 3] {
-    sums_of_chunk_portable(c, start, n, total)
+crate::simd::multiversion! {
+    /// [`hhi_gini_theil`]'s three sums over one chunk, `start` the chunk's 0-based index in
+    /// the sorted values: Σ s², Σ i·s (i the 1-based rank) and Σ s·ln(n s) over x > 0, added
+    /// value by value in ascending order.
+    ///
+    /// Compiled for AVX-512 and AVX2 where the CPU has them (the shares and the logarithms'
+    /// arguments eight or four at a time; the sums stay in order) and for the baseline; the
+    /// same operations on each, so the same bits.
+    fn sums_of_chunk / sums_of_chunk_on(c: &[f64], start: usize, n: f64, total: f64) -> [f64; 3] = sums_of_chunk_portable;
 }
 
 #[inline(always)]
@@ -199,11 +188,11 @@ mod tests {
             let total: f64 = c.iter().sum();
             let (start, n) = (16_384 * 3, 1e6);
             let bits = |v: [f64; 3]| v.map(f64::to_bits);
-            assert_eq!(
-                bits(sums_of_chunk(&c, start, n, total)),
-                bits(sums_of_chunk_portable(&c, start, n, total)),
-                "len {len}"
-            );
+            let want = bits(sums_of_chunk_portable(&c, start, n, total));
+            for isa in crate::simd::Isa::available() {
+                let got = bits(sums_of_chunk_on(isa, &c, start, n, total));
+                assert_eq!(got, want, "len {len} {isa:?}");
+            }
         }
     }
 }

@@ -663,25 +663,13 @@ struct ShockStep {
     exchange: bool,
 }
 
-/// Terms 4 and 5 for `actors` with their normals `z` (overwritten): per block of
-/// [`SHOCK_BLOCK`], `g = exp(s z + drift)` (the vectorised `exp`), then
-/// `x ← (m + (x − m) e)·g`, or `x ← x·g` without exchange (the exact map, DESIGN.md §4.1).
-/// Compiled for AVX2 where the CPU has it: the same operations per value (Rust never fuses
-/// a multiply and an add), so the same bits.
-fn exchange_and_shocks(actors: &mut [f64], z: &mut [f64], c: &ShockStep) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 is available (checked just above).
-        unsafe { exchange_and_shocks_avx2(actors, z, c) };
-        return;
-    }
-    exchange_and_shocks_portable(actors, z, c);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn exchange_and_shocks_avx2(actors: &mut [f64], z: &mut [f64], c: &ShockStep) {
-    exchange_and_shocks_portable(actors, z, c);
+crate::simd::multiversion! {
+    /// Terms 4 and 5 for `actors` with their normals `z` (overwritten): per block of
+    /// [`SHOCK_BLOCK`], `g = exp(s z + drift)` (the vectorised `exp`), then
+    /// `x ← (m + (x − m) e)·g`, or `x ← x·g` without exchange (the exact map, DESIGN.md §4.1).
+    /// Compiled for AVX-512 and AVX2 where the CPU has them: the same operations per value
+    /// (Rust never fuses a multiply and an add), so the same bits.
+    fn exchange_and_shocks / exchange_and_shocks_on(actors: &mut [f64], z: &mut [f64], c: &ShockStep) = exchange_and_shocks_portable;
 }
 
 #[inline(always)]
@@ -1997,11 +1985,13 @@ mod tests {
                     assert_eq!(x1[i].to_bits(), want.to_bits(), "n {n} actor {i}");
                 }
             }
-            let (mut x2, mut z2) = (x.clone(), z.clone());
-            exchange_and_shocks(&mut x2, &mut z2, &c);
             let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&x1), bits(&x2), "n {n}");
-            assert_eq!(bits(&z1), bits(&z2), "n {n}");
+            for isa in crate::simd::Isa::available() {
+                let (mut x2, mut z2) = (x.clone(), z.clone());
+                exchange_and_shocks_on(isa, &mut x2, &mut z2, &c);
+                assert_eq!(bits(&x1), bits(&x2), "n {n} {isa:?}");
+                assert_eq!(bits(&z1), bits(&z2), "n {n} {isa:?}");
+            }
         }
     }
 

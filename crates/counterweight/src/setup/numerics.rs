@@ -1,5 +1,5 @@
 //! Numerical helpers every model may use: a vectorised `exp` that gives bit-identical
-//! results with or without AVX2.
+//! results with AVX-512, AVX2 or neither.
 
 /// Actors per block of the shock term: normals are drawn for a block, then
 /// exponentiated together by [`exp_in_place`].
@@ -8,24 +8,12 @@ pub const SHOCK_BLOCK: usize = 256;
 /// Arguments of magnitude up to this take [`exp_in_place`]'s fast path (results normal).
 const EXP_FAST_MAX: f64 = 708.0;
 
-/// `v[i] = exp(v[i])` for every element, with error below 1 ulp (fdlibm's e_exp.c
-/// algorithm) and only IEEE +, -, *, / in the fast path, so it vectorises and gives
-/// bit-identical results with or without AVX2. Blocks with an argument outside
-/// [-708, 708] (or NaN) use the standard library's `exp` instead.
-pub fn exp_in_place(v: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 is available (checked just above).
-        unsafe { exp_in_place_avx2(v) };
-        return;
-    }
-    exp_in_place_generic(v);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn exp_in_place_avx2(v: &mut [f64]) {
-    exp_in_place_generic(v);
+crate::simd::multiversion! {
+    /// `v[i] = exp(v[i])` for every element, with error below 1 ulp (fdlibm's e_exp.c
+    /// algorithm) and only IEEE +, -, *, / in the fast path, so it vectorises and gives
+    /// bit-identical results with AVX-512, AVX2 or neither. Blocks with an argument outside
+    /// [-708, 708] (or NaN) use the standard library's `exp` instead.
+    pub fn exp_in_place / exp_in_place_on(v: &mut [f64]) = exp_in_place_generic;
 }
 
 #[inline(always)]
@@ -85,15 +73,23 @@ mod tests {
             let width = [1.0, 10.0, 700.0][i % 3];
             xs.push((2.0 * u - 1.0) * width);
         }
-        let mut got = xs.clone();
-        for block in got.chunks_mut(SHOCK_BLOCK) {
-            exp_in_place(block);
-        }
         let mut generic = xs.clone();
         exp_in_place_generic(&mut generic);
-        for ((&x, &g), &h) in xs.iter().zip(&got).zip(&generic) {
+        for (&x, &g) in xs.iter().zip(&generic) {
             assert!(ulps(g, x.exp()) <= 1, "exp({x}) = {g}, std {}", x.exp());
-            assert_eq!(g.to_bits(), h.to_bits(), "AVX2 and generic differ at {x}");
+        }
+        for isa in crate::simd::Isa::available() {
+            let mut got = xs.clone();
+            for block in got.chunks_mut(SHOCK_BLOCK) {
+                exp_in_place_on(isa, block);
+            }
+            for ((&x, &g), &h) in xs.iter().zip(&got).zip(&generic) {
+                assert_eq!(
+                    g.to_bits(),
+                    h.to_bits(),
+                    "{isa:?} and generic differ at {x}"
+                );
+            }
         }
         // Out of the fast range: the standard library's exp.
         let mut v = vec![0.5, 800.0, -800.0, f64::NAN, f64::INFINITY];
