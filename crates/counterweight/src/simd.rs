@@ -12,6 +12,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Isa(Level);
 
+/// The instruction sets [`multiversion!`](crate::simd::multiversion) compiles a loop for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Level {
     /// The target's baseline (SSE2 on x86-64).
