@@ -45,7 +45,7 @@ use crate::registry::{
 use crate::rng::{self, Normals};
 use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
 use crate::scenario::{FieldError, Scenario};
-use crate::setup::numerics::{SHOCK_BLOCK, exp_in_place_generic};
+use crate::setup::numerics::{SHOCK_BLOCK, exp_fast, exp_in_place_generic, in_fast_range};
 use crate::setup::{initial_values, replicate_seed};
 
 // --- the scenario section and its validation -------------------------------------------
@@ -679,6 +679,20 @@ fn exchange_and_shocks_portable(actors: &mut [f64], z: &mut [f64], c: &ShockStep
         .zip(z.chunks_mut(SHOCK_BLOCK))
     {
         g.iter_mut().for_each(|gi| *gi = c.s * *gi + c.drift);
+        if in_fast_range(g) {
+            // The `exp` and the update in one loop: the actors' loads (the block was
+            // last touched a whole step ago) overlap the `exp`'s chain.
+            if c.exchange {
+                for (x, &a) in block.iter_mut().zip(g.iter()) {
+                    *x = (c.m + (*x - c.m) * c.e) * exp_fast(a);
+                }
+            } else {
+                for (x, &a) in block.iter_mut().zip(g.iter()) {
+                    *x *= exp_fast(a);
+                }
+            }
+            continue;
+        }
         exp_in_place_generic(g);
         if c.exchange {
             for (x, &gi) in block.iter_mut().zip(g.iter()) {

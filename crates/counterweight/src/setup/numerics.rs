@@ -18,12 +18,18 @@ crate::simd::multiversion! {
 
 #[inline(always)]
 pub(crate) fn exp_in_place_generic(v: &mut [f64]) {
-    let in_range = v.iter().fold(true, |ok, &x| ok & (x.abs() <= EXP_FAST_MAX));
-    if in_range {
+    if in_fast_range(v) {
         v.iter_mut().for_each(|x| *x = exp_fast(*x));
     } else {
         v.iter_mut().for_each(|x| *x = x.exp());
     }
+}
+
+/// Whether every argument in `v` is in [`exp_fast`]'s range (a branch-free fold that
+/// vectorises; NaN is out of range).
+#[inline(always)]
+pub(crate) fn in_fast_range(v: &[f64]) -> bool {
+    v.iter().fold(true, |ok, &x| ok & (x.abs() <= EXP_FAST_MAX))
 }
 
 /// exp(x) for |x| <= [`EXP_FAST_MAX`]: x = k ln2 + r with |r| <= ln2/2 (Cody–Waite), the
