@@ -350,15 +350,20 @@ pub(crate) fn lorenz_points(values: &[f64]) -> Option<Vec<(f64, f64)>> {
     } else {
         (0..MAX).map(|k| k * n / (MAX - 1)).collect()
     };
-    // The running sum, kept at the plotted ranks only (idx ascending, from 0).
+    // The running sum Σ_{l<i} x_(l) at the plotted ranks i (idx ascending, from 0), added
+    // value by value from the smallest, a plain loop between consecutive ranks.
     let mut cum = Vec::with_capacity(idx.len());
-    let mut want = idx.iter().copied().peekable();
     let mut s = 0.0;
-    for (i, x) in std::iter::once(0.0).chain(v.iter().copied()).enumerate() {
-        s += x;
-        while want.next_if_eq(&i).is_some() {
-            cum.push(s);
+    let mut done = 0;
+    for &i in &idx {
+        for &x in &v[done..i] {
+            s += x;
         }
+        done = i;
+        cum.push(s);
+    }
+    for &x in &v[done..] {
+        s += x;
     }
     if s <= 0.0 {
         return None;
