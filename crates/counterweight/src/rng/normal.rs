@@ -320,13 +320,34 @@ impl Misses {
                 *c = fixup_counter(j, 0);
             }
             let w = ars_blocks_at::<SIMD>(counters, n.stream, n.key);
+            // The wedge tests of the whole group first, without branches, so that their
+            // `exp`s run side by side (lanes past `m` test word 0, unused); then each
+            // normal: accepted in its wedge, or the tail layer / a rejection by `fixup`.
+            let mut x = [0.0f64; LANES];
+            let mut below = [0.0f64; LANES];
+            let mut e = [0.0f64; LANES];
+            for l in 0..LANES {
+                let (i, _, u) = decode(self.word[(g + l).min(self.len - 1)]);
+                let i = i.max(1);
+                x[l] = u * t.x[i];
+                let v = f64::from_bits(w[2 * l] >> 12 | ONE_BITS) - 1.0;
+                below[l] = t.f[i + 1] + v * (t.f[i] - t.f[i + 1]);
+                e[l] = -0.5 * x[l] * x[l];
+            }
+            for el in e.iter_mut() {
+                *el = exp_fast(*el);
+            }
             for l in 0..m {
                 let k = g + l;
                 let (i, neg, u) = decode(self.word[k]);
-                let (first, second) = (w[2 * l], w[2 * l + 1]);
-                out[self.at[k]] = match fixup(t, (i, neg, u * t.x[i]), first, second) {
-                    Ok(z) => z,
-                    Err(next) => n.resume(t, self.j[k], next, 1),
+                out[self.at[k]] = if i != 0 && below[l] < e[l] {
+                    sign(x[l], neg)
+                } else {
+                    let (first, second) = (w[2 * l], w[2 * l + 1]);
+                    match fixup(t, (i, neg, u * t.x[i]), first, second) {
+                        Ok(z) => z,
+                        Err(next) => n.resume(t, self.j[k], next, 1),
+                    }
                 };
             }
         }
