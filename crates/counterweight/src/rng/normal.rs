@@ -321,14 +321,14 @@ impl Misses {
             }
             let w = ars_blocks_at::<SIMD>(counters, n.stream, n.key);
             // The wedge tests of the whole group first, without branches, so that their
-            // `exp`s run side by side (lanes past `m` test word 0, unused); then each
-            // normal: accepted in its wedge, or the tail layer / a rejection by `fixup`.
+            // `exp`s run side by side (lanes past `m` repeat the last miss; the tail
+            // layer's lanes are computed and not used); then each normal: accepted in its
+            // wedge, or the tail layer and the wedge's rejections by `fixup`.
             let mut x = [0.0f64; LANES];
             let mut below = [0.0f64; LANES];
             let mut e = [0.0f64; LANES];
             for l in 0..LANES {
                 let (i, _, u) = decode(self.word[(g + l).min(self.len - 1)]);
-                let i = i.max(1);
                 x[l] = u * t.x[i];
                 let v = f64::from_bits(w[2 * l] >> 12 | ONE_BITS) - 1.0;
                 below[l] = t.f[i + 1] + v * (t.f[i] - t.f[i + 1]);
