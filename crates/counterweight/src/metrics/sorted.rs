@@ -258,14 +258,14 @@ pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     }
     let base = lo >> shift;
     let nb = ((hi >> shift) - base + 1) as usize;
-    let bucket = |x: f64| ((key(x) >> shift) - base) as usize;
     // Counts per fixed chunk of the input (the chunks do not depend on the thread count).
     let count = |c: &[f64]| {
-        let mut h = vec![0usize; nb];
+        let mut h = [0usize; BUCKETS];
+        let (shift, base) = (shift, base);
         for &x in c {
-            h[bucket(x)] += 1;
+            h[bucket(x, shift, base)] += 1;
         }
-        h
+        h[..nb].to_vec()
     };
     let counts: Vec<Vec<usize>> = if par {
         values.par_chunks(SCATTER_CHUNK).map(count).collect()
@@ -294,9 +294,14 @@ pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     }
     let mut b = take_filled_buffer(n);
     let dst = SharedOut(b.as_mut_ptr());
-    let scatter = |(c, mut next): (&[f64], Vec<usize>)| {
+    let scatter = |(c, offsets): (&[f64], Vec<usize>)| {
+        // Everything the loop reads in locals: read through the closure's captures, they
+        // were loaded again after every store through `dst`, which might alias them.
+        let mut next = [0usize; BUCKETS];
+        next[..nb].copy_from_slice(&offsets);
+        let (shift, base, dst) = (shift, base, dst);
         for &x in c {
-            let d = bucket(x);
+            let d = bucket(x, shift, base);
             // SAFETY: `next[d]` runs over this chunk's own range of bucket d's slots,
             // [offsets[c][d], offsets[c][d] + counts[c][d]), which is inside `0..n` and
             // disjoint from every other chunk's ranges; `b` outlives the scatter.
@@ -335,6 +340,14 @@ pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
     }
     give_buffer(b);
     a
+}
+
+/// The first digit of `x` in [`radix_sorted`]: its key's bits from `shift` up, less the
+/// smallest key's, below [`BUCKETS`] for every value in the bounds (the mask only tells
+/// the compiler so, which drops the index checks).
+#[inline(always)]
+fn bucket(x: f64, shift: u32, base: u64) -> usize {
+    (((key(x) >> shift) - base) as usize) & (BUCKETS - 1)
 }
 
 /// Bounds `(lo, hi)` on the keys ([`key`]) of `c`: every key is in `lo..=hi`, and both are
