@@ -28,21 +28,22 @@ impl Sorted {
         if values.is_empty() {
             return Err(MetricsError::Empty);
         }
-        // A branch-free check that vectorises (and runs on the pool for large n) first;
-        // the search for the first offending index only when it fails.
+        // The values' range in one branch-free pass that vectorises (on the pool for large
+        // n), which is both the check and the sort's first digit's bounds; the search for
+        // the first offending index only when the check fails.
         let ok = |v: f64| (0.0..=f64::MAX).contains(&v);
-        let valid = |c: &[f64]| c.iter().fold(true, |all, &v| all & ok(v));
-        let all_valid = if values.len() >= PAR_THRESHOLD {
-            values.par_chunks(CHUNK).all(valid)
-        } else {
-            valid(values)
-        };
+        let range = FloatRange::of_values(values);
+        let all_valid = !range.nan && range.min >= 0.0 && range.max <= f64::MAX;
         if !all_valid
             && let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !ok(**v))
         {
             return Err(MetricsError::InvalidValue { index, value });
         }
-        let asc = sorted_copy(values);
+        let asc = if values.len() >= RADIX_MIN {
+            radix_sorted_in(values, range)
+        } else {
+            sorted_copy(values)
+        };
         let total = chunked_sum(&asc, |_, chunk| chunk.iter().sum());
         Ok(Sorted { asc, total })
     }
@@ -226,7 +227,7 @@ fn in_total_order(a: f64, b: f64) -> bool {
 ///
 /// One most-significant-digit pass, then least-significant-digit passes inside each
 /// bucket, where they run in cache:
-/// 1. bounds [lo, hi] on the keys ([`key_range`]), and the smallest shift `s` with
+/// 1. bounds [lo, hi] on the keys ([`FloatRange::key_bounds`]), and the smallest shift `s` with
 ///    `(hi >> s) - (lo >> s) < 2^MSD_BITS`: the bits above `s` that vary become the first
 ///    digit (adaptive: values that share their exponent do not waste the digit);
 /// 2. a counting pass and one scatter of the input into those buckets, both over fixed
@@ -242,16 +243,14 @@ fn in_total_order(a: f64, b: f64) -> bool {
 /// through memory once instead of eight times. (A second MSD pass with comparison sorts
 /// of the sub-buckets, instead of the LSD passes, measured 1.3x slower.)
 pub(crate) fn radix_sorted(values: &[f64]) -> Vec<f64> {
+    radix_sorted_in(values, FloatRange::of_values(values))
+}
+
+/// [`radix_sorted`] with the values' range already taken.
+fn radix_sorted_in(values: &[f64], range: FloatRange) -> Vec<f64> {
     let n = values.len();
     let par = n >= PAR_THRESHOLD;
-    let (lo, hi) = if par {
-        values
-            .par_chunks(SCATTER_CHUNK)
-            .map(key_range)
-            .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)))
-    } else {
-        key_range(values)
-    };
+    let (lo, hi) = range.key_bounds(values);
     let mut shift = 0u32;
     while shift < 64 && (hi >> shift) - (lo >> shift) >= 1 << MSD_BITS {
         shift += 1;
@@ -350,51 +349,103 @@ fn bucket(x: f64, shift: u32, base: u64) -> usize {
     (((key(x) >> shift) - base) as usize) & (BUCKETS - 1)
 }
 
-/// Bounds `(lo, hi)` on the keys ([`key`]) of `c`: every key is in `lo..=hi`, and both are
-/// keys of values in `c`, except that a zero minimum (maximum) gives `key(-0.0)`
-/// (`key(0.0)`) whichever zeros `c` holds. Only [`radix_sorted`]'s first digit depends on
-/// the bounds, not its result.
-///
-/// The minimum and maximum are taken on the floats, in [`RANGE_LANES`] lanes: that
-/// vectorises, where a fold of the 64-bit keys stayed scalar (x86-64 has no unsigned
-/// 64-bit vector min/max before AVX-512), 3.5x faster at 10^6 values. The floats' order is
-/// the keys' except for the two zeros (handled as above) and NaN, which the float
-/// comparisons skip: a chunk with a NaN is bounded by the key fold instead.
-fn key_range(c: &[f64]) -> (u64, u64) {
-    let mut lo = [f64::INFINITY; RANGE_LANES];
-    let mut hi = [f64::NEG_INFINITY; RANGE_LANES];
-    let mut nan = [false; RANGE_LANES];
-    let chunks = c.chunks_exact(RANGE_LANES);
-    let rest = chunks.remainder();
-    for ch in chunks {
-        for l in 0..RANGE_LANES {
-            let v = ch[l];
-            lo[l] = if v < lo[l] { v } else { lo[l] };
-            hi[l] = if v > hi[l] { v } else { hi[l] };
-            nan[l] |= v.is_nan();
-        }
-    }
-    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-    let mut any_nan = nan.contains(&true);
-    for &v in rest.iter().chain(&lo) {
-        min = if v < min { v } else { min };
-        any_nan |= v.is_nan();
-    }
-    for &v in rest.iter().chain(&hi) {
-        max = if v > max { v } else { max };
-    }
-    if any_nan || c.is_empty() {
-        return c.iter().fold((u64::MAX, 0u64), |(lo, hi), &x| {
-            let k = key(x);
-            (lo.min(k), hi.max(k))
-        });
-    }
-    let lo = if min == 0.0 { key(-0.0) } else { key(min) };
-    let hi = if max == 0.0 { key(0.0) } else { key(max) };
-    (lo, hi)
+/// The smallest and largest value of a slice as floats (NaN skipped), and whether it holds
+/// a NaN.
+#[derive(Debug, Clone, Copy)]
+struct FloatRange {
+    min: f64,
+    max: f64,
+    nan: bool,
 }
 
-/// Lanes of [`key_range`]'s minimum and maximum.
+impl FloatRange {
+    /// The range of `values`, over fixed chunks on the rayon pool for large n.
+    fn of_values(values: &[f64]) -> FloatRange {
+        if values.len() >= PAR_THRESHOLD {
+            values
+                .par_chunks(SCATTER_CHUNK)
+                .map(FloatRange::of)
+                .reduce(FloatRange::empty, FloatRange::merge)
+        } else {
+            FloatRange::of(values)
+        }
+    }
+
+    fn empty() -> FloatRange {
+        FloatRange {
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            nan: false,
+        }
+    }
+
+    fn merge(a: FloatRange, b: FloatRange) -> FloatRange {
+        FloatRange {
+            min: if b.min < a.min { b.min } else { a.min },
+            max: if b.max > a.max { b.max } else { a.max },
+            nan: a.nan | b.nan,
+        }
+    }
+
+    /// The range of `c`, in [`RANGE_LANES`] lanes: that vectorises, where a fold of the
+    /// 64-bit keys stayed scalar (x86-64 has no unsigned 64-bit vector min/max before
+    /// AVX-512), 3.5x faster at 10^6 values.
+    fn of(c: &[f64]) -> FloatRange {
+        let mut lo = [f64::INFINITY; RANGE_LANES];
+        let mut hi = [f64::NEG_INFINITY; RANGE_LANES];
+        let mut nan = [false; RANGE_LANES];
+        let chunks = c.chunks_exact(RANGE_LANES);
+        let rest = chunks.remainder();
+        for ch in chunks {
+            for l in 0..RANGE_LANES {
+                let v = ch[l];
+                lo[l] = if v < lo[l] { v } else { lo[l] };
+                hi[l] = if v > hi[l] { v } else { hi[l] };
+                nan[l] |= v.is_nan();
+            }
+        }
+        let mut r = FloatRange {
+            nan: nan.contains(&true),
+            ..FloatRange::empty()
+        };
+        for &v in rest.iter().chain(&lo) {
+            r.min = if v < r.min { v } else { r.min };
+            r.nan |= v.is_nan();
+        }
+        for &v in rest.iter().chain(&hi) {
+            r.max = if v > r.max { v } else { r.max };
+        }
+        r
+    }
+
+    /// Bounds `(lo, hi)` on the keys ([`key`]) of `values`, whose range this is: every key
+    /// is in `lo..=hi`, and both are keys of values in `values`, except that a zero minimum
+    /// (maximum) gives `key(-0.0)` (`key(0.0)`) whichever zeros it holds. Only
+    /// [`radix_sorted`]'s first digit depends on the bounds, not its result. The floats'
+    /// order is the keys' except for the two zeros (handled as above) and NaN, which the
+    /// float comparisons skip: with a NaN the keys themselves are folded instead.
+    fn key_bounds(self, values: &[f64]) -> (u64, u64) {
+        if self.nan || values.is_empty() {
+            return values.iter().fold((u64::MAX, 0u64), |(lo, hi), &x| {
+                let k = key(x);
+                (lo.min(k), hi.max(k))
+            });
+        }
+        let lo = if self.min == 0.0 {
+            key(-0.0)
+        } else {
+            key(self.min)
+        };
+        let hi = if self.max == 0.0 {
+            key(0.0)
+        } else {
+            key(self.max)
+        };
+        (lo, hi)
+    }
+}
+
+/// Lanes of [`FloatRange::of`]'s minimum and maximum.
 const RANGE_LANES: usize = 8;
 
 /// Input values per chunk of [`radix_sorted`]'s parallel range, count and scatter passes.
@@ -659,7 +710,7 @@ mod tests {
     }
 
     #[test]
-    fn key_range_bounds_every_key() {
+    fn float_range_key_bounds_bound_every_key() {
         let mut next = crate::rng::test_bits(99u64);
         let special = [
             0.0,
@@ -680,7 +731,11 @@ mod tests {
                         _ => (next() >> 11) as f64 * 1e-10,
                     })
                     .collect();
-                let (lo, hi) = key_range(&xs);
+                let (lo, hi) = FloatRange::of_values(&xs).key_bounds(&xs);
+                // The ranges of two parts merged are the range of the whole.
+                let (a, b) = xs.split_at(n / 2);
+                let merged = FloatRange::merge(FloatRange::of(a), FloatRange::of(b));
+                assert_eq!(merged.key_bounds(&xs), (lo, hi), "{xs:?}");
                 let keys = xs.iter().map(|&x| key(x));
                 let (min, max) = (keys.clone().min().unwrap(), keys.max().unwrap());
                 assert!(lo <= min && max <= hi, "{xs:?}");
