@@ -5,9 +5,9 @@
 //! The loops it is used for only do integer work and IEEE-754 `+ - * /` (Rust never fuses
 //! a multiply and an add), with their sums in a fixed association, so every version gives
 //! the same bits: the wider registers only let the CPU keep more values in flight. Tests
-//! compare every version this CPU has, value for value ([`Isa::available`]).
+//! compare every version this CPU has, value for value (`Isa::available`, test-only).
 
-/// An instruction set that this CPU has (only [`Isa::best`] and [`Isa::available`] make
+/// An instruction set that this CPU has (only [`Isa::best`] and `Isa::available` make
 /// one, so running code compiled for it is sound).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Isa(Level);
@@ -46,7 +46,7 @@ impl Isa {
 
     /// Every instruction set this CPU has, the baseline first (for tests that compare the
     /// versions).
-    #[allow(dead_code)]
+    #[cfg(test)]
     pub(crate) fn available() -> Vec<Isa> {
         let mut all = vec![Isa(Level::Baseline)];
         #[cfg(target_arch = "x86_64")]
@@ -86,7 +86,6 @@ macro_rules! multiversion {
 
         /// The version of the function above compiled for `isa` (private to the module:
         /// for its tests).
-        #[allow(dead_code)]
         fn $name_on(isa: $crate::simd::Isa, $($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx512f")]

@@ -45,7 +45,7 @@ use crate::registry::{
 use crate::rng::{self, Normals};
 use crate::scenario::validate::check::{err, finite, non_negative, positive, unit_interval};
 use crate::scenario::{FieldError, Scenario};
-use crate::setup::numerics::{SHOCK_BLOCK, exp_fast, exp_in_place_generic, in_fast_range};
+use crate::setup::numerics::{SHOCK_BLOCK, exp_fast, in_fast_range};
 use crate::setup::{initial_values, replicate_seed};
 
 // --- the scenario section and its validation -------------------------------------------
@@ -679,29 +679,28 @@ fn exchange_and_shocks_portable(actors: &mut [f64], z: &mut [f64], c: &ShockStep
         .zip(z.chunks_mut(SHOCK_BLOCK))
     {
         g.iter_mut().for_each(|gi| *gi = c.s * *gi + c.drift);
+        // The fast `exp` where every argument of the block is in its range, else the
+        // standard library's for the whole block.
         if in_fast_range(g) {
-            // The `exp` and the update in one loop: the actors' loads (the block was
-            // last touched a whole step ago) overlap the `exp`'s chain.
-            if c.exchange {
-                for (x, &a) in block.iter_mut().zip(g.iter()) {
-                    *x = (c.m + (*x - c.m) * c.e) * exp_fast(a);
-                }
-            } else {
-                for (x, &a) in block.iter_mut().zip(g.iter()) {
-                    *x *= exp_fast(a);
-                }
-            }
-            continue;
-        }
-        exp_in_place_generic(g);
-        if c.exchange {
-            for (x, &gi) in block.iter_mut().zip(g.iter()) {
-                *x = (c.m + (*x - c.m) * c.e) * gi;
-            }
+            shock_block(block, g, c, exp_fast);
         } else {
-            for (x, &gi) in block.iter_mut().zip(g.iter()) {
-                *x *= gi;
-            }
+            shock_block(block, g, c, f64::exp);
+        }
+    }
+}
+
+/// `x ← (m + (x − m) e)·exp(a)` (or `x ← x·exp(a)` without exchange) for a block of actors
+/// and their arguments `a`: the `exp` and the update in one loop, so that the actors'
+/// loads (the block was last touched a whole step ago) overlap the `exp`'s chain.
+#[inline(always)]
+fn shock_block(block: &mut [f64], args: &[f64], c: &ShockStep, exp: impl Fn(f64) -> f64) {
+    if c.exchange {
+        for (x, &a) in block.iter_mut().zip(args) {
+            *x = (c.m + (*x - c.m) * c.e) * exp(a);
+        }
+    } else {
+        for (x, &a) in block.iter_mut().zip(args) {
+            *x *= exp(a);
         }
     }
 }

@@ -17,7 +17,7 @@ crate::simd::multiversion! {
 }
 
 #[inline(always)]
-pub(crate) fn exp_in_place_generic(v: &mut [f64]) {
+fn exp_in_place_generic(v: &mut [f64]) {
     if in_fast_range(v) {
         v.iter_mut().for_each(|x| *x = exp_fast(*x));
     } else {
