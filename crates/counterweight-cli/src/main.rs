@@ -85,6 +85,11 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // A misspelt COUNTERWEIGHT_SIMD would otherwise silently mean `auto`.
+    if let Err(e) = counterweight::simd::limit_from_env() {
+        render::error(e);
+        return ExitCode::from(2);
+    }
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::sweep(args),

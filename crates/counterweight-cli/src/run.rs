@@ -312,6 +312,18 @@ pub fn check(args: CheckArgs) -> ExitCode {
             }
             let est = counterweight::estimate::experiment(&exp, rayon::current_num_threads());
             crate::limits::report(&est, &crate::limits::available(Path::new("runs")), "run");
+            let simd = counterweight::simd::in_use().name();
+            match counterweight::simd::limit_from_env() {
+                Ok(Some(limit)) => println!(
+                    "vector instructions: {simd} ({}={}; the results are the same on every level)",
+                    counterweight::simd::SIMD_ENV,
+                    limit.name()
+                ),
+                _ => println!(
+                    "vector instructions: {simd} (the widest this CPU has; {} limits them, the results are the same)",
+                    counterweight::simd::SIMD_ENV
+                ),
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

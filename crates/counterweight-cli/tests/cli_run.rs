@@ -143,6 +143,73 @@ fn same_seed_same_bytes_on_one_and_two_threads() {
     );
 }
 
+/// `COUNTERWEIGHT_SIMD` limits the vector instructions of the hot loops (the generator, the
+/// shock sweep, the sort, the metrics): every level this CPU has writes the same files,
+/// byte for byte, the portable code (`baseline`, what a CPU without AVX2 runs) included.
+/// A misspelt level is refused with the accepted ones.
+#[test]
+fn same_bytes_on_every_instruction_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SMALL
+        .replace("count = 40", "count = 40000")
+        .replace("end = 2.0", "end = 0.5");
+    let sc = write(tmp.path(), "big.toml", &text);
+    let run = |level: &str| {
+        let out = tmp.path().join(format!("out-{level}"));
+        bin()
+            .env("COUNTERWEIGHT_SIMD", level)
+            .args(["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .args(["--quiet", "--actors", "final"])
+            .assert()
+            .success();
+        let mut files: Vec<(PathBuf, Vec<u8>)> = walk(&out)
+            .into_iter()
+            .filter(|p| p.is_file())
+            .map(|p| {
+                (
+                    p.strip_prefix(&out).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let auto = run("auto");
+    assert!(auto.iter().any(|(p, _)| p.ends_with("actors.parquet")));
+    for level in ["avx512", "avx2", "baseline"] {
+        let other = run(level);
+        assert_eq!(
+            auto.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+            other.iter().map(|(p, _)| p).collect::<Vec<_>>()
+        );
+        for ((path, a), (_, b)) in auto.iter().zip(&other) {
+            assert!(
+                a == b,
+                "{} differs between auto and {level}",
+                path.display()
+            );
+        }
+    }
+    // The limit takes effect (`check` says which level the loops run at).
+    bin()
+        .env("COUNTERWEIGHT_SIMD", "baseline")
+        .args(["check", sc.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "vector instructions: baseline (COUNTERWEIGHT_SIMD=baseline;",
+        ));
+    bin()
+        .env("COUNTERWEIGHT_SIMD", "sse9")
+        .args(["run", sc.to_str().unwrap(), "--quiet"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "COUNTERWEIGHT_SIMD=\"sse9\" is not an instruction set: expected auto, avx512, avx2 or baseline",
+        ));
+}
+
 #[test]
 fn default_run_uses_the_embedded_scenario() {
     let tmp = tempfile::tempdir().unwrap();

@@ -26,6 +26,9 @@ mod sweeps;
 /// itself; this module's API is private and may change.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // A misspelt COUNTERWEIGHT_SIMD would otherwise silently mean `auto`.
+    counterweight::simd::limit_from_env()
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
     m.add("__version__", counterweight::VERSION)?;
     scenarios::register(m)?;
     sweeps::register(m)?;

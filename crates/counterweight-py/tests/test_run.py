@@ -310,3 +310,27 @@ def test_type_stubs_match_the_extension():
         cls = getattr(_core, name)
         have = {n for n, _ in inspect.getmembers(cls) if not n.startswith("_")}
         assert {m for m in methods if not m.startswith("_")} == have, name
+
+
+def test_the_simd_limit_is_checked_at_import_and_keeps_the_results():
+    """COUNTERWEIGHT_SIMD: a misspelt value stops the import with the accepted values;
+    every level gives the same metrics (the portable code included)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, COUNTERWEIGHT_SIMD="avx-2")
+    p = subprocess.run([sys.executable, "-c", "import counterweight"], env=env,
+                       capture_output=True, text=True)
+    assert p.returncode != 0
+    assert 'COUNTERWEIGHT_SIMD="avx-2" is not an instruction set' in p.stderr
+    assert "expected auto, avx512, avx2 or baseline" in p.stderr
+    code = ("import counterweight as cw; "
+            "print(cw.run('core-claim', progress=False).metrics.to_pandas().to_csv())")
+    tables = set()
+    for level in ("auto", "avx2", "baseline"):
+        env = dict(os.environ, COUNTERWEIGHT_SIMD=level)
+        p = subprocess.run([sys.executable, "-c", code], env=env,
+                           capture_output=True, text=True, check=True)
+        tables.add(p.stdout)
+    assert len(tables) == 1

@@ -59,7 +59,7 @@ pub mod io;
 
 // --- vectorisable elementary functions, and the instruction sets their loops run on ---
 // (the same bits on every one)
-pub(crate) mod simd;
+pub mod simd;
 pub(crate) mod vmath;
 
 /// The crate version, recorded in every run directory.

@@ -961,11 +961,13 @@ const LANES: usize = 8;
 /// and the sum is finite (a NaN makes it NaN). A sum that overflows with every value
 /// finite also reads as "not ok"; the caller then finds no offending value, as before.
 ///
-/// On x86-64 with AVX2 the lanes are two AVX2 registers ([`sum_max_ok_avx2`]); the same
-/// operations per lane, so the same bits.
+/// On x86-64 with AVX2 (unless `COUNTERWEIGHT_SIMD` rules it out) the lanes are two AVX2
+/// registers ([`sum_max_ok_avx2`]); the same operations per lane, so the same bits.
 fn sum_max_ok(values: &[f64]) -> (f64, f64, bool) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if crate::simd::allows(crate::simd::SimdLevel::Avx2)
+        && std::arch::is_x86_feature_detected!("avx2")
+    {
         // SAFETY: AVX2 is available (checked just above).
         return unsafe { sum_max_ok_avx2(values) };
     }

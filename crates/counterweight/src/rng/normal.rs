@@ -132,17 +132,20 @@ impl Normals {
             start <= MAX_INDEX && out.len() as u64 <= MAX_INDEX - start,
             "normal indices beyond the stream"
         );
+        // The AES-NI and VAES paths are AVX2 code: `COUNTERWEIGHT_SIMD=baseline` turns
+        // them off with the rest (`simd::in_use`).
         #[cfg(target_arch = "x86_64")]
-        if ars::has_vaes() {
-            // SAFETY: AES-NI, AVX2 and VAES are available (checked just above).
-            unsafe { fill_vaes(self, start, out) };
-            return;
-        }
-        #[cfg(target_arch = "x86_64")]
-        if has_aesni_avx2() {
-            // SAFETY: AES-NI and AVX2 are available (checked just above).
-            unsafe { fill_aesni(self, start, out) };
-            return;
+        if crate::simd::allows(crate::simd::SimdLevel::Avx2) {
+            if ars::has_vaes() {
+                // SAFETY: AES-NI, AVX2 and VAES are available (checked just above).
+                unsafe { fill_vaes(self, start, out) };
+                return;
+            }
+            if has_aesni_avx2() {
+                // SAFETY: AES-NI and AVX2 are available (checked just above).
+                unsafe { fill_aesni(self, start, out) };
+                return;
+            }
         }
         fill_generic(self, start, out);
     }
