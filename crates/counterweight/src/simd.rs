@@ -88,6 +88,8 @@ pub fn in_use() -> SimdLevel {
 }
 
 /// Whether the hot loops may use `level` (the CPU has it and [`SIMD_ENV`] allows it).
+// Only the x86-64 dispatch asks (elsewhere every level above the baseline is absent).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) fn allows(level: SimdLevel) -> bool {
     in_use() >= level
 }
