@@ -320,6 +320,73 @@ fn sigint_while_writing_stops_promptly() {
     assert_eq!(tree(tmp.path()), vec!["w.toml"]);
 }
 
+/// A run stopped and continued again and again (Ctrl-Z and `fg`, a job control or a CI
+/// machine pausing the process), while it computes and while it writes, finishes with
+/// exit 0 and the same files as an undisturbed run: an interrupted system call (EINTR)
+/// is retried, not reported.
+#[test]
+fn stop_and_continue_leave_the_same_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = LONG
+        .replace("end = 1000.0, dt = 0.1", "end = 40.0, dt = 0.05")
+        .replace("count = 200000", "count = 40000")
+        .replace("every = 1000", "every = 20");
+    let sc = write(tmp.path(), "s.toml", &text);
+    let run = |name: &str, disturb: bool| {
+        let out = tmp.path().join(name);
+        let args = [
+            "run",
+            sc.to_str().unwrap(),
+            "--actors",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let child = spawn_run(&args);
+        if disturb {
+            let pid = libc::pid_t::try_from(child.id()).unwrap();
+            for _ in 0..40 {
+                std::thread::sleep(Duration::from_millis(20));
+                // SAFETY: kill(2) on our own child's pid (not yet waited for).
+                unsafe {
+                    libc::kill(pid, libc::SIGSTOP);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+                // SAFETY: as above.
+                unsafe {
+                    libc::kill(pid, libc::SIGCONT);
+                }
+            }
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let calm = run("calm", false);
+    let disturbed = run("disturbed", true);
+    assert!(calm.iter().any(|(n, _)| n == "actors.csv"));
+    assert_eq!(
+        calm.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        disturbed.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    for ((name, a), (_, b)) in calm.iter().zip(&disturbed) {
+        assert!(a == b, "{name} differs after stops and continues");
+    }
+}
+
 /// Poll until `ready()` holds (at most `limit`, else fail with `never`), send SIGINT to
 /// `child`, and check that it exits 130 within a second (`hint` prefixes the stderr shown
 /// when the exit code is wrong).
