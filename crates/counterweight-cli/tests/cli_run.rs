@@ -162,34 +162,12 @@ fn same_bytes_on_every_instruction_set() {
             .args(["--quiet", "--actors", "final"])
             .assert()
             .success();
-        let mut files: Vec<(PathBuf, Vec<u8>)> = walk(&out)
-            .into_iter()
-            .filter(|p| p.is_file())
-            .map(|p| {
-                (
-                    p.strip_prefix(&out).unwrap().to_path_buf(),
-                    std::fs::read(&p).unwrap(),
-                )
-            })
-            .collect();
-        files.sort();
-        files
+        crate::common::files(&out)
     };
     let auto = run("auto");
     assert!(auto.iter().any(|(p, _)| p.ends_with("actors.parquet")));
     for level in ["avx512", "avx2", "baseline"] {
-        let other = run(level);
-        assert_eq!(
-            auto.iter().map(|(p, _)| p).collect::<Vec<_>>(),
-            other.iter().map(|(p, _)| p).collect::<Vec<_>>()
-        );
-        for ((path, a), (_, b)) in auto.iter().zip(&other) {
-            assert!(
-                a == b,
-                "{} differs between auto and {level}",
-                path.display()
-            );
-        }
+        crate::common::assert_same_files(&auto, &run(level), &format!("between auto and {level}"));
     }
     // The limit takes effect (`check` says which level the loops run at).
     bin()

@@ -34,6 +34,9 @@ pub enum SimdLevel {
 }
 
 impl SimdLevel {
+    /// Every level, narrowest first.
+    const ALL: [SimdLevel; 3] = [SimdLevel::Baseline, SimdLevel::Avx2, SimdLevel::Avx512];
+
     /// The name [`SIMD_ENV`] takes for this level.
     pub fn name(self) -> &'static str {
         match self {
@@ -63,12 +66,13 @@ pub fn limit_from_env() -> Result<Option<SimdLevel>, SimdEnvError> {
 
 /// A value of [`SIMD_ENV`] (case and surrounding blanks ignored; empty is `auto`).
 fn parse_limit(value: &str) -> Result<Option<SimdLevel>, SimdEnvError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "" | "auto" => Ok(None),
-        "avx512" => Ok(Some(SimdLevel::Avx512)),
-        "avx2" => Ok(Some(SimdLevel::Avx2)),
-        "baseline" => Ok(Some(SimdLevel::Baseline)),
-        _ => Err(SimdEnvError {
+    let name = value.trim().to_ascii_lowercase();
+    if name.is_empty() || name == "auto" {
+        return Ok(None);
+    }
+    match SimdLevel::ALL.into_iter().find(|l| l.name() == name) {
+        Some(level) => Ok(Some(level)),
+        None => Err(SimdEnvError {
             value: value.to_string(),
         }),
     }
@@ -109,7 +113,7 @@ fn widest_on_cpu() -> SimdLevel {
 }
 
 /// An instruction set that this CPU has (only [`Isa::best`] and `Isa::available` make
-/// one, so running code compiled for it is sound).
+/// one, from levels at most [`widest_on_cpu`], so running code compiled for it is sound).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Isa(Level);
 
@@ -133,31 +137,30 @@ impl Isa {
     /// The widest instruction set this CPU has that [`SIMD_ENV`] allows ([`in_use`]).
     #[inline]
     pub(crate) fn best() -> Isa {
-        // `in_use` is at most what the CPU has.
-        match in_use() {
-            #[cfg(target_arch = "x86_64")]
-            SimdLevel::Avx512 => Isa(Level::Avx512),
-            #[cfg(target_arch = "x86_64")]
-            SimdLevel::Avx2 => Isa(Level::Avx2),
-            _ => Isa(Level::Baseline),
-        }
+        Isa::at(in_use())
     }
 
     /// Every instruction set this CPU has, the baseline first (for tests that compare the
     /// versions).
     #[cfg(test)]
     pub(crate) fn available() -> Vec<Isa> {
-        let mut all = vec![Isa(Level::Baseline)];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                all.push(Isa(Level::Avx2));
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                all.push(Isa(Level::Avx512));
-            }
+        let cpu = widest_on_cpu();
+        SimdLevel::ALL
+            .into_iter()
+            .filter(|&l| l <= cpu)
+            .map(Isa::at)
+            .collect()
+    }
+
+    /// The compiled version for `level`, which must be at most [`widest_on_cpu`].
+    fn at(level: SimdLevel) -> Isa {
+        match level {
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx512 => Isa(Level::Avx512),
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx2 => Isa(Level::Avx2),
+            _ => Isa(Level::Baseline),
         }
-        all
     }
 
     /// Which one (for the compiled versions' dispatch).

@@ -1,9 +1,10 @@
-//! Helpers shared by the `serve` tests: the server as a child process, raw HTTP, the CLI.
+//! Helpers shared by the integration tests: the server as a child process, raw HTTP, the
+//! CLI, a run directory's files.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -142,4 +143,33 @@ pub fn final_rows(csv: &str) -> Vec<(String, Vec<(String, String)>)> {
         }
     }
     out
+}
+
+/// Every file under `dir` (recursively): its path relative to `dir` and its bytes, sorted
+/// by path.
+pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                out.push((p.strip_prefix(dir).unwrap().to_path_buf(), bytes));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Two runs wrote the same files, byte for byte (`what` names the difference in a failure).
+pub fn assert_same_files(a: &[(PathBuf, Vec<u8>)], b: &[(PathBuf, Vec<u8>)], what: &str) {
+    let names = |f: &[(PathBuf, Vec<u8>)]| f.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(a), names(b), "different files {what}");
+    for ((path, x), (_, y)) in a.iter().zip(b) {
+        assert!(x == y, "{} differs {what}", path.display());
+    }
 }

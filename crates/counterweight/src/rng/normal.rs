@@ -342,12 +342,12 @@ impl Misses {
             }
             for l in 0..m {
                 let k = g + l;
-                let (i, neg, u) = decode(self.word[k]);
+                let (i, neg, _) = decode(self.word[k]);
                 out[self.at[k]] = if i != 0 && below[l] < e[l] {
                     sign(x[l], neg)
                 } else {
                     let (first, second) = (w[2 * l], w[2 * l + 1]);
-                    match fixup(t, (i, neg, u * t.x[i]), first, second) {
+                    match fixup(t, (i, neg, x[l]), first, second) {
                         Ok(z) => z,
                         Err(next) => n.resume(t, self.j[k], next, 1),
                     }
