@@ -49,6 +49,21 @@ pub fn cancellable<T>(flag: &Arc<AtomicBool>, f: impl FnOnce() -> T) -> T {
     f()
 }
 
+/// The cancellation flag in scope on this thread, for work this thread hands to others
+/// (the rayon pool's threads have none of their own): see [`with_flag`].
+pub(crate) fn current_flag() -> Option<Arc<AtomicBool>> {
+    CANCEL.with(|c| c.borrow().clone())
+}
+
+/// Run `f` with `flag` (from [`current_flag`] on the thread that handed the work over) in
+/// scope on this thread.
+pub(crate) fn with_flag<T>(flag: Option<&Arc<AtomicBool>>, f: impl FnOnce() -> T) -> T {
+    match flag {
+        Some(flag) => cancellable(flag, f),
+        None => f(),
+    }
+}
+
 /// Whether the cancellation flag in scope on this thread (if any) is set.
 pub fn is_cancelled() -> bool {
     CANCEL.with(|c| {
@@ -539,6 +554,34 @@ mod tests {
         .unwrap_err();
         assert!(matches!(err, IoError::Cancelled { .. }), "{err}");
         assert_eq!(entries(dir.path()), vec!["x.txt", "y.txt"]);
+    }
+
+    #[test]
+    fn a_flag_carried_to_another_thread_cancels_its_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let flag = Arc::new(AtomicBool::new(true));
+        cancellable(&flag, || {
+            let carried = current_flag();
+            std::thread::scope(|s| {
+                // Another thread has no flag of its own: it writes.
+                s.spawn(|| write_atomic_bytes(&dir.path().join("a.txt"), b"a").unwrap());
+                // With the flag handed over, the write there is cancelled.
+                let err = s
+                    .spawn(|| {
+                        with_flag(carried.as_ref(), || {
+                            write_atomic_bytes(&dir.path().join("b.txt"), b"b")
+                        })
+                    })
+                    .join()
+                    .unwrap()
+                    .unwrap_err();
+                assert!(matches!(err, IoError::Cancelled { .. }), "{err}");
+            });
+        });
+        assert_eq!(entries(dir.path()), vec!["a.txt"]);
+        // No flag in scope: none is carried, and the write goes ahead.
+        assert!(current_flag().is_none());
+        with_flag(None, || write_atomic_bytes(&dir.path().join("c.txt"), b"c")).unwrap();
     }
 
     #[test]
