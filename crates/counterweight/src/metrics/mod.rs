@@ -156,8 +156,9 @@ fn of_sorted(s: &Sorted, opts: &MetricOptions) -> Result<Concentration, MetricsE
         return Err(MetricsError::ZeroTotal);
     }
     // The three sums run over fixed chunks on the pool; the running sums from the top
-    // (Nakamoto, top shares) are one chain of additions on one thread (0.3–0.5 ms at 10^6
-    // values), so for large n they run beside the sums instead of after them.
+    // (Nakamoto, the top shares; Hill's largest values) are chains of additions on one
+    // thread (0.3–0.5 ms at 10^6 values), so for large n they run beside the sums instead
+    // of after them, with the pool idle.
     let tops = || {
         (
             concentration::nakamoto(s),
