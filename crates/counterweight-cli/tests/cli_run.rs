@@ -113,6 +113,19 @@ fn run_writes_every_output() {
     assert_no_partial(tmp.path());
 }
 
+/// Run `sc` quietly with `--actors final` into `out`, with the environment variable `env`
+/// set, and return every file written.
+fn run_files_with_env(sc: &Path, out: &Path, env: (&str, &str)) -> Vec<(PathBuf, Vec<u8>)> {
+    bin()
+        .env(env.0, env.1)
+        .args(["run", "--quiet", "--actors", "final", "--out"])
+        .arg(out)
+        .arg(sc)
+        .assert()
+        .success();
+    crate::common::files(out)
+}
+
 /// Every file of a run (metrics, per-actor values, charts, report) is the same bytes on 1,
 /// 2, 3 or 8 threads (more than this machine's cores: the pool splits the work more
 /// finely). Large enough for every parallel path: the steps (N >= 4 chunks of 8192), the
@@ -129,14 +142,7 @@ fn same_seed_same_bytes_on_any_number_of_threads() {
     let sc = write(tmp.path(), "big.toml", &text);
     let run = |threads: &str| {
         let out = tmp.path().join(format!("out{threads}"));
-        bin()
-            .env("RAYON_NUM_THREADS", threads)
-            .args(["run", sc.to_str().unwrap(), "--actors", "final", "--out"])
-            .arg(&out)
-            .arg("--quiet")
-            .assert()
-            .success();
-        crate::common::files(&out)
+        run_files_with_env(&sc, &out, ("RAYON_NUM_THREADS", threads))
     };
     let one = run("1");
     assert!(one.iter().any(|(p, _)| p.ends_with("actors.parquet")));
@@ -159,13 +165,7 @@ fn same_bytes_on_every_instruction_set() {
     let sc = write(tmp.path(), "big.toml", &text);
     let run = |level: &str| {
         let out = tmp.path().join(format!("out-{level}"));
-        bin()
-            .env("COUNTERWEIGHT_SIMD", level)
-            .args(["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()])
-            .args(["--quiet", "--actors", "final"])
-            .assert()
-            .success();
-        crate::common::files(&out)
+        run_files_with_env(&sc, &out, ("COUNTERWEIGHT_SIMD", level))
     };
     let auto = run("auto");
     assert!(auto.iter().any(|(p, _)| p.ends_with("actors.parquet")));

@@ -229,7 +229,7 @@ mod tests {
             e.to_string(),
             "COUNTERWEIGHT_SIMD=\"avx-2\" is not an instruction set: expected auto, avx512, avx2 or baseline"
         );
-        for level in [SimdLevel::Baseline, SimdLevel::Avx2, SimdLevel::Avx512] {
+        for level in SimdLevel::ALL {
             assert_eq!(parse_limit(level.name()), Ok(Some(level)));
         }
         assert!(SimdLevel::Baseline < SimdLevel::Avx2 && SimdLevel::Avx2 < SimdLevel::Avx512);

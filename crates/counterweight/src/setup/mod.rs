@@ -105,6 +105,12 @@ pub fn replicate_seed(seed: u64, replicate: u32) -> u64 {
 /// Draw `count` initial values of a law and append them to `out`.
 pub fn draw_initial(init: &Initial, count: usize, rng: &mut ChaCha8Rng, out: &mut Vec<f64>) {
     match init {
+        // A large constant group is written on the pool: its pages are first touched (and
+        // faulted in) by all threads instead of one, 2–3 ms of start-up at 10^6 actors.
+        Initial::Constant(v) if count >= PARALLEL_INIT => {
+            use rayon::iter::ParallelExtend;
+            out.par_extend(rayon::iter::repeat_n(*v, count));
+        }
         Initial::Constant(v) => out.extend(std::iter::repeat_n(*v, count)),
         Initial::Values(v) => out.extend_from_slice(v),
         Initial::Uniform { low, high } => {
@@ -133,15 +139,6 @@ pub fn initial_values(groups: &[ActorGroup], seed: u64, replicate: u32) -> Vec<f
     let n = groups.iter().map(|g| g.count).sum();
     let mut out = Vec::with_capacity(n);
     for (g, spec) in groups.iter().enumerate() {
-        // A large constant group is written on the pool: its pages are first touched (and
-        // faulted in) by both threads instead of one, 2–3 ms of start-up at 10^6 actors.
-        if let Initial::Constant(v) = spec.initial
-            && spec.count >= PARALLEL_INIT
-        {
-            use rayon::iter::ParallelExtend;
-            out.par_extend(rayon::iter::repeat_n(v, spec.count));
-            continue;
-        }
         let mut init_rng = rng::stream(seed, INIT_STREAM + g as u64);
         draw_initial(&spec.initial, spec.count, &mut init_rng, &mut out);
     }
