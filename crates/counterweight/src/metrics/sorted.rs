@@ -7,9 +7,10 @@ use super::MetricsError;
 /// Above this many values the sort and the O(n) passes run on the rayon pool.
 pub(crate) const PAR_THRESHOLD: usize = 100_000;
 
-/// Fixed chunk length of [`chunked_sum`]. The chunk boundaries do not depend on the number
-/// of threads, and the per-chunk partial sums are added sequentially in chunk order, so a
-/// sum is bit-identical whether it runs on one thread or many.
+/// Fixed chunk length of [`chunked_sums`] and [`chunked_total`]. The chunk boundaries do
+/// not depend on the number of threads, and the per-chunk partial sums are added
+/// sequentially in chunk order, so a sum is bit-identical whether it runs on one thread or
+/// many.
 const CHUNK: usize = 1 << 14;
 
 /// The values sorted ascending (x_(1) <= ... <= x_(n)) with their total.
@@ -17,7 +18,7 @@ const CHUNK: usize = 1 << 14;
 pub(crate) struct Sorted {
     /// Ascending, every element finite and >= 0.
     pub asc: Vec<f64>,
-    /// Sum of `asc`, added in ascending order chunk by chunk (see [`chunked_sum`]).
+    /// Sum of `asc`, added in ascending order chunk by chunk (see [`chunked_total`]).
     pub total: f64,
 }
 
@@ -40,7 +41,7 @@ impl Sorted {
             return Err(MetricsError::InvalidValue { index, value });
         }
         let asc = sorted_copy_in(values, || range);
-        let total = chunked_sum(&asc, |_, chunk| chunk.iter().sum());
+        let total = chunked_total(&asc);
         Ok(Sorted { asc, total })
     }
 
@@ -682,6 +683,9 @@ fn has_tie_portable(v: &[f64], low: usize) -> bool {
 
 /// Σ over fixed-size chunks of `f(start_index, chunk)`, partial sums added in chunk order.
 /// Runs the chunks in parallel when the slice is long; the result is identical either way.
+/// (For the tests: the definition that [`chunked_total`] and the fused sums are checked
+/// against.)
+#[cfg(test)]
 pub(crate) fn chunked_sum<F>(xs: &[f64], f: F) -> f64
 where
     F: Fn(usize, &[f64]) -> f64 + Sync,
@@ -701,9 +705,10 @@ where
     }
 }
 
-/// Like [`chunked_sum`] for `K` sums at once: `f` returns the K partial sums of a chunk,
-/// and each of the K totals is the sum of its partials in chunk order (the same
-/// association as K separate [`chunked_sum`] calls).
+/// `K` sums over fixed-size chunks at once: `f(start_index, chunk)` returns the K partial
+/// sums of a chunk, and each of the K totals is the sum of its partials in chunk order (the
+/// same association as K separate `chunked_sum` calls). Runs the chunks in parallel when
+/// the slice is long; the result is identical either way.
 pub(crate) fn chunked_sums<const K: usize, F>(xs: &[f64], f: F) -> [f64; K]
 where
     F: Fn(usize, &[f64]) -> [f64; K] + Sync,
@@ -722,9 +727,101 @@ where
     std::array::from_fn(|k| partial.iter().map(|p| p[k]).sum())
 }
 
+/// Chunks whose sums [`chunked_total`] adds side by side.
+const GROUP: usize = 4;
+
+/// The sum of `xs` chunk by chunk, as [`chunked_sums`] with `chunk.iter().sum()` gives it: each chunk's
+/// values added in order, the chunks' sums in chunk order. One chunk's sum is one chain
+/// of dependent additions, which runs at the adder's latency; [`GROUP`] chunks at a time
+/// run their chains side by side ([`chunk_sums`]), while there are at least four such
+/// groups per thread (otherwise one chunk per task, for many cores). The same bits either
+/// way; one metrics evaluation at 10^6 on one thread about 0.5 ms of CPU less.
+fn chunked_total(xs: &[f64]) -> f64 {
+    let par = xs.len() > PAR_THRESHOLD;
+    let threads = if par { rayon::current_num_threads() } else { 1 };
+    let per_task = if xs.len().div_ceil(CHUNK) >= 4 * GROUP * threads {
+        GROUP * CHUNK
+    } else {
+        CHUNK
+    };
+    let partial: Vec<([f64; GROUP], usize)> = if par {
+        xs.par_chunks(per_task).map(chunk_sums).collect()
+    } else {
+        xs.chunks(per_task).map(chunk_sums).collect()
+    };
+    partial.iter().flat_map(|(sums, m)| &sums[..*m]).sum()
+}
+
+/// The sums of the chunks of `part` (at most [`GROUP`]), each `chunk.iter().sum()`, and
+/// how many there are; a whole group's additions interleaved, chunk by chunk in order.
+fn chunk_sums(part: &[f64]) -> ([f64; GROUP], usize) {
+    // `Sum` for floats starts from -0.0 (so that a sum of -0.0s is -0.0): so do these.
+    let mut sums = [-0.0f64; GROUP];
+    if part.len() == GROUP * CHUNK {
+        let cs: [&[f64]; GROUP] = std::array::from_fn(|k| &part[k * CHUNK..(k + 1) * CHUNK]);
+        // Value i of every chunk, then value i + 1: indexed on purpose.
+        #[allow(clippy::needless_range_loop)]
+        for i in 0..CHUNK {
+            for k in 0..GROUP {
+                sums[k] += cs[k][i];
+            }
+        }
+        return (sums, GROUP);
+    }
+    let mut m = 0;
+    for (sum, c) in sums.iter_mut().zip(part.chunks(CHUNK)) {
+        *sum = c.iter().sum();
+        m += 1;
+    }
+    (sums, m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunked_total_is_the_chunks_sums_in_order() {
+        // Lengths with and without a partial last group and chunk, on one thread and two
+        // (groups from 16 and 32 chunks on); chunks of -0.0 (whose `Sum` is -0.0).
+        let mut xs: Vec<f64> = (0..3 * 4 * GROUP * CHUNK + CHUNK + 777)
+            .map(|i| ((i * 7919) % 1000) as f64 * 0.1 + 1e-3 + (i as f64).sqrt() * 1e-7)
+            .collect();
+        xs[5 * CHUNK..7 * CHUNK].fill(-0.0);
+        let zeros = vec![-0.0; 40 * CHUNK];
+        let lens = [xs.len(), 8 * GROUP * CHUNK, 4 * GROUP * CHUNK - 1, 5000];
+        let cases = lens.iter().map(|&n| &xs[..n]).chain([zeros.as_slice()]);
+        for xs in cases {
+            let want: f64 = xs.chunks(CHUNK).map(|c| c.iter().sum::<f64>()).sum();
+            for threads in [1, 2] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let got = pool.install(|| chunked_total(xs));
+                assert_eq!(
+                    got.to_bits(),
+                    want.to_bits(),
+                    "{} values, {threads} threads",
+                    xs.len()
+                );
+            }
+        }
+        let (sums, m) = chunk_sums(&zeros[..GROUP * CHUNK]);
+        assert_eq!(
+            (sums.map(f64::to_bits), m),
+            ([(-0.0f64).to_bits(); GROUP], GROUP)
+        );
+        let (sums, m) = chunk_sums(&xs[..GROUP * CHUNK]);
+        for (k, c) in xs[..GROUP * CHUNK].chunks(CHUNK).enumerate() {
+            assert_eq!(
+                sums[k].to_bits(),
+                c.iter().sum::<f64>().to_bits(),
+                "chunk {k}"
+            );
+        }
+        assert_eq!(m, GROUP);
+    }
 
     #[test]
     fn finite_and_sorted_is_the_definition_on_every_path() {
