@@ -520,7 +520,6 @@ fn sort_bucket(bucket: &mut [f64], scratch: &mut Vec<f64>, low_bits: usize) {
     let passes = span.div_ceil(LSD_BITS);
     // The digits as even as the passes allow (19 bits: two of 10, not 11 and 8).
     let bits = span.div_ceil(passes);
-    let mask = (1u64 << bits) - 1;
     // The lowest key bit the passes look at.
     let low = low_bits.saturating_sub(passes * bits);
     let size = 1usize << bits;
@@ -555,7 +554,7 @@ fn sort_bucket(bucket: &mut [f64], scratch: &mut Vec<f64>, low_bits: usize) {
         }
         let (mut here, mut there) = scratch[..2 * len].split_at_mut(len);
         let mut scatter = |from: &[f64], to: &mut [f64], p: usize| {
-            scatter_digit(from, to, &mut hist[p], low + p * bits, mask);
+            scatter_digit(from, to, &mut hist[p], low + p * bits, bits);
         };
         match first.split_first() {
             // One pass: out to the scratch and back.
@@ -581,9 +580,9 @@ fn sort_bucket(bucket: &mut [f64], scratch: &mut Vec<f64>, low_bits: usize) {
     }
 }
 
-/// `hist[p][d]` += the number of `values` whose digit p, `(key >> (low + p·bits)) & mask`,
-/// is d, for every p < `hist.len()`: up to three digits per pass over the values (more
-/// only in buckets of 2^28 values and up).
+/// `hist[p][d]` += the number of `values` whose digit p (the `bits` bits of the key from bit
+/// `low + p·bits` up) is d, for every p < `hist.len()`: up to three digits per pass over the
+/// values (more only in buckets of 2^28 values and up).
 fn count_all_digits(values: &[f64], low: usize, bits: usize, hist: &mut [[u32; LSD_SIZE]]) {
     let mask = (1u64 << bits) - 1;
     for (g, three) in hist.chunks_mut(3).enumerate() {
@@ -615,7 +614,7 @@ fn count_digits<const P: usize>(
     }
 }
 
-/// One LSD pass: `from` scattered into `to` by the digit `(key >> shift) & mask`, stable,
+/// One LSD pass: `from` scattered into `to` by the `bits`-bit digit at `shift`, stable,
 /// with `next` that digit's first positions (advanced as the values are written).
 #[inline(always)]
 fn scatter_digit(
@@ -623,8 +622,11 @@ fn scatter_digit(
     to: &mut [f64],
     next: &mut [u32; LSD_SIZE],
     shift: usize,
-    mask: u64,
+    bits: usize,
 ) {
+    let mask = (1u64 << bits) - 1;
+    // `& (LSD_SIZE - 1)` changes no digit (bits <= LSD_BITS): it tells the compiler the
+    // index is in bounds, which drops the check.
     for &x in from {
         let d = ((key(x) >> shift) & mask) as usize & (LSD_SIZE - 1);
         to[next[d] as usize] = x;
