@@ -3,7 +3,10 @@
 //! look after a while), the cost the runner pays at every recorded step.
 //!
 //! `cargo bench --workspace --bench metrics`. Environment: `CW_METRICS_N` (comma
-//! separated sizes, default 10000,100000,1000000), `CW_REPEAT` (best of, default 7).
+//! separated sizes, default 10000,100000,1000000), `CW_REPEAT` (best of, default 7),
+//! `CW_METRICS_FROM` (an `actors.csv` written by `counterweight run --actors final` for one
+//! replicate: the evaluation on that run's final values instead, e.g. the headline's,
+//! whose shape costs the sort more than the lognormal's does).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -40,10 +43,20 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(7);
     let opts = MetricOptions::default();
-    for n in sizes {
-        let mut xs = vec![0.0; n];
-        Normals::new(7, 0).fill(0, &mut xs);
-        xs.iter_mut().for_each(|z| *z = (0.5 * *z).exp());
+    let inputs: Vec<(String, Vec<f64>)> = match std::env::var("CW_METRICS_FROM") {
+        Ok(path) => vec![(path.clone(), actor_values(&path))],
+        Err(_) => sizes
+            .into_iter()
+            .map(|n| {
+                let mut xs = vec![0.0; n];
+                Normals::new(7, 0).fill(0, &mut xs);
+                xs.iter_mut().for_each(|z| *z = (0.5 * *z).exp());
+                ("lognormal".to_string(), xs)
+            })
+            .collect(),
+    };
+    for (source, xs) in inputs {
+        let n = xs.len();
         let first = concentration(&xs, &opts).expect("metrics");
         let (mut wall, mut cpu) = (f64::INFINITY, f64::INFINITY);
         for _ in 0..repeat.max(1) {
@@ -57,7 +70,7 @@ fn main() {
             }
         }
         println!(
-            "metrics::concentration, N={n}: {:.3} ms wall, {:.3} ms CPU (best of {repeat}); {:.2} ns CPU per value; gini {:.6} theil {:.6} hhi {:.6e}",
+            "metrics::concentration, N={n} ({source}): {:.3} ms wall, {:.3} ms CPU (best of {repeat}); {:.2} ns CPU per value; gini {:.6} theil {:.6} hhi {:.6e}",
             1e3 * wall,
             1e3 * cpu,
             1e9 * cpu / n as f64,
@@ -72,4 +85,32 @@ fn main() {
             .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
             .unwrap_or_default()
     );
+}
+
+/// The `value` column (the last) of an `actors.csv` written by `counterweight run
+/// --actors final` for one replicate (values printed in the shortest form that reads back
+/// to the same bits); every row must be of the same replicate and step.
+fn actor_values(path: &str) -> Vec<f64> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    assert!(
+        header.starts_with("replicate,step,") && header.ends_with(",value"),
+        "{path}: expected the actors.csv of a run without variants (replicate,step,…,value), \
+         got the header {header:?}"
+    );
+    let state = |l: &str| l.splitn(3, ',').take(2).collect::<Vec<_>>().join(",");
+    let first = lines.clone().next().map(state).unwrap_or_default();
+    lines
+        .map(|l| {
+            assert_eq!(
+                state(l),
+                first,
+                "{path}: more than one (replicate, step); write it with --actors final and one replicate"
+            );
+            let v = l.rsplit(',').next().unwrap_or_default();
+            v.parse()
+                .unwrap_or_else(|_| panic!("{path}: {v:?} is not a number"))
+        })
+        .collect()
 }
