@@ -3,7 +3,9 @@
 //! per chunk + rand_distr's ziggurat `StandardNormal`, one value at a time: what the growth
 //! model used before), on one
 //! thread and on the rayon pool, filling a buffer of one chunk (8192 values) at a time as
-//! the growth model does. Also the ARS blocks alone (the portable path).
+//! the growth model does. Also the ARS blocks alone on the portable path: with the AES
+//! round this CPU's portable path uses, and with the table round of CPUs without AES
+//! instructions (`rng::ars::AesRound`).
 //!
 //! `cargo bench --workspace --bench normals`. Environment: `CW_NORMALS` (values per
 //! timing, default 10^8 / 4), `CW_REPEAT` (best of, default 3).
@@ -84,19 +86,25 @@ fn main() {
             black_box(&buf);
         }
     });
-    let blocks_one = best_of(repeat, || {
-        let mut acc = 0u64;
-        for b in 0..(n / 2 / ars::LANES) as u64 {
-            let first = b * ars::LANES as u64;
-            let w = black_box(ars::blocks_at(
-                std::array::from_fn(|l| first + l as u64),
-                0,
-                12,
-            ));
-            acc ^= w[3];
-        }
-        black_box(acc);
-    });
+    let blocks = |round: ars::AesRound, n: usize| {
+        best_of(repeat, || {
+            let mut acc = 0u64;
+            for b in 0..(n / 2 / ars::LANES) as u64 {
+                let first = b * ars::LANES as u64;
+                let w = black_box(ars::blocks_at_with(
+                    round,
+                    std::array::from_fn(|l| first + l as u64),
+                    0,
+                    12,
+                ));
+                acc ^= w[3];
+            }
+            black_box(acc);
+        })
+    };
+    let blocks_one = blocks(ars::AesRound::of_this_cpu(), n);
+    // The table round (CPUs without AES instructions) on a tenth as many blocks.
+    let tables_one = blocks(ars::AesRound::Tables, n / 10);
     // One buffer for every parallel timing, written once before: allocating and
     // page-faulting n values inside the timing measured the kernel, not the generator.
     let mut buf = vec![1.0f64; n];
@@ -135,8 +143,13 @@ fn main() {
     );
     line(&format!("ARS-7 + ziggurat, {threads} threads"), ars_par);
     println!(
-        "ARS-7 blocks only (portable path): {:.2} ns CPU per 128-bit block",
+        "ARS-7 blocks only (portable path, {:?}): {:.2} ns CPU per 128-bit block",
+        ars::AesRound::of_this_cpu(),
         1e9 * blocks_one.1 / (nf / 2.0)
+    );
+    println!(
+        "ARS-7 blocks only (portable path, Tables: CPUs without AES instructions): {:.2} ns CPU per 128-bit block",
+        1e9 * tables_one.1 / (nf / 20.0)
     );
     println!(
         "ARS-7 + ziggurat / ChaCha8 + ziggurat: {:.2}x in CPU time per normal (1 thread), {:.2}x in wall clock ({threads} threads)",

@@ -20,12 +20,13 @@
 //! 7 instructions where Philox needs ten rounds of multiplications and shuffles: 0.28
 //! against 1.37 ns per normal on the project machine (AMD EPYC, 2026-12-02).
 //!
-//! Three paths with the same bits (AES is integer arithmetic): VAES on 256-bit registers,
-//! AES-NI on 128-bit ones, and elsewhere the round function of RustCrypto's `aes` crate
-//! (its `hazmat` module: hardware AES where the CPU has it, a constant-time software AES
-//! otherwise). The block function is checked against Random123's known answers
-//! (`tests/kat_vectors`, the `ars4x32 10` lines, and the 7-round cases of `tests/ut_ars.c`),
-//! and the vector paths against it.
+//! Four paths with the same bits (AES is integer arithmetic): VAES on 256-bit registers,
+//! AES-NI on 128-bit ones, and elsewhere ([`blocks_at`], [`block`]) the round function of
+//! RustCrypto's `aes` crate (its `hazmat` module) on a CPU with AES instructions, or the
+//! table-based round of `softaes` (its `unprotected` module) on one without ([`AesRound`]).
+//! Both software paths are checked against Random123's known answers (`tests/kat_vectors`,
+//! the `ars4x32 10` lines, and the 7-round cases of `tests/ut_ars.c`), and the vector paths
+//! against them.
 
 use aes::hazmat::{self, Block, Block8};
 
@@ -51,10 +52,52 @@ fn bump(k: u128) -> u128 {
     u128::from(lo) | u128::from(hi) << 64
 }
 
+/// Where the software paths ([`blocks_at`], [`block`]) take their AES round from.
+///
+/// The `aes` crate's round uses the CPU's AES instructions where it has them; on a CPU
+/// without, it falls back to a constant-time bitsliced AES, which costs 240–265 ns per
+/// block here (against 12–14 with the instructions): the normals would cost 137–143 ns
+/// each instead of 2–8. A random stream needs no protection against timing side channels,
+/// so without AES instructions the round comes from `softaes`'s tables instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AesRound {
+    /// `aes::hazmat` (the CPU's AES instructions).
+    Instructions,
+    /// `softaes::unprotected` (tables, for CPUs without AES instructions).
+    Tables,
+}
+
+impl AesRound {
+    /// [`AesRound::Instructions`] where the CPU has AES instructions the `aes` crate uses
+    /// (AES-NI on x86-64, the Armv8 AES extension on AArch64), else [`AesRound::Tables`].
+    #[inline]
+    pub fn of_this_cpu() -> AesRound {
+        #[cfg(target_arch = "x86_64")]
+        let instructions = std::arch::is_x86_feature_detected!("aes");
+        #[cfg(target_arch = "aarch64")]
+        let instructions = std::arch::is_aarch64_feature_detected!("aes");
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+        let instructions = false;
+        if instructions {
+            AesRound::Instructions
+        } else {
+            AesRound::Tables
+        }
+    }
+}
+
 /// One ARS block of `counter` under `key` with `rounds` rounds (at least 1; Random123's
 /// `ars1xm128i_R`); the 128-bit values are little-endian, as in an `__m128i`.
 pub fn block_rounds(rounds: usize, counter: u128, key: u128) -> u128 {
+    block_rounds_with(AesRound::of_this_cpu(), rounds, counter, key)
+}
+
+/// [`block_rounds`] with the round from `round`.
+pub fn block_rounds_with(round: AesRound, rounds: usize, counter: u128, key: u128) -> u128 {
     assert!(rounds >= 1, "ARS needs at least one round");
+    if round == AesRound::Tables {
+        return table_block(rounds, counter, key);
+    }
     let mut k = key;
     let mut v = Block::from((counter ^ k).to_le_bytes());
     for _ in 1..rounds {
@@ -88,9 +131,38 @@ pub fn counter(c: u64, s: u64) -> u128 {
     u128::from(c) | u128::from(s) << 64
 }
 
+/// One ARS block with `softaes`'s table round ([`AesRound::Tables`]).
+#[inline]
+fn table_block(rounds: usize, counter: u128, key: u128) -> u128 {
+    use softaes::unprotected::{Block, SoftAes};
+    let mut k = key;
+    let mut v = Block::from_bytes(&(counter ^ k).to_le_bytes());
+    for _ in 1..rounds {
+        k = bump(k);
+        v = SoftAes::block_encrypt(&v, &Block::from_bytes(&k.to_le_bytes()));
+    }
+    let v = SoftAes::block_encrypt_last(&v, &Block::from_bytes(&bump(k).to_le_bytes()));
+    u128::from_le_bytes(v.to_bytes())
+}
+
 /// [`LANES`] blocks, portably: block `l` of the counter `counter(counters[l], stream)`
-/// under `key`, as [`Words`]. Eight blocks per round call of the `aes` crate.
+/// under `key`, as [`Words`]. With AES instructions, eight blocks per round call of the
+/// `aes` crate; without, `softaes`'s table round ([`AesRound`]).
 pub fn blocks_at(counters: [u64; LANES], stream: u64, key: u128) -> Words {
+    blocks_at_with(AesRound::of_this_cpu(), counters, stream, key)
+}
+
+/// [`blocks_at`] with the round from `round`.
+pub fn blocks_at_with(round: AesRound, counters: [u64; LANES], stream: u64, key: u128) -> Words {
+    if round == AesRound::Tables {
+        let mut out = [0u64; 2 * LANES];
+        for l in 0..LANES {
+            let x = table_block(ROUNDS, counter(counters[l], stream), key);
+            out[2 * l] = x as u64;
+            out[2 * l + 1] = (x >> 64) as u64;
+        }
+        return out;
+    }
     let mut k = key;
     // Indexed loops and `From` arrays, not `array::map`, iterator adapters or
     // `Default` (see `aesni_rounds` and `last_round`): all of it inlines without LTO.
@@ -301,11 +373,20 @@ mod tests {
         ),
     ];
 
+    /// Both software rounds, whichever this CPU would use.
+    const ROUND_SOURCES: [AesRound; 2] = [AesRound::Instructions, AesRound::Tables];
+
     #[test]
     fn known_answers_with_ten_rounds() {
-        for (ctr, key, want) in KAT10 {
-            let got = block_rounds(10, from_words(ctr), from_words(key));
-            assert_eq!(got, from_words(want), "counter {ctr:08x?} key {key:08x?}");
+        for round in ROUND_SOURCES {
+            for (ctr, key, want) in KAT10 {
+                let got = block_rounds_with(round, 10, from_words(ctr), from_words(key));
+                assert_eq!(
+                    got,
+                    from_words(want),
+                    "{round:?}, counter {ctr:08x?} key {key:08x?}"
+                );
+            }
         }
     }
 
@@ -322,6 +403,53 @@ mod tests {
         };
         assert_eq!(block(1, 1), bytes("2b1623350cd214dc 7740187993411872"));
         assert_eq!(block(0x100, 1), bytes("2de6b66fa461b668 f380126f32b9cd22"));
+        for round in ROUND_SOURCES {
+            assert_eq!(
+                block_rounds_with(round, 7, 1, 1),
+                bytes("2b1623350cd214dc 7740187993411872"),
+                "{round:?}"
+            );
+            assert_eq!(
+                block_rounds_with(round, 7, 0x100, 1),
+                bytes("2de6b66fa461b668 f380126f32b9cd22"),
+                "{round:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_table_round_is_the_aes_crates() {
+        // Counters, streams and keys from a scrambled sequence: every byte value reaches
+        // every table many times over 20,000 blocks of 7 rounds.
+        let mut x = 11u64;
+        let mut next = || {
+            x = crate::rng::mix64(x);
+            x
+        };
+        for _ in 0..2_500 {
+            let counters: [u64; LANES] = std::array::from_fn(|_| next());
+            let (stream, key) = (next(), u128::from(next()) | u128::from(next()) << 64);
+            assert_eq!(
+                blocks_at_with(AesRound::Tables, counters, stream, key),
+                blocks_at_with(AesRound::Instructions, counters, stream, key),
+                "stream {stream:#x}, key {key:#x}"
+            );
+        }
+        assert_eq!(
+            AesRound::of_this_cpu() == AesRound::Instructions,
+            cfg!(any(target_arch = "x86_64", target_arch = "aarch64"))
+                && aes_instructions_detected(),
+        );
+    }
+
+    /// What the standard library says of this CPU's AES instructions.
+    fn aes_instructions_detected() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return std::arch::is_x86_feature_detected!("aes");
+        #[cfg(target_arch = "aarch64")]
+        return std::arch::is_aarch64_feature_detected!("aes");
+        #[allow(unreachable_code)]
+        false
     }
 
     /// Counters with carries at every 32-bit boundary, the fix-up region and extremes.
@@ -351,6 +479,10 @@ mod tests {
                 })
                 .collect();
             assert_eq!(blocks_at(COUNTERS, stream, key).to_vec(), want);
+            for round in ROUND_SOURCES {
+                let got = blocks_at_with(round, COUNTERS, stream, key);
+                assert_eq!(got.to_vec(), want, "{round:?}, stream {stream}");
+            }
             #[cfg(target_arch = "x86_64")]
             if has_aesni() {
                 // SAFETY: AES-NI is available (checked just above).
