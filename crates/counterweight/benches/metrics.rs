@@ -87,30 +87,40 @@ fn main() {
     );
 }
 
-/// The `value` column (the last) of an `actors.csv` written by `counterweight run
-/// --actors final` for one replicate (values printed in the shortest form that reads back
-/// to the same bits); every row must be of the same replicate and step.
+/// The `value` column of an `actors.csv` written by `counterweight run --actors final` for
+/// one replicate (values printed in the shortest form that reads back to the same bits),
+/// read with the `csv` crate (group names may be quoted); every row must be of the same
+/// replicate and step.
 fn actor_values(path: &str) -> Vec<f64> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut lines = text.lines();
-    let header = lines.next().unwrap_or_default();
-    assert!(
-        header.starts_with("replicate,step,") && header.ends_with(",value"),
-        "{path}: expected the actors.csv of a run without variants (replicate,step,…,value), \
-         got the header {header:?}"
-    );
-    let state = |l: &str| l.splitn(3, ',').take(2).collect::<Vec<_>>().join(",");
-    let first = lines.clone().next().map(state).unwrap_or_default();
-    lines
-        .map(|l| {
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let header = reader
+        .headers()
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .clone();
+    let at = |name: &str| header.iter().position(|h| h == name);
+    let (Some(replicate), Some(step), Some(value), None) =
+        (at("replicate"), at("step"), at("value"), at("variant"))
+    else {
+        panic!(
+            "{path}: expected the actors.csv of a run without variants (replicate,step,…,value), \
+             got the header {}",
+            header.iter().collect::<Vec<_>>().join(",")
+        );
+    };
+    let mut first = None;
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap_or_else(|e| panic!("{path}: {e}"));
+            let state = (r[replicate].to_string(), r[step].to_string());
             assert_eq!(
-                state(l),
-                first,
+                first.get_or_insert_with(|| state.clone()),
+                &state,
                 "{path}: more than one (replicate, step); write it with --actors final and one replicate"
             );
-            let v = l.rsplit(',').next().unwrap_or_default();
-            v.parse()
-                .unwrap_or_else(|_| panic!("{path}: {v:?} is not a number"))
+            r[value]
+                .parse()
+                .unwrap_or_else(|_| panic!("{path}: {:?} is not a number", &r[value]))
         })
         .collect()
 }

@@ -584,13 +584,12 @@ fn sort_bucket(bucket: &mut [f64], scratch: &mut Vec<f64>, low_bits: usize) {
 /// `low + p·bits` up) is d, for every p < `hist.len()`: up to three digits per pass over the
 /// values (more only in buckets of 2^28 values and up).
 fn count_all_digits(values: &[f64], low: usize, bits: usize, hist: &mut [[u32; LSD_SIZE]]) {
-    let mask = (1u64 << bits) - 1;
     for (g, three) in hist.chunks_mut(3).enumerate() {
         let low = low + 3 * g * bits;
         match three {
-            [a] => count_digits(values, low, bits, mask, [a]),
-            [a, b] => count_digits(values, low, bits, mask, [a, b]),
-            [a, b, c] => count_digits(values, low, bits, mask, [a, b, c]),
+            [a] => count_digits(values, low, bits, [a]),
+            [a, b] => count_digits(values, low, bits, [a, b]),
+            [a, b, c] => count_digits(values, low, bits, [a, b, c]),
             _ => unreachable!("chunks of at most three"),
         }
     }
@@ -603,9 +602,9 @@ fn count_digits<const P: usize>(
     values: &[f64],
     low: usize,
     bits: usize,
-    mask: u64,
     hist: [&mut [u32; LSD_SIZE]; P],
 ) {
+    let mask = (1u64 << bits) - 1;
     for &x in values {
         let k = key(x) >> low;
         for p in 0..P {

@@ -74,7 +74,7 @@ impl AesRound {
     #[inline]
     pub fn of_this_cpu() -> AesRound {
         #[cfg(target_arch = "x86_64")]
-        let instructions = std::arch::is_x86_feature_detected!("aes");
+        let instructions = has_aesni();
         #[cfg(target_arch = "aarch64")]
         let instructions = std::arch::is_aarch64_feature_detected!("aes");
         #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
