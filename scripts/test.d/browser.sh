@@ -13,21 +13,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-have() { command -v "$1" > /dev/null 2>&1; }
 driver=$(command -v chromedriver || true)
 [ -z "$driver" ] && [ -x /usr/lib/chromium/chromedriver ] && driver=/usr/lib/chromium/chromedriver
 chromium=$(command -v chromium || true)
 
 if [ -z "$chromium" ] || [ -z "$driver" ]; then
   echo "browser: chromium or chromedriver missing; installing Debian's chromium and chromium-driver"
-  if [ "$(id -u)" = 0 ] && have apt-get; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get -o DPkg::Lock::Timeout=600 update -q
-    apt-get -o DPkg::Lock::Timeout=600 install -y -q chromium chromium-driver
-  elif have sudo && have apt-get && sudo -n true 2> /dev/null; then
-    sudo -n env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q
-    sudo -n env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q chromium chromium-driver
-  fi
+  # Status 3: cannot install here (no root or no apt-get), reported below; others fail.
+  rc=0
+  bash scripts/apt-install chromium chromium-driver || rc=$?
+  [ "$rc" = 0 ] || [ "$rc" = 3 ] || exit "$rc"
   driver=$(command -v chromedriver || true)
   [ -z "$driver" ] && [ -x /usr/lib/chromium/chromedriver ] && driver=/usr/lib/chromium/chromedriver
   chromium=$(command -v chromium || true)
