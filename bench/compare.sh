@@ -95,7 +95,7 @@ elif command -v cargo >/dev/null 2>&1 && cargo build --release -q >"$TMP/build.l
         echo "   (no mesa-frames peer: $FRAMES_PY does not exist; see the header of this script)"
     fi
     echo "== whole processes: counterweight run bench/headline.toml vs the peers as scripts" \
-         "(best of $REPEAT; Mesa at N=$WHOLE_MESA_N once)"
+         "($REPEAT interleaved rounds, best of each; Mesa at N=$WHOLE_MESA_N once)"
     "$PY" "$ROOT/bench/whole.py" --bin "$ROOT/target/release/counterweight" --repeat "$REPEAT" \
         --mesa-n "$WHOLE_MESA_N" "${FRAMES[@]}" | tee "$TMP/whole.jsonl" | sed 's/^/   /'
 else
@@ -184,7 +184,7 @@ except (OSError, ValueError):
     pass
 if whole:
     print()
-    print("whole processes (start-up, imports and outputs included; best of the runs):")
+    print("whole processes (start-up, imports and outputs included; best of the interleaved rounds):")
     print(f"{'implementation':15s} {'N':>9s} {'seconds':>9s} {'CPU s':>7s} {'peak MB':>8s} {'actor-steps/s':>14s}  split")
     for w in whole:
         split = (f"model {w['model_seconds']:.3f} s, outputs {w['outputs_seconds']:.3f} s"
@@ -197,6 +197,12 @@ if whole:
             if w is not cw:
                 print(f"{'counterweight / ' + w['impl']:28s} = {cw['actor_steps_per_s'] / w['actor_steps_per_s']:10.1f} x "
                       f"(wall), {(w['cpu_seconds'] / w['n']) / (cw['cpu_seconds'] / cw['n']):.1f} x (CPU per actor-step)")
+        # The same ratio round by round (whole.py interleaves the runs): how far the host's
+        # drift moves it.
+        for w in whole:
+            if w is not cw and len(w.get("runs", [])) > 1:
+                per = sorted((r / w["n"]) / (c / cw["n"]) for c, r in zip(cw["runs"], w["runs"]))
+                print(f"{'  round by round, / ' + w['impl']:28s} = {', '.join(f'{x:.1f}' for x in per)} x (wall)")
         if lines[2][1]:
             print(f"{'counterweight / roofline':22s} = {cw['actor_steps_per_s'] / lines[2][1]:10.3f} (whole process against the in-process roofline)")
 print("(unit: actor-steps/s = N * steps / seconds, metrics every "

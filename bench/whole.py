@@ -12,9 +12,13 @@ outside, start-up, imports and output included.
   Mesa           python bench/mesa_growth.py --repeat 1 --csv FILE   (N = MESA_N, default
                  10^5, so that interpreter start-up and imports are a small part of its time)
 
-Each is run REPEAT times (best wall clock kept) one after the other. Wall clock, CPU seconds
-(user + system of the child, from wait4) and peak RSS are reported; the ratios are in
-actor-steps per second of the whole process. Prints one JSON line per implementation.
+The runs are interleaved in REPEAT rounds (counterweight, NumPy, mesa-frames, then again; Mesa,
+the slowest, once, after the first round), so that the host's drift, 20-40% within the hour on
+the project machine, falls on every implementation alike instead of on whichever ran in a slow
+minute; each keeps its best wall clock, and every run's wall clock is listed ("runs"). Wall
+clock, CPU seconds (user + system of the child, from wait4) and peak RSS are reported; the
+ratios are in actor-steps per second of the whole process. Prints one JSON line per
+implementation, counterweight's first.
 
 Usage: python bench/whole.py --bin target/release/counterweight [--repeat 3] [--mesa-n 100000]
 """
@@ -49,10 +53,6 @@ def timed(cmd):
     return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, out
 
 
-def best(cmds, repeat):
-    """Best wall clock of `repeat` runs; `cmds(i)` gives the command of run i."""
-    runs = [timed(cmds(i)) for i in range(repeat)]
-    return min(runs, key=lambda r: r[0])
 
 
 def main():
@@ -67,12 +67,39 @@ def main():
                    "bench/frames_growth.py at N = 10^6 as a peer")
     a = p.parse_args()
 
+    peers = [("numpy", "numpy_growth.py", HEADLINE_N, a.python)]
+    if a.frames_python:
+        peers.append(("mesa-frames", "frames_growth.py", HEADLINE_N, a.frames_python))
+    if not a.skip_mesa:
+        peers.append(("mesa", "mesa_growth.py", a.mesa_n, a.python))
+
     with tempfile.TemporaryDirectory() as tmp:
-        wall, cpu, rss, out = best(
-            lambda i: [a.bin, "run", os.path.join(ROOT, "bench", "headline.toml"),
-                       "--out", os.path.join(tmp, f"cw-{i}")],
-            a.repeat,
-        )
+        def command(name, i):
+            if name == "counterweight":
+                return [a.bin, "run", os.path.join(ROOT, "bench", "headline.toml"),
+                        "--out", os.path.join(tmp, f"cw-{i}")]
+            _, script, n, python = next(p for p in peers if p[0] == name)
+            return [python, os.path.join(ROOT, "bench", script), "--n", str(n),
+                    "--steps", str(STEPS), "--every", "10", "--repeat", "1",
+                    "--csv", os.path.join(tmp, f"{name}-{i}.csv")]
+
+        # Rounds: every implementation once per round, Mesa (seconds where the others take
+        # fractions of one) only in the first.
+        runs = {"counterweight": []}
+        runs.update({p[0]: [] for p in peers})
+        for i in range(a.repeat):
+            for name in runs:
+                if name == "mesa" and i > 0:
+                    continue
+                runs[name].append(timed(command(name, i)))
+
+        def best(name):
+            return min(runs[name], key=lambda r: r[0])
+
+        def walls(name):
+            return [round(r[0], 4) for r in runs[name]]
+
+        wall, cpu, rss, out = best("counterweight")
         m = re.search(r"model ([0-9.]+) s, outputs ([0-9.]+) s", out)
         print(json.dumps({
             "impl": "counterweight", "n": HEADLINE_N, "steps": STEPS,
@@ -80,20 +107,10 @@ def main():
             "actor_steps_per_s": HEADLINE_N * STEPS / wall,
             "model_seconds": float(m.group(1)) if m else None,
             "outputs_seconds": float(m.group(2)) if m else None,
+            "runs": walls("counterweight"),
         }), flush=True)
-
-        peers = [("numpy", "numpy_growth.py", HEADLINE_N, a.python)]
-        if a.frames_python:
-            peers.append(("mesa-frames", "frames_growth.py", HEADLINE_N, a.frames_python))
-        if not a.skip_mesa:
-            peers.append(("mesa", "mesa_growth.py", a.mesa_n, a.python))
-        for name, script, n, python in peers:
-            wall, cpu, rss, out = best(
-                lambda i: [python, os.path.join(ROOT, "bench", script), "--n", str(n),
-                           "--steps", str(STEPS), "--every", "10", "--repeat", "1",
-                           "--csv", os.path.join(tmp, f"{name}-{i}.csv")],
-                a.repeat if name != "mesa" else 1,
-            )
+        for name, _, n, _ in peers:
+            wall, cpu, rss, out = best(name)
             inner = json.loads(out.strip().splitlines()[-1])
             print(json.dumps({
                 "impl": name, "n": n, "steps": STEPS,
@@ -103,8 +120,8 @@ def main():
                 "model_seconds": inner["seconds"],
                 "version": (inner.get("mesa_frames_version") or inner.get("numpy_version")
                             or inner.get("mesa_version")),
+                "runs": walls(name),
             }), flush=True)
-
 
 if __name__ == "__main__":
     main()
