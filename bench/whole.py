@@ -53,8 +53,6 @@ def timed(cmd):
     return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, out
 
 
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "counterweight"))
@@ -78,7 +76,7 @@ def main():
             if name == "counterweight":
                 return [a.bin, "run", os.path.join(ROOT, "bench", "headline.toml"),
                         "--out", os.path.join(tmp, f"cw-{i}")]
-            _, script, n, python = next(p for p in peers if p[0] == name)
+            _, script, n, python = next(peer for peer in peers if peer[0] == name)
             return [python, os.path.join(ROOT, "bench", script), "--n", str(n),
                     "--steps", str(STEPS), "--every", "10", "--repeat", "1",
                     "--csv", os.path.join(tmp, f"{name}-{i}.csv")]
@@ -86,7 +84,7 @@ def main():
         # Rounds: every implementation once per round, Mesa (seconds where the others take
         # fractions of one) only in the first.
         runs = {"counterweight": []}
-        runs.update({p[0]: [] for p in peers})
+        runs.update({peer[0]: [] for peer in peers})
         for i in range(a.repeat):
             for name in runs:
                 if name == "mesa" and i > 0:
@@ -122,6 +120,7 @@ def main():
                             or inner.get("mesa_version")),
                 "runs": walls(name),
             }), flush=True)
+
 
 if __name__ == "__main__":
     main()
