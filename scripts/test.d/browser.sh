@@ -13,9 +13,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-driver=$(command -v chromedriver || true)
-[ -z "$driver" ] && [ -x /usr/lib/chromium/chromedriver ] && driver=/usr/lib/chromium/chromedriver
-chromium=$(command -v chromium || true)
+# Where Debian puts them (chromedriver also under /usr/lib/chromium); empty when missing.
+find_browser() {
+  driver=$(command -v chromedriver || true)
+  [ -z "$driver" ] && [ -x /usr/lib/chromium/chromedriver ] && driver=/usr/lib/chromium/chromedriver
+  chromium=$(command -v chromium || true)
+}
+find_browser
 
 if [ -z "$chromium" ] || [ -z "$driver" ]; then
   echo "browser: chromium or chromedriver missing; installing Debian's chromium and chromium-driver"
@@ -23,9 +27,7 @@ if [ -z "$chromium" ] || [ -z "$driver" ]; then
   rc=0
   bash scripts/apt-install chromium chromium-driver || rc=$?
   [ "$rc" = 0 ] || [ "$rc" = 3 ] || exit "$rc"
-  driver=$(command -v chromedriver || true)
-  [ -z "$driver" ] && [ -x /usr/lib/chromium/chromedriver ] && driver=/usr/lib/chromium/chromedriver
-  chromium=$(command -v chromium || true)
+  find_browser
 fi
 
 if [ -z "$chromium" ] || [ -z "$driver" ]; then
